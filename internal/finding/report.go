@@ -1,0 +1,140 @@
+package finding
+
+import (
+	"slices"
+	"strings"
+)
+
+// SchemaVersion is the version of the JSON report layout (contract.md).
+const SchemaVersion = 1
+
+// Tool names the program that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary counts reported findings by severity.
+type Summary struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+}
+
+// Add counts one finding of severity s.
+func (s *Summary) Add(sev Severity) {
+	switch sev {
+	case Critical:
+		s.Critical++
+	case High:
+		s.High++
+	case Medium:
+		s.Medium++
+	case Low:
+		s.Low++
+	case Info:
+		s.Info++
+	}
+}
+
+// Total is the number of findings counted.
+func (s Summary) Total() int { return s.Critical + s.High + s.Medium + s.Low + s.Info }
+
+// Suppressed records a finding that a configuration, ignore file or inline
+// comment hid, so that an auditor can see what is hidden and why.
+type Suppressed struct {
+	RuleID      string   `json:"ruleId"`
+	Target      string   `json:"target"`
+	Location    Location `json:"location"`
+	Reason      string   `json:"reason,omitempty"`
+	By          string   `json:"by"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+}
+
+// InputError is an input that could not be audited. A report with errors is
+// incomplete: the CLI exits 2 after writing it.
+type InputError struct {
+	Target  string  `json:"target"`
+	Kind    Surface `json:"kind,omitempty"`
+	Message string  `json:"message"`
+}
+
+// Report is what every command produces and every renderer consumes.
+type Report struct {
+	SchemaVersion int          `json:"schemaVersion"`
+	Tool          Tool         `json:"tool"`
+	Targets       []Target     `json:"targets"`
+	Findings      []Finding    `json:"findings"`
+	Suppressed    []Suppressed `json:"suppressed,omitempty"`
+	Errors        []InputError `json:"errors,omitempty"`
+	Summary       Summary      `json:"summary"`
+	// Rules are the rules that ran, for renderers that describe them (SARIF).
+	Rules []Rule `json:"-"`
+	// Waivers are in-source suppressions found while auditing; config.Apply
+	// honours them together with the configured ignores.
+	Waivers []Waiver `json:"-"`
+}
+
+// Finalize sorts everything and recomputes the summary, so that the same
+// input always renders to the same bytes.
+func (r *Report) Finalize() {
+	r.SchemaVersion = SchemaVersion
+	if r.Targets == nil {
+		r.Targets = []Target{}
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	slices.SortStableFunc(r.Targets, func(a, b Target) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Kind), string(b.Kind))
+	})
+	r.Targets = slices.Compact(r.Targets)
+	Sort(r.Findings)
+	slices.SortStableFunc(r.Suppressed, func(a, b Suppressed) int {
+		return Compare(Finding{RuleID: a.RuleID, Target: a.Target, Location: a.Location, Fingerprint: a.Fingerprint},
+			Finding{RuleID: b.RuleID, Target: b.Target, Location: b.Location, Fingerprint: b.Fingerprint})
+	})
+	slices.SortStableFunc(r.Errors, func(a, b InputError) int { return strings.Compare(a.Target, b.Target) })
+	r.Summary = Summary{}
+	for _, f := range r.Findings {
+		r.Summary.Add(f.Severity)
+	}
+	slices.SortFunc(r.Rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	r.Rules = slices.CompactFunc(r.Rules, func(a, b Rule) bool { return a.ID == b.ID })
+}
+
+// Max returns the highest severity reported, or 0 when there is none.
+func (r *Report) Max() Severity {
+	var m Severity
+	for _, f := range r.Findings {
+		m = max(m, f.Severity)
+	}
+	return m
+}
+
+// Waiver is an in-source suppression, such as a "# dockvet ignore=ID reason"
+// comment in a Dockerfile: it hides findings of the named rules located in
+// Path between Line and EndLine. Line 0 waives the whole file.
+type Waiver struct {
+	Path    string
+	Line    int
+	EndLine int
+	RuleIDs []string
+	Reason  string
+}
+
+// Covers reports whether the waiver hides f.
+func (w Waiver) Covers(f Finding) bool {
+	if f.Location.Path != w.Path && f.Target != w.Path {
+		return false
+	}
+	if w.Line > 0 && (f.Location.Line < w.Line || f.Location.Line > max(w.Line, w.EndLine)) {
+		return false
+	}
+	return slices.Contains(w.RuleIDs, f.RuleID) || slices.Contains(w.RuleIDs, "all")
+}

@@ -1,0 +1,98 @@
+// Package report renders a finding.Report in the formats users and CI read.
+// Renderers only format: sorting, filtering and masking happen before them,
+// so every format shows the same findings.
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+// Options are what a renderer may need beyond the report.
+type Options struct {
+	// Color enables ANSI colours (table only; set on a terminal).
+	Color bool
+}
+
+// Renderer writes one format.
+type Renderer func(w io.Writer, r *finding.Report, o Options) error
+
+var renderers = map[string]Renderer{
+	"table": Table,
+	"json":  JSON,
+	"sarif": SARIF,
+	"junit": JUnit,
+}
+
+// Register adds a format (later surfaces add SBOM and HTML renderers).
+func Register(name string, r Renderer) { renderers[name] = r }
+
+// Formats lists the formats that render findings, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(renderers))
+	for n := range renderers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the renderer of a format, or an error naming the choices.
+func Lookup(format string) (Renderer, error) {
+	if r, ok := renderers[format]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("unknown format %q for findings (want %s)", format, strings.Join(Formats(), ", "))
+}
+
+// locationText is the short "where" of a finding shown in text formats.
+func locationText(f finding.Finding) string {
+	var parts []string
+	l := f.Location
+	p := l.Path
+	if p == f.Target {
+		p = ""
+	}
+	switch {
+	case p != "" && l.Line > 0:
+		parts = append(parts, fmt.Sprintf("%s:%d", p, l.Line))
+	case p != "":
+		parts = append(parts, p)
+	case l.Line > 0:
+		parts = append(parts, fmt.Sprintf("line %d", l.Line))
+	}
+	if l.LayerIndex != nil {
+		parts = append(parts, fmt.Sprintf("layer %d", *l.LayerIndex))
+	}
+	if l.Service != "" {
+		parts = append(parts, "service "+l.Service)
+	}
+	if l.Container != "" && l.Container != l.Service {
+		parts = append(parts, "container "+l.Container)
+	}
+	return strings.Join(parts, " ")
+}
+
+// byTarget groups findings by target, keeping the report's order of targets
+// and listing targets without findings too.
+func byTarget(r *finding.Report) ([]finding.Target, map[string][]finding.Finding) {
+	groups := map[string][]finding.Finding{}
+	targets := slices.Clone(r.Targets)
+	known := map[string]bool{}
+	for _, t := range targets {
+		known[t.Name] = true
+	}
+	for _, f := range r.Findings {
+		groups[f.Target] = append(groups[f.Target], f)
+		if !known[f.Target] {
+			known[f.Target] = true
+			targets = append(targets, finding.Target{Kind: f.TargetKind, Name: f.Target})
+		}
+	}
+	return targets, groups
+}

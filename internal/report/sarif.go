@@ -1,0 +1,198 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+// InformationURI is where SARIF consumers send people for the tool.
+const InformationURI = "https://github.com/dockvet/dockvet"
+
+// SARIF writes SARIF 2.1.0 for code-scanning services. Every rule that ran is
+// described (help text, practice tags, a security-severity GitHub ranks
+// by); every result carries a physical location with a line region, so the
+// service can annotate the offending line.
+func SARIF(w io.Writer, r *finding.Report, _ Options) error {
+	rep := sarif.NewReport()
+	run := sarif.NewRunWithInformationURI(r.Tool.Name, InformationURI)
+	run.Tool.Driver.WithVersion(r.Tool.Version).WithSemanticVersion(r.Tool.Version)
+
+	described := map[string]bool{}
+	describe := func(rule finding.Rule) {
+		if described[rule.ID] {
+			return
+		}
+		described[rule.ID] = true
+		props := sarif.NewPropertyBag()
+		props.WithTags(append([]string{"security", string(rule.Practice)}, surfaceTags(rule.Surfaces)...))
+		if s := securitySeverity(rule.Severity); s != "" {
+			props.Add("security-severity", s)
+		}
+		if rule.CIS != "" {
+			props.Add("cis", rule.CIS)
+		}
+		d := run.AddRule(rule.ID).
+			WithName(ruleName(rule.Title)).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(rule.Title)).
+			WithFullDescription(sarif.NewMultiformatMessageString().WithText(rule.Description)).
+			WithHelp(sarif.NewMultiformatMessageString().WithText(helpText(rule)).WithMarkdown(helpMarkdown(rule))).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(level(rule.Severity))).
+			WithProperties(props)
+		if len(rule.References) > 0 {
+			d.WithHelpURI(rule.References[0])
+		}
+	}
+	for _, rule := range r.Rules {
+		describe(rule)
+	}
+	for _, f := range r.Findings {
+		if !described[f.RuleID] {
+			// A finding of a rule the caller did not list still gets a
+			// descriptor, so that ruleIndex is always valid.
+			describe(finding.Rule{ID: f.RuleID, Title: f.Title, Practice: f.Practice, Severity: f.Severity,
+				Surfaces: []finding.Surface{f.TargetKind}, CIS: f.CIS, Description: f.Title, Remediation: f.Remediation, References: f.References})
+		}
+		res := run.CreateResultForRule(f.RuleID).
+			WithLevel(level(f.Severity)).
+			WithMessage(sarif.NewTextMessage(f.Message + " " + f.Remediation))
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(f)))
+		if f.Location.Line > 0 {
+			reg := sarif.NewRegion().WithStartLine(f.Location.Line)
+			if f.Location.EndLine > f.Location.Line {
+				reg.WithEndLine(f.Location.EndLine)
+			}
+			if f.Location.Column > 0 {
+				reg.WithStartColumn(f.Location.Column)
+			}
+			phys.WithRegion(reg)
+		}
+		res.AddLocation(sarif.NewLocationWithPhysicalLocation(phys))
+		res.WithPartialFingerprints(map[string]string{"dockvet/v1": resultFingerprint(f)})
+		props := sarif.NewPropertyBag().Add("severity", f.Severity.String()).Add("target", f.Target).Add("targetKind", string(f.TargetKind))
+		if l := f.Location.LayerIndex; l != nil {
+			props.Add("layerIndex", *l)
+		}
+		if f.Location.Layer != "" {
+			props.Add("layer", f.Location.Layer)
+		}
+		if f.Location.Container != "" {
+			props.Add("container", f.Location.Container)
+		}
+		if f.Location.Service != "" {
+			props.Add("service", f.Location.Service)
+		}
+		if f.Vulnerability != nil {
+			props.Add("vulnerability", f.Vulnerability)
+		}
+		res.WithProperties(props)
+	}
+	rep.AddRun(run)
+	// go-sarif's own writer does not escape-safe HTML the way we want and
+	// adds no trailing newline; encode the same value ourselves.
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(rep)
+}
+
+// level maps severities onto SARIF's three result levels.
+func level(s finding.Severity) string {
+	switch {
+	case s >= finding.High:
+		return "error"
+	case s == finding.Medium:
+		return "warning"
+	default:
+		return "note"
+	}
+}
+
+// securitySeverity is the score GitHub code scanning uses to rank security
+// results (>= 9 critical, >= 7 high, >= 4 medium, > 0 low).
+func securitySeverity(s finding.Severity) string {
+	switch s {
+	case finding.Critical:
+		return "9.5"
+	case finding.High:
+		return "8.0"
+	case finding.Medium:
+		return "5.5"
+	case finding.Low:
+		return "3.0"
+	}
+	return ""
+}
+
+func surfaceTags(ss []finding.Surface) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "surface:" + string(s)
+	}
+	return out
+}
+
+// ruleName is the PascalCase name SARIF viewers show next to the ID.
+func ruleName(title string) string {
+	var b strings.Builder
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
+}
+
+func helpText(r finding.Rule) string {
+	s := r.Description + "\n\nRemediation: " + r.Remediation
+	if r.CIS != "" {
+		s += "\n\nCIS Docker Benchmark 1.6.0: " + r.CIS
+	}
+	return s
+}
+
+func helpMarkdown(r finding.Rule) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** (%s, practice `%s`)\n\n%s\n\n**Remediation:** %s\n", r.Title, r.Severity, r.Practice, r.Description, r.Remediation)
+	if r.CIS != "" {
+		fmt.Fprintf(&b, "\nCIS Docker Benchmark 1.6.0: %s\n", r.CIS)
+	}
+	for _, ref := range r.References {
+		fmt.Fprintf(&b, "\n- <%s>", ref)
+	}
+	return b.String()
+}
+
+// artifactURI is a relative URI for files of the repository, and a
+// "target/path" form for things that are not files (images, containers).
+func artifactURI(f finding.Finding) string {
+	p := f.Location.Path
+	switch {
+	case p == "":
+		p = f.Target
+	case f.TargetKind == finding.SurfaceImage || f.TargetKind == finding.SurfaceContainer && f.Location.Path != f.Target:
+		p = f.Target + "/" + strings.TrimPrefix(p, "/")
+	}
+	p = filepath.ToSlash(p)
+	p = strings.TrimPrefix(p, "./")
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+func resultFingerprint(f finding.Finding) string {
+	key := strings.Join([]string{f.RuleID, f.Target, f.Location.Path, f.Location.Container, f.Location.Service, f.Message, f.Fingerprint}, "\x00")
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:16])
+}
