@@ -1,0 +1,333 @@
+// Package shell turns shell source (a Dockerfile RUN, a script, a CI step)
+// into the simple commands it runs, with their arguments, pipes and nesting,
+// using a real shell parser. Rules then ask "is apt-get run without -y?" or
+// "does curl feed a shell?" about commands, never about substrings, so
+// `echo sudo` is not sudo and `curl … | sudo -E bash -` is still a pipe to a
+// shell.
+package shell
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Command is one simple command, after unwrapping prefixes that run another
+// command (sudo, env, nice, xargs, …).
+type Command struct {
+	// Name is the program, without its directory: "apt-get" for
+	// /usr/bin/apt-get. Empty for a statement of assignments only.
+	Name string
+	// Args are the arguments after Name. Quoting is removed; expansions
+	// ($X, $(…)) are kept as written, so a rule can tell a literal from a
+	// value only known at run time.
+	Args []string
+	// Assigns are the VAR=value prefixes (and the names set by export).
+	Assigns []Assign
+	// Line and Col are 1-based, relative to the parsed source.
+	Line, Col int
+	// Wrappers are the prefixes that were removed, outermost first
+	// ("sudo", "env", …).
+	Wrappers []string
+	// Upstream are the commands whose output is piped into this one.
+	Upstream []*Command
+	// Substituted are commands whose output became part of this command's
+	// arguments or input: $(…), `…`, <(…).
+	Substituted []*Command
+	// Parent is the command this one is nested in: the shell of `sh -c`,
+	// the command whose argument held a $(…).
+	Parent *Command
+	// Redirects are the redirections of the statement ("> /dev/null").
+	Redirects []Redirect
+	// Index is the position of the command in Script.Commands.
+	Index int
+}
+
+// Assign is one VAR=value.
+type Assign struct {
+	Name, Value string
+}
+
+// Redirect is one redirection: Op is its operator (">", ">>", "<", "<<",
+// "2>", …), Target the word it points at.
+type Redirect struct {
+	Op, Target string
+}
+
+// Script is a parsed shell source.
+type Script struct {
+	// Commands lists every simple command in source order, nested ones
+	// (sh -c, $(…), here-document scripts) included after their parent.
+	Commands []*Command
+}
+
+// Options change how a source is parsed.
+type Options struct {
+	// LineOffset is added to every line number (the line of the source's
+	// first line in the enclosing file, minus one).
+	LineOffset int
+	// LineAt, when set, maps a byte offset of the source to a line of the
+	// enclosing file; it wins over LineOffset. A Dockerfile RUN is parsed as
+	// BuildKit joined it, and LineAt maps back to its physical lines.
+	LineAt func(offset int) int
+}
+
+// Parse parses shell source. Bash syntax is accepted, since it is a superset
+// of what Dockerfiles and CI files use.
+func Parse(src string, opts Options) (*Script, error) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		return nil, cleanError(err, opts.LineOffset)
+	}
+	w := &walker{opts: opts}
+	w.stmts(f.Stmts, nil, 0)
+	for i, c := range w.script.Commands {
+		c.Index = i
+	}
+	return &w.script, nil
+}
+
+func cleanError(err error, offset int) error {
+	if pe, ok := err.(syntax.ParseError); ok {
+		return fmt.Errorf("shell syntax error at line %d: %s", int(pe.Pos.Line())+offset, pe.Text)
+	}
+	return fmt.Errorf("shell syntax error: %v", err)
+}
+
+// maxDepth bounds nesting (sh -c "sh -c …"), so hostile input cannot recurse
+// without end.
+const maxDepth = 8
+
+type walker struct {
+	opts   Options
+	script Script
+}
+
+// stmts walks a statement list and returns every command in it.
+func (w *walker) stmts(list []*syntax.Stmt, parent *Command, depth int) []*Command {
+	var all []*Command
+	for _, s := range list {
+		all = append(all, w.stmt(s, parent, depth)...)
+	}
+	return all
+}
+
+func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
+	if s == nil || s.Cmd == nil {
+		return nil
+	}
+	var out []*Command
+	switch c := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		out = w.call(c, s, parent, depth)
+	case *syntax.BinaryCmd:
+		left := w.stmt(c.X, parent, depth)
+		right := w.stmt(c.Y, parent, depth)
+		if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
+			for _, r := range right {
+				r.Upstream = append(r.Upstream, left...)
+			}
+		}
+		out = append(left, right...)
+	case *syntax.Subshell:
+		out = w.stmts(c.Stmts, parent, depth)
+	case *syntax.Block:
+		out = w.stmts(c.Stmts, parent, depth)
+	case *syntax.IfClause:
+		for ic := c; ic != nil; ic = ic.Else {
+			out = append(out, w.stmts(ic.Cond, parent, depth)...)
+			out = append(out, w.stmts(ic.Then, parent, depth)...)
+		}
+	case *syntax.WhileClause:
+		out = append(w.stmts(c.Cond, parent, depth), w.stmts(c.Do, parent, depth)...)
+	case *syntax.ForClause:
+		out = w.stmts(c.Do, parent, depth)
+	case *syntax.CaseClause:
+		for _, item := range c.Items {
+			out = append(out, w.stmts(item.Stmts, parent, depth)...)
+		}
+	case *syntax.FuncDecl:
+		out = w.stmt(c.Body, parent, depth)
+	case *syntax.TimeClause:
+		out = w.stmt(c.Stmt, parent, depth)
+	case *syntax.CoprocClause:
+		out = w.stmt(c.Stmt, parent, depth)
+	case *syntax.DeclClause:
+		cmd := &Command{Name: c.Variant.Value, Parent: parent, Line: w.line(c.Pos()), Col: int(c.Pos().Col())}
+		for _, a := range c.Args {
+			if a.Name == nil {
+				if a.Value != nil {
+					cmd.Args = append(cmd.Args, w.word(a.Value, cmd, depth))
+				}
+				continue
+			}
+			val := ""
+			if a.Value != nil {
+				val = w.word(a.Value, cmd, depth)
+			}
+			cmd.Assigns = append(cmd.Assigns, Assign{Name: a.Name.Value, Value: val})
+			cmd.Args = append(cmd.Args, a.Name.Value+"="+val)
+		}
+		w.add(cmd)
+		out = []*Command{cmd}
+	}
+	// Redirections belong to the statement; a here-document given to a
+	// shell is a script of its own.
+	for _, cmd := range out {
+		if cmd.Parent != parent {
+			continue
+		}
+		for _, r := range s.Redirs {
+			cmd.Redirects = append(cmd.Redirects, w.redirect(r, cmd, depth))
+		}
+	}
+	return out
+}
+
+func (w *walker) redirect(r *syntax.Redirect, cmd *Command, depth int) Redirect {
+	op := r.Op.String()
+	if r.N != nil {
+		op = r.N.Value + op
+	}
+	rd := Redirect{Op: op}
+	if r.Word != nil {
+		rd.Target = w.word(r.Word, cmd, depth)
+	}
+	if r.Hdoc != nil && (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && IsShell(cmd.Name) && depth < maxDepth {
+		body := w.word(r.Hdoc, nil, depth)
+		if sub, err := Parse(body, Options{LineOffset: w.line(r.Hdoc.Pos()) - 1}); err == nil {
+			w.adopt(sub, cmd)
+		}
+	}
+	return rd
+}
+
+// adopt adds the commands of a script that cmd runs (`sh -c SCRIPT`, a
+// here-document given to a shell) as its children. They are run by cmd, not
+// fed into it, so they are not Substituted.
+func (w *walker) adopt(sub *Script, cmd *Command) {
+	for _, c := range sub.Commands {
+		if c.Parent == nil {
+			c.Parent = cmd
+		}
+		w.add(c)
+	}
+}
+
+func (w *walker) add(c *Command) { w.script.Commands = append(w.script.Commands, c) }
+
+func (w *walker) line(p syntax.Pos) int {
+	if w.opts.LineAt != nil {
+		return w.opts.LineAt(int(p.Offset()))
+	}
+	return int(p.Line()) + w.opts.LineOffset
+}
+
+func (w *walker) call(c *syntax.CallExpr, s *syntax.Stmt, parent *Command, depth int) []*Command {
+	cmd := &Command{Parent: parent}
+	if len(c.Args) > 0 {
+		cmd.Line, cmd.Col = w.line(c.Args[0].Pos()), int(c.Args[0].Pos().Col())
+	} else {
+		cmd.Line, cmd.Col = w.line(s.Pos()), int(s.Pos().Col())
+	}
+	w.add(cmd)
+	for _, a := range c.Assigns {
+		if a.Name == nil {
+			continue
+		}
+		val := ""
+		if a.Value != nil {
+			val = w.word(a.Value, cmd, depth)
+		}
+		cmd.Assigns = append(cmd.Assigns, Assign{Name: a.Name.Value, Value: val})
+	}
+	words := make([]string, 0, len(c.Args))
+	for _, a := range c.Args {
+		words = append(words, w.word(a, cmd, depth))
+	}
+	if len(words) == 0 {
+		return []*Command{cmd}
+	}
+	cmd.Name, cmd.Args = path.Base(words[0]), words[1:]
+	if words[0] == "" {
+		cmd.Name = ""
+	}
+	unwrap(cmd)
+	// A shell given a command string runs a script of its own: parse it,
+	// so `sh -c "curl … | sh"` is seen for what it is.
+	if script, ok := inlineScript(cmd); ok && depth < maxDepth {
+		if sub, err := Parse(script, Options{LineOffset: cmd.Line - 1}); err == nil {
+			w.adopt(sub, cmd)
+		}
+	}
+	return []*Command{cmd}
+}
+
+// word renders a word as text. Command substitutions inside it are walked
+// too, and their commands recorded as feeding owner.
+func (w *walker) word(wd *syntax.Word, owner *Command, depth int) string {
+	var b strings.Builder
+	for _, p := range wd.Parts {
+		w.part(&b, p, owner, depth, false)
+	}
+	return b.String()
+}
+
+func (w *walker) part(b *strings.Builder, p syntax.WordPart, owner *Command, depth int, quoted bool) {
+	switch p := p.(type) {
+	case *syntax.Lit:
+		if quoted {
+			b.WriteString(p.Value)
+		} else {
+			b.WriteString(unescape(p.Value))
+		}
+	case *syntax.SglQuoted:
+		b.WriteString(p.Value)
+	case *syntax.DblQuoted:
+		for _, q := range p.Parts {
+			w.part(b, q, owner, depth, true)
+		}
+	case *syntax.CmdSubst:
+		b.WriteString(printNode(p))
+		if owner != nil && depth < maxDepth {
+			for _, c := range w.stmts(p.Stmts, owner, depth+1) {
+				owner.Substituted = append(owner.Substituted, c)
+			}
+		}
+	case *syntax.ProcSubst:
+		b.WriteString(printNode(p))
+		if owner != nil && depth < maxDepth {
+			for _, c := range w.stmts(p.Stmts, owner, depth+1) {
+				owner.Substituted = append(owner.Substituted, c)
+			}
+		}
+	default:
+		b.WriteString(printNode(p))
+	}
+}
+
+func printNode(n syntax.Node) string {
+	var buf bytes.Buffer
+	if err := syntax.NewPrinter().Print(&buf, n); err != nil {
+		return ""
+	}
+	return buf.String()
+}
+
+// unescape removes the backslashes of an unquoted literal ("a\ b" is "a b").
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
