@@ -1,0 +1,441 @@
+package dockerfile
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/shell"
+)
+
+var refReference = []string{"https://docs.docker.com/reference/dockerfile/"}
+
+// hygiene builds a rule of practice "hygiene".
+func hygiene(id, title string, sev finding.Severity, cis, desc, fix string, check func(p *Pass)) *Rule {
+	return rule(&Rule{
+		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeHygiene, Severity: sev, CIS: cis,
+			Description: desc, Remediation: fix, References: refReference},
+		Check: check,
+	})
+}
+
+// each calls fn for every instruction of a type in every stage.
+func each[T instructions.Command](f *File, fn func(in *Instruction, c T)) {
+	for _, st := range f.Stages {
+		for _, in := range st.Instructions {
+			if c, ok := in.Command.(T); ok {
+				fn(in, c)
+			}
+		}
+	}
+}
+
+var ruleMaintainer = hygiene("DV1090", "MAINTAINER is deprecated", finding.Info, "",
+	"MAINTAINER has been deprecated since Docker 1.13; it is not shown by current tools.",
+	"Use `LABEL org.opencontainers.image.authors=\"name <email>\"`.",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, _ *instructions.MaintainerCommand) {
+			p.Report(in, "MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors.")
+		})
+	})
+
+// healthchecks returns the HEALTHCHECK instructions of a stage.
+func healthchecks(st *Stage) []*Instruction {
+	var out []*Instruction
+	for _, in := range st.Instructions {
+		if _, ok := in.Command.(*instructions.HealthCheckCommand); ok {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+var ruleNoHealthcheck = hygiene("DV1091", "No HEALTHCHECK in the final image", finding.Low, "4.6",
+	"Without a HEALTHCHECK the Engine only knows whether the process runs, not whether it works: a hung service is never restarted or taken out of rotation.",
+	"Add a check that exercises the service, e.g. `HEALTHCHECK --interval=30s --timeout=3s CMD [\"/app\", \"healthcheck\"]`, or declare `HEALTHCHECK NONE` when the orchestrator checks health itself.",
+	func(p *Pass) {
+		for _, st := range p.File.Final().Chain() {
+			if len(healthchecks(st)) > 0 {
+				return
+			}
+		}
+		p.Report(p.File.Final().From, "The final image defines no HEALTHCHECK.")
+	})
+
+func duplicates(id, title string, sev finding.Severity, keyword string) *Rule {
+	return hygiene(id, title, sev, "",
+		"Only the last "+keyword+" of a stage takes effect; earlier ones are dead code that misleads readers.",
+		"Keep one "+keyword+" per stage.",
+		func(p *Pass) {
+			for _, st := range p.File.Stages {
+				var seen []*Instruction
+				for _, in := range st.Instructions {
+					if in.Keyword == keyword {
+						seen = append(seen, in)
+					}
+				}
+				for _, in := range seen[min(1, len(seen)):] {
+					p.Report(in, "%s repeated in stage %s; only the last one (line %d) takes effect.", keyword, stageName(st), seen[len(seen)-1].Line)
+				}
+			}
+		})
+}
+
+func stageName(st *Stage) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	return strconv.Itoa(st.Index)
+}
+
+var (
+	ruleDupHealth     = duplicates("DV1092", "Several HEALTHCHECK instructions in a stage", finding.Low, "HEALTHCHECK")
+	ruleDupCmd        = duplicates("DV1093", "Several CMD instructions in a stage", finding.Low, "CMD")
+	ruleDupEntrypoint = duplicates("DV1094", "Several ENTRYPOINT instructions in a stage", finding.Medium, "ENTRYPOINT")
+)
+
+var ruleShellForm = hygiene("DV1095", "CMD or ENTRYPOINT in shell form", finding.Low, "",
+	"In shell form the process runs under `/bin/sh -c`, which becomes PID 1 and does not pass SIGTERM on: `docker stop` waits and then kills the application "+
+		"without a clean shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
+	"Use the exec (JSON) form: `CMD [\"node\", \"server.js\"]`, `ENTRYPOINT [\"/app\"]`.",
+	func(p *Pass) {
+		for _, st := range p.File.Final().Chain() {
+			for _, in := range st.Instructions {
+				if (in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT") && !in.JSON && len(in.Args) > 0 {
+					p.Report(in, "%s %s runs under /bin/sh -c, which does not forward signals.", in.Keyword, strings.Join(in.Args, " "))
+				}
+			}
+		}
+	})
+
+var ruleRelativeWorkdir = hygiene("DV1096", "Relative WORKDIR", finding.Low, "",
+	"A relative WORKDIR is resolved against whatever the previous WORKDIR (or the base image's) was, so the same Dockerfile means different paths on different bases.",
+	"Use an absolute path: `WORKDIR /app`.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			absolute := false
+			for _, in := range st.Instructions {
+				w, ok := in.Command.(*instructions.WorkdirCommand)
+				if !ok {
+					continue
+				}
+				switch {
+				case strings.HasPrefix(w.Path, "/") || strings.HasPrefix(w.Path, "$") || isWindowsPath(w.Path):
+					absolute = true
+				case !absolute:
+					p.Report(in, "WORKDIR %s is relative and no absolute WORKDIR precedes it in this stage.", w.Path)
+				}
+			}
+		}
+	})
+
+func isWindowsPath(p string) bool {
+	return len(p) >= 2 && p[1] == ':' || strings.HasPrefix(p, `\`)
+}
+
+var systemDirs = []string{"/proc", "/sys", "/dev", "/boot", "/initrd", "/lost+found", "/etc", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/lib"}
+
+var ruleSystemWorkdir = hygiene("DV1097", "WORKDIR in a system directory", finding.Medium, "",
+	"WORKDIR points into a system directory (/proc, /sys, /dev, /boot, /etc, /bin, …). Files the application writes there mix with the OS or the kernel's interfaces.",
+	"Use an application directory such as /app or /srv/app.",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, w *instructions.WorkdirCommand) {
+			d := path.Clean(w.Path)
+			for _, s := range systemDirs {
+				if d == s || strings.HasPrefix(d, s+"/") && (s == "/proc" || s == "/sys" || s == "/dev") {
+					p.Report(in, "WORKDIR %s is inside the system directory %s.", w.Path, s)
+					return
+				}
+			}
+		})
+	})
+
+var ruleCd = hygiene("DV1098", "cd used to change directory in RUN", finding.Info, "",
+	"`cd /dir` inside a RUN only lasts for that RUN; readers (and later instructions) easily assume otherwise.",
+	"Use WORKDIR to change directory for the following instructions.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			st.Commands(func(in *Instruction, c *shell.Command) {
+				if c.Name == "cd" && c.Parent == nil && len(c.Args) == 1 && strings.HasPrefix(c.Args[0], "/") && !underTmp(c.Args) {
+					p.ReportCmd(in, c, "`cd %s` in RUN; use WORKDIR %s.", c.Args[0], c.Args[0])
+				}
+			})
+		}
+	})
+
+var ruleCopyFromSelf = hygiene("DV1099", "COPY --from refers to its own stage", finding.Medium, "",
+	"A stage cannot copy from itself; the build fails or resolves the name to an image of the same name.",
+	"Copy from an earlier stage (give it an alias with `FROM … AS build`).",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, c *instructions.CopyCommand) {
+			if c.From != "" && in.Stage.Name != "" && strings.EqualFold(c.From, in.Stage.Name) || c.From == strconv.Itoa(in.Stage.Index) {
+				p.Report(in, "COPY --from=%s copies from the stage it is in.", c.From)
+			}
+		})
+	})
+
+var ruleDupAlias = hygiene("DV1100", "Duplicate stage name", finding.Medium, "",
+	"Two stages have the same name; `COPY --from` and `--target` then refer to an unexpected stage.",
+	"Give every stage a unique name.",
+	func(p *Pass) {
+		seen := map[string]*Stage{}
+		for _, st := range p.File.Stages {
+			if st.Name == "" {
+				continue
+			}
+			if prev, ok := seen[strings.ToLower(st.Name)]; ok {
+				p.Report(st.From, "Stage name %s is already used on line %d.", st.Name, prev.From.Line)
+				continue
+			}
+			seen[strings.ToLower(st.Name)] = st
+		}
+	})
+
+var ruleCopyFromLater = hygiene("DV1101", "COPY --from refers to a later or missing stage", finding.Medium, "",
+	"`COPY --from=<n>` names a stage index that does not exist before this stage; BuildKit then tries to pull an image called `<n>`.",
+	"Refer to an earlier stage by its name.",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, c *instructions.CopyCommand) {
+			if c.From == "" {
+				return
+			}
+			if n, err := strconv.Atoi(c.From); err == nil && (n < 0 || n >= in.Stage.Index) && n != in.Stage.Index {
+				p.Report(in, "COPY --from=%s names stage %d, which is not an earlier stage.", c.From, n)
+				return
+			}
+			if st := p.File.StageByName(c.From); st != nil && st.Index > in.Stage.Index {
+				p.Report(in, "COPY --from=%s refers to a stage defined later (line %d).", c.From, st.From.Line)
+			}
+		})
+	})
+
+var ruleCopyDest = hygiene("DV1102", "COPY of several sources to a destination without a trailing slash", finding.Medium, "",
+	"When COPY or ADD has more than one source, the destination must be a directory ending in `/`; otherwise the build fails.",
+	"End the destination with `/`: `COPY a b /app/`.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			for _, in := range st.Instructions {
+				var sd *instructions.SourcesAndDest
+				switch c := in.Command.(type) {
+				case *instructions.CopyCommand:
+					sd = &c.SourcesAndDest
+				case *instructions.AddCommand:
+					sd = &c.SourcesAndDest
+				default:
+					continue
+				}
+				if len(sd.SourcePaths) > 1 && !strings.HasSuffix(sd.DestPath, "/") && !strings.Contains(sd.DestPath, "$") && sd.DestPath != "." {
+					p.Report(in, "%s has %d sources but destination %s does not end with /.", in.Keyword, len(sd.SourcePaths), sd.DestPath)
+				}
+			}
+		}
+	})
+
+var ruleReplaceSh = hygiene("DV1103", "/bin/sh replaced in a RUN", finding.Low, "",
+	"Replacing /bin/sh (`ln -sf /bin/bash /bin/sh`) changes the shell for every later program in the image, not only for the build.",
+	"Use the SHELL instruction to choose the build shell: `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			st.Commands(func(in *Instruction, c *shell.Command) {
+				if (c.Name == "ln" || c.Name == "mv" || c.Name == "cp") && len(c.Positional()) >= 2 {
+					pos := c.Positional()
+					if pos[len(pos)-1] == "/bin/sh" {
+						p.ReportCmd(in, c, "`%s … /bin/sh` replaces the system shell; use SHELL.", c.Name)
+					}
+				}
+			})
+		}
+	})
+
+var pipefailRe = regexp.MustCompile(`set\s+-[a-zA-Z]*o\s+pipefail|set\s+-o\s+pipefail|-o\s*pipefail`)
+
+var rulePipefail = hygiene("DV1104", "Pipe without pipefail", finding.Low, "",
+	"/bin/sh -c reports the status of the last command of a pipe only: `curl … | tar x` succeeds even when the download fails, and the image is built broken.",
+	"Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN, or start the RUN with `set -o pipefail &&`.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			if pipefailRe.MatchString(strings.Join(st.Shell, " ")) {
+				continue
+			}
+			st.Runs(func(in *Instruction) {
+				if pipefailRe.MatchString(in.Original) || heredocsMatch(in, pipefailRe) {
+					return
+				}
+				for _, c := range in.Script.Commands {
+					if c.Parent != nil || len(c.Upstream) == 0 || shell.IsInterpreter(c.Name) {
+						continue // curl | sh is DV1070's business
+					}
+					src := c.Upstream[len(c.Upstream)-1]
+					if src.Is("echo", "printf", "yes", "cat", "true") {
+						continue
+					}
+					p.ReportCmd(in, c, "`%s | %s` can fail silently without pipefail.", src.Name, c.Name)
+					return
+				}
+			})
+		}
+	})
+
+var ruleUseraddUID = hygiene("DV1106", "useradd with a high UID without -l", finding.Low, "",
+	"`useradd` writes the user into /var/log/lastlog and faillog at an offset of the UID; for a high UID that is a sparse file of many megabytes that the layer stores in full.",
+	"Add `-l` (`--no-log-init`) to useradd, or use a UID below 65536.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			st.Commands(func(in *Instruction, c *shell.Command) {
+				if c.Name != "useradd" || c.Has("-l", "--no-log-init") {
+					return
+				}
+				if v, ok := c.Value("-u", "--uid"); ok {
+					if uid, err := strconv.Atoi(v); err == nil && uid > 65535 {
+						p.ReportCmd(in, c, "useradd -u %d without -l writes a multi-megabyte lastlog/faillog into the layer.", uid)
+					}
+				}
+			})
+		}
+	})
+
+var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".tzst"}
+
+var ruleAddForCopy = hygiene("DV1113", "ADD used where COPY would do", finding.Low, "4.9",
+	"ADD also fetches URLs and unpacks archives; for plain local files that magic is a trap (an archive added later is silently extracted). COPY does only what it says.",
+	"Use COPY for local files and directories; keep ADD for archives you mean to extract.",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, c *instructions.AddCommand) {
+			for _, src := range c.SourcePaths {
+				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
+					return // DV1072
+				}
+				for _, ext := range archiveExt {
+					if strings.HasSuffix(strings.ToLower(src), ext) {
+						return
+					}
+				}
+			}
+			if len(c.SourcePaths) > 0 || len(c.SourceContents) > 0 {
+				p.Report(in, "ADD of local files; use COPY.")
+			}
+		})
+	})
+
+var varRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+
+var ruleEnvSelfRef = hygiene("DV1114", "ENV refers to a variable set in the same ENV", finding.Low, "",
+	"Variables in one ENV instruction are all expanded with the values from before it: `ENV A=1 B=$A` sets B to the old A, not 1.",
+	"Split into two ENV instructions: `ENV A=1` then `ENV B=$A`.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			for _, in := range st.Instructions {
+				if in.Keyword != "ENV" || len(in.Args) < 4 {
+					continue
+				}
+				// in.Args holds key, value pairs before expansion.
+				defined := map[string]bool{}
+				for i := 0; i+1 < len(in.Args); i += 2 {
+					for _, m := range varRef.FindAllStringSubmatch(in.Args[i+1], -1) {
+						if defined[m[1]] {
+							p.Report(in, "ENV %s uses $%s, which this same ENV sets; it gets the previous value.", in.Args[i], m[1])
+						}
+					}
+					defined[in.Args[i]] = true
+				}
+			}
+		}
+	})
+
+var ruleOnbuild = hygiene("DV1115", "Forbidden instruction in ONBUILD", finding.Low, "",
+	"ONBUILD cannot trigger FROM, MAINTAINER or another ONBUILD; images built on this one fail.",
+	"Remove the instruction from ONBUILD.",
+	func(p *Pass) {
+		each(p.File, func(in *Instruction, c *instructions.OnbuildCommand) {
+			kw := strings.ToUpper(strings.Fields(c.Expression + " x")[0])
+			if kw == "FROM" || kw == "MAINTAINER" || kw == "ONBUILD" {
+				p.Report(in, "ONBUILD %s is not allowed.", kw)
+			}
+		})
+	})
+
+var pointless = map[string]string{"ssh": "remote login", "vim": "an editor", "vi": "an editor", "nano": "an editor", "shutdown": "power control",
+	"reboot": "power control", "service": "an init system", "systemctl": "an init system", "ps": "process listing", "top": "process monitoring",
+	"free": "memory listing", "kill": "process control", "mount": "mounting", "ifconfig": "network configuration"}
+
+var rulePointless = hygiene("DV1116", "Command that makes no sense in a build", finding.Info, "",
+	"The RUN calls an interactive or system-management command (ssh, vim, service, systemctl, shutdown, mount, ps, top, …). In a build there is no init system, "+
+		"no terminal and no running service; the command fails, hangs or does nothing.",
+	"Remove it; start services with CMD/ENTRYPOINT, configure files directly.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			st.Commands(func(in *Instruction, c *shell.Command) {
+				if what, ok := pointless[c.Name]; ok && c.Parent == nil {
+					p.ReportCmd(in, c, "`%s` (%s) does nothing useful in a build.", c.Name, what)
+				}
+			})
+		}
+	})
+
+var ruleRelativeCopyDest = hygiene("DV1117", "COPY to a relative path without WORKDIR", finding.Low, "",
+	"A relative COPY destination is resolved against the working directory, which is the base image's unless the stage sets WORKDIR first.",
+	"Set `WORKDIR /app` before the COPY, or use an absolute destination.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			hasWorkdir := false
+			for _, s := range st.Chain() {
+				for _, in := range s.Instructions {
+					if in.Keyword == "WORKDIR" && s != st {
+						hasWorkdir = true
+					}
+				}
+			}
+			for _, in := range st.Instructions {
+				if in.Keyword == "WORKDIR" {
+					hasWorkdir = true
+				}
+				c, ok := in.Command.(*instructions.CopyCommand)
+				if !ok || hasWorkdir {
+					continue
+				}
+				d := c.DestPath
+				if !strings.HasPrefix(d, "/") && !strings.HasPrefix(d, "$") && !isWindowsPath(d) {
+					p.Report(in, "COPY to relative %s with no WORKDIR set in this stage.", d)
+				}
+			}
+		}
+	})
+
+var ruleCurlAndWget = hygiene("DV1118", "Both curl and wget used", finding.Info, "",
+	"The stage uses both curl and wget; one download tool is enough, and each one shipped is one more binary to patch.",
+	"Standardise on one of them.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			var first *shell.Command
+			var firstIn *Instruction
+			other := map[string]string{"curl": "wget", "wget": "curl"}
+			st.Commands(func(in *Instruction, c *shell.Command) {
+				if c.Name != "curl" && c.Name != "wget" {
+					return
+				}
+				if first == nil {
+					first, firstIn = c, in
+					return
+				}
+				if c.Name == other[first.Name] {
+					p.ReportCmd(in, c, "`%s` is used although `%s` is already used on line %d.", c.Name, first.Name, lineOf(firstIn, first))
+					first = &shell.Command{Name: "-"} // report once per stage
+				}
+			})
+		}
+	})
+
+var rulePlatform = hygiene("DV1119", "FROM with a hard-coded --platform", finding.Info, "",
+	"`FROM --platform=linux/amd64` forces that platform on every builder; on other hardware the image builds under emulation (slow) and multi-platform builds produce the wrong architecture.",
+	"Drop --platform, or use `--platform=$BUILDPLATFORM` for build stages that cross-compile.",
+	func(p *Pass) {
+		for _, st := range p.File.Stages {
+			if st.Platform != "" && !strings.Contains(st.Platform, "$") {
+				p.Report(st.From, "FROM --platform=%s is hard-coded.", st.Platform)
+			}
+		}
+	})

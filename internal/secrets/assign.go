@@ -1,0 +1,230 @@
+package secrets
+
+import (
+	"math"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Assignment judges NAME=VALUE. A value in a known secret format is a secret
+// whatever its name; otherwise the name must say "secret" (password, token,
+// api key, …) and the value must look like a real one.
+func Assignment(name, value string) (Match, bool) {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return Match{}, false
+	}
+	if ms := Scan(v); len(ms) > 0 {
+		return ms[0], true
+	}
+	if !SensitiveName(name) || !LiteralSecret(v) {
+		return Match{}, false
+	}
+	return Match{Rule: GenericRule, Secret: v, Start: 0, End: len(v)}, true
+}
+
+// Tokens of a variable name that mark it as holding a secret.
+var sensitiveTokens = map[string]bool{
+	"password": true, "passwd": true, "pwd": true, "pass": true, "passphrase": true,
+	"secret": true, "token": true, "apikey": true, "credential": true, "credentials": true,
+	"privatekey": true, "auth": true, "authtoken": true, "accesskey": true, "secretkey": true,
+	"jwt": true, "bearer": true, "pat": true, "signingkey": true, "encryptionkey": true, "masterkey": true,
+	"psk": true, "dsn": true, "conn": true, "connectionstring": true,
+}
+
+// "key" is sensitive only next to one of these ("API_KEY", "SECRET_KEY").
+var keyQualifiers = map[string]bool{"api": true, "access": true, "secret": true, "private": true, "signing": true,
+	"encryption": true, "master": true, "client": true, "auth": true, "license": true, "app": true, "service": true, "account": true}
+
+// Tokens that make a name about a secret rather than holding one
+// (PASSWORD_FILE holds a path, TOKEN_TTL a duration, PUBLIC_KEY is public).
+var benignTokens = map[string]bool{
+	"file": true, "path": true, "dir": true, "directory": true, "public": true, "pub": true, "url": true, "uri": true,
+	"endpoint": true, "host": true, "port": true, "name": true, "user": true, "username": true, "id": true,
+	"length": true, "len": true, "min": true, "max": true, "ttl": true, "expiry": true, "expires": true,
+	"expiration": true, "timeout": true, "type": true, "enabled": true, "enable": true, "disable": true,
+	"required": true, "header": true, "policy": true, "algorithm": true, "alg": true, "format": true,
+	"size": true, "bits": true, "count": true, "version": true, "env": true, "prefix": true, "suffix": true,
+	"fingerprint": true, "gpg": true, "pgp": true, "keyid": true, "keyring": true, "keyserver": true,
+	"checksum": true, "sha": true, "sha256": true, "sha512": true, "md5": true, "hash": true, "mode": true,
+	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
+	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true,
+}
+
+var nameSplit = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also
+// splitting camelCase.
+func nameTokens(name string) []string {
+	var out []string
+	for _, part := range nameSplit.Split(name, -1) {
+		start := 0
+		rs := []rune(part)
+		for i := 1; i < len(rs); i++ {
+			if unicode.IsUpper(rs[i]) && unicode.IsLower(rs[i-1]) {
+				out = append(out, strings.ToLower(string(rs[start:i])))
+				start = i
+			}
+		}
+		if start < len(rs) {
+			out = append(out, strings.ToLower(string(rs[start:])))
+		}
+	}
+	return out
+}
+
+// SensitiveName reports whether a variable name says it holds a secret.
+func SensitiveName(name string) bool {
+	toks := nameTokens(name)
+	sensitive := false
+	for i, t := range toks {
+		if benignTokens[t] {
+			return false
+		}
+		if sensitiveTokens[t] {
+			sensitive = true
+		}
+		if t == "key" && i > 0 && keyQualifiers[toks[i-1]] {
+			sensitive = true
+		}
+		if t == "key" && len(toks) == 1 {
+			sensitive = true
+		}
+	}
+	// Joined spellings: APIKEY, SECRETKEY, DBPASSWORD.
+	joined := strings.Join(toks, "")
+	for _, s := range []string{"password", "passwd", "secret", "apikey", "accesskey", "privatekey", "authtoken", "token"} {
+		if strings.Contains(joined, s) {
+			sensitive = true
+		}
+	}
+	return sensitive
+}
+
+var (
+	placeholderRe = regexp.MustCompile(`(?i)^(?:changeme|change[_-]?me|change[_-]?this|replace[_-]?me|example|examplekey|sample|dummy|fake|test|testing|password|passwd|secret|token|none|null|nil|undefined|empty|todo|tbd|redacted|hidden|masked|default|placeholder|your[_-]?.*|my[_-]?(?:password|secret|token|key)|insert[_-]?.*|put[_-]?.*|enter[_-]?.*|some[_-]?.*|foo|bar|baz|foobar|xxx+|yyy+|zzz+|\*+|\.+|-+|_+|\?+|x+|0+|1234(?:5678?)?|abc|abc123|qwerty|letmein|admin)$`)
+	bracketRe     = regexp.MustCompile(`^(?:<[^<>]*>|\[[^\[\]]*\]|\{\{.*\}\}|%[A-Za-z_]+%|__[A-Z_]+__|@[A-Za-z_]+@)$`)
+	numberRe      = regexp.MustCompile(`^[+-]?[0-9]+(?:\.[0-9]+)?$`)
+	versionRe     = regexp.MustCompile(`^v?[0-9]+(?:\.[0-9]+){1,3}(?:[-+~][0-9A-Za-z.+~-]*)?$`)
+	hexRe         = regexp.MustCompile(`^(?:0x)?[0-9a-fA-F]+$`)
+	uuidRe        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	durationRe    = regexp.MustCompile(`^[0-9]+(?:ms|s|m|h|d|w)$`)
+	boolWords     = map[string]bool{"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true, "enabled": true, "disabled": true}
+	pubKeyPrefix  = []string{"ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-", "ssh-dss ", "sk-ssh-", "-----BEGIN PUBLIC KEY", "-----BEGIN CERTIFICATE", "-----BEGIN PGP PUBLIC", "-----BEGIN RSA PUBLIC", "-----BEGIN X509"}
+)
+
+// IsReference reports whether a value refers to something else instead of
+// being a literal: a shell or Compose variable, a template, a secret mount.
+func IsReference(v string) bool {
+	v = strings.Trim(v, `"'`)
+	switch {
+	case strings.HasPrefix(v, "$"), strings.HasPrefix(v, "%") && strings.HasSuffix(v, "%"):
+		return true
+	case strings.Contains(v, "${") || strings.Contains(v, "$(") || strings.Contains(v, "{{"):
+		return true
+	}
+	return bracketRe.MatchString(v)
+}
+
+// IsPlaceholder reports whether a value is an obvious stand-in.
+func IsPlaceholder(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if v == "" || placeholderRe.MatchString(v) || bracketRe.MatchString(v) {
+		return true
+	}
+	l := strings.ToLower(v)
+	for _, w := range []string{"example", "changeme", "placeholder", "your_", "your-", "<your", "xxxxxx", "dummy", "redacted", "not-a-real", "notreal", "fake"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return l == "akiaiosfodnn7example" || strings.HasSuffix(l, "example")
+}
+
+// LiteralSecret reports whether a value, assigned to a sensitive name, looks
+// like an actual secret rather than a reference, path, URL, number, version,
+// flag, fingerprint, public key or placeholder.
+func LiteralSecret(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	switch {
+	case len(v) < 6:
+		return false
+	case IsReference(v), IsPlaceholder(v):
+		return false
+	case strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "../"):
+		return false
+	case numberRe.MatchString(v), versionRe.MatchString(v), durationRe.MatchString(v), uuidRe.MatchString(v):
+		return false
+	case boolWords[strings.ToLower(v)]:
+		return false
+	case hexRe.MatchString(v) && (len(v) == 40 || len(v) == 64 || len(v) == 16 || len(v) == 8):
+		// GPG key IDs and fingerprints, git SHAs, checksums.
+		return false
+	}
+	for _, p := range pubKeyPrefix {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		// A URL is a secret only with a password in it; the URL rule
+		// finds those by format.
+		return false
+	}
+	if strings.ContainsAny(v, " \t") && len(strings.Fields(v)) > 3 {
+		return false // prose, a command line
+	}
+	if strings.Contains(v, "/") && !strings.ContainsAny(v, "+=") && strings.Count(v, "/") >= 2 {
+		return false // a path-like value without base64 padding
+	}
+	// A short value must at least mix kinds of characters to be taken for
+	// a password; long values are judged by entropy.
+	if len(v) < 12 {
+		return classes(v) >= 2
+	}
+	return Entropy(v) >= 3.0
+}
+
+func classes(v string) int {
+	var lower, upper, digit, other bool
+	for _, r := range v {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// Entropy is the Shannon entropy of s in bits per character.
+func Entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range s {
+		counts[r]++
+		n++
+	}
+	var h float64
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		h -= p * math.Log2(p)
+	}
+	return h
+}

@@ -1,0 +1,69 @@
+package secrets
+
+import "testing"
+
+func TestAssignment(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{
+		// Secrets.
+		{"DB_PASSWORD", "s3cr3t-Pa55", true},
+		{"API_KEY", "f9a8d7c6b5e4a3b2c1d0e9f8a7b6c5d4e3", true},
+		{"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYzz", false}, // the documented example
+		{"AWS_SECRET_ACCESS_KEY", "q8Vh2Lr9TzX4mN7pK1sW6yB3cF5gJ0dA+eR2uI9o", true},
+		{"ANYTHING", "ghp_0123456789abcdefghijABCDEFGHIJ012345", true}, // format wins over name
+		{"DATABASE_URL", "postgres://app:Sup3rS3cret@db:5432/app", true},
+		{"githubToken", "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", true},
+		{"MYSQL_ROOT_PASSWORD", "hunter2x", true},
+		// Not secrets.
+		{"DB_PASSWORD", "", false},
+		{"DB_PASSWORD", "${DB_PASSWORD}", false},
+		{"DB_PASSWORD", "$DB_PASSWORD", false},
+		{"DB_PASSWORD_FILE", "/run/secrets/db_password", false},
+		{"PASSWORD", "/run/secrets/x", false},
+		{"API_TOKEN", "changeme", false},
+		{"API_TOKEN", "<your-api-token>", false},
+		{"API_TOKEN", "xxxxxxxx", false},
+		{"API_KEY", "your_api_key_here", false},
+		{"SECRET_KEY", "example", false},
+		{"TOKEN_TTL", "3600", false},
+		{"TOKEN_EXPIRY", "24h", false},
+		{"PASSWORD_MIN_LENGTH", "12", false},
+		{"GPG_KEY", "0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D", false},
+		{"NODE_AUTH_TOKEN_VERSION", "1.2.3", false},
+		{"AUTH_ENABLED", "true", false},
+		{"PUBLIC_KEY", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkq user@host", false},
+		{"SSH_KEY", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 user@host", false},
+		{"SECRET_URL", "https://vault.internal:8200/v1/secret", false},
+		{"DATABASE_URL", "postgres://app@db:5432/app", false},
+		{"DATABASE_URL", "postgres://app:${DB_PASS}@db:5432/app", false},
+		{"REDIS_PASSWORD", "{{ .Values.redis.password }}", false},
+		{"PYTHON_VERSION", "3.12.1", false},
+		{"APP_USER", "appuser", false},
+		{"KEY", "value", false},
+		{"PASSWORD", "12345678", false},
+		{"SESSION_SECRET", "a", false},
+	} {
+		m, got := Assignment(tc.name, tc.value)
+		if got != tc.want {
+			t.Errorf("%s=%q: secret=%v, want %v (rule %v)", tc.name, tc.value, got, tc.want, m.Rule)
+		}
+		if got && m.Masked() == tc.value {
+			t.Errorf("%s: mask shows the whole value", tc.name)
+		}
+	}
+}
+
+func TestSensitiveName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"PASSWORD": true, "db_passwd": true, "apiKey": true, "API_KEY": true, "SECRET_KEY_BASE": true, "GITHUB_TOKEN": true,
+		"AWS_SECRET_ACCESS_KEY": true, "PRIVATE_KEY": true, "KEY": true, "NPM_AUTH_TOKEN": true,
+		"PUBLIC_KEY": false, "KEY_FILE": false, "TOKEN_URL": false, "PASSWORD_FILE": false, "PATH": false,
+		"HOME": false, "MONKEY": false, "KEYBOARD": false, "GPG_KEY": false, "TOKEN_TTL": false,
+	} {
+		if got := SensitiveName(name); got != want {
+			t.Errorf("SensitiveName(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
