@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockvet/dockvet/internal/dockerfile"
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+var _ = register(newDockerfileCmd)
+
+func newDockerfileCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dockerfile PATH...",
+		Short: "Audit Dockerfiles (a directory: every Dockerfile under it)",
+		Long: "Audit Dockerfiles. A directory is searched for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile and Containerfile.\n" +
+			"Inline suppression: a comment `# dockvet ignore=DV1001 reason` on the line before an instruction.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := newReport()
+			for _, p := range args {
+				if err := g.auditDockerfilePath(p, r); err != nil {
+					return err
+				}
+			}
+			return g.finish(r, findingFormats)
+		},
+	}
+}
+
+// auditDockerfilePath audits a file, or every Dockerfile under a directory.
+func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fail("%s: %v", p, unwrap(err))
+	}
+	if !fi.IsDir() {
+		g.auditDockerfile(p, r)
+		return nil
+	}
+	found := 0
+	err = g.walkFiles(p, nil, func(path string) error {
+		if dockerfile.IsName(fileName(path)) {
+			found++
+			g.auditDockerfile(path, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if found == 0 {
+		return fail("%s: no Dockerfile found (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile)", p)
+	}
+	return nil
+}
+
+// auditDockerfile parses and checks one Dockerfile into r; a file BuildKit
+// rejects becomes an input error of the report.
+func (g *globals) auditDockerfile(path string, r *finding.Report) {
+	f, err := dockerfile.ParseFile(path)
+	if err != nil {
+		var de *dockerfile.Error
+		msg := err.Error()
+		if errors.As(err, &de) {
+			msg = de.Error()
+			if de.Line > 0 {
+				r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceDockerfile, Message: "line " + itoa(de.Line) + ": " + oneLine(de.Err.Error())})
+				return
+			}
+			msg = oneLine(de.Err.Error())
+		}
+		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceDockerfile, Message: msg})
+		return
+	}
+	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceDockerfile, Name: path})
+	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now()})...)
+	r.Waivers = append(r.Waivers, f.Waivers...)
+}
