@@ -76,7 +76,6 @@ func keyValues(in *Instruction, keyword string) []keyValue {
 	return out
 }
 
-
 var ruleEnvSecret = secretRule("DV1040", "Secret in ENV", "ENV", finding.Critical,
 	"An ENV instruction sets a credential. ENV values are stored in the image configuration, visible to `docker inspect` "+
 		"and `docker history` on every machine that has the image, and inherited by every container and child image.")
