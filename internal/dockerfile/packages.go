@@ -35,7 +35,7 @@ var valuedFlags = map[string][]string{
 	"apt-get": {"-o", "-t", "-c", "-a", "--option", "--target-release", "--config-file", "--host-architecture"},
 	"apk":     {"-X", "-t", "-p", "--repository", "--virtual", "--root", "--arch", "--keys-dir", "--repositories-file", "--cache-dir"},
 	"yum":     {"-c", "-x", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "--exclude", "--repo", "--setopt"},
-	"zypper":  {"-t", "-r", "--type", "--repo", "--from", "-n"},
+	"zypper":  {"-t", "-r", "--type", "--repo", "--from"},
 	"pip":     {"-r", "-c", "-i", "-t", "-e", "-f", "--requirement", "--constraint", "--index-url", "--extra-index-url", "--target", "--prefix", "--root", "--trusted-host", "--editable", "--find-links", "--python-version", "--platform", "--cache-dir", "--src", "--upgrade-strategy", "--progress-bar", "--log"},
 	"npm":     {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include"},
 	"gem":     {"-v", "-i", "-n", "--version", "--install-dir", "--bindir", "--source", "--platform"},

@@ -35,6 +35,8 @@ type File struct {
 	Instructions []*Instruction
 	// Waivers are the "# dockvet ignore=…" comments.
 	Waivers []finding.Waiver
+
+	images *[]imageUse // computed once, for the image rules
 }
 
 // Stage is one FROM and the instructions after it.
@@ -247,7 +249,9 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 				cur.Shell = sh.Shell
 			}
 			if in.Keyword == "RUN" {
-				b.parseRun(in, cur)
+				if err := b.parseRun(in, cur); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -21,7 +21,11 @@ type imageUse struct {
 // variables that have no default are left out: the image is only known at
 // build time.
 func images(f *File) []imageUse {
-	var out []imageUse
+	if f.images != nil {
+		return *f.images
+	}
+	out := []imageUse{}
+	defer func() { f.images = &out }()
 	add := func(in *Instruction, ref string) {
 		if ref == "" || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "$") {
 			return

@@ -78,7 +78,7 @@ func duplicates(id, title string, sev finding.Severity, keyword string) *Rule {
 						seen = append(seen, in)
 					}
 				}
-				for _, in := range seen[min(1, len(seen)):] {
+				for _, in := range seen[:max(0, len(seen)-1)] {
 					p.Report(in, "%s repeated in stage %s; only the last one (line %d) takes effect.", keyword, stageName(st), seen[len(seen)-1].Line)
 				}
 			}
@@ -327,34 +327,27 @@ var ruleEnvSelfRef = hygiene("DV1114", "ENV refers to a variable set in the same
 	"Variables in one ENV instruction are all expanded with the values from before it: `ENV A=1 B=$A` sets B to the old A, not 1.",
 	"Split into two ENV instructions: `ENV A=1` then `ENV B=$A`.",
 	func(p *Pass) {
-		for _, st := range p.File.Stages {
-			for _, in := range st.Instructions {
-				if in.Keyword != "ENV" || len(in.Args) < 4 {
-					continue
-				}
-				// in.Args holds key, value pairs before expansion.
-				defined := map[string]bool{}
-				for i := 0; i+1 < len(in.Args); i += 2 {
-					for _, m := range varRef.FindAllStringSubmatch(in.Args[i+1], -1) {
-						if defined[m[1]] {
-							p.Report(in, "ENV %s uses $%s, which this same ENV sets; it gets the previous value.", in.Args[i], m[1])
-						}
+		// The typed ENV holds values as written, before expansion.
+		each(p.File, func(in *Instruction, env *instructions.EnvCommand) {
+			defined := map[string]bool{}
+			for _, kv := range env.Env {
+				for _, m := range varRef.FindAllStringSubmatch(kv.Value, -1) {
+					if defined[m[1]] {
+						p.Report(in, "ENV %s uses $%s, which this same ENV sets; it gets the previous value.", kv.Key, m[1])
 					}
-					defined[in.Args[i]] = true
 				}
+				defined[kv.Key] = true
 			}
-		}
+		})
 	})
 
-var ruleOnbuild = hygiene("DV1115", "Forbidden instruction in ONBUILD", finding.Low, "",
-	"ONBUILD cannot trigger FROM, MAINTAINER or another ONBUILD; images built on this one fail.",
-	"Remove the instruction from ONBUILD.",
+var ruleOnbuild = hygiene("DV1115", "ONBUILD trigger", finding.Info, "",
+	"ONBUILD registers an instruction that runs in the build of every image made FROM this one. Whoever builds the child image runs a step "+
+		"that is not in their Dockerfile, which surprises reviewers and hides what the build does.",
+	"Put the step in the child images' Dockerfiles explicitly, or document the trigger prominently.",
 	func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.OnbuildCommand) {
-			kw := strings.ToUpper(strings.Fields(c.Expression + " x")[0])
-			if kw == "FROM" || kw == "MAINTAINER" || kw == "ONBUILD" {
-				p.Report(in, "ONBUILD %s is not allowed.", kw)
-			}
+			p.Report(in, "ONBUILD %s runs in every build that uses this image as a base.", strings.Fields(c.Expression + " ?")[0])
 		})
 	})
 

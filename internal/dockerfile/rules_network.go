@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -35,16 +36,25 @@ func exposeRule(id, title string, sev finding.Severity, class ports.Class, desc,
 		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeNetwork, Severity: sev, CIS: cis,
 			Description: desc, Remediation: fix, References: []string{"https://docs.docker.com/reference/dockerfile/#expose"}},
 		Check: func(p *Pass) {
+			// One finding per EXPOSE instruction, naming every port of the class.
+			var order []*Instruction
+			found := map[*Instruction][]string{}
 			exposed(p, func(in *Instruction, raw string, r ports.Range, err error) {
 				if err != nil {
 					return
 				}
 				for _, port := range ports.SensitiveIn(r) {
 					if s, _ := ports.Lookup(port); s.Class == class {
-						p.Report(in, "EXPOSE %s publishes port %d (%s).", raw, port, s.Name)
+						if found[in] == nil {
+							order = append(order, in)
+						}
+						found[in] = append(found[in], fmt.Sprintf("%d (%s)", port, s.Name))
 					}
 				}
 			})
+			for _, in := range order {
+				p.Report(in, "EXPOSE publishes port %s.", strings.Join(found[in], ", "))
+			}
 		},
 	})
 }

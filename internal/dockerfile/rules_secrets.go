@@ -165,7 +165,7 @@ func credentialPath(p string) string {
 	}
 	for _, d := range credentialDirs {
 		if p == d || strings.HasSuffix(p, "/"+d) || strings.Contains(p+"/", "/"+d+"/") || strings.HasPrefix(p, d+"/") {
-			if base == "known_hosts" || base == "config" && d == ".ssh" || strings.HasSuffix(base, ".pub") {
+			if base == "known_hosts" || base == "authorized_keys" || base == "config" && d == ".ssh" || strings.HasSuffix(base, ".pub") {
 				return ""
 			}
 			return "a credential directory (" + d + "/)"

@@ -15,14 +15,24 @@ import (
 // to the shell (continuations joined), so dockvet sees exactly what runs;
 // positions are mapped back to the physical lines of the file so that a
 // finding points at the line of the offending command, not the RUN.
-func (b *builder) parseRun(in *Instruction, st *Stage) {
+func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	run, ok := in.Command.(*instructions.RunCommand)
-	if !ok || !run.PrependShell || len(run.CmdLine) == 0 {
-		return // exec form: no shell runs
+	if !ok {
+		return nil
+	}
+	// BuildKit evaluates --mount options only when it expands the
+	// instruction at build time; evaluate them now, leaving variables as
+	// written, so rules can see mount types and targets, and so a mount
+	// BuildKit would reject is rejected here too.
+	if err := run.Expand(func(word string) (string, error) { return word, nil }); err != nil {
+		return &Error{Path: b.f.Path, Line: in.Line, Err: err}
+	}
+	if !run.PrependShell || len(run.CmdLine) == 0 {
+		return nil // exec form: no shell runs
 	}
 	if !posixShell(st.Shell) {
 		in.ScriptErr = errors.New("SHELL is not a POSIX shell; body not analysed")
-		return
+		return nil
 	}
 	body := run.CmdLine[0]
 	var opts shell.Options
@@ -30,7 +40,7 @@ func (b *builder) parseRun(in *Instruction, st *Stage) {
 		src, lineAt, ok := heredocScript(body, run.Files, in)
 		if !ok {
 			in.ScriptErr = errors.New("heredoc runs a non-shell interpreter; body not analysed")
-			return
+			return nil
 		}
 		body, opts.LineAt = src, lineAt
 	} else {
@@ -39,9 +49,10 @@ func (b *builder) parseRun(in *Instruction, st *Stage) {
 	script, err := shell.Parse(body, opts)
 	if err != nil {
 		in.ScriptErr = err
-		return
+		return nil
 	}
 	in.Script = script
+	return nil
 }
 
 func posixShell(sh []string) bool {

@@ -112,7 +112,33 @@ func (c *Command) Value(opts ...string) (string, bool) {
 				return a[len(o)+1:], true
 			case len(o) == 2 && !strings.HasPrefix(a, "--") && strings.HasPrefix(a, o) && len(a) > 2:
 				return a[2:], true
+			case len(o) == 2 && len(a) > 2 && a[0] == '-' && a[1] != '-':
+				// In a bundle of short options the valued one takes the rest
+				// of the word ("-qO-") or, last in the bundle, the next word
+				// ("-fsSLo FILE").
+				if v, ok := bundleValue(a, o[1], c.Args[i+1:]); ok {
+					return v, true
+				}
 			}
+		}
+	}
+	return "", false
+}
+
+func bundleValue(a string, opt byte, rest []string) (string, bool) {
+	for j := 1; j < len(a); j++ {
+		ch := a[j]
+		if ch == opt {
+			if j+1 < len(a) {
+				return a[j+1:], true
+			}
+			if len(rest) > 0 {
+				return rest[0], true
+			}
+			return "", false
+		}
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z') {
+			return "", false
 		}
 	}
 	return "", false

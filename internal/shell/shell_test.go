@@ -92,6 +92,14 @@ func TestFlags(t *testing.T) {
 	if v, _ := c.Value("-r"); v != "req.txt" {
 		t.Errorf("Value -r = %q", v)
 	}
+	c = mustParse(t, "curl -fsSLo /tmp/x https://x").Commands[0]
+	if v, _ := c.Value("-o"); v != "/tmp/x" {
+		t.Errorf("bundle value = %q", v)
+	}
+	c = mustParse(t, "wget -qO- https://x").Commands[0]
+	if v, _ := c.Value("-O"); v != "-" {
+		t.Errorf("attached bundle value = %q", v)
+	}
 	c = mustParse(t, `chmod "777" '/app'`).Commands[0]
 	if strings.Join(c.Args, ",") != "777,/app" {
 		t.Errorf("quotes not removed: %q", c.Args)

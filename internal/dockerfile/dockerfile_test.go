@@ -1,0 +1,197 @@
+package dockerfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
+)
+
+// The testdata convention, in the spirit of analysistest:
+//
+//	# want DV1001 DV1010   the next line must produce exactly these findings
+//	# ok DV1010            the next line must not produce this finding (a
+//	                       negative case a naive rule would flag)
+//	# dockvet-test rules=DV1050,DV1051   only these rules run on this file
+//	# dockvet-test trusted=docker.io,gcr.io   trusted registries for the file
+//
+// Every finding on every line must be wanted, and every want must be found.
+var (
+	wantRe      = regexp.MustCompile(`^\s*#\s*want\s+(.+?)\s*$`)
+	okRe        = regexp.MustCompile(`^\s*#\s*ok\s+(.+?)\s*$`)
+	directiveRe = regexp.MustCompile(`^\s*#\s*dockvet-test\s+(\w+)=(\S+)\s*$`)
+)
+
+// testNow fixes "today" for end-of-life rules.
+var testNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+type expectations struct {
+	want    map[int][]string // line -> rule IDs
+	ok      map[int][]string
+	only    []string
+	trusted []string
+}
+
+func readExpectations(t *testing.T, lines []string) expectations {
+	e := expectations{want: map[int][]string{}, ok: map[int][]string{}}
+	var pendingWant, pendingOK []string
+	for i, l := range lines {
+		switch {
+		case wantRe.MatchString(l):
+			pendingWant = append(pendingWant, strings.Fields(wantRe.FindStringSubmatch(l)[1])...)
+		case okRe.MatchString(l):
+			pendingOK = append(pendingOK, strings.Fields(okRe.FindStringSubmatch(l)[1])...)
+		case directiveRe.MatchString(l):
+			m := directiveRe.FindStringSubmatch(l)
+			switch m[1] {
+			case "rules":
+				e.only = strings.Split(m[2], ",")
+			case "trusted":
+				e.trusted = strings.Split(m[2], ",")
+			default:
+				t.Fatalf("line %d: unknown directive %q", i+1, m[1])
+			}
+		default:
+			if len(pendingWant) > 0 {
+				e.want[i+1] = append(e.want[i+1], pendingWant...)
+			}
+			if len(pendingOK) > 0 {
+				e.ok[i+1] = append(e.ok[i+1], pendingOK...)
+			}
+			pendingWant, pendingOK = nil, nil
+		}
+	}
+	return e
+}
+
+func key(line int, id string) string { return fmt.Sprintf("%d:%s", line, id) }
+
+func testFiles(t *testing.T) []string {
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join("testdata", "*.Dockerfile"))
+	files = append(files, more...)
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	return files
+}
+
+// TestWant runs every rule over every testdata Dockerfile and requires
+// exactly the findings the file's comments ask for.
+func TestWant(t *testing.T) {
+	for _, path := range testFiles(t) {
+		t.Run(strings.TrimPrefix(path, "testdata/"), func(t *testing.T) {
+			f, err := ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := readExpectations(t, f.Lines)
+			opts := Options{Now: testNow, Policy: &policy.Policy{TrustedRegistries: exp.trusted}}
+			if exp.only != nil {
+				opts.Enabled = func(r *finding.Rule) bool { return slices.Contains(exp.only, r.ID) }
+			}
+			got := map[string]finding.Finding{}
+			for _, fd := range Check(f, opts) {
+				if fd.Location.Path != path || fd.Target != path {
+					t.Errorf("%s: finding with wrong path %q/%q", fd.RuleID, fd.Location.Path, fd.Target)
+				}
+				if fd.Message == "" || !strings.HasSuffix(fd.Message, ".") {
+					t.Errorf("%s line %d: message %q must be one sentence", fd.RuleID, fd.Location.Line, fd.Message)
+				}
+				k := key(fd.Location.Line, fd.RuleID)
+				if _, dup := got[k]; dup {
+					t.Errorf("line %d: %s reported twice: %s", fd.Location.Line, fd.RuleID, fd.Message)
+				}
+				got[k] = fd
+			}
+			for line, ids := range exp.want {
+				for _, id := range ids {
+					if _, ok := got[key(line, id)]; !ok {
+						t.Errorf("line %d: want %s, not reported", line, id)
+					}
+					delete(got, key(line, id))
+				}
+			}
+			for _, fd := range got {
+				t.Errorf("line %d: unexpected %s: %s", fd.Location.Line, fd.RuleID, fd.Message)
+			}
+			for line, ids := range exp.ok {
+				for _, id := range ids {
+					if slices.Contains(exp.want[line], id) {
+						t.Errorf("line %d: %s is both wanted and ok", line, id)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEveryRuleHasCases requires a positive (# want) and a negative (# ok)
+// case for every rule somewhere in testdata.
+func TestEveryRuleHasCases(t *testing.T) {
+	pos, neg := map[string]int{}, map[string]int{}
+	for _, path := range testFiles(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := readExpectations(t, strings.Split(string(data), "\n"))
+		for _, ids := range exp.want {
+			for _, id := range ids {
+				pos[id]++
+			}
+		}
+		for _, ids := range exp.ok {
+			for _, id := range ids {
+				neg[id]++
+			}
+		}
+	}
+	for _, r := range Rules() {
+		if pos[r.ID] == 0 {
+			t.Errorf("%s (%s) has no positive testdata (# want)", r.ID, r.Title)
+		}
+		if neg[r.ID] == 0 {
+			t.Errorf("%s (%s) has no negative testdata (# ok)", r.ID, r.Title)
+		}
+	}
+	for id := range pos {
+		if !slices.ContainsFunc(Rules(), func(r *Rule) bool { return r.ID == id }) {
+			t.Errorf("testdata wants unknown rule %s", id)
+		}
+	}
+}
+
+func TestRuleMetadata(t *testing.T) {
+	if n := len(Rules()); n < 50 {
+		t.Errorf("only %d Dockerfile rules; the catalog promises at least 50", n)
+	}
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if err := r.Validate(); err != nil {
+			t.Error(err)
+		}
+		if seen[r.ID] {
+			t.Errorf("duplicate ID %s", r.ID)
+		}
+		seen[r.ID] = true
+		if !slices.Contains(r.Surfaces, finding.SurfaceDockerfile) {
+			t.Errorf("%s lacks the dockerfile surface", r.ID)
+		}
+		if r.Check == nil {
+			t.Errorf("%s has no check", r.ID)
+		}
+	}
+}

@@ -1,0 +1,8 @@
+# dockvet-test rules=DV1057
+FROM debian:bookworm-slim
+# want DV1057
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential libssl-dev && rm -rf /var/lib/apt/lists/*
+# ok DV1057
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+# ok DV1057
+RUN apk add --no-cache --virtual .build-deps gcc musl-dev && make && apk del .build-deps

@@ -1,0 +1,6 @@
+# dockvet-test rules=DV1014,DV1015
+# ok DV1015
+FROM golang:1.26 AS build
+RUN true
+# want DV1014
+FROM python:3.13

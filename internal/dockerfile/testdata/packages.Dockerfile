@@ -1,0 +1,52 @@
+# dockvet-test rules=DV1050,DV1051,DV1052,DV1053,DV1054,DV1055,DV1056,DV1059
+FROM debian:bookworm AS build
+# ok DV1050 DV1051
+RUN apt-get update && apt-get install -y gcc
+FROM debian:bookworm-slim
+# want DV1050 DV1051
+RUN apt-get update && apt-get install -y curl
+# ok DV1050 DV1051
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+# ok DV1050
+RUN apt-get update && apt-get install -y -o APT::Install-Recommends=false curl \
+    && rm -rf /var/lib/apt/lists/*
+# ok DV1051
+RUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends git
+RUN apt-get update \
+    # want DV1050 DV1051
+    && apt-get install -y \
+       ca-certificates
+# want DV1052
+RUN apk add curl
+# ok DV1052
+RUN apk add --no-cache curl
+# ok DV1052
+RUN apk add curl && rm -rf /var/cache/apk/*
+# want DV1053
+RUN yum install -y httpd
+# ok DV1053
+RUN yum install -y httpd && yum clean all
+# want DV1054
+RUN dnf install -y nginx
+# ok DV1054
+RUN dnf install -y nginx && dnf clean all
+# want DV1054
+RUN microdnf install -y nginx
+# ok DV1054
+RUN microdnf install -y nginx && microdnf clean all
+# want DV1055
+RUN zypper --non-interactive install nginx
+# ok DV1055
+RUN zypper --non-interactive install nginx && zypper clean --all
+# want DV1056
+RUN pip install flask==3.0.3
+# ok DV1056
+RUN pip install --no-cache-dir flask==3.0.3
+# ok DV1056
+RUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3
+# want DV1059
+RUN npm ci
+# ok DV1059
+RUN npm ci && npm cache clean --force
+# ok DV1059
+RUN --mount=type=cache,target=/root/.npm npm ci

@@ -1,0 +1,4 @@
+# dockvet-test rules=DV1001,DV1002,DV1005
+# want DV1001
+FROM alpine:3.22
+RUN adduser -D app

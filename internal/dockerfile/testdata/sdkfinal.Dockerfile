@@ -1,0 +1,4 @@
+# dockvet-test rules=DV1014,DV1015
+FROM alpine:3.22 AS tools
+# want DV1015
+FROM golang:1.26-alpine

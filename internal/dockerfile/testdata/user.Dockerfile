@@ -1,0 +1,19 @@
+# dockvet-test rules=DV1003,DV1004
+FROM alpine:3.22
+# want DV1003
+RUN sudo apk add --no-cache curl
+# want DV1003
+RUN sh -c "sudo id"
+# ok DV1003
+RUN echo sudo is only a word here
+# ok DV1003
+RUN apk add --no-cache sudo
+RUN <<EOF
+set -e
+# want DV1003
+sudo true
+EOF
+# want DV1004
+RUN su app -c "touch /tmp/x"
+# ok DV1004
+RUN gosu app true && echo su
