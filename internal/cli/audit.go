@@ -15,7 +15,7 @@ import (
 )
 
 // findingFormats are the formats every audit command writes.
-var findingFormats = []string{"table", "json", "sarif", "junit"}
+var findingFormats = []string{"table", "json", "sarif", "junit", "html"}
 
 // newReport starts a report for this run.
 func newReport() *finding.Report {

@@ -27,6 +27,7 @@ var renderers = map[string]Renderer{
 	"json":  JSON,
 	"sarif": SARIF,
 	"junit": JUnit,
+	"html":  HTML,
 }
 
 // Register adds a format (later surfaces add SBOM and HTML renderers).

@@ -176,3 +176,21 @@ func TestLookupUnknown(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestHTML(t *testing.T) {
+	r := sample()
+	r.Findings[1].Message = `<script>alert("x")</script> & more`
+	var b bytes.Buffer
+	if err := HTML(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "<script>") || !strings.Contains(out, "&lt;script&gt;") {
+		t.Error("messages must be escaped")
+	}
+	for _, want := range []string{"DV1002", "DV2040", "clean/Dockerfile", "No findings.", "2 findings"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
