@@ -4,10 +4,10 @@ import "testing"
 
 func TestParseRange(t *testing.T) {
 	for _, tc := range []struct {
-		in      string
+		in       string
 		from, to int
-		proto   string
-		bad     bool
+		proto    string
+		bad      bool
 	}{
 		{"80", 80, 80, "tcp", false}, {"53/udp", 53, 53, "udp", false}, {"8000-8010/TCP", 8000, 8010, "tcp", false},
 		{"70000", 0, 0, "", true}, {"80/quic", 0, 0, "", true}, {"10-5", 0, 0, "", true}, {"http", 0, 0, "", true},
