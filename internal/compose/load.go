@@ -23,6 +23,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dockvet/dockvet/internal/container"
 )
@@ -202,7 +203,7 @@ func missingVariables(err error) []string {
 		if e == nil {
 			return
 		}
-		var mr template.MissingRequiredError
+		var mr *template.MissingRequiredError
 		if errors.As(e, &mr) {
 			out = append(out, mr.Variable)
 		}
@@ -293,9 +294,19 @@ func (l *locator) locateError(err error, mainFile string) error {
 	msg = strings.TrimPrefix(msg, "error while interpolating ")
 	if m := falseSchema.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+		if src, ok := l.find(append(strings.Split(m[1], "."), m[2]), file); ok {
+			return &Error{Path: src.Path, Line: src.Line, Msg: msg}
+		}
 	}
 	if m := keyPathRe.FindStringSubmatch(msg); m != nil {
 		if src, ok := l.find(strings.Split(m[1], "."), file); ok {
+			return &Error{Path: src.Path, Line: src.Line, Msg: msg}
+		}
+	}
+	// Some errors name the offending value but not its path ("invalid IP
+	// address: 80:80"): find the value.
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i > 4 {
+		if src, ok := l.findValue(msg[i+2:]); ok {
 			return &Error{Path: src.Path, Line: src.Line, Msg: msg}
 		}
 	}
@@ -330,6 +341,34 @@ func (l *locator) find(path []string, file string) (container.Source, bool) {
 		}
 	}
 	return container.Source{}, false
+}
+
+// findValue finds the last scalar of the files that contains text.
+func (l *locator) findValue(text string) (container.Source, bool) {
+	for i := len(l.order) - 1; i >= 0; i-- {
+		f := l.order[i]
+		for _, doc := range f.docs {
+			if n := findScalar(doc, text, 0); n != nil {
+				return l.at(f, n), true
+			}
+		}
+	}
+	return container.Source{}, false
+}
+
+func findScalar(n *yaml.Node, text string, depth int) *yaml.Node {
+	if n == nil || depth > 64 || n.Kind == yaml.AliasNode {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, text) {
+		return n
+	}
+	for _, c := range n.Content {
+		if r := findScalar(c, text, depth+1); r != nil {
+			return r
+		}
+	}
+	return nil
 }
 
 // DisplayPath shows a path relative to the working directory when it is
