@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,4 +137,72 @@ func ruleIDs(fs []finding.Finding) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// fixable are the rules --fix-preview resolves.
+var fixable = []string{"DV3001", "DV3002", "DV3003", "DV3004", "DV3005", "DV3006", "DV3007", "DV3008", "DV3009",
+	"DV3030", "DV3031", "DV3032", "DV3035", "DV3040"}
+
+// TestFixPreview applies the preview as an override, the way the user
+// would, and checks that the fixable findings are gone and the others
+// stay.
+func TestFixPreview(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts FixOptions
+	}{{"sensitive ports", FixOptions{}}, {"all ports", FixOptions{BindLocalhost: true}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "testdata/fix/compose.yaml"
+			p := load(t, Options{Files: []string{file}})
+			before := p.Audit(AuditOptions{})
+			out := p.FixPreview(before, tc.opts)
+			override := filepath.Join(t.TempDir(), "compose.dockvet.yaml")
+			if err := os.WriteFile(override, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fixed := load(t, Options{Files: []string{file, override}, ProjectDir: "testdata/fix"})
+			after := fixed.Audit(AuditOptions{})
+			for _, f := range after {
+				if slices.Contains(fixable, f.RuleID) {
+					t.Errorf("still reported after the fix: %s %s", f.RuleID, f.Message)
+				}
+			}
+			var kept []string
+			for _, id := range ruleIDs(before) {
+				if !slices.Contains(fixable, id) {
+					kept = append(kept, id)
+				}
+			}
+			if got := ruleIDs(after); !slices.Equal(got, kept) {
+				t.Errorf("after the fix: rules %v, want the unfixable %v\n%s", got, kept, out)
+			}
+			web := fixed.Model.Services["web"]
+			wantPorts := map[string]string{"80": "", "5432": "127.0.0.1", "6379": "127.0.0.1"}
+			if tc.opts.BindLocalhost {
+				wantPorts["80"] = "127.0.0.1"
+			}
+			for _, pc := range web.Ports {
+				if ip := wantPorts[fmt.Sprint(pc.Target)]; pc.HostIP != ip {
+					t.Errorf("port %d bound to %q, want %q", pc.Target, pc.HostIP, ip)
+				}
+			}
+			if len(web.Ports) != 3 {
+				t.Errorf("web has %d ports after the fix, want 3 (replaced, not added)", len(web.Ports))
+			}
+			if !slices.Equal(web.CapAdd, []string{"NET_BIND_SERVICE"}) {
+				t.Errorf("cap_add after the fix = %v, want the safe capability kept", web.CapAdd)
+			}
+			if !slices.Contains(web.SecurityOpt, "label=type:svirt_apache_t") || slices.Contains(web.SecurityOpt, "seccomp=unconfined") {
+				t.Errorf("security_opt after the fix = %v", web.SecurityOpt)
+			}
+		})
+	}
+}
+
+func TestFixPreviewNothing(t *testing.T) {
+	p := load(t, Options{Files: []string{"testdata/rules/misc.yaml"}})
+	out := string(p.FixPreview(nil, FixOptions{}))
+	if !strings.Contains(out, "Nothing to fix") || !strings.HasSuffix(out, "services: {}\n") {
+		t.Errorf("preview without findings:\n%s", out)
+	}
 }

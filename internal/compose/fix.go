@@ -81,7 +81,7 @@ func fixService(s *container.Spec, ids map[string]bool, opts FixOptions) *yaml.N
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, val *yaml.Node, comment string) {
 		k := str(key)
-		val.LineComment = comment
+		k.HeadComment = comment
 		m.Content = append(m.Content, k, val)
 	}
 	if ids["DV3001"] {
@@ -98,7 +98,10 @@ func fixService(s *container.Spec, ids map[string]bool, opts FixOptions) *yaml.N
 		n.Tag = "!override"
 		add("cap_add", n, "dangerous capabilities removed")
 	}
-	if ids["DV3003"] {
+	dropsAll := slices.ContainsFunc(s.CapDrop, func(c container.Setting[string]) bool { return c.Value == "ALL" })
+	// A privileged container is not told to drop capabilities (DV3003
+	// is silent for it); once it is no longer privileged it should.
+	if ids["DV3003"] || ids["DV3001"] && !dropsAll {
 		add("cap_drop", flowSeq("ALL"), "add back only what the process needs with cap_add")
 	}
 	if ids["DV3004"] || ids["DV3005"] || ids["DV3006"] || ids["DV3007"] || ids["DV3008"] {

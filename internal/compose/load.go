@@ -279,6 +279,7 @@ var (
 	validatingRe = regexp.MustCompile(`^validating (\S+): `)
 	serviceRe    = regexp.MustCompile(`service "([^"]+)"`)
 	falseSchema  = regexp.MustCompile(`^(.*)\.([^.\s]+) false schema$`)
+	parseFailRe  = regexp.MustCompile(`^failed to parse (\S+): yaml: (?:construct errors: )?(?:line (\d+)(?:, column \d+)?: )?(?:yaml: )?(.*)$`)
 )
 
 // locateError turns a compose-go error into one line naming the file and
@@ -292,6 +293,11 @@ func (l *locator) locateError(err error, mainFile string) error {
 		msg = strings.TrimPrefix(msg, m[0])
 	}
 	msg = strings.TrimPrefix(msg, "error while interpolating ")
+	if m := parseFailRe.FindStringSubmatch(msg); m != nil {
+		line := 0
+		fmt.Sscanf(m[2], "%d", &line)
+		return &Error{Path: l.display(m[1]), Line: line, Msg: m[3]}
+	}
 	if m := falseSchema.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s: unknown key %q", m[1], m[2])
 		if src, ok := l.find(append(strings.Split(m[1], "."), m[2]), file); ok {
