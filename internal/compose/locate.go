@@ -550,6 +550,14 @@ func (e *environment) lookup(name string) (string, bool) {
 	if e.placeholders[name] {
 		return "${" + name + "}", true
 	}
+	// ${HOME} and ${PWD} mean the same on every machine: the user's home
+	// and the project directory.
+	switch name {
+	case "HOME":
+		return "~", true
+	case "PWD":
+		return ".", true
+	}
 	return "", false
 }
 
@@ -573,7 +581,8 @@ func (e *environment) undefined(s string) bool {
 		return strings.Contains(s, "$")
 	}
 	for _, name := range variables(s) {
-		if _, ok := e.values[name]; !ok && !hasDefault(s, name) {
+		_, ok := e.values[name]
+		if !ok && name != "HOME" && name != "PWD" && !hasDefault(s, name) {
 			return true
 		}
 	}

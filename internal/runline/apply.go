@@ -95,7 +95,9 @@ func (st *state) volume(v string, at int) error {
 	switch {
 	case vc.Source == "":
 		m.Type = container.MountVolume // anonymous volume
-	case vc.Type == composetypes.VolumeTypeBind:
+	case vc.Type == composetypes.VolumeTypeBind, strings.HasPrefix(vc.Source, "$"):
+		// A source from a variable ($HOME/.aws, "$(pwd)") is a host path
+		// once the shell expands it.
 		m.Type, m.HostPath = container.MountBind, container.HostPath(vc.Source)
 	default:
 		m.Type = container.MountVolume

@@ -57,7 +57,12 @@ func lines(src []byte) []string {
 func argLines(fileLines []string, start int, args []string) []int {
 	out := make([]int, len(args))
 	line, col := start, 0
-	const window = 200
+	// The command ends where its backslash continuations end; an argument
+	// not written there (it came from a variable) stays on the line before.
+	end := start
+	for end >= 1 && end < len(fileLines) && strings.HasSuffix(strings.TrimRight(fileLines[end-1], " \t\r"), `\`) {
+		end++
+	}
 	for i, a := range args {
 		out[i] = max(line, 1)
 		if a == "" {
@@ -69,7 +74,7 @@ func argLines(fileLines []string, start int, args []string) []int {
 		}
 	search:
 		for _, n := range needles {
-			for l, c := line, col; l >= 1 && l <= len(fileLines) && l < start+window; l, c = l+1, 0 {
+			for l, c := line, col; l >= 1 && l <= len(fileLines) && l <= end; l, c = l+1, 0 {
 				text := fileLines[l-1]
 				if c > len(text) {
 					c = len(text)

@@ -136,7 +136,7 @@ func (st *state) src(i int) container.Source {
 func Parse(c Command, opts Options) (*container.Spec, error) {
 	tool, i, ok := Match(c.Args)
 	if !ok {
-		return nil, &Error{Path: c.Path, Line: c.Line, Msg: fmt.Sprintf("not a container start command: %s", strings.Join(head(c.Args, 3), " "))}
+		return nil, &Error{Path: c.Path, Line: c.Line, Msg: oneLine(fmt.Sprintf("not a container start command: %s", strings.Join(head(c.Args, 3), " ")))}
 	}
 	fs := dockerRun
 	if tool == "podman" {
@@ -147,7 +147,7 @@ func Parse(c Command, opts Options) (*container.Spec, error) {
 		cmd:  c, opts: opts, image: -1,
 	}
 	if err := st.flags(fs, i); err != nil {
-		return nil, &Error{Path: c.Path, Line: st.src(st.at).Line, Msg: err.Error()}
+		return nil, &Error{Path: c.Path, Line: st.src(st.at).Line, Msg: oneLine(err.Error())}
 	}
 	if st.helpAsked {
 		return nil, nil
