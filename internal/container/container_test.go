@@ -93,7 +93,7 @@ func TestLiveSpec(t *testing.T) {
 		Security:       Security{NoNewPrivileges: Of(true, Source{})},
 		Namespaces:     Namespaces{Network: Of("bridge", Source{}), PID: Of("host", Source{})},
 		ReadOnlyRootfs: Of(true, Source{}),
-		Resources:      Resources{Memory: Of(int64(256 << 20), Source{}), NanoCPUs: Of(int64(5e8), Source{}), PidsLimit: Of(int64(100), Source{})},
+		Resources:      Resources{Memory: Of(int64(256<<20), Source{}), NanoCPUs: Of(int64(5e8), Source{}), PidsLimit: Of(int64(100), Source{})},
 		Restart:        Of(RestartPolicy{Name: "always"}, Source{}),
 		Ports:          []Port{{HostIP: "0.0.0.0", HostFrom: 6379, HostTo: 6379, Container: 6379, ContainerTo: 6379, Proto: "tcp"}},
 	}
