@@ -75,11 +75,16 @@ func runLineAuditor(find runLineFinder) func(g *globals, path string, r *finding
 // auditRunLines checks each command; one that cannot be parsed is an
 // input error and the others are still audited.
 func (g *globals) auditRunLines(path string, cmds []runline.Command, r *finding.Report) {
+	g.auditRunLinesAs(finding.Target{Kind: finding.SurfaceContainer, Name: path}, path, cmds, r)
+}
+
+func (g *globals) auditRunLinesAs(t finding.Target, path string, cmds []runline.Command, r *finding.Report) {
 	if len(cmds) == 0 {
 		return
 	}
-	t := finding.Target{Kind: finding.SurfaceContainer, Name: path}
-	r.Targets = append(r.Targets, t)
+	if t.Kind == finding.SurfaceContainer {
+		r.Targets = append(r.Targets, t)
+	}
 	for _, c := range cmds {
 		spec, err := runline.Parse(c, runline.Options{Dir: filepath.Dir(path), ReadFile: os.ReadFile})
 		if err != nil {
@@ -104,8 +109,9 @@ func runLineMessage(path string, err error) string {
 }
 
 // auditDockerfileRunLines audits `docker run` lines in a Dockerfile's RUN
-// instructions. A Dockerfile that does not parse is left to the Dockerfile
-// auditor, which reports it.
+// instructions. Their findings belong to the Dockerfile's own target, so a
+// Dockerfile is one entry of the report. A Dockerfile that does not parse
+// is left to the Dockerfile auditor, which reports it.
 func (g *globals) auditDockerfileRunLines(path string, r *finding.Report) {
 	src, err := os.ReadFile(path)
 	if err != nil || !bytes.Contains(src, []byte(" run")) {
@@ -115,7 +121,7 @@ func (g *globals) auditDockerfileRunLines(path string, r *finding.Report) {
 	if err != nil {
 		return
 	}
-	g.auditRunLines(path, runline.FromDockerfile(f), r)
+	g.auditRunLinesAs(finding.Target{Kind: finding.SurfaceDockerfile, Name: path}, path, runline.FromDockerfile(f), r)
 }
 
 // isShellScript recognises a shell script by its extension or its #! line.

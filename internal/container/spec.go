@@ -339,7 +339,9 @@ func (s *Spec) Label() string {
 	case s.Name != "":
 		return "container " + s.Name
 	case s.Image.Value != "":
-		return "container of " + s.Image.Value
+		// The digest makes a long message longer and says nothing more.
+		img, _, _ := strings.Cut(s.Image.Value, "@")
+		return "container of " + img
 	}
 	return "container"
 }
