@@ -161,6 +161,9 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 			cli.WithDotEnv,
 			cli.WithProfiles(profiles),
 			cli.WithLoadOptions(func(o *loader.Options) {
+				// Env files are read below, tolerating missing ones;
+				// labels are not audited.
+				o.SkipResolveEnvironment, o.SkipResolveLabels = true, true
 				if o.Interpolate != nil {
 					o.Interpolate.LookupValue = env.lookup
 					o.Interpolate.Substitute = func(s string, m template.Mapping) (string, error) {
@@ -178,7 +181,7 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 		}
 		p, err := o.LoadProject(ctx)
 		if err == nil {
-			return p, nil
+			return resolveEnvFiles(p)
 		}
 		missing := missingVariables(err)
 		added := false
@@ -193,6 +196,20 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 		}
 	}
 	return nil, errors.New("too many required variables without a value")
+}
+
+// resolveEnvFiles merges each service's env files into its environment as
+// compose-go does, except that an env file that is not there is skipped:
+// a repository often leaves out the env file its deployment provides
+// (.env.local, secrets.env), and its values are then not the repository's.
+func resolveEnvFiles(p *types.Project) (*types.Project, error) {
+	for name, s := range p.Services {
+		for i := range s.EnvFiles {
+			s.EnvFiles[i].Required = false
+		}
+		p.Services[name] = s
+	}
+	return p.WithServicesEnvironmentResolved(false)
 }
 
 // missingVariables lists the required variables an error reports.

@@ -39,9 +39,11 @@ func ApplySecurityOpt(sec *Security, opt string, src Source) error {
 	case "systempaths":
 		sec.SystemPaths = Of(val, src)
 	case "unmask":
-		// Podman's unmask=ALL (or a list of paths) lifts the masking of
-		// /proc and /sys paths, as systempaths=unconfined does in Docker.
-		sec.SystemPaths = Of("unconfined", src)
+		// Podman's unmask=ALL lifts the masking of every /proc and /sys
+		// path, as systempaths=unconfined does in Docker.
+		if strings.EqualFold(val, "ALL") {
+			sec.SystemPaths = Of("unconfined", src)
+		}
 	}
 	return nil
 }

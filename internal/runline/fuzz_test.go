@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		"docker run -",
 		"docker run --",
 		"docker",
+		"run:\n\t@$(DOCKER) run -v $$HOME/.ssh:/root/.ssh \\\n\t  img\n",
+		"jobs:\n  a:\n    steps:\n      - run: |\n          docker run -e T=${{ secrets.T }} img\n",
+		"test:\n  script:\n    - docker run --privileged img\n    - [nested, list]\n",
 	} {
 		f.Add(s)
 	}
@@ -52,6 +55,20 @@ func FuzzParse(f *testing.F) {
 		}
 		// The same words as one command line.
 		check(t, Command{Args: append([]string{"docker", "run"}, strings.Fields(script)...)}, lines)
+		// The same text as a Makefile, CI files and an env file.
+		for _, find := range []func(string, []byte) ([]Command, error){FromMakefile, FromGitHubWorkflow, FromGitLabCI} {
+			cmds, err := find("fuzz", []byte(script))
+			if err != nil {
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error is not one line: %q", err)
+				}
+				continue
+			}
+			for _, c := range cmds {
+				check(t, c, lines)
+			}
+		}
+		ParseEnvFile([]byte(script))
 	})
 }
 
