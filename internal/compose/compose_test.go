@@ -206,3 +206,29 @@ func TestFixPreviewNothing(t *testing.T) {
 		t.Errorf("preview without findings:\n%s", out)
 	}
 }
+
+func TestLooksLikeCompose(t *testing.T) {
+	for src, want := range map[string]bool{
+		"services:\n  a: {image: x}\n": true,
+		"include: [a.yaml]\n":           true,
+		"title: notes\nsteps: [a]\n":    false,
+		"- a\n- b\n":                    false,
+		"services: [\n":                 true, // broken: the loader reports it
+	} {
+		if got := LooksLikeCompose([]byte(src)); got != want {
+			t.Errorf("%q: %v, want %v", src, got, want)
+		}
+	}
+}
+
+func TestIsName(t *testing.T) {
+	for p, want := range map[string]bool{
+		"compose.yaml": true, "a/docker-compose.yml": true, "compose.override.yml": true, "docker-compose.prod.yaml": true,
+		"deploy/compose-dev.yml": true, ".github/workflows/compose.yml": false, ".github/workflows/compose-test.yml": false,
+		"composer.json": false, "docker-compose.yml.bak": false, "compose.txt": false,
+	} {
+		if got := IsName(p); got != want {
+			t.Errorf("IsName(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,12 +59,12 @@ func IsOverrideName(name string) bool { return slices.Contains(cli.DefaultOverri
 // configuration directories.
 func IsName(path string) bool {
 	name := filepath.Base(path)
-	if IsDefaultName(name) {
-		return true
-	}
 	slashed := filepath.ToSlash(path)
 	if strings.Contains(slashed, ".github/") || strings.Contains(slashed, ".gitlab/") || strings.HasSuffix(name, "gitlab-ci.yml") {
-		return false
+		return false // CI configuration, whatever its name
+	}
+	if IsDefaultName(name) {
+		return true
 	}
 	ok, _ := filepath.Match("*compose*.y*ml", name)
 	return ok && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml"))
@@ -89,10 +90,13 @@ func OverrideFor(path string) string {
 func LooksLikeCompose(data []byte) bool {
 	docs, err := parseYAML("", data)
 	if err != nil {
-		return true // let the loader say what is wrong
+		// Broken YAML named like a Compose file is reported; YAML that is
+		// not a mapping is something else.
+		var se *SyntaxError
+		return !errors.As(err, &se) || !strings.Contains(se.Msg, "must be a mapping")
 	}
 	for _, d := range docs {
-		for _, k := range []string{"services", "include", "jobs"} {
+		for _, k := range []string{"services", "include"} {
 			if mapGet(d, k) != nil {
 				return true
 			}

@@ -2,7 +2,6 @@ package runline
 
 import (
 	"bytes"
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -308,12 +307,3 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// String renders a command for messages.
-func (c Command) String() string {
-	s := strings.Join(c.Args, " ")
-	if len(s) > 120 {
-		s = s[:117] + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
