@@ -210,10 +210,10 @@ func TestFixPreviewNothing(t *testing.T) {
 func TestLooksLikeCompose(t *testing.T) {
 	for src, want := range map[string]bool{
 		"services:\n  a: {image: x}\n": true,
-		"include: [a.yaml]\n":           true,
-		"title: notes\nsteps: [a]\n":    false,
-		"- a\n- b\n":                    false,
-		"services: [\n":                 true, // broken: the loader reports it
+		"include: [a.yaml]\n":          true,
+		"title: notes\nsteps: [a]\n":   false,
+		"- a\n- b\n":                   false,
+		"services: [\n":                true, // broken: the loader reports it
 	} {
 		if got := LooksLikeCompose([]byte(src)); got != want {
 			t.Errorf("%q: %v, want %v", src, got, want)
