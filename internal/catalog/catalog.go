@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dockvet/dockvet/internal/compose"
+	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/secrets"
@@ -17,6 +19,8 @@ import (
 var sources = []func() []finding.Rule{
 	dockerfile.Catalog,
 	secrets.Catalog,
+	container.Catalog,
+	compose.Catalog,
 }
 
 // All returns every rule, sorted by ID.

@@ -3,8 +3,10 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/dockvet/dockvet/internal/compose"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/runline"
 )
 
 var _ = register(newScanCmd)
@@ -20,14 +22,21 @@ type fileAuditor struct {
 
 var fileAuditors = []fileAuditor{
 	{kind: "Dockerfile", match: func(p string) bool { return dockerfile.IsName(fileName(p)) }, audit: (*globals).auditDockerfile},
+	{kind: "Compose file", match: compose.IsName, audit: (*globals).auditComposeFile},
+	{kind: "docker run in a Dockerfile", match: func(p string) bool { return dockerfile.IsName(fileName(p)) }, audit: (*globals).auditDockerfileRunLines},
+	{kind: "docker run in a shell script", match: isShellScript, audit: runLineAuditor(runline.FromShell)},
+	{kind: "docker run in a Makefile", match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
+	{kind: "docker run in a GitHub workflow", match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
+	{kind: "docker run in GitLab CI", match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
 }
 
 func newScanCmd(g *globals) *cobra.Command {
 	var exclude []string
 	cmd := &cobra.Command{
 		Use:   "scan [DIR]",
-		Short: "Audit a repository: every Dockerfile under DIR in one report",
-		Long: "Audit a repository: every Dockerfile under DIR (default: the current directory), in one report.\n" +
+		Short: "Audit a repository: every Dockerfile, Compose file and docker run line under DIR in one report",
+		Long: "Audit a repository: every Dockerfile, Compose file, and `docker run` line in shell scripts, Makefiles, Dockerfile RUN\n" +
+			"instructions, GitHub Actions workflows and GitLab CI files under DIR (default: the current directory), in one report.\n" +
 			"A file that cannot be read or parsed is listed as an error and the rest is still audited; the exit code is then 2.\n" +
 			"Paths in `exclude` of .dockvet.yaml and --exclude (globs relative to DIR) are not read.",
 		Args: cobra.MaximumNArgs(1),
@@ -38,10 +47,11 @@ func newScanCmd(g *globals) *cobra.Command {
 			}
 			r := newReport()
 			err := g.walkFiles(root, exclude, func(path string) error {
+				// Every auditor that recognises a file audits it: a
+				// Dockerfile is also searched for `docker run` lines.
 				for _, a := range fileAuditors {
 					if a.match(path) {
 						a.audit(g, path, r)
-						break
 					}
 				}
 				return nil
@@ -50,7 +60,7 @@ func newScanCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if len(r.Targets) == 0 && len(r.Errors) == 0 {
-				g.notice("%s: nothing to audit (no Dockerfile found)", root)
+				g.notice("%s: nothing to audit (no Dockerfile, Compose file or docker run line found)", root)
 			}
 			return g.finish(r, findingFormats)
 		},

@@ -1,0 +1,234 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/wanttest"
+)
+
+func load(t *testing.T, opts Options) *Project {
+	t.Helper()
+	p, err := Load(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("load %v: %v", opts.Files, err)
+	}
+	return p
+}
+
+// projectFiles lists the files of a testdata project whose lines findings
+// may point at.
+func projectFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRules checks each single-file testdata project against its
+// `# want` comments: exactly those findings, on exactly those lines.
+func TestRules(t *testing.T) {
+	files, _ := filepath.Glob("testdata/rules/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			p := load(t, Options{Files: []string{f}})
+			pol := &policy.Policy{TrustedRegistries: []string{"docker.io", "registry.example.com"}}
+			wanttest.Check(t, wanttest.Parse(t, f), p.Audit(AuditOptions{Policy: pol}), []string{f})
+		})
+	}
+}
+
+// TestProjects checks projects whose settings come from several files:
+// .env and env files, overrides, extends, include, top-level secrets.
+func TestProjects(t *testing.T) {
+	for _, tc := range []struct {
+		dir      string
+		files    []string
+		profiles []string
+	}{
+		{dir: "testdata/env", files: []string{"compose.yaml"}},
+		{dir: "testdata/secrets", files: []string{"compose.yaml"}},
+		{dir: "testdata/override", files: []string{"compose.yaml", "compose.override.yaml", "compose.prod.yaml"}},
+		{dir: "testdata/extends", files: []string{"compose.yaml"}},
+		{dir: "testdata/include", files: []string{"compose.yaml"}},
+		{dir: "testdata/profiles", files: []string{"compose.yaml"}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			var files []string
+			for _, f := range tc.files {
+				files = append(files, filepath.Join(tc.dir, f))
+			}
+			p := load(t, Options{Files: files, Profiles: tc.profiles})
+			all := projectFiles(t, tc.dir)
+			wanttest.Check(t, wanttest.Parse(t, all...), p.Audit(AuditOptions{}), all)
+		})
+	}
+}
+
+// TestProfiles: with --profile, services of other profiles are not
+// audited; without it every service is.
+func TestProfiles(t *testing.T) {
+	p := load(t, Options{Files: []string{"testdata/profiles/compose.yaml"}, Profiles: []string{"prod"}})
+	for _, f := range p.Audit(AuditOptions{}) {
+		if f.Location.Service == "debug" {
+			t.Errorf("service debug is in profile debug only, but was audited: %s", f.Message)
+		}
+	}
+	var names []string
+	for _, s := range load(t, Options{Files: []string{"testdata/profiles/compose.yaml"}}).Specs {
+		names = append(names, s.Service)
+	}
+	if !slices.Contains(names, "debug") {
+		t.Errorf("without --profile every service is audited, got %v", names)
+	}
+}
+
+// TestErrors: a file that cannot be loaded is one line naming the file and
+// the line.
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{"malformed.yaml", "testdata/errors/malformed.yaml:4: mapping values are not allowed in this context"},
+		{"unknown-key.yaml", `testdata/errors/unknown-key.yaml:5: services.web: unknown key "privilegd"`},
+		{"interpolation.yaml", "testdata/errors/interpolation.yaml:4: invalid interpolation format for services.web.image"},
+		{"bad-port.yaml", "testdata/errors/bad-port.yaml:5:"},
+		{"not-a-mapping.yaml", "testdata/errors/not-a-mapping.yaml:1: the top level of a Compose file must be a mapping"},
+		{"missing-include.yaml", "testdata/errors/missing-include.yaml"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := Load(context.Background(), Options{Files: []string{filepath.Join("testdata/errors", tc.file)}})
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tc.want) {
+				t.Errorf("error\n  %s\nwant prefix\n  %s", msg, tc.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+		})
+	}
+}
+
+func ruleIDs(fs []finding.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.RuleID)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// fixable are the rules --fix-preview resolves.
+var fixable = []string{"DV3001", "DV3002", "DV3003", "DV3004", "DV3005", "DV3006", "DV3007", "DV3008", "DV3009",
+	"DV3030", "DV3031", "DV3032", "DV3035", "DV3040"}
+
+// TestFixPreview applies the preview as an override, the way the user
+// would, and checks that the fixable findings are gone and the others
+// stay.
+func TestFixPreview(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts FixOptions
+	}{{"sensitive ports", FixOptions{}}, {"all ports", FixOptions{BindLocalhost: true}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "testdata/fix/compose.yaml"
+			p := load(t, Options{Files: []string{file}})
+			before := p.Audit(AuditOptions{})
+			out := p.FixPreview(before, tc.opts)
+			override := filepath.Join(t.TempDir(), "compose.dockvet.yaml")
+			if err := os.WriteFile(override, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fixed := load(t, Options{Files: []string{file, override}, ProjectDir: "testdata/fix"})
+			after := fixed.Audit(AuditOptions{})
+			for _, f := range after {
+				if slices.Contains(fixable, f.RuleID) {
+					t.Errorf("still reported after the fix: %s %s", f.RuleID, f.Message)
+				}
+			}
+			var kept []string
+			for _, id := range ruleIDs(before) {
+				if !slices.Contains(fixable, id) {
+					kept = append(kept, id)
+				}
+			}
+			if got := ruleIDs(after); !slices.Equal(got, kept) {
+				t.Errorf("after the fix: rules %v, want the unfixable %v\n%s", got, kept, out)
+			}
+			web := fixed.Model.Services["web"]
+			wantPorts := map[string]string{"80": "", "5432": "127.0.0.1", "6379": "127.0.0.1"}
+			if tc.opts.BindLocalhost {
+				wantPorts["80"] = "127.0.0.1"
+			}
+			for _, pc := range web.Ports {
+				if ip := wantPorts[fmt.Sprint(pc.Target)]; pc.HostIP != ip {
+					t.Errorf("port %d bound to %q, want %q", pc.Target, pc.HostIP, ip)
+				}
+			}
+			if len(web.Ports) != 3 {
+				t.Errorf("web has %d ports after the fix, want 3 (replaced, not added)", len(web.Ports))
+			}
+			if !slices.Equal(web.CapAdd, []string{"NET_BIND_SERVICE"}) {
+				t.Errorf("cap_add after the fix = %v, want the safe capability kept", web.CapAdd)
+			}
+			if !slices.Contains(web.SecurityOpt, "label=type:svirt_apache_t") || slices.Contains(web.SecurityOpt, "seccomp=unconfined") {
+				t.Errorf("security_opt after the fix = %v", web.SecurityOpt)
+			}
+		})
+	}
+}
+
+func TestFixPreviewNothing(t *testing.T) {
+	p := load(t, Options{Files: []string{"testdata/rules/misc.yaml"}})
+	out := string(p.FixPreview(nil, FixOptions{}))
+	if !strings.Contains(out, "Nothing to fix") || !strings.HasSuffix(out, "services: {}\n") {
+		t.Errorf("preview without findings:\n%s", out)
+	}
+}
+
+func TestLooksLikeCompose(t *testing.T) {
+	for src, want := range map[string]bool{
+		"services:\n  a: {image: x}\n": true,
+		"include: [a.yaml]\n":          true,
+		"title: notes\nsteps: [a]\n":   false,
+		"- a\n- b\n":                   false,
+		"services: [\n":                true, // broken: the loader reports it
+	} {
+		if got := LooksLikeCompose([]byte(src)); got != want {
+			t.Errorf("%q: %v, want %v", src, got, want)
+		}
+	}
+}
+
+func TestIsName(t *testing.T) {
+	for p, want := range map[string]bool{
+		"compose.yaml": true, "a/docker-compose.yml": true, "compose.override.yml": true, "docker-compose.prod.yaml": true,
+		"deploy/compose-dev.yml": true, ".github/workflows/compose.yml": false, ".github/workflows/compose-test.yml": false,
+		"composer.json": false, "docker-compose.yml.bak": false, "compose.txt": false,
+	} {
+		if got := IsName(p); got != want {
+			t.Errorf("IsName(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
