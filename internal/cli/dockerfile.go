@@ -63,15 +63,15 @@ func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
 func (g *globals) auditDockerfile(path string, r *finding.Report) {
 	f, err := dockerfile.ParseFile(path)
 	if err != nil {
+		// The report names the file as the target; the message says where
+		// in it and what is wrong.
+		msg := oneLine(err.Error())
 		var de *dockerfile.Error
-		msg := err.Error()
 		if errors.As(err, &de) {
-			msg = de.Error()
-			if de.Line > 0 {
-				r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceDockerfile, Message: "line " + itoa(de.Line) + ": " + oneLine(de.Err.Error())})
-				return
-			}
 			msg = oneLine(de.Err.Error())
+			if de.Line > 0 {
+				msg = "line " + itoa(de.Line) + ": " + msg
+			}
 		}
 		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceDockerfile, Message: msg})
 		return

@@ -22,7 +22,7 @@ func HTML(w io.Writer, r *finding.Report, _ Options) error {
 		Groups []group
 	}{R: r}
 	for _, t := range targets {
-		data.Groups = append(data.Groups, group{t, groups[t.Name]})
+		data.Groups = append(data.Groups, group{t, groups[t]})
 	}
 	return htmlPage.Execute(w, data)
 }

@@ -46,7 +46,7 @@ func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 	targets, groups := byTarget(r)
 	for _, t := range targets {
 		s := junitSuite{Name: t.Name}
-		for _, f := range groups[t.Name] {
+		for _, f := range groups[t] {
 			name := f.RuleID + " " + f.Title
 			if where := locationText(f); where != "" {
 				name += " (" + where + ")"

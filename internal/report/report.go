@@ -79,20 +79,22 @@ func locationText(f finding.Finding) string {
 	return strings.Join(parts, " ")
 }
 
-// byTarget groups findings by target, keeping the report's order of targets
-// and listing targets without findings too.
-func byTarget(r *finding.Report) ([]finding.Target, map[string][]finding.Finding) {
-	groups := map[string][]finding.Finding{}
+// byTarget groups findings by target (kind and name: a directory can be
+// both a Compose project and hold a Dockerfile of the same name), keeping
+// the report's order of targets and listing targets without findings too.
+func byTarget(r *finding.Report) ([]finding.Target, map[finding.Target][]finding.Finding) {
+	groups := map[finding.Target][]finding.Finding{}
 	targets := slices.Clone(r.Targets)
-	known := map[string]bool{}
+	known := map[finding.Target]bool{}
 	for _, t := range targets {
-		known[t.Name] = true
+		known[t] = true
 	}
 	for _, f := range r.Findings {
-		groups[f.Target] = append(groups[f.Target], f)
-		if !known[f.Target] {
-			known[f.Target] = true
-			targets = append(targets, finding.Target{Kind: f.TargetKind, Name: f.Target})
+		t := finding.Target{Kind: f.TargetKind, Name: f.Target}
+		groups[t] = append(groups[t], f)
+		if !known[t] {
+			known[t] = true
+			targets = append(targets, t)
 		}
 	}
 	return targets, groups

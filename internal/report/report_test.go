@@ -138,6 +138,22 @@ func TestSARIFSchema(t *testing.T) {
 	}
 }
 
+func TestArtifactURI(t *testing.T) {
+	for _, tc := range []struct {
+		f    finding.Finding
+		want string
+	}{
+		{finding.Finding{Target: "app/Dockerfile", TargetKind: finding.SurfaceDockerfile, Location: finding.Location{Path: "app/Dockerfile"}}, "app/Dockerfile"},
+		{finding.Finding{Target: "img.tar", TargetKind: finding.SurfaceImage, Location: finding.Location{Path: "/etc/my key"}}, "img.tar/etc/my%20key"},
+		{finding.Finding{Target: "run.sh", TargetKind: finding.SurfaceContainer, Location: finding.Location{Path: "app.env", Container: "web"}}, "app.env"},
+		{finding.Finding{Target: "host", TargetKind: finding.SurfaceHost}, "host"},
+	} {
+		if got := artifactURI(tc.f); got != tc.want {
+			t.Errorf("artifactURI(%+v) = %q, want %q", tc.f.Location, got, tc.want)
+		}
+	}
+}
+
 func TestJUnit(t *testing.T) {
 	var doc junitSuites
 	if err := xml.Unmarshal(render(t, "junit"), &doc); err != nil {

@@ -173,13 +173,15 @@ func helpMarkdown(r finding.Rule) string {
 }
 
 // artifactURI is a relative URI for files of the repository, and a
-// "target/path" form for things that are not files (images, containers).
+// "image/path" form for a path inside an image's filesystem. Every other
+// surface's paths are files of the repository (Dockerfiles, Compose files,
+// scripts, env files) or of the host.
 func artifactURI(f finding.Finding) string {
 	p := f.Location.Path
 	switch {
 	case p == "":
 		p = f.Target
-	case f.TargetKind == finding.SurfaceImage || f.TargetKind == finding.SurfaceContainer && f.Location.Path != f.Target:
+	case f.TargetKind == finding.SurfaceImage && p != f.Target:
 		p = f.Target + "/" + strings.TrimPrefix(p, "/")
 	}
 	p = filepath.ToSlash(p)

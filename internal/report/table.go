@@ -39,7 +39,7 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 	}
 	targets, groups := byTarget(r)
 	for _, t := range targets {
-		fs := groups[t.Name]
+		fs := groups[t]
 		fmt.Fprintf(bw, "%s (%s): %s\n", bold(t.Name), t.Kind, countText(len(fs)))
 		if len(fs) == 0 {
 			fmt.Fprintln(bw)
