@@ -261,12 +261,11 @@ var _ = rule(&Rule{
 	Benchmark: "Ensure that the version of Docker is up to date",
 	Section:   sectionHost,
 	Check: func(p *Pass) {
-		if !p.needEngine() {
-			return
-		}
 		in := p.installed(CompEngine)
 		if Upstream(in.Version) == "" {
-			p.Skip("not checked: the Engine reports no version")
+			if p.needEngine() {
+				p.Skip("not checked: the Engine reports no version")
+			}
 			return
 		}
 		e := endOfLifeOf(CompEngine, in.Version, p.Now)

@@ -47,6 +47,17 @@ func (p *Pass) installed(c Component) installed {
 			break
 		}
 	}
+	if in.Version == "" {
+		// Without the Engine, the package database says what is installed.
+		switch {
+		case in.Package != nil:
+			in.Version, in.FromPackage = in.Package.Version, true
+		case upstreamPackages[c] != "":
+			if pkg, ok := s.Packages[upstreamPackages[c]]; ok {
+				in.Version, in.FromPackage = pkg.Version, true
+			}
+		}
+	}
 	return in
 }
 
@@ -63,9 +74,12 @@ func distroCaveat(in installed) string {
 func (p *Pass) checkAdvisories(c Component) {
 	in := p.installed(c)
 	if in.Version == "" {
-		if c == CompKernel {
+		switch {
+		case c == CompKernel:
 			p.Skip("not checked: %s", p.Snap.Kernel.NotChecked)
-		} else {
+		case p.Snap.Engine == nil:
+			p.Skip("not checked: the Engine API was not available (%s) and no package database lists %s", p.Snap.EngineErr, c)
+		default:
 			p.Skip("not checked: the Engine did not report the %s version", c)
 		}
 		return
@@ -151,9 +165,7 @@ var _ = rule(&Rule{
 	Benchmark: "Ensure runc has no known container-escape vulnerability",
 	Section:   sectionBeyond,
 	Check: func(p *Pass) {
-		if p.needEngine() {
-			p.checkAdvisories(CompRunc)
-		}
+		p.checkAdvisories(CompRunc)
 	},
 })
 
@@ -168,9 +180,7 @@ var _ = rule(&Rule{
 	Benchmark: "Ensure containerd has no known container-escape vulnerability",
 	Section:   sectionBeyond,
 	Check: func(p *Pass) {
-		if p.needEngine() {
-			p.checkAdvisories(CompContainerd)
-		}
+		p.checkAdvisories(CompContainerd)
 	},
 })
 
@@ -185,9 +195,7 @@ var _ = rule(&Rule{
 	Benchmark: "Ensure Docker Engine has no known privilege-escalation vulnerability",
 	Section:   sectionBeyond,
 	Check: func(p *Pass) {
-		if p.needEngine() {
-			p.checkAdvisories(CompEngine)
-		}
+		p.checkAdvisories(CompEngine)
 	},
 })
 
@@ -215,12 +223,9 @@ var _ = rule(&Rule{
 	Benchmark: "Ensure containerd is a supported release",
 	Section:   sectionBeyond,
 	Check: func(p *Pass) {
-		if !p.needEngine() {
-			return
-		}
 		in := p.installed(CompContainerd)
 		if Upstream(in.Version) == "" {
-			p.Skip("not checked: the Engine reports no containerd version")
+			p.Skip("not checked: no containerd version is known (%s)", p.Snap.EngineErr)
 			return
 		}
 		if e := endOfLifeOf(CompContainerd, in.Version, p.Now); e != nil {

@@ -14,20 +14,30 @@ import (
 // "v1.1.12", "1.0.0-rc93", "17.03.1-ce". A suffix is kept only when it is
 // a pre-release tag (rc, alpha, beta, ce): "-1" in a distribution version
 // is a package revision, not a pre-release.
-var upstreamRe = regexp.MustCompile(`^v?(\d+(?:\.\d+){1,3})(-(?:rc|alpha|beta|ce|ee|0)[0-9A-Za-z.]*)?`)
+var upstreamRe = regexp.MustCompile(`^v?(\d+(?:\.\d+){1,3})([-~](?:rc|alpha|beta|ce|ee|0)[0-9A-Za-z.]*)?`)
 
 // rcRe finds pre-release tags written without a dot ("rc93"): SemVer
 // compares "rc93" and "rc7" as text, so they are rewritten "rc.93".
 var rcRe = regexp.MustCompile(`-(rc|alpha|beta)(\d+)`)
 
 // Upstream returns the comparable upstream version in v, or "" when v is
-// not a version (a git commit, as older Engines report runc's).
+// not a version (a git commit, as older Engines report runc's). A Debian
+// package version's epoch ("5:") is dropped, and its "~rc93" is the
+// pre-release "-rc.93".
 func Upstream(v string) string {
-	m := upstreamRe.FindStringSubmatch(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, ':'); i > 0 && i < 4 {
+		v = v[i+1:]
+	}
+	m := upstreamRe.FindStringSubmatch(v)
 	if m == nil {
 		return ""
 	}
-	return rcRe.ReplaceAllString(m[1]+m[2], "-$1.$2")
+	pre := m[2]
+	if strings.HasPrefix(pre, "~") {
+		pre = "-" + pre[1:]
+	}
+	return rcRe.ReplaceAllString(m[1]+pre, "-$1.$2")
 }
 
 // compareUpstream compares two upstream versions with SemVer precedence.
@@ -151,11 +161,18 @@ type installed struct {
 	// Ecosystem its OSV ecosystem; empty for upstream builds.
 	Package   *Package
 	Ecosystem string
+	// FromPackage is true when Version is the package's (no Engine).
+	FromPackage bool
 }
 
 func (in installed) String() string {
 	s := string(in.Component) + " " + in.Version
-	if in.Package != nil {
+	switch {
+	case in.FromPackage && in.Package != nil:
+		s = string(in.Component) + " (package " + in.Package.Name + " " + in.Package.Version + ")"
+	case in.FromPackage:
+		s = string(in.Component) + " (package version " + in.Version + ")"
+	case in.Package != nil:
 		s += " (package " + in.Package.Name + " " + in.Package.Version + ")"
 	}
 	return s
@@ -170,5 +187,7 @@ var distroPackages = map[Component][]string{
 	CompRunc:       {"runc"},
 }
 
-// upstreamPackages are packages of Docker's own repositories.
-var upstreamPackages = []string{"docker-ce", "containerd.io"}
+// upstreamPackages are packages of Docker's own repositories, by the
+// component whose version they carry (containerd.io also ships runc, but
+// under containerd's version).
+var upstreamPackages = map[Component]string{CompEngine: "docker-ce", CompContainerd: "containerd.io"}
