@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +55,8 @@ func (g *globals) runHost(ctx context.Context, o *hostOptions) error {
 		return fail("--root %s: not a directory", o.root)
 	}
 	r := newReport()
-	opts := host.Options{Root: o.root, Auditctl: o.root == "/", Now: g.now()}
+	live := filepath.Clean(o.root) == "/"
+	opts := host.Options{Root: o.root, Auditctl: live, Now: g.now()}
 	if o.noEngine {
 		opts.EngineErr = "--no-engine"
 	} else {
@@ -67,6 +70,9 @@ func (g *globals) runHost(ctx context.Context, o *hostOptions) error {
 		} else {
 			defer c.Close()
 			opts.Engine = c
+			if h := c.DaemonHost(); live && !strings.HasPrefix(h, "unix://") && !strings.HasPrefix(h, "npipe://") {
+				g.notice("the Engine at %s may be another machine's; the file checks describe this one", h)
+			}
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

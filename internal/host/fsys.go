@@ -207,12 +207,6 @@ func (f *fsys) list(hostPath string) ([]string, *File) {
 	return nil, file
 }
 
-// isDir reports whether a host path is a directory.
-func (f *fsys) isDir(hostPath string) bool {
-	st := f.stat(hostPath)
-	return st.State == Present && st.Mode.IsDir()
-}
-
 // resolved is the host path a path names after following symbolic links
 // inside root, for comparing paths the way the kernel would (/var/run is
 // /run on most hosts). Paths that cannot be resolved stay as they are.

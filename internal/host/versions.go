@@ -67,15 +67,6 @@ func (a *Advisory) affected(v string) (Range, bool) {
 	return Range{}, false
 }
 
-// fixedIn lists the versions that fix a, for messages.
-func (a *Advisory) fixedIn() string {
-	var out []string
-	for _, r := range a.Affected {
-		out = append(out, r.Fixed)
-	}
-	return strings.Join(out, ", ")
-}
-
 // label is the advisory as messages name it: "CVE-2024-21626 (Leaky Vessels)".
 func (a *Advisory) label() string {
 	if a.Name != "" {
