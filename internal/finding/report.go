@@ -70,6 +70,9 @@ type Report struct {
 	Suppressed    []Suppressed `json:"suppressed,omitempty"`
 	Errors        []InputError `json:"errors,omitempty"`
 	Summary       Summary      `json:"summary"`
+	// Checks are benchmark rows (the host audit's CIS table); most
+	// surfaces have none.
+	Checks []Check `json:"checks,omitempty"`
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []Rule `json:"-"`
 	// Waivers are in-source suppressions found while auditing; config.Apply

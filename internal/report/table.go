@@ -20,7 +20,8 @@ var severityColor = map[finding.Severity]string{
 
 const colorReset = "\x1b[0m"
 
-// Table writes findings for a person: one block per target, one line per
+// Table writes findings for a person: the benchmark table first when the
+// report has checks (the host audit), then one block per target, one line per
 // finding, and a summary line. Each line names the rule, so `dockvet rules
 // ID` explains it and tells how to fix it.
 func Table(w io.Writer, r *finding.Report, o Options) error {
@@ -36,6 +37,9 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 			return text
 		}
 		return "\x1b[1m" + text + colorReset
+	}
+	if len(r.Checks) > 0 {
+		benchmark(bw, r.Checks, o.Color)
 	}
 	targets, groups := byTarget(r)
 	for _, t := range targets {
