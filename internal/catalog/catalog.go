@@ -12,6 +12,7 @@ import (
 	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -21,6 +22,7 @@ var sources = []func() []finding.Rule{
 	secrets.Catalog,
 	container.Catalog,
 	compose.Catalog,
+	live.Catalog,
 }
 
 // All returns every rule, sorted by ID.
