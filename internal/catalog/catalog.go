@@ -13,6 +13,7 @@ import (
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/host"
+	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -23,6 +24,7 @@ var sources = []func() []finding.Rule{
 	container.Catalog,
 	compose.Catalog,
 	host.Catalog,
+	live.Catalog,
 }
 
 // All returns every rule, sorted by ID.

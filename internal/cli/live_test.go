@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/testenv"
+)
+
+// TestContainerCommand audits live containers by name and by ID: one
+// report, one target per container however it is named, findings at the
+// container's name; an unknown container is one line and exit 2.
+func TestContainerCommand(t *testing.T) {
+	c := testenv.Docker(t)
+	b := make([]byte, 4)
+	rand.Read(b)
+	prefix := "dvcli-" + hex.EncodeToString(b)
+	hardenedImage := prefix + "/hardened:1"
+	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001", Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}}}), hardenedImage)
+	unsafeImage := prefix + "/unsafe:1"
+	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), unsafeImage)
+
+	create := func(name string, cfg containertypes.Config, hc containertypes.HostConfig) string {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		hc.CgroupnsMode = containertypes.CgroupnsModePrivate // the default depends on the host's cgroup version
+		res, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: &cfg, HostConfig: &hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			c.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{Force: true})
+		})
+		if _, err := c.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	socket := prefix + "-socket"
+	create(socket, containertypes.Config{Image: unsafeImage}, containertypes.HostConfig{Binds: []string{"/var/run/docker.sock:/var/run/docker.sock:ro"}})
+	hardened := prefix + "-hardened"
+	hardenedID := create(hardened, containertypes.Config{Image: hardenedImage}, containertypes.HostConfig{
+		CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges"}, ReadonlyRootfs: true,
+		Resources: containertypes.Resources{Memory: 32 << 20, NanoCPUs: 25e7, PidsLimit: ptr(int64(32))},
+	})
+
+	code, out, errOut := run(t, "container", socket, hardenedID[:12], hardened, "--format", "json")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d: %s", code, ExitFindings, errOut)
+	}
+	r := jsonReport(t, out)
+	var targets []string
+	for _, tg := range r.Targets {
+		targets = append(targets, string(tg.Kind)+" "+tg.Name)
+	}
+	if want := []string{"container " + hardened, "container " + socket}; !slices.Equal(targets, want) {
+		t.Errorf("targets %v, want %v", targets, want)
+	}
+	got := map[string][]string{}
+	for _, f := range r.Findings {
+		if f.Location.Container != f.Target {
+			t.Errorf("%s of %s located at %+v", f.RuleID, f.Target, f.Location)
+		}
+		got[f.Target] = append(got[f.Target], f.RuleID)
+	}
+	if !slices.Contains(got[socket], "DV3020") || !slices.Contains(got[socket], "DV3100") {
+		t.Errorf("socket container: %v", got[socket])
+	}
+	if h := got[hardened]; !slices.Equal(h, []string{"DV3071"}) {
+		t.Errorf("hardened container: %v", h)
+	}
+
+	code, out, errOut = run(t, "container", hardened, prefix+"-missing", "--format", "json")
+	if code != ExitError || errOut != "dockvet: "+prefix+"-missing: no such container on the Docker Engine at "+c.DaemonHost()+"\n" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if r := jsonReport(t, out); len(r.Targets) != 1 || len(r.Errors) != 1 {
+		t.Errorf("the report lists what was audited and what was not: %+v %+v", r.Targets, r.Errors)
+	}
+	code, out, errOut = run(t, "container", prefix+"-missing")
+	if code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestContainerNoEngine: an Engine that cannot be reached is one line
+// naming it, exit 2, and no report.
+func TestContainerNoEngine(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	t.Setenv("DOCKER_HOST", "unix://"+sock)
+	code, out, errOut := run(t, "container", "web")
+	if code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 ||
+		!strings.HasPrefix(errOut, "dockvet: docker engine at unix://"+sock+" is not reachable") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "container"); code != ExitError || !strings.Contains(errOut, "requires at least 1 arg") {
+		t.Errorf("no argument: exit %d, %q", code, errOut)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
