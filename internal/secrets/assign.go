@@ -63,25 +63,33 @@ var benignTokens = map[string]bool{
 	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
 }
 
-var nameSplit = regexp.MustCompile(`[^A-Za-z0-9]+`)
-
 // nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also
 // splitting camelCase.
 func nameTokens(name string) []string {
+	// By hand rather than with a regexp split: this runs for every
+	// secret-named assignment the engine meets.
 	var out []string
-	for _, part := range nameSplit.Split(name, -1) {
-		start := 0
-		rs := []rune(part)
-		for i := 1; i < len(rs); i++ {
-			if unicode.IsUpper(rs[i]) && unicode.IsLower(rs[i-1]) {
-				out = append(out, strings.ToLower(string(rs[start:i])))
-				start = i
-			}
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && end > start {
+			out = append(out, strings.ToLower(name[start:end]))
 		}
-		if start < len(rs) {
-			out = append(out, strings.ToLower(string(rs[start:])))
+		start = -1
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		switch {
+		case !alnum:
+			flush(i)
+		case start < 0:
+			start = i
+		case 'A' <= c && c <= 'Z' && 'a' <= name[i-1] && name[i-1] <= 'z':
+			flush(i)
+			start = i
 		}
 	}
+	flush(len(name))
 	return out
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -61,13 +63,21 @@ type Engine struct {
 	maxKw     int
 	chunk     int
 	pool      sync.Pool
+	states    sync.Pool
 	stats     counters
 }
 
 type ruleInfo struct {
 	secretGroups []int
 	nameGroups   []int
+	hostGroups   []int
 	boundary     *[256]bool
+	// anchored is the expression tied to the start of its input, for
+	// rules that match at their keyword.
+	anchored *regexp.Regexp
+	// nameFirst is set when the expression starts with its name
+	// submatch: the name is then known, and judged, before it runs.
+	nameFirst bool
 }
 
 type counters struct {
@@ -137,10 +147,21 @@ func New(opts Options) (*Engine, error) {
 				inf.secretGroups = append(inf.secretGroups, i)
 			case "name":
 				inf.nameGroups = append(inf.nameGroups, i)
+			case "host":
+				inf.hostGroups = append(inf.hostGroups, i)
 			}
 		}
 		if len(inf.secretGroups) == 0 && r.Group > r.Regex.NumSubexp() {
 			return nil, fmt.Errorf("secret rule %s: group %d does not exist", r.ID, r.Group)
+		}
+		if !r.Near {
+			a, err := regexp.Compile(`^(?:` + r.Regex.String() + `)`)
+			if err != nil {
+				return nil, fmt.Errorf("secret rule %s: %v", r.ID, err)
+			}
+			inf.anchored = a
+			head := r.Regex.String()
+			inf.nameFirst = r.ValidName != nil && strings.Contains(head[:min(len(head), 24)], "(?P<name>")
 		}
 		if r.Boundary != "" {
 			inf.boundary = new([256]bool)
@@ -386,6 +407,7 @@ type state struct {
 	lineBase, lastNL int
 	windows          [][]window
 	touched          []int32
+	hits             []hit
 	matches          []Match
 	seen             map[[3]int]bool
 	// nl indexes the newlines of the current buffer, built on the first
@@ -396,9 +418,19 @@ type state struct {
 
 type window struct{ start, end int }
 
+type hit struct{ kw, start int }
+
+// newState takes a scan state from the pool: a file of an image layer is
+// typically small, and a fresh state per file (a slice per rule, a map) is
+// garbage the collector would stop the scan to sweep.
 func (e *Engine) newState(path string, lines bool) *state {
-	st := &state{e: e, path: path, lines: lines, lastNL: -1, windows: make([][]window, len(e.rules)), seen: map[[3]int]bool{}}
-	st.ruleOK = make([]bool, len(e.rules))
+	st, _ := e.states.Get().(*state)
+	if st == nil {
+		st = &state{e: e, windows: make([][]window, len(e.rules)), ruleOK: make([]bool, len(e.rules)), seen: map[[3]int]bool{}}
+	}
+	st.path, st.lines, st.lastNL, st.lineBase, st.base = path, lines, -1, 0, 0
+	st.matches, st.nlFor = nil, nil
+	clear(st.seen)
 	for i, r := range e.rules {
 		st.ruleOK[i] = r.Paths == nil || r.Paths.MatchString(path)
 	}
@@ -420,21 +452,44 @@ func (st *state) advance(consumed []byte) {
 func (st *state) scan(buf []byte, from, limit int) {
 	e := st.e
 	st.touched = st.touched[:0]
-	e.index.find(buf, from, limit, func(kw, start int) {
+	// Keyword occurrences come nearly in order; windows of Near rules are
+	// merged in order of position, so sort them first.
+	st.hits = st.hits[:0]
+	e.index.find(buf, from, limit, func(kw, start int) { st.hits = append(st.hits, hit{kw, start}) })
+	slices.SortFunc(st.hits, func(a, b hit) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.kw, b.kw)) })
+	for _, h := range st.hits {
+		kw, start := h.kw, h.start
 		end := start + len(e.index.words[kw])
 		for _, ri := range e.kwRules[kw] {
 			if !st.ruleOK[ri] {
 				continue
 			}
 			r := e.rules[ri]
-			ws := max(start-r.before(), 0)
 			we := min(end+r.after(), len(buf))
+			if !r.MultiLine {
+				if i := bytes.IndexByte(buf[start:we], '\n'); i >= 0 {
+					we = start + i
+				}
+			}
+			if !r.Near {
+				// The expression starts at the keyword: one anchored
+				// attempt, as long as the secret, whatever the line.
+				if r.Precheck != nil && !r.Precheck(buf[end:we]) {
+					continue
+				}
+				if e.info[ri].nameFirst && !r.ValidName(nameAround(buf, start, end, we)) {
+					continue
+				}
+				st.match(buf, int(ri), window{start, we}, true)
+				continue
+			}
+			if r.Precheck != nil && !r.Precheck(buf[end:we]) {
+				continue
+			}
+			ws := max(start-r.before(), 0)
 			if !r.MultiLine {
 				if i := bytes.LastIndexByte(buf[ws:start], '\n'); i >= 0 {
 					ws += i + 1
-				}
-				if i := bytes.IndexByte(buf[start:we], '\n'); i >= 0 {
-					we = start + i
 				}
 			}
 			w := st.windows[ri]
@@ -447,21 +502,149 @@ func (st *state) scan(buf []byte, from, limit int) {
 			}
 			st.windows[ri] = append(w, window{ws, we})
 		}
-	})
+	}
 	for _, ri := range st.touched {
 		for _, w := range st.windows[ri] {
-			st.match(buf, int(ri), w)
+			st.match(buf, int(ri), w, false)
 		}
 		st.windows[ri] = st.windows[ri][:0]
 	}
 }
 
-// match runs one rule over one window and keeps what its checks accept.
-func (st *state) match(buf []byte, ri int, w window) {
+// assignment reports whether text (what follows a keyword inside a name)
+// continues the name and then assigns: NAME["'] = , NAME: , NAME =>.
+func assignment(text []byte) bool { return valueAt(text) >= 0 }
+
+// literalAssignment is assignment to a value that does not start as a
+// reference or a placeholder does (${VAR}, $VAR, <value>, {{ x }}, %VAR%)
+// and is not a member expression of code (password:e.password).
+func literalAssignment(text []byte) bool {
+	i := valueAt(text)
+	if i < 0 {
+		return false
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'' || text[i] == '\\') {
+		i++
+	}
+	if i >= len(text) || text[i] == '$' || text[i] == '<' || text[i] == '{' || text[i] == '%' {
+		return false
+	}
+	// A dotted name up to the end of the value is code, which the
+	// generic rule rejects anyway (dottedName); say so before the
+	// expression runs.
+	j, dots := i, 0
+	for j < len(text) && (nameChars[text[j]] && text[j] != '-') {
+		if text[j] == '.' {
+			dots++
+		}
+		j++
+	}
+	if dots > 0 && j > i && text[i] != '.' && text[j-1] != '.' && (j == len(text) || bytes.IndexByte([]byte(",;)}] \t\r\n\"'"), text[j]) >= 0) {
+		return !dottedName.Match(text[i:j])
+	}
+	return true
+}
+
+// equalsNext reports whether, after blanks, text continues with "=".
+func equalsNext(text []byte) bool {
+	i := 0
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	return i < len(text) && text[i] == '='
+}
+
+// urlUserinfo reports whether the URL that text continues (after "://",
+// or after a scheme such as "postgresql+psycopg2") has user information
+// with a colon: user:password@ before the host ends.
+func urlUserinfo(text []byte) bool {
+	if i := bytes.Index(text[:min(len(text), 40)], []byte("://")); i >= 0 {
+		text = text[i+3:]
+	}
+	colon := false
+	for _, c := range text {
+		switch c {
+		case ':':
+			colon = true
+		case '@':
+			return colon
+		case '/', ' ', '\t', '\r', '\n', '"', '\'', '<', '>':
+			return false
+		}
+	}
+	return false
+}
+
+// valueAt is where the value of an assignment starts in text (the rest of
+// a name, then the operator), or -1 when text does not assign.
+func valueAt(text []byte) int {
+	i := 0
+	for i < len(text) && i < 64 && nameChars[text[i]] {
+		i++
+	}
+	if i < len(text) && (text[i] == '"' || text[i] == '\'') {
+		i++
+	} else if i+1 < len(text) && text[i] == '\\' && text[i+1] == '"' {
+		i += 2
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	if i >= len(text) {
+		return -1
+	}
+	switch text[i] {
+	case '=', ':', ',':
+		i++
+		if i < len(text) && (text[i] == '>' || text[i] == '=') {
+			i++
+		}
+		return i
+	case '?':
+		if i+1 < len(text) && text[i+1] == '=' {
+			return i + 2
+		}
+	}
+	return -1
+}
+
+// nameAround is the identifier a keyword at buf[start:end] sits in: the
+// name characters before it, the keyword, and those after it up to limit.
+func nameAround(buf []byte, start, end, limit int) string {
+	i := start
+	for i > 0 && start-i < 64 && nameChars[buf[i-1]] {
+		i--
+	}
+	j := end
+	for j < limit && nameChars[buf[j]] {
+		j++
+	}
+	return string(buf[i:j])
+}
+
+// nameChars may make up the identifier a keyword ends or sits in.
+var nameChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") {
+		t[c] = true
+	}
+	return t
+}()
+
+// match runs one rule over one window (anchored: once, at its start) and
+// keeps what the checks accept.
+func (st *state) match(buf []byte, ri int, w window, anchored bool) {
 	r := st.e.rules[ri]
-	inf := st.e.info[ri]
+	inf := &st.e.info[ri]
 	text := buf[w.start:w.end]
-	for _, loc := range r.Regex.FindAllSubmatchIndex(text, -1) {
+	var locs [][]int
+	if anchored {
+		if loc := inf.anchored.FindSubmatchIndex(text); loc != nil {
+			locs = [][]int{loc}
+		}
+	} else {
+		locs = r.Regex.FindAllSubmatchIndex(text, -1)
+	}
+	for _, loc := range locs {
 		s, en := span(loc, inf.secretGroups, r.Group)
 		if s < 0 || s == en {
 			continue
@@ -474,16 +657,33 @@ func (st *state) match(buf []byte, ri int, w window) {
 				continue
 			}
 		}
+		if r.ValidName != nil && !(anchored && inf.nameFirst) {
+			// A name judges the match only where the expression has
+			// one: a rule may combine a prefixed format with a named one.
+			if ns, ne := span(loc, inf.nameGroups, -1); ns >= 0 {
+				name := string(text[ns:ne])
+				if anchored && ns == 0 {
+					// The keyword may sit inside the name: DB_PASSWORD
+					// is matched from PASSWORD.
+					i := w.start
+					for i > 0 && w.start-i < 64 && nameChars[buf[i-1]] {
+						i--
+					}
+					name = string(buf[i:w.start]) + name
+				}
+				if !r.ValidName(name) {
+					continue
+				}
+			}
+		}
+		if r.ValidHost != nil {
+			if hs, he := span(loc, inf.hostGroups, -1); hs >= 0 && !r.ValidHost(string(text[hs:he])) {
+				continue
+			}
+		}
 		secret := string(text[s:en])
 		if !acceptable(r, secret) {
 			continue
-		}
-		if r.ValidName != nil {
-			// A name judges the match only where the expression has
-			// one: a rule may combine a prefixed format with a named one.
-			if ns, ne := span(loc, inf.nameGroups, -1); ns >= 0 && !r.ValidName(string(text[ns:ne])) {
-				continue
-			}
 		}
 		abs := st.base + w.start + s
 		key := [3]int{ri, abs, abs + len(secret)}
@@ -551,9 +751,12 @@ func (st *state) position(buf []byte, off int) (int, int) {
 	return line, off - prev
 }
 
-// result resolves overlapping matches and orders them by position.
+// result resolves overlapping matches and orders them by position, and
+// gives the state back to the pool.
 func (st *state) result() []Match {
 	ms := st.matches
+	st.matches = nil
+	st.e.states.Put(st)
 	if !st.e.opts.Info {
 		ms = slices.DeleteFunc(ms, func(m Match) bool { return m.Rule.Severity == finding.Info })
 	}

@@ -33,15 +33,16 @@ const (
 // re compiles a rule's regular expression.
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
-// assign matches `NAME <op> VALUE`: a name that contains ctx (matched
-// case-insensitively) assigned with =, :=, :, =>, ?= or a comma (env files,
+// assign matches `NAME <op> VALUE` from a keyword in the name: the name
+// starts with ctx (matched case-insensitively; what precedes the keyword
+// in the name is added by the engine) assigned with =, :=, :, =>, ?= or a comma (env files,
 // YAML, JSON, TOML, shell, code), the value optionally quoted. The value
 // pattern val is case-sensitive and is the secret.
 func assign(ctx, val string) *regexp.Regexp { return regexp.MustCompile(assignPattern(ctx, val)) }
 
 // assignPattern is assign's expression, to combine with alternatives.
 func assignPattern(ctx, val string) string {
-	return `(?:(?i)(?P<name>[\w.-]{0,40}?(?:` + ctx + `)[\w.-]{0,40})(?:["']|\\")?[ \t]{0,3}(?:=|:=|:|=>|\?=|,)[ \t]{0,3}(?:["'\x60]|\\")?(?P<secret>(?-i:` + val + `)))`
+	return `(?:(?i)(?P<name>(?:` + ctx + `)[\w.-]*)(?:["']|\\")?[ \t]*(?:=|:=|:|=>|\?=|,)[ \t]*(?:["'\x60]|\\")?(?P<secret>(?-i:` + val + `)))`
 }
 
 // Surfaces on which a secret can be found.

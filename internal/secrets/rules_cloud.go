@@ -26,6 +26,7 @@ var cloudRules = []*Rule{
 		ID: "DV7024", Title: "AWS secret access key", Severity: finding.Critical,
 		Description: "An AWS secret access key (40 base64 characters) assigned to a name such as `aws_secret_access_key`, `AWS_SECRET_ACCESS_KEY` or `SecretAccessKey`, as in ~/.aws/credentials, .env files and SDK configuration",
 		Keywords:    []string{"aws_secret", "secret_access_key", "secretaccesskey", "aws-secret", "secret-access-key"},
+		Precheck:    assignment,
 		Regex:       assign(`aws[\w.-]{0,20}secret|secret[_.-]?access[_.-]?key`, `[A-Za-z0-9/+]{40}`),
 		Valid:       awsSecretShape,
 		Boundary:    base64Chars,
@@ -37,7 +38,7 @@ var cloudRules = []*Rule{
 		Regex:       re(`[A-Za-z0-9/+]{40}`),
 		Valid:       all(awsSecretShape, func(s string) bool { return !strings.HasPrefix(s, "AKIA") && !strings.HasPrefix(s, "ASIA") }),
 		Boundary:    base64Chars,
-		MultiLine:   true, Before: 400, After: 400,
+		Near:        true, MultiLine: true, Before: 400, After: 400,
 		Fallback: 1,
 	},
 	{
@@ -48,7 +49,7 @@ var cloudRules = []*Rule{
 			`(?i:(?:aws[_.-]?session[_.-]?token|aws[_.-]?security[_.-]?token|x-amz-security-token|sessiontoken)["']?[ \t]{0,3}(?:=|:)[ \t]{0,3}["']?)(?P<secret>[A-Za-z0-9+/]{100,}={0,2})`),
 		Boundary:   base64Chars,
 		MinEntropy: 4.5,
-		After:      4096,
+		Near:       true, Before: 64, After: 4096,
 	},
 	{
 		ID: "DV7027", Title: "Amazon MWS auth token", Severity: finding.High,
@@ -71,7 +72,7 @@ var cloudRules = []*Rule{
 		Keywords:    []string{"service_account"},
 		Regex:       re(`"private_key"\s*:\s*"-----BEGIN PRIVATE KEY-----(?:\\n|\s)*(?P<secret>[^"]+?)(?:\\n|\s)*-----END PRIVATE KEY-----(?:\\n)*"`),
 		Valid:       func(b string) bool { return pemBody(b, 32, true) },
-		MultiLine:   true, Before: 4096, After: 8192,
+		Near:        true, MultiLine: true, Before: 4096, After: 8192,
 	},
 	{
 		ID: "DV7029", Title: "Google OAuth client secret", Severity: finding.High,
@@ -85,6 +86,7 @@ var cloudRules = []*Rule{
 		Description: "A Google OAuth 2.0 access token (`ya29.`): short-lived, but it acts for the user or service account that obtained it until it expires",
 		Keywords:    []string{"ya29."},
 		Regex:       re(`ya29\.[0-9A-Za-z_-]{30,}`),
+		After:       480,
 		Boundary:    tokenChars, MinEntropy: 4.0,
 	},
 	{
@@ -110,7 +112,8 @@ var cloudRules = []*Rule{
 		Regex:       re(`[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}`),
 		Boundary:    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-",
 		MinEntropy:  3.5,
-		Valid:       func(s string) bool { return charClasses(s) >= 3 },
+		Near:        true, Before: 8, After: 48,
+		Valid: func(s string) bool { return charClasses(s) >= 3 },
 	},
 	{
 		ID: "DV7034", Title: "Azure SAS token", Severity: finding.High,
@@ -125,6 +128,7 @@ var cloudRules = []*Rule{
 			}
 			return decodesTo(32)(u)
 		},
+		Near: true, Before: 512, After: 512,
 	},
 	{
 		ID: "DV7035", Title: "Azure shared access key", Severity: finding.Critical,
@@ -141,6 +145,7 @@ var cloudRules = []*Rule{
 		Regex:       re(`(?P<secret>[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})|` + assignPattern(`azure[_.-]?devops|azdo|ado[_.-]?(?:pat|token)|vsts`, `[a-z2-7]{52}`)),
 		Boundary:    alnumChars,
 		MinEntropy:  3.5,
+		Near:        true, Before: 100, After: 100,
 	},
 	{
 		ID: "DV7037", Title: "Azure publish profile password", Severity: finding.Critical,

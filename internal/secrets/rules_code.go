@@ -38,7 +38,8 @@ var codeRules = []*Rule{
 		ID: "DV7004", Title: "GitLab personal access token", Severity: finding.Critical,
 		Description: "A GitLab personal, project or group access token (`glpat-` and 20 characters, or the routable form with a `.` and a 9-character suffix), acting as its user through the API and Git",
 		Keywords:    []string{"glpat-"},
-		Regex:       re(`glpat-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}|[0-9A-Za-z_-]{20})`),
+		Regex:       re(`glpat-(?:[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})`),
+		After:       400,
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{
@@ -52,7 +53,8 @@ var codeRules = []*Rule{
 		ID: "DV7044", Title: "GitLab runner token", Severity: finding.High,
 		Description: "A GitLab runner authentication token (`glrt-`) or legacy registration token (`GR1348941`): it registers runners that receive CI jobs, their variables and their secrets",
 		Keywords:    []string{"glrt-", "GR1348941"},
-		Regex:       re(`glrt-(?:t\d_[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})|GR1348941[0-9A-Za-z_-]{20}`),
+		Regex:       re(`glrt-(?:t\d_[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})|GR1348941[0-9A-Za-z_-]{20}`),
+		After:       400,
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{
@@ -95,6 +97,7 @@ var codeRules = []*Rule{
 		ID: "DV7050", Title: "Jira or Confluence API token (legacy)", Severity: finding.High,
 		Description: "A 24-character Atlassian API token of the older format, assigned to a name that mentions Jira, Confluence or Atlassian",
 		Keywords:    []string{"jira", "confluence", "atlassian"},
+		Precheck:    assignment,
 		Regex:       assign(`jira|confluence|atlassian`, `[A-Za-z0-9]{24}`),
 		ValidName:   func(n string) bool { return SensitiveName(n) },
 		Valid:       randomToken(3.5),

@@ -7,9 +7,9 @@ import (
 )
 
 // urlCredential matches the password of a URL whose scheme matches
-// scheme: scheme://user:PASSWORD@host.
+// scheme: scheme://user:PASSWORD@host (an empty scheme starts at "://").
 func urlCredential(scheme string) string {
-	return `(?i:` + scheme + `)://[^/\s:@'"<>]{0,128}:(?P<secret>[^/\s@'"<>]{1,256})@(?P<name>[^\s/'"<>@]{1,256})`
+	return `(?i:` + scheme + `)://[^/\s:@'"<>]*:(?P<secret>[^/\s@'"<>]+)@(?P<host>[^\s/'"<>@]+)`
 }
 
 // realHost rejects the hosts documentation uses (RFC 2606 and RFC 6761:
@@ -35,8 +35,9 @@ func dbURLRule(id, title, scheme, desc string, keywords ...string) *Rule {
 		Description: desc + "; a `${VAR}` or other reference as the password is not reported",
 		Keywords:    keywords,
 		Regex:       re(urlCredential(scheme)),
+		Precheck:    urlUserinfo,
 		Valid:       urlPassword,
-		ValidName:   realHost,
+		ValidHost:   realHost,
 		Fallback:    1,
 	}
 }
@@ -47,26 +48,27 @@ var connRules = []*Rule{
 		ID: "DV7010", Title: "Password in a URL", Severity: finding.High,
 		Description: "A URL with a password in its user information (`scheme://user:password@host`), for any scheme no more specific rule knows (HTTP basic auth, FTP, SMTP, LDAP, Git remotes)",
 		Keywords:    []string{"://"},
-		Regex:       re(urlCredential(`[a-z][a-z0-9+.-]{1,20}`)),
+		Regex:       re(urlCredential(``)),
+		Precheck:    urlUserinfo,
 		Valid:       urlPassword,
-		ValidName:   realHost,
+		ValidHost:   realHost,
 		Fallback:    2,
 	},
 	dbURLRule("DV7101", "PostgreSQL connection URL with a password", `postgres(?:ql)?(?:\+[a-z0-9]+)?`,
 		"A PostgreSQL URL with a password (`postgres://user:password@host/db`, also `postgresql+driver://` as SQLAlchemy writes it): it logs in to the database",
-		"postgres"),
+		"postgres://", "postgresql://", "postgres+", "postgresql+"),
 	dbURLRule("DV7102", "MySQL or MariaDB connection URL with a password", `(?:mysql|mariadb|mysqlx)(?:\+[a-z0-9]+)?`,
 		"A MySQL or MariaDB URL with a password (`mysql://user:password@host/db`): it logs in to the database",
-		"mysql", "mariadb"),
+		"mysql://", "mysql+", "mysqlx://", "mariadb://", "mariadb+"),
 	dbURLRule("DV7103", "MongoDB connection URL with a password", `mongodb(?:\+srv)?`,
 		"A MongoDB URL with a password (`mongodb://` or `mongodb+srv://user:password@host`): it logs in to the cluster",
-		"mongodb"),
+		"mongodb://", "mongodb+srv://"),
 	dbURLRule("DV7104", "Redis connection URL with a password", `rediss?`,
 		"A Redis URL with a password (`redis://:password@host` or `rediss://user:password@host`): it reads and writes every key",
-		"redis"),
+		"redis://", "rediss://"),
 	dbURLRule("DV7105", "AMQP broker URL with a password", `amqps?`,
 		"An AMQP (RabbitMQ) URL with a password (`amqp://user:password@host/vhost`): it reads and publishes messages",
-		"amqp"),
+		"amqp://", "amqps://"),
 	{
 		ID: "DV7106", Title: "JDBC URL with a password", Severity: finding.Critical,
 		Description: "A JDBC URL that carries a `password=` parameter (`jdbc:postgresql://host/db?user=app&password=…`, `jdbc:sqlserver://…;password=…`)",
@@ -81,6 +83,7 @@ var connRules = []*Rule{
 		Keywords:    []string{"password=", "pwd="},
 		Regex:       re(`(?i)(?:server|data source|host|address|addr|dsn)\s*=\s*[^;"'\r\n]+;[^"'\r\n]*?\b(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{4,})`),
 		Valid:       urlPassword,
-		Fallback:    1,
+		Near:        true, Before: 320, After: 128,
+		Fallback: 1,
 	},
 }

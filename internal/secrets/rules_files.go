@@ -15,6 +15,7 @@ var fileRules = []*Rule{
 		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password",
 		Keywords:    []string{"eyJ"},
 		Regex:       re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
+		After:       4096,
 		Valid:       jwtShaped,
 		Boundary:    tokenChars,
 		Fallback:    1,
@@ -23,13 +24,15 @@ var fileRules = []*Rule{
 		ID: "DV7108", Title: "Password hash in .htpasswd", Severity: finding.Medium,
 		Description: "A web server password hash (`user:$apr1$…`, `user:$2y$…` bcrypt or `user:{SHA}…`) as Apache and nginx .htpasswd files hold: weak passwords fall to an offline guess",
 		Keywords:    []string{"$apr1$", "$2y$", "$2a$", "$2b$", "{sha}"},
-		Regex:       re(`(?m)^[\w.@-]{1,64}:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t]*\r?$`),
+		Near:        true, Before: 80, After: 128,
+		Regex: re(`(?m)^[\w.@-]{1,64}:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t]*\r?$`),
 	},
 	{
 		ID: "DV7109", Title: "Password hash in a shadow file", Severity: finding.Medium,
 		Description: "A crypt(3) password hash in an /etc/shadow line (`user:$6$…:…`): an account with a password baked into the image, the same in every container; base images lock accounts with `*` or `!` instead",
 		Keywords:    []string{"$6$", "$5$", "$1$", "$y$", "$gy$"},
-		Regex:       re(`(?m)^[a-z_][a-z0-9_.-]{0,31}\$?:(?P<secret>\$(?:1|5|6|y|gy)\$[^:\s]{8,}):[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[^:\r\n]*\r?$`),
+		Near:        true, Before: 40, After: 256,
+		Regex: re(`(?m)^[a-z_][a-z0-9_.-]{0,31}\$?:(?P<secret>\$(?:1|5|6|y|gy)\$[^:\s]{8,}):[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[^:\r\n]*\r?$`),
 	},
 	{
 		ID: "DV7110", Title: "Client key in a kubeconfig", Severity: finding.Critical,
@@ -49,7 +52,8 @@ var fileRules = []*Rule{
 		Regex:       re(`(?m)^[ \t]*(?:- )?(?i:token|bearer[_-]?token|access[_-]?token|auth[_-]?token):[ \t]*["']?(?P<secret>[A-Za-z0-9._~+/=-]{20,})["']?[ \t]*\r?$`),
 		Valid:       all(literalValue, notHex, func(s string) bool { return !dottedName.MatchString(s) }),
 		MinEntropy:  3.5,
-		Fallback:    1,
+		Near:        true, Before: 64,
+		Fallback: 1,
 	},
 	{
 		ID: "DV7112", Title: "Password in .netrc", Severity: finding.Critical,
@@ -57,7 +61,7 @@ var fileRules = []*Rule{
 		Keywords:    []string{"machine "},
 		// The machine must be a host name or address: a struct with
 		// fields named machine, login and password is not a .netrc.
-		Regex:     re(`(?s)\bmachine\s+(?:(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)\s+(?:login\s+\S+\s+)?(?:account\s+\S+\s+)?password\s+(?P<secret>\S+)`),
+		Regex:     re(`(?s)machine\s+(?:(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)\s+(?:login\s+\S+\s+)?(?:account\s+\S+\s+)?password\s+(?P<secret>\S+)`),
 		Valid:     urlPassword,
 		MultiLine: true, Before: 16, After: 512,
 		Fallback: 1,
@@ -69,7 +73,8 @@ var fileRules = []*Rule{
 		Paths:       re(`(?:^|/)(?:\.git-credentials|git/credentials)$`),
 		Regex:       re(`(?m)^[a-z][a-z0-9+.-]*://[^:\s/@]+:(?P<secret>[^@\s]+)@[^\s/]+/?\r?$`),
 		Valid:       urlPassword,
-		Fallback:    1,
+		Near:        true, Before: 24,
+		Fallback: 1,
 	},
 	{
 		ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
@@ -102,7 +107,8 @@ var fileRules = []*Rule{
 		ID: "DV7117", Title: "Rails secret_key_base", Severity: finding.Critical,
 		Description: "A Rails `secret_key_base` (at least 64 hex digits): it signs and encrypts sessions and cookies; with it, anyone can forge them",
 		Keywords:    []string{"secret_key_base"},
-		Regex:       assign(`secret_key_base`, `[0-9a-f]{64,256}`),
+		Precheck:    assignment,
+		Regex:       assign(`secret_key_base`, `[0-9a-f]{64,}`),
 		Boundary:    alnumChars, MinEntropy: 3.5,
 	},
 }
@@ -136,12 +142,15 @@ var GenericRule = &Rule{
 	Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
 		"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported",
 	Keywords: []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey", "private_key",
-		"credential", "pwd=", "pwd:", "auth_key", "authkey"},
-	Regex: re(`(?i)(?P<name>[\w.-]{0,60}?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key)[\w.-]{0,40})` +
-		`(?:["']|\\")?[ \t]{0,3}(?:=|:=|:|=>|\?=)[ \t]{0,3}` +
-		`(?:"(?P<secret>[^"\r\n\\]{6,200})"|'(?P<secret>[^'\r\n\\]{6,200})'|\\"(?P<secret>[^"\r\n\\]{6,200})\\"|(?P<secret>[^\s"'\x60<>;,()\[\]{}\\=!&|][^\s"'\x60<>;,()\[\]{}\\|]{5,199})(?:[\s"'\x60;,]|$))`),
+		"credential", "pwd", "auth_key", "authkey"},
+	// Lengths are checked by genericValue: counted repetitions would
+	// make the program ten times larger and the matcher slower.
+	Regex: re(`(?i)(?P<name>(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key)[\w.-]*)` +
+		`(?:["']|\\")?[ \t]*(?:=|:=|:|=>|\?=)[ \t]*` +
+		`(?:"(?P<secret>[^"\r\n\\]+)"|'(?P<secret>[^'\r\n\\]+)'|\\"(?P<secret>[^"\r\n\\]+)\\"|(?P<secret>[^\s"'\x60<>;,()\[\]{}\\=!&|][^\s"'\x60<>;,()\[\]{}\\|]*)(?:[\s"'\x60;,]|$))`),
 	ValidName: SensitiveName,
 	Valid:     genericValue,
+	Precheck:  literalAssignment,
 	Fallback:  2,
 }
 
@@ -160,6 +169,9 @@ var formatPrefixes = []string{
 
 // genericValue judges the value of a secret-named assignment in a file.
 func genericValue(v string) bool {
+	if len(v) < 8 || len(v) > 200 {
+		return false
+	}
 	for _, p := range formatPrefixes {
 		if strings.HasPrefix(v, p) {
 			return false

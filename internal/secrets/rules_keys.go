@@ -19,10 +19,10 @@ func pemBlock(label string) string {
 func pemRule(id, title, label string, sev finding.Severity, desc string, valid func(string) bool) *Rule {
 	return &Rule{
 		ID: id, Title: title, Severity: sev, Description: desc,
-		Keywords:  []string{"begin " + strings.ToLower(label)},
+		Keywords:  []string{"-----begin " + strings.ToLower(label) + "-----"},
 		Regex:     re(pemBlock(label)),
 		Valid:     valid,
-		MultiLine: true, Before: 16, After: 16 << 10,
+		MultiLine: true, After: 16 << 10,
 	}
 }
 
@@ -65,18 +65,18 @@ var keyRules = []*Rule{
 			data, ok := decodeBase64(b)
 			return ok && len(data) >= 16
 		},
-		MultiLine: true, Before: 16, After: 16 << 10,
+		MultiLine: true, After: 16 << 10,
 	},
 	{
 		ID: "DV7020", Title: "SSH2 private key (ssh.com)", Severity: finding.Critical,
 		Description: "A private key in the SSH Communications / Tectia format (`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`); the body must decode to that format's magic number",
-		Keywords:    []string{"begin ssh2 encrypted private key"},
+		Keywords:    []string{"---- begin ssh2 encrypted private key"},
 		Regex:       re(`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*---- END SSH2 ENCRYPTED PRIVATE KEY ----`),
 		Valid: func(b string) bool {
 			data, ok := decodeBase64(pemLines(b))
 			return ok && bytes.HasPrefix(data, []byte{0x3f, 0x6f, 0xf9, 0xeb})
 		},
-		MultiLine: true, Before: 16, After: 16 << 10,
+		MultiLine: true, After: 16 << 10,
 	},
 	{
 		ID: "DV7021", Title: "age secret key", Severity: finding.Critical,
@@ -89,10 +89,10 @@ var keyRules = []*Rule{
 	{
 		ID: "DV7022", Title: "Private key (other PEM type)", Severity: finding.Critical,
 		Description: "A PEM block whose label ends in PRIVATE KEY and that no more specific rule recognised (`-----BEGIN X25519 PRIVATE KEY-----` and the like); the body must be base64",
-		Keywords:    []string{"private key-----"},
+		Keywords:    []string{"-----begin "},
 		Regex:       re(`-----BEGIN (?P<label>[A-Z0-9 ]{0,40})PRIVATE KEY-----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----`),
 		Valid:       func(b string) bool { return pemBody(b, 32, false) },
-		MultiLine:   true, Before: 64, After: 16 << 10,
+		MultiLine:   true, After: 16 << 10,
 		Fallback: 2,
 	},
 	pemRule("DV7023", "Certificate", "CERTIFICATE", finding.Info,

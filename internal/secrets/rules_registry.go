@@ -21,6 +21,7 @@ var registryRules = []*Rule{
 		Description: "A PyPI or TestPyPI API token (`pypi-` and a macaroon whose encoded header names pypi.org): it uploads releases of the projects it is scoped to",
 		Keywords:    []string{"pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"},
 		Regex:       re(`pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`),
+		After:       1024,
 		Boundary:    tokenChars,
 	},
 	{
@@ -57,6 +58,8 @@ var registryRules = []*Rule{
 			return ok && len(data) >= 4 && printable(data) && !IsPlaceholder(string(data))
 		},
 		Boundary: base64Chars,
+		Precheck: equalsNext,
+		Near:     true, Before: 4, After: 256,
 		Fallback: 1,
 	},
 	{
@@ -66,7 +69,8 @@ var registryRules = []*Rule{
 		Paths:       re(`(?:^|/)\.pypirc$`),
 		Regex:       re(`(?im)^[ \t]*password[ \t]*[:=][ \t]*(?P<secret>\S[^\r\n]*?)[ \t]*$`),
 		Valid:       literalValue,
-		Fallback:    1,
+		Near:        true, Before: 64,
+		Fallback: 1,
 	},
 	{
 		ID: "DV7057", Title: "Registry credential in Docker config.json", Severity: finding.Critical,

@@ -46,7 +46,7 @@ var chatRules = []*Rule{
 	{
 		ID: "DV7012", Title: "Slack webhook URL", Severity: finding.High,
 		Description: "A Slack incoming webhook or workflow trigger URL (`hooks.slack.com/services/T…/B…/…`): anyone with it posts into the channel",
-		Keywords:    []string{"hooks.slack.com"},
+		Keywords:    []string{"https://hooks.slack.com/"},
 		Regex:       re(`https://hooks\.slack\.com/(?:services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}|workflows/T[A-Z0-9]{6,}/A[A-Z0-9]{6,}/[0-9]{6,}/[A-Za-z0-9]{20,}|triggers/T[A-Z0-9]{6,}/[0-9]{6,}/[A-Za-z0-9]{20,})`),
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
@@ -67,15 +67,16 @@ var chatRules = []*Rule{
 			}
 			return true
 		},
-		Boundary:  tokenChars,
-		MultiLine: true, Before: 200, After: 200,
+		Boundary: tokenChars,
+		Near:     true, MultiLine: true, Before: 200, After: 200,
 	},
 	{
 		ID: "DV7068", Title: "Discord webhook URL", Severity: finding.Medium,
 		Description: "A Discord webhook URL (`discord.com/api/webhooks/ID/TOKEN`): anyone with it posts into the channel",
-		Keywords:    []string{"discord"},
+		Keywords:    []string{"/api/webhooks/"},
 		Regex:       re(`https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,68}`),
 		Boundary:    tokenChars, MinEntropy: 4.0,
+		Near: true, Before: 64, After: 128,
 	},
 	{
 		ID: "DV7069", Title: "Telegram bot token", Severity: finding.High,
@@ -83,6 +84,7 @@ var chatRules = []*Rule{
 		Keywords:    []string{":AA"},
 		Regex:       re(`[0-9]{8,10}:AA[0-9A-Za-z_-]{33}`),
 		Boundary:    tokenChars, MinEntropy: 3.5,
+		Near: true, Before: 12, After: 40,
 	},
 	{
 		ID: "DV7070", Title: "Microsoft Teams webhook URL", Severity: finding.Medium,
@@ -90,6 +92,7 @@ var chatRules = []*Rule{
 		Keywords:    []string{"webhook.office.com"},
 		Regex:       re(`https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36}(?:/[A-Za-z0-9_-]+)?`),
 		Boundary:    tokenChars,
+		Near:        true, Before: 72, After: 256,
 	},
 }
 
@@ -99,14 +102,14 @@ var paymentRules = []*Rule{
 		ID: "DV7006", Title: "Stripe secret key", Severity: finding.Critical,
 		Description: "A live-mode Stripe secret key (`sk_live_`): it charges cards, issues refunds and reads customer data. Test-mode keys (`sk_test_`) are not reported",
 		Keywords:    []string{"sk_live_"},
-		Regex:       re(`sk_live_[0-9a-zA-Z]{24,99}`),
+		Regex:       re(`sk_live_[0-9a-zA-Z]{24,}`),
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{
 		ID: "DV7071", Title: "Stripe restricted key", Severity: finding.High,
 		Description: "A live-mode Stripe restricted key (`rk_live_`), with the permissions it was created with",
 		Keywords:    []string{"rk_live_"},
-		Regex:       re(`rk_live_[0-9a-zA-Z]{24,99}`),
+		Regex:       re(`rk_live_[0-9a-zA-Z]{24,}`),
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{
@@ -142,6 +145,7 @@ var paymentRules = []*Rule{
 		ID: "DV7076", Title: "PayPal client secret", Severity: finding.Critical,
 		Description: "A PayPal REST API client secret (80 characters, starting with `E`) assigned to a name that mentions PayPal and a secret",
 		Keywords:    []string{"paypal"},
+		Precheck:    assignment,
 		Regex:       assign(`paypal[\w.-]{0,20}secret|paypal[\w.-]{0,20}client[\w.-]{0,5}key`, `E[A-Za-z0-9_-]{79}`),
 		Boundary:    tokenChars, MinEntropy: 4.0,
 	},

@@ -10,6 +10,7 @@ var serviceRules = []*Rule{
 		ID: "DV7079", Title: "Twilio auth token or API secret", Severity: finding.High,
 		Description: "A Twilio account auth token or API key secret (32 characters) assigned to a name that mentions Twilio: it sends messages and calls billed to the account",
 		Keywords:    []string{"twilio"},
+		Precheck:    assignment,
 		Regex:       assign(`twilio`, `[A-Za-z0-9]{32}`),
 		ValidName:   SensitiveName,
 		Valid:       randomToken(3.2),
@@ -35,6 +36,7 @@ var serviceRules = []*Rule{
 		Keywords:    []string{"-us"},
 		Regex:       re(`[0-9a-f]{32}-us[0-9]{1,2}`),
 		Boundary:    tokenChars, MinEntropy: 3.0,
+		Near: true, Before: 40, After: 8,
 	},
 	{
 		ID: "DV7083", Title: "OpenAI API key", Severity: finding.High,
@@ -42,6 +44,7 @@ var serviceRules = []*Rule{
 		Keywords:    []string{"T3BlbkFJ"},
 		Regex:       re(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,80}|[A-Za-z0-9]{20})T3BlbkFJ[A-Za-z0-9_-]{20,80}`),
 		Boundary:    tokenChars, MinEntropy: 4.0,
+		Near: true, Before: 100, After: 100,
 	},
 	{
 		ID: "DV7084", Title: "Anthropic API key", Severity: finding.High,
@@ -62,7 +65,7 @@ var serviceRules = []*Rule{
 		ID: "DV7086", Title: "HashiCorp Vault token", Severity: finding.Critical,
 		Description: "A HashiCorp Vault service token (`hvs.` and about 90 characters, or a legacy `s.` token assigned to a Vault name): it reads every secret its policies allow",
 		Keywords:    []string{"hvs.", "vault"},
-		Regex:       re(`hvs\.[A-Za-z0-9_-]{90,120}|` + assignPattern(`vault`, `s\.[A-Za-z0-9]{24}`)),
+		Regex:       re(`hvs\.[A-Za-z0-9_-]{90,}|` + assignPattern(`vault`, `s\.[A-Za-z0-9]{24}`)),
 		ValidName:   SensitiveName,
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
@@ -70,7 +73,8 @@ var serviceRules = []*Rule{
 		ID: "DV7087", Title: "HashiCorp Vault batch token", Severity: finding.High,
 		Description: "A HashiCorp Vault batch token (`hvb.` and at least 138 characters), valid until its TTL ends",
 		Keywords:    []string{"hvb."},
-		Regex:       re(`hvb\.[A-Za-z0-9_-]{138,300}`),
+		Regex:       re(`hvb\.[A-Za-z0-9_-]{138,}`),
+		After:       400,
 		Boundary:    tokenChars, MinEntropy: 4.0,
 	},
 	{
@@ -79,6 +83,7 @@ var serviceRules = []*Rule{
 		Keywords:    []string{"atlasv1"},
 		Regex:       re(`[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}`),
 		Boundary:    tokenChars, MinEntropy: 4.0,
+		Near: true, Before: 16, After: 80,
 	},
 	{
 		ID: "DV7089", Title: "DigitalOcean token", Severity: finding.Critical,
@@ -99,6 +104,7 @@ var serviceRules = []*Rule{
 		ID: "DV7091", Title: "Okta API token", Severity: finding.Critical,
 		Description: "An Okta API (SSWS) token (`00` and 40 characters) assigned to a name that mentions Okta: it administers the organisation's users and applications",
 		Keywords:    []string{"okta"},
+		Precheck:    assignment,
 		Regex:       assign(`okta`, `00[A-Za-z0-9_-]{40}`),
 		Boundary:    tokenChars, MinEntropy: 4.0,
 	},
@@ -106,7 +112,8 @@ var serviceRules = []*Rule{
 		ID: "DV7092", Title: "Grafana token", Severity: finding.High,
 		Description: "A Grafana service account token (`glsa_`), Grafana Cloud token (`glc_`) or legacy API key (`eyJrIjoi…`)",
 		Keywords:    []string{"glsa_", "glc_", "eyJrIjoi"},
-		Regex:       re(`glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}|eyJrIjoi[A-Za-z0-9]{70,400}={0,2}`),
+		Regex:       re(`glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}|eyJrIjoi[A-Za-z0-9]{70,}={0,2}`),
+		After:       480,
 		Boundary:    tokenChars, MinEntropy: 4.0,
 	},
 	{
@@ -120,7 +127,8 @@ var serviceRules = []*Rule{
 		ID: "DV7094", Title: "Sentry token", Severity: finding.High,
 		Description: "A Sentry user auth token (`sntryu_` and 64 hex digits) or organisation token (`sntrys_`)",
 		Keywords:    []string{"sntryu_", "sntrys_"},
-		Regex:       re(`sntryu_[a-f0-9]{64}|sntrys_eyJpYXQiO[A-Za-z0-9+/=_]{50,400}`),
+		Regex:       re(`sntryu_[a-f0-9]{64}|sntrys_eyJpYXQiO[A-Za-z0-9+/=_]{50,}`),
+		After:       512,
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{

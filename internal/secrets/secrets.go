@@ -26,11 +26,29 @@ type Rule struct {
 	// Description says what the secret unlocks and how it is recognised;
 	// the catalog shows it.
 	Description string
-	// Keywords are lower-case strings one of which must occur for the
-	// regular expression to be tried; the regular expression sees only
-	// the text around each occurrence.
+	// Keywords are the strings one of which must occur for the regular
+	// expression to be tried, at least three bytes long. A keyword in
+	// lower case matches in any case; one with an upper-case letter
+	// matches exactly ("SG." is SendGrid's prefix, "msg." is not).
 	Keywords []string
-	Regex    *regexp.Regexp
+	// Regex is matched at each keyword occurrence: it must begin with
+	// what the keyword matches (a token's prefix, the start of a name),
+	// and it is tried once there, anchored. Near rules instead search the
+	// text around the keyword.
+	Regex *regexp.Regexp
+	// Precheck, when set, is a cheap test of the text after a keyword
+	// that must pass for Regex to be tried there (or, for a Near rule,
+	// for the keyword to open a window): that a name is assigned
+	// (assignment), that a URL has user information (urlUserinfo).
+	// Keywords such as "token" or "://" occur thousands of times per
+	// megabyte of code and logs; a few byte comparisons reject most of
+	// them before the regular expression machine starts.
+	Precheck func(rest []byte) bool
+	// Near rules find their secret near a keyword rather than at it (an
+	// AWS secret key a few lines from its key ID, a token in a line that
+	// mentions Discord): Regex is searched for in the window that Before
+	// and After bound.
+	Near bool
 	// Group is the submatch holding the secret (0: the whole match). A
 	// submatch named "secret" takes precedence: the first one that
 	// participated in the match is the secret, so alternatives may each
@@ -42,6 +60,9 @@ type Rule struct {
 	// the secret belongs to (the variable or key it is assigned to, the
 	// host of a URL). A match without that submatch is not judged by it.
 	ValidName func(name string) bool
+	// ValidHost, when set, must accept the submatch named "host" (the
+	// host of a URL with a password).
+	ValidHost func(host string) bool
 	// MinEntropy is the least Shannon entropy (bits per character) the
 	// secret must have; 0 disables the check.
 	MinEntropy float64
@@ -51,8 +72,9 @@ type Rule struct {
 	// MultiLine rules see text across line ends (PEM blocks, .netrc);
 	// others see only the line of the keyword.
 	MultiLine bool
-	// Before and After bound, in bytes, the text around a keyword
-	// occurrence that the regular expression sees (defaults 256 and 512).
+	// After bounds, in bytes, the text after a keyword occurrence that
+	// the expression sees (default 320); Before bounds the text before it
+	// for Near rules (default 256).
 	Before, After int
 	// Boundary lists the characters that may not touch the secret on
 	// either side: "ghp_…" inside a longer word is not a GitHub token.
@@ -68,7 +90,7 @@ type Rule struct {
 // Default window around a keyword occurrence.
 const (
 	defaultBefore = 256
-	defaultAfter  = 512
+	defaultAfter  = 320
 )
 
 func (r *Rule) before() int {
