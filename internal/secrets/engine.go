@@ -190,7 +190,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.index = idx
 	e.pool.New = func() any {
-		b := make([]byte, 0, e.chunk+e.maxBefore+e.maxAfter+e.maxKw+1)
+		b := make([]byte, 0, e.chunk+e.maxBefore+e.maxAfter+e.maxKw+2)
 		return &b
 	}
 	return e, nil
@@ -333,9 +333,10 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		}
 		limit := base + len(buf)
 		if !eof {
-			// Leave room for the longest keyword and window after it;
-			// those hits are handled with the next chunk.
-			limit -= e.maxAfter + e.maxKw
+			// Leave room for the longest keyword and window after it,
+			// and the byte after (nothing may touch a secret's end);
+			// later occurrences are handled with the next chunk.
+			limit -= e.maxAfter + e.maxKw + 1
 		}
 		if limit > done {
 			st.scan(buf, done-base, limit-base)
@@ -344,7 +345,9 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		if eof {
 			break
 		}
-		keep := max(done-e.maxBefore, base)
+		// One byte more than a window reaches back, for the check that
+		// nothing touches a secret's first byte.
+		keep := max(done-e.maxBefore-1, base)
 		st.advance(buf[:keep-base])
 		n := copy(buf, buf[keep-base:])
 		buf = buf[:n]
@@ -405,9 +408,6 @@ type state struct {
 	// lineBase counts the newlines before base; lastNL is the input
 	// offset of the last newline before base (-1: none).
 	lineBase, lastNL int
-	windows          [][]window
-	touched          []int32
-	hits             []hit
 	matches          []Match
 	seen             map[[3]int]bool
 	// nl indexes the newlines of the current buffer, built on the first
@@ -418,15 +418,13 @@ type state struct {
 
 type window struct{ start, end int }
 
-type hit struct{ kw, start int }
-
 // newState takes a scan state from the pool: a file of an image layer is
 // typically small, and a fresh state per file (a slice per rule, a map) is
 // garbage the collector would stop the scan to sweep.
 func (e *Engine) newState(path string, lines bool) *state {
 	st, _ := e.states.Get().(*state)
 	if st == nil {
-		st = &state{e: e, windows: make([][]window, len(e.rules)), ruleOK: make([]bool, len(e.rules)), seen: map[[3]int]bool{}}
+		st = &state{e: e, ruleOK: make([]bool, len(e.rules)), seen: map[[3]int]bool{}}
 	}
 	st.path, st.lines, st.lastNL, st.lineBase, st.base = path, lines, -1, 0, 0
 	st.matches, st.nlFor = nil, nil
@@ -451,14 +449,7 @@ func (st *state) advance(consumed []byte) {
 // scan looks at keyword occurrences starting in buf[from:limit].
 func (st *state) scan(buf []byte, from, limit int) {
 	e := st.e
-	st.touched = st.touched[:0]
-	// Keyword occurrences come nearly in order; windows of Near rules are
-	// merged in order of position, so sort them first.
-	st.hits = st.hits[:0]
-	e.index.find(buf, from, limit, func(kw, start int) { st.hits = append(st.hits, hit{kw, start}) })
-	slices.SortFunc(st.hits, func(a, b hit) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.kw, b.kw)) })
-	for _, h := range st.hits {
-		kw, start := h.kw, h.start
+	e.index.find(buf, from, limit, func(kw, start int) {
 		end := start + len(e.index.words[kw])
 		for _, ri := range e.kwRules[kw] {
 			if !st.ruleOK[ri] {
@@ -486,29 +477,18 @@ func (st *state) scan(buf []byte, from, limit int) {
 			if r.Precheck != nil && !r.Precheck(buf[end:we]) {
 				continue
 			}
+			// Each occurrence gets its own window, never merged with a
+			// neighbour's: what is found cannot depend on where a chunk
+			// of the input ended.
 			ws := max(start-r.before(), 0)
 			if !r.MultiLine {
 				if i := bytes.LastIndexByte(buf[ws:start], '\n'); i >= 0 {
 					ws += i + 1
 				}
 			}
-			w := st.windows[ri]
-			if n := len(w); n > 0 && w[n-1].end >= ws {
-				w[n-1].end = max(w[n-1].end, we)
-				continue
-			}
-			if len(w) == 0 {
-				st.touched = append(st.touched, ri)
-			}
-			st.windows[ri] = append(w, window{ws, we})
+			st.match(buf, int(ri), window{ws, we}, false)
 		}
-	}
-	for _, ri := range st.touched {
-		for _, w := range st.windows[ri] {
-			st.match(buf, int(ri), w, false)
-		}
-		st.windows[ri] = st.windows[ri][:0]
-	}
+	})
 }
 
 // assignment reports whether text (what follows a keyword inside a name)
