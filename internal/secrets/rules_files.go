@@ -78,9 +78,9 @@ var fileRules = []*Rule{
 	},
 	{
 		ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings carry it",
+		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it",
 		Keywords:    []string{"authorization"},
-		Regex:       re(`(?i:authorization)["']?\s*[:=]\s*["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
+		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
 		Valid:       basicCredential,
 		Boundary:    base64Chars,
 		Fallback:    1,
@@ -89,7 +89,7 @@ var fileRules = []*Rule{
 		ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
 		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it",
 		Keywords:    []string{"authorization"},
-		Regex:       re(`(?i:authorization)["']?\s*[:=]\s*["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
+		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
 		Valid:       all(literalValue, notHex),
 		MinEntropy:  3.5,
 		Boundary:    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-",
@@ -123,7 +123,7 @@ var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-
 var identifierLike = regexp.MustCompile(`^[A-Za-z_.:-]+$`)
 
 // hexNumber is a numeric constant (TOKEN_ADJUST_PRIVILEGES = 0x0020).
-var hexNumber = regexp.MustCompile(`^0[xX][0-9a-fA-F]+$`)
+var hexNumber = regexp.MustCompile(`^[-+]?0[xX][0-9a-fA-F]+$`)
 
 // wordsJoined is lower-case words joined by separators: an algorithm, a
 // model or a setting (scram-sha-256, bert-base-uncased), not a password.

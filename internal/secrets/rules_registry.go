@@ -104,6 +104,21 @@ var registryRules = []*Rule{
 		Boundary:    tokenChars, MinEntropy: 3.5,
 	},
 	{
+		ID: "DV7118", Title: "Docker Swarm join token", Severity: finding.Critical,
+		Description: "A Docker Swarm join token (`SWMTKN-1-`, 50 and 25 base-36 characters): with the manager token, any machine joins the swarm as a manager and controls every service and secret in it; with the worker token, it receives tasks and their secrets",
+		Keywords:    []string{"SWMTKN-1-"},
+		Regex:       re(`SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}`),
+		Boundary:    tokenChars, MinEntropy: 4.0,
+	},
+	{
+		ID: "DV7119", Title: "Docker Swarm unlock key", Severity: finding.Critical,
+		Description: "A Docker Swarm unlock key (`SWMKEY-1-` and 43 characters): it decrypts a locked swarm's Raft logs, which hold the swarm's secrets and TLS keys",
+		Keywords:    []string{"SWMKEY-1-"},
+		Regex:       re(`SWMKEY-1-[A-Za-z0-9+/]{43}`),
+		Boundary:    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-",
+		MinEntropy:  4.0,
+	},
+	{
 		ID: "DV7060", Title: "JFrog Artifactory token", Severity: finding.Critical,
 		Description: "A JFrog Artifactory API key (`AKCp` and 69 characters) or reference token (`cmVmd…`, 64 characters): they read and deploy artifacts and images",
 		Keywords:    []string{"AKCp", "cmVmd"},

@@ -35,6 +35,13 @@ var documentedExamples = map[string]bool{
 	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==": true,
 	// Discord's API documentation bot token.
 	"MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs": true,
+	// The Docker Engine API documentation's swarm tokens and password.
+	"SWMTKN-1-1h8aps2yszaiqmz2l3oc5392pgk8e49qhx2aj3nyv0ui0hez2a-6qmn92w6bu3jdvnglku58u11a": true,
+	"SWMTKN-1-1h8aps2yszaiqmz2l3oc5392pgk8e49qhx2aj3nyv0ui0hez2a-8llk83c4wm9lwioey2s316r9l": true,
+	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx": true,
+	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2": true,
+	"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8":                                  true,
+	"conta1n3rize14": true,
 	// Python's urllib documentation password.
 	"geheim$parole": true,
 	// Twilio's documentation auth token and SID.
@@ -56,7 +63,8 @@ func placeholderSecret(s string) bool {
 		return true
 	}
 	if len(s) <= 120 {
-		return IsPlaceholder(s) || repetitive(s)
+		// "9cbaf023786cd7..." is a value cut short for the page.
+		return IsPlaceholder(s) || repetitive(s) || strings.Contains(s, "...") || strings.Contains(s, "…")
 	}
 	return false
 }

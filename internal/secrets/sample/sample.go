@@ -335,6 +335,11 @@ func All(seed uint64) []Secret {
 	add("DV7009", "app/ci.env", "DOCKERHUB_TOKEN="+dp+"\n", dp)
 	do := "dckr_oat_" + g.s(urlb64, 32)
 	add("DV7059", "app/ci.env", "DOCKER_ORG_TOKEN="+do+"\n", do)
+	const b36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+	sw := "SWMTKN-1-" + g.s(b36, 50) + "-" + g.s(b36, 25)
+	add("DV7118", "app/join-swarm.sh", "#!/bin/sh\ndocker swarm join --token "+sw+" 10.0.0.5:2377\n", sw)
+	uk := "SWMKEY-1-" + g.s(alnum+"+/", 43)
+	add("DV7119", "root/swarm-unlock.txt", "To unlock a swarm manager after it restarts, run the\n`docker swarm unlock` command and provide the following key:\n\n    "+uk+"\n", uk)
 	af := "AKCp" + g.s(alnum, 69)
 	add("DV7060", "root/.jfrog/jfrog-cli.conf", "{\"artifactory\": {\"url\": \"https://demo.jfrog.io/artifactory/\", \"apiKey\": \""+af+"\"}}\n", af)
 	mv := g.s(alnum, 12) + "#" + g.s(digits, 3)
