@@ -72,3 +72,47 @@ func BenchmarkKeywordIndex(b *testing.B) {
 	}
 	b.ReportMetric(float64(hits)/float64(len(data)>>20), "hits/MiB")
 }
+
+// TestKeywordIndexText checks the index with every built-in keyword
+// against a plain search over real text (Go's own source).
+func TestKeywordIndexText(t *testing.T) {
+	var buf bytes.Buffer
+	filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src", "net"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && buf.Len() < 2<<20 {
+			data, _ := os.ReadFile(p)
+			if bytes.IndexByte(data, 0) < 0 {
+				buf.Write(data)
+			}
+		}
+		return nil
+	})
+	data := buf.Bytes()
+	k := Default().index
+	got := map[[2]int]bool{}
+	k.find(data, 0, len(data), func(kw, at int) { got[[2]int{kw, at}] = true })
+	lowerData := make([]byte, len(data)) // ASCII only: offsets must not move
+	for i, c := range data {
+		lowerData[i] = lower(c)
+	}
+	want := 0
+	for i, w := range k.orig {
+		hay, needle := lowerData, []byte(strings.ToLower(w))
+		if k.exact[i] {
+			hay, needle = data, []byte(w)
+		}
+		for off := 0; ; {
+			j := bytes.Index(hay[off:], needle)
+			if j < 0 {
+				break
+			}
+			want++
+			if !got[[2]int{i, off + j}] {
+				t.Errorf("missed %q at %d", w, off+j)
+			}
+			off += j + 1
+		}
+	}
+	if want != len(got) || want == 0 {
+		t.Errorf("index found %d occurrences, plain search %d", len(got), want)
+	}
+}
