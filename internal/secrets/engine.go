@@ -46,9 +46,9 @@ type Options struct {
 //
 // Each input is read once, in chunks. A keyword index finds, in one pass
 // over the bytes, every place where some rule's keyword occurs; only the
-// rules of that keyword run, and their regular expression sees only a
-// window around the keyword (its line, or a bounded span for multi-line
-// formats such as PEM blocks). Content that cannot hold a readable secret
+// rules of that keyword run, their regular expression anchored at the
+// keyword (or, for Near rules, searched for in a bounded window around
+// it: its line, or a few kilobytes for multi-line formats). Content that cannot hold a readable secret
 // is skipped by documented rules (SkipReason, binary sniffing) and the
 // result says so.
 type Engine struct {
@@ -87,7 +87,8 @@ type counters struct {
 // Stats counts what an Engine has read and what it has skipped, so that a
 // caller can say so in its report.
 type Stats struct {
-	// Files and Bytes are the inputs scanned and their bytes.
+	// Files and Bytes are the inputs read (binary ones included) and
+	// their bytes.
 	Files, Bytes int64
 	// SkippedPath and SkippedBinary count inputs not read because of their
 	// path (SkipReason) or because they were binary.
@@ -297,6 +298,7 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 	}
 	switch mode := sniff(buf[:min(len(buf), sniffLen)], path, e.opts.Executables); mode {
 	case modeBinary:
+		account()
 		e.stats.skippedBinary.Add(1)
 		return Result{Skipped: "binary content", Bytes: total, Mode: "binary"}, nil
 	case modeUTF16LE, modeUTF16BE:

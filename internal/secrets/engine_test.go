@@ -335,3 +335,16 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestKind(t *testing.T) {
+	for title, want := range map[string]string{
+		"AWS access key ID": "an AWS access key ID", "RSA private key": "an RSA private key", "GitHub OAuth access token": "a GitHub OAuth access token",
+		"npm access token": "an npm access token", "Password in a URL": "a password in a URL", "Encrypted private key (PKCS#8)": "an encrypted private key (PKCS#8)",
+		"JSON Web Token": "a JSON Web Token", "SSH2 private key (ssh.com)": "an SSH2 private key (ssh.com)", "age secret key": "an age secret key",
+		"OpenAI API key": "an OpenAI API key", "HashiCorp Vault token": "a HashiCorp Vault token",
+	} {
+		if got := (Match{Rule: &Rule{Title: title}}).Kind(); got != want {
+			t.Errorf("Kind of %q = %q, want %q", title, got, want)
+		}
+	}
+}

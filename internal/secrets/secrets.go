@@ -56,9 +56,10 @@ type Rule struct {
 	Group int
 	// Valid, when set, must accept the secret (checksums, structure).
 	Valid func(secret string) bool
-	// ValidName, when set, must accept the submatch named "name": what
-	// the secret belongs to (the variable or key it is assigned to, the
-	// host of a URL). A match without that submatch is not judged by it.
+	// ValidName, when set, must accept the submatch named "name": the
+	// variable or key the secret is assigned to (for a rule matched at its
+	// keyword, with the part of the name before the keyword). A match
+	// without that submatch is not judged by it.
 	ValidName func(name string) bool
 	// ValidHost, when set, must accept the submatch named "host" (the
 	// host of a URL with a password).
@@ -153,6 +154,12 @@ func withArticle(t string) string {
 		an = strings.ContainsRune("AEFHILMNORSX", rune(word[0]))
 	default:
 		an = strings.ContainsRune("AEIOUaeiou", rune(word[0]))
+	}
+	// Common nouns lose their capital inside a sentence ("a password in
+	// a URL"); names keep it ("a GitHub token").
+	switch word {
+	case "Private", "Certificate", "Encrypted", "Password", "Registry", "Client", "Bearer", "Credential", "Basic", "Connection":
+		t = strings.ToLower(t[:1]) + t[1:]
 	}
 	if an {
 		return "an " + t
