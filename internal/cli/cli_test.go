@@ -151,6 +151,23 @@ func TestOutputFileAndDeterminism(t *testing.T) {
 	}
 }
 
+func TestBuildContextFlag(t *testing.T) {
+	dir := t.TempDir()
+	df := write(t, dir, "docker/Dockerfile", "FROM alpine:3.22\nUSER 10001\nHEALTHCHECK NONE\nCOPY . /app\n")
+	write(t, dir, "ctx/config.ini", "password = \"Qx7-vLp2mZ9w\"\n")
+	_, out, _ := run(t, "dockerfile", df, "--format", "json", "--fail-on", "none")
+	if strings.Contains(out, "DV1047") {
+		t.Error("the default context is the Dockerfile's directory, which holds no secret")
+	}
+	_, out, _ = run(t, "dockerfile", df, "--context", filepath.Join(dir, "ctx"), "--format", "json", "--fail-on", "none")
+	if !strings.Contains(out, "DV1047") || !strings.Contains(out, "config.ini") {
+		t.Errorf("--context must be scanned:\n%s", out)
+	}
+	if code, _, errOut := run(t, "dockerfile", df, df, "--context", dir); code != ExitError || !strings.Contains(errOut, "exactly one") {
+		t.Errorf("--context with two Dockerfiles: exit %d %q", code, errOut)
+	}
+}
+
 func TestFormats(t *testing.T) {
 	for _, f := range []string{"table", "json", "sarif", "junit"} {
 		code, out, _ := run(t, "dockerfile", example+"/Dockerfile", "--format", f)

@@ -13,13 +13,21 @@ import (
 var _ = register(newDockerfileCmd)
 
 func newDockerfileCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "dockerfile PATH...",
 		Short: "Audit Dockerfiles (a directory: every Dockerfile under it)",
 		Long: "Audit Dockerfiles. A directory is searched for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile and Containerfile.\n" +
 			"Inline suppression: a comment `# dockvet ignore=DV1001 reason` on the line before an instruction.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.buildContext != "" {
+				if len(args) != 1 {
+					return fail("--context names the build context of one Dockerfile; give exactly one")
+				}
+				if fi, err := os.Stat(g.buildContext); err != nil || !fi.IsDir() {
+					return fail("--context %s: not a directory", g.buildContext)
+				}
+			}
 			r := newReport()
 			for _, p := range args {
 				if err := g.auditDockerfilePath(p, r); err != nil {
@@ -29,6 +37,8 @@ func newDockerfileCmd(g *globals) *cobra.Command {
 			return g.finish(r, findingFormats)
 		},
 	}
+	cmd.Flags().StringVar(&g.buildContext, "context", "", "build context directory of the Dockerfile (as `docker build -f Dockerfile DIR`; default: the Dockerfile's directory)")
+	return cmd
 }
 
 // auditDockerfilePath audits a file, or every Dockerfile under a directory.
@@ -77,6 +87,6 @@ func (g *globals) auditDockerfile(path string, r *finding.Report) {
 		return
 	}
 	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceDockerfile, Name: path})
-	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now()})...)
+	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now(), Context: g.buildContext})...)
 	r.Waivers = append(r.Waivers, f.Waivers...)
 }

@@ -29,6 +29,8 @@ type globals struct {
 	cacheDir         string
 	platform         string
 	insecureRegistry bool
+	// buildContext is `dockvet dockerfile --context`.
+	buildContext string
 
 	streams Streams
 	now     func() time.Time

@@ -24,9 +24,11 @@ type Pass struct {
 	File   *File
 	Policy *policy.Policy
 	// Now is the time rules that depend on dates (end of life) compare with.
-	Now  time.Time
-	rule *Rule
-	out  *[]finding.Finding
+	Now time.Time
+	// Context is the build context directory ("" means the Dockerfile's).
+	Context string
+	rule    *Rule
+	out     *[]finding.Finding
 }
 
 // Report records a finding at an instruction.
@@ -104,6 +106,9 @@ type Options struct {
 	Enabled func(*finding.Rule) bool
 	// Now is the current time (time.Now when zero).
 	Now time.Time
+	// Context is the build context directory, as given to `docker build`;
+	// empty means the Dockerfile's directory.
+	Context string
 }
 
 // Check runs the rules over a parsed file.
@@ -121,7 +126,7 @@ func Check(f *File, opts Options) []finding.Finding {
 		if opts.Enabled != nil && !opts.Enabled(&r.Rule) {
 			continue
 		}
-		r.Check(&Pass{File: f, Policy: pol, Now: now, rule: r, out: &out})
+		r.Check(&Pass{File: f, Policy: pol, Now: now, Context: opts.Context, rule: r, out: &out})
 	}
 	return out
 }

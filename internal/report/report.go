@@ -6,6 +6,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -58,6 +60,12 @@ func locationText(f finding.Finding) string {
 	p := l.Path
 	if p == f.Target {
 		p = ""
+	}
+	// A file next to the target (a build-context file of a Dockerfile, an
+	// env file of a Compose project) is named relative to the target's
+	// directory: the table stays narrow and the group heading gives the rest.
+	if dir := path.Dir(filepath.ToSlash(f.Target)); p != "" && dir != "." && strings.HasPrefix(filepath.ToSlash(p), dir+"/") {
+		p = strings.TrimPrefix(filepath.ToSlash(p), dir+"/")
 	}
 	switch {
 	case p != "" && l.Line > 0:

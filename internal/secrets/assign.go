@@ -11,18 +11,28 @@ import (
 // Assignment judges NAME=VALUE. A value in a known secret format is a secret
 // whatever its name; otherwise the name must say "secret" (password, token,
 // api key, …) and the value must look like a real one.
+//
+// The value is scanned together with its name (`NAME=VALUE`), so rules that
+// need the name see it ("AWS_SECRET_ACCESS_KEY=…" is an AWS secret access
+// key, not just a literal credential); offsets are those of the value.
 func Assignment(name, value string) (Match, bool) {
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return Match{}, false
 	}
-	if ms := Scan(v); len(ms) > 0 {
-		return ms[0], true
+	prefix := name + "="
+	for _, m := range Default().ScanBytes([]byte(prefix+v), "") {
+		if m.Start >= len(prefix) {
+			m.Start -= len(prefix)
+			m.End -= len(prefix)
+			m.Line, m.Column = 1, m.Start+1
+			return m, true
+		}
 	}
 	if !SensitiveName(name) || !LiteralSecret(v) {
 		return Match{}, false
 	}
-	return Match{Rule: GenericRule, Secret: v, Start: 0, End: len(v)}, true
+	return Match{Rule: GenericRule, Secret: v, Start: 0, End: len(v), Line: 1, Column: 1, Severity: GenericRule.Severity}, true
 }
 
 // Tokens of a variable name that mark it as holding a secret.
@@ -50,28 +60,36 @@ var benignTokens = map[string]bool{
 	"fingerprint": true, "gpg": true, "pgp": true, "keyid": true, "keyring": true, "keyserver": true,
 	"checksum": true, "sha": true, "sha256": true, "sha512": true, "md5": true, "hash": true, "mode": true,
 	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
-	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true,
+	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
 }
-
-var nameSplit = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
 // nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also
 // splitting camelCase.
 func nameTokens(name string) []string {
+	// By hand rather than with a regexp split: this runs for every
+	// secret-named assignment the engine meets.
 	var out []string
-	for _, part := range nameSplit.Split(name, -1) {
-		start := 0
-		rs := []rune(part)
-		for i := 1; i < len(rs); i++ {
-			if unicode.IsUpper(rs[i]) && unicode.IsLower(rs[i-1]) {
-				out = append(out, strings.ToLower(string(rs[start:i])))
-				start = i
-			}
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && end > start {
+			out = append(out, strings.ToLower(name[start:end]))
 		}
-		if start < len(rs) {
-			out = append(out, strings.ToLower(string(rs[start:])))
+		start = -1
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		switch {
+		case !alnum:
+			flush(i)
+		case start < 0:
+			start = i
+		case 'A' <= c && c <= 'Z' && 'a' <= name[i-1] && name[i-1] <= 'z':
+			flush(i)
+			start = i
 		}
 	}
+	flush(len(name))
 	return out
 }
 
@@ -93,11 +111,17 @@ func SensitiveName(name string) bool {
 			sensitive = true
 		}
 	}
-	// Joined spellings: APIKEY, SECRETKEY, DBPASSWORD.
+	// Joined spellings: APIKEY, SECRETKEY, DBPASSWORD. The word must end
+	// a token: "tokenizer" and "passwordless" hold no secret.
 	joined := strings.Join(toks, "")
 	for _, s := range []string{"password", "passwd", "secret", "apikey", "accesskey", "privatekey", "authtoken", "token"} {
-		if strings.Contains(joined, s) {
+		if strings.HasSuffix(joined, s) {
 			sensitive = true
+		}
+		for _, t := range toks {
+			if strings.HasSuffix(t, s) {
+				sensitive = true
+			}
 		}
 	}
 	return sensitive

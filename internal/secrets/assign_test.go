@@ -12,7 +12,8 @@ func TestAssignment(t *testing.T) {
 		{"API_KEY", "f9a8d7c6b5e4a3b2c1d0e9f8a7b6c5d4e3", true},
 		{"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYzz", false}, // the documented example
 		{"AWS_SECRET_ACCESS_KEY", "q8Vh2Lr9TzX4mN7pK1sW6yB3cF5gJ0dA+eR2uI9o", true},
-		{"ANYTHING", "ghp_0123456789abcdefghijABCDEFGHIJ012345", true}, // format wins over name
+		{"ANYTHING", "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", true},  // format wins over name
+		{"ANYTHING", "ghp_0123456789abcdefghijABCDEFGHIJ012345", false}, // but a wrong checksum is no GitHub token
 		{"DATABASE_URL", "postgres://app:Sup3rS3cret@db:5432/app", true},
 		{"githubToken", "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", true},
 		{"MYSQL_ROOT_PASSWORD", "hunter2x", true},

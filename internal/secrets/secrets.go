@@ -4,9 +4,14 @@
 // It judges values, not names alone: a path, a variable reference, a URL
 // without credentials, a version, a fingerprint or a placeholder is not a
 // secret, whatever the variable is called.
+//
+// One Engine serves every surface. Each input is read once: a keyword index
+// finds where a rule could match, and only that rule's regular expression
+// runs, only on the text around the hit (see Engine).
 package secrets
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,14 +23,89 @@ type Rule struct {
 	ID       string
 	Title    string
 	Severity finding.Severity
-	// Keywords are lower-case strings one of which must occur for the
-	// regular expression to be tried.
+	// Description says what the secret unlocks and how it is recognised;
+	// the catalog shows it.
+	Description string
+	// Keywords are the strings one of which must occur for the regular
+	// expression to be tried, at least three bytes long. A keyword in
+	// lower case matches in any case; one with an upper-case letter
+	// matches exactly ("SG." is SendGrid's prefix, "msg." is not).
 	Keywords []string
-	Regex    *regexp.Regexp
-	// Group is the submatch holding the secret (0: the whole match).
+	// Regex is matched at each keyword occurrence: it must begin with
+	// what the keyword matches (a token's prefix, the start of a name),
+	// and it is tried once there, anchored. Near rules instead search the
+	// text around the keyword.
+	Regex *regexp.Regexp
+	// Precheck, when set, is a cheap test of the text after a keyword
+	// that must pass for Regex to be tried there (or, for a Near rule,
+	// for the keyword to open a window): that a name is assigned
+	// (assignment), that a URL has user information (urlUserinfo).
+	// Keywords such as "token" or "://" occur thousands of times per
+	// megabyte of code and logs; a few byte comparisons reject most of
+	// them before the regular expression machine starts.
+	Precheck func(rest []byte) bool
+	// Near rules find their secret near a keyword rather than at it (an
+	// AWS secret key a few lines from its key ID, a token in a line that
+	// mentions Discord): Regex is searched for in the window that Before
+	// and After bound.
+	Near bool
+	// Group is the submatch holding the secret (0: the whole match). A
+	// submatch named "secret" takes precedence: the first one that
+	// participated in the match is the secret, so alternatives may each
+	// name theirs.
 	Group int
 	// Valid, when set, must accept the secret (checksums, structure).
 	Valid func(secret string) bool
+	// ValidName, when set, must accept the submatch named "name": the
+	// variable or key the secret is assigned to (for a rule matched at its
+	// keyword, with the part of the name before the keyword). A match
+	// without that submatch is not judged by it.
+	ValidName func(name string) bool
+	// ValidHost, when set, must accept the submatch named "host" (the
+	// host of a URL with a password).
+	ValidHost func(host string) bool
+	// MinEntropy is the least Shannon entropy (bits per character) the
+	// secret must have; 0 disables the check.
+	MinEntropy float64
+	// Paths, when set, restricts the rule to files whose slash-separated
+	// path matches (a .pypirc's "password =" means nothing elsewhere).
+	Paths *regexp.Regexp
+	// MultiLine rules see text across line ends (PEM blocks, .netrc);
+	// others see only the line of the keyword.
+	MultiLine bool
+	// After bounds, in bytes, the text after a keyword occurrence that
+	// the expression sees (default 320); Before bounds the text before it
+	// for Near rules (default 256).
+	Before, After int
+	// Boundary lists the characters that may not touch the secret on
+	// either side: "ghp_…" inside a longer word is not a GitHub token.
+	Boundary string
+	// Fallback ranks how general a rule is. When two matches claim the
+	// same bytes the least general wins: 0 is a specific format, 1 a
+	// container that a specific format may fill (a .npmrc token, a URL
+	// password in a PostgreSQL URL, a JWT), 2 a catch-all (a password in
+	// any URL, a sensitive name with a literal value).
+	Fallback int
+}
+
+// Default window around a keyword occurrence.
+const (
+	defaultBefore = 256
+	defaultAfter  = 320
+)
+
+func (r *Rule) before() int {
+	if r.Before > 0 {
+		return r.Before
+	}
+	return defaultBefore
+}
+
+func (r *Rule) after() int {
+	if r.After > 0 {
+		return r.After
+	}
+	return defaultAfter
 }
 
 // Match is one secret found.
@@ -33,8 +113,17 @@ type Match struct {
 	Rule *Rule
 	// Secret is the secret itself. It must never be printed: use Masked.
 	Secret string
-	// Start and End are byte offsets of the secret in the scanned text.
+	// Start and End are byte offsets of the secret in the scanned input.
 	Start, End int
+	// Line and Column (1-based; the column counts bytes) locate Start.
+	// They are 0 when the input was not line-structured text (printable
+	// strings pulled out of a binary file).
+	Line, Column int
+	// Severity is the rule's severity, lowered where the place says the
+	// secret is less likely to be live (a test fixture, a vendored
+	// package); Note then says why.
+	Severity finding.Severity
+	Note     string
 }
 
 // Kind names what was found, with an article, for messages: "an AWS
@@ -43,16 +132,42 @@ func (m Match) Kind() string {
 	if m.Rule == GenericRule {
 		return "a literal credential"
 	}
-	t := m.Rule.Title
+	return withArticle(m.Rule.Title)
+}
+
+// withArticle puts "a" or "an" before a title, by how it is spoken:
+// "an AWS key", "an RSA private key", "a GitHub token", "an npm token".
+func withArticle(t string) string {
 	if t == "" {
 		return "a secret"
 	}
-	switch t[0] {
-	case 'A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u':
+	word := t
+	if i := strings.IndexAny(t, " -"); i > 0 {
+		word = t[:i]
+	}
+	an := false
+	switch {
+	case word == "npm" || word == "SSH" || word == "SSH2" || word == "HMAC":
+		an = true
+	case len(word) > 1 && isUpper(word[0]) && isUpper(word[1]):
+		// An acronym is spelled out: "an RSA", "an SSH", "a JWT".
+		an = strings.ContainsRune("AEFHILMNORSX", rune(word[0]))
+	default:
+		an = strings.ContainsRune("AEIOUaeiou", rune(word[0]))
+	}
+	// Common nouns lose their capital inside a sentence ("a password in
+	// a URL"); names keep it ("a GitHub token").
+	switch word {
+	case "Private", "Certificate", "Encrypted", "Password", "Registry", "Client", "Bearer", "Credential", "Basic", "Connection":
+		t = strings.ToLower(t[:1]) + t[1:]
+	}
+	if an {
 		return "an " + t
 	}
 	return "a " + t
 }
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // Masked is the secret as it may be shown.
 func (m Match) Masked() string { return finding.Mask(m.Secret) }
@@ -60,37 +175,43 @@ func (m Match) Masked() string { return finding.Mask(m.Secret) }
 // Fingerprint names the secret for ignore entries without revealing it.
 func (m Match) Fingerprint() string { return finding.Fingerprint(m.Rule.ID, m.Secret) }
 
-// Scan finds secrets by format in text.
-func Scan(text string) []Match {
-	lower := strings.ToLower(text)
-	var out []Match
-	for _, r := range Rules {
-		if !hasKeyword(lower, r.Keywords) {
-			continue
-		}
-		for _, loc := range r.Regex.FindAllStringSubmatchIndex(text, -1) {
-			s, e := loc[2*r.Group], loc[2*r.Group+1]
-			if s < 0 {
-				continue
-			}
-			secret := text[s:e]
-			if IsPlaceholder(secret) || r.Valid != nil && !r.Valid(secret) {
-				continue
-			}
-			out = append(out, Match{Rule: r, Secret: secret, Start: s, End: e})
-		}
+// Describe is the finding message for a match in a file: where, what, and
+// the masked value.
+func (m Match) Describe(path string) string {
+	where := path
+	if m.Line > 0 {
+		where = fmt.Sprintf("%s line %d, column %d", path, m.Line, m.Column)
+	} else if path != "" {
+		where = fmt.Sprintf("%s at byte %d", path, m.Start)
 	}
-	return out
+	msg := fmt.Sprintf("%s holds %s (%s)", where, m.Kind(), m.Masked())
+	if where == "" {
+		msg = fmt.Sprintf("Found %s (%s)", m.Kind(), m.Masked())
+	}
+	if m.Note != "" {
+		msg += "; " + m.Note
+	}
+	return msg + "."
 }
 
-func hasKeyword(lower string, kws []string) bool {
-	if len(kws) == 0 {
-		return true
+// Finding turns a match into a finding of its secret rule: the severity is
+// the match's, the line and column come from the match unless loc already
+// has them, and the fingerprint is set. Surfaces that report under a rule
+// of their own (a Dockerfile's DV1047) build the finding themselves and use
+// Describe and Fingerprint.
+func (m Match) Finding(target finding.Target, loc finding.Location) finding.Finding {
+	meta := m.Rule.Meta()
+	if loc.Line == 0 {
+		loc.Line, loc.Column = m.Line, m.Column
 	}
-	for _, k := range kws {
-		if strings.Contains(lower, k) {
-			return true
-		}
-	}
-	return false
+	f := finding.New(&meta, target, loc, m.Describe(loc.Path))
+	f.Severity = m.Severity
+	f.Fingerprint = m.Fingerprint()
+	return f
+}
+
+// Scan finds secrets by format in text with the default engine. It
+// reports secrets only, not informational matches such as certificates.
+func Scan(text string) []Match {
+	return Default().ScanBytes([]byte(text), "")
 }

@@ -1,0 +1,191 @@
+package secrets_test
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/dockvet/dockvet/internal/secrets/sample"
+)
+
+var update = flag.Bool("update", false, "regenerate testdata/corpus/secrets.txt from package sample")
+
+// section is one labelled text of the corpus.
+type section struct {
+	file, desc, path string
+	line             int
+	want             []string // rules that must report; empty for a look-alike
+	imitates         string   // for a look-alike, the rule it imitates
+	text             string
+}
+
+// readCorpus parses the corpus files: sections start with a header line
+// "=== want ID[,ID…] [path=P] description" (secrets) or "=== none ID
+// [path=P] description" (look-alikes of rule ID); lines before the first
+// header are comments.
+func readCorpus(t *testing.T) []section {
+	t.Helper()
+	files, err := filepath.Glob("testdata/corpus/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus files: %v", err)
+	}
+	var out []section
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var cur *section
+		var body strings.Builder
+		flush := func() {
+			if cur != nil {
+				cur.text = body.String()
+				out = append(out, *cur)
+			}
+			body.Reset()
+		}
+		for n := 1; sc.Scan(); n++ {
+			line := sc.Text()
+			if !strings.HasPrefix(line, "=== ") {
+				if cur != nil {
+					body.WriteString(line + "\n")
+				}
+				continue
+			}
+			flush()
+			fields := strings.Fields(line[4:])
+			if len(fields) < 2 || fields[0] != "want" && fields[0] != "none" {
+				t.Fatalf("%s:%d: bad header %q", f, n, line)
+			}
+			cur = &section{file: f, line: n, path: "corpus.txt"}
+			if fields[0] == "want" {
+				cur.want = strings.Split(fields[1], ",")
+			} else {
+				cur.imitates = fields[1]
+			}
+			rest := fields[2:]
+			if len(rest) > 0 && strings.HasPrefix(rest[0], "path=") {
+				cur.path = strings.TrimPrefix(rest[0], "path=")
+				rest = rest[1:]
+			}
+			cur.desc = strings.Join(rest, " ")
+		}
+		flush()
+		fh.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestCorpus measures the engine on the labelled corpus: every planted
+// secret must be found by its rule (recall) and nothing else reported
+// (precision). Both must reach 95%.
+func TestCorpus(t *testing.T) {
+	if *update {
+		writeSecretsCorpus(t)
+	}
+	e, err := secrets.New(secrets.Options{Info: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp, fp, fn, positives, lookalikes int
+	for _, s := range readCorpus(t) {
+		got := map[string]bool{}
+		for _, m := range e.ScanBytes([]byte(s.text), s.path) {
+			got[m.Rule.ID] = true
+		}
+		where := fmt.Sprintf("%s:%d (%s)", filepath.Base(s.file), s.line, s.desc)
+		if s.want == nil {
+			lookalikes++
+		} else {
+			positives++
+		}
+		for _, id := range s.want {
+			if got[id] {
+				tp++
+			} else {
+				fn++
+				t.Logf("missed %s: %s", id, where)
+			}
+		}
+		for id := range got {
+			if !slices.Contains(s.want, id) {
+				fp++
+				t.Logf("false positive %s: %s", id, where)
+			}
+		}
+	}
+	precision := float64(tp) / float64(max(tp+fp, 1))
+	recall := float64(tp) / float64(max(tp+fn, 1))
+	t.Logf("corpus: %d secrets, %d look-alikes; recall %.1f%% (%d/%d), precision %.1f%% (%d/%d)",
+		positives, lookalikes, 100*recall, tp, tp+fn, 100*precision, tp, tp+fp)
+	fmt.Printf("secrets corpus: recall %.1f%%, precision %.1f%% (%d secrets, %d look-alikes)\n", 100*recall, 100*precision, positives, lookalikes)
+	if positives < 100 || lookalikes < 100 {
+		t.Errorf("corpus too small: %d secrets and %d look-alikes, want at least 100 of each", positives, lookalikes)
+	}
+	if recall < 0.95 || precision < 0.95 {
+		t.Errorf("recall %.3f, precision %.3f: both must be at least 0.95", recall, precision)
+	}
+}
+
+// TestEveryRuleHasCases checks that the corpus proves every rule both
+// ways: a secret it finds and a look-alike it leaves alone.
+func TestEveryRuleHasCases(t *testing.T) {
+	e, err := secrets.New(secrets.Options{Info: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, spared := map[string]bool{}, map[string]bool{}
+	for _, s := range readCorpus(t) {
+		ms := e.ScanBytes([]byte(s.text), s.path)
+		if s.imitates != "" && len(ms) == 0 {
+			spared[s.imitates] = true
+		}
+		for _, m := range ms {
+			if slices.Contains(s.want, m.Rule.ID) {
+				found[m.Rule.ID] = true
+			}
+		}
+	}
+	for _, r := range secrets.Rules {
+		if !found[r.ID] {
+			t.Errorf("%s (%s): no secret in the corpus is found by it", r.ID, r.Title)
+		}
+		if !spared[r.ID] {
+			t.Errorf("%s (%s): no look-alike of it in the corpus", r.ID, r.Title)
+		}
+	}
+}
+
+// writeSecretsCorpus regenerates the fabricated half of the corpus.
+func writeSecretsCorpus(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# Fabricated secrets in the exact formats of the rules, each in a typical file.\n")
+	b.WriteString("# Generated by `go test ./internal/secrets -run TestCorpus -update` from package sample; none grants anything.\n")
+	for _, s := range sample.All(4) {
+		fmt.Fprintf(&b, "=== want %s path=%s %s\n", strings.Join(append([]string{s.RuleID}, s.Also...), ","), s.Path, ruleTitle(s.RuleID))
+		b.WriteString(strings.TrimRight(s.Text, "\n") + "\n")
+	}
+	if err := os.WriteFile("testdata/corpus/secrets.txt", []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ruleTitle(id string) string {
+	for _, r := range secrets.Rules {
+		if r.ID == id {
+			return r.Title
+		}
+	}
+	return ""
+}

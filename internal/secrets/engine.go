@@ -1,0 +1,768 @@
+package secrets
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+// DefaultMaxBytes is the default cap on the bytes read from one input.
+// Files bigger than this in images are archives, databases and media far
+// more often than configuration; the cap is configurable, and a truncated
+// input is reported as such (Result.Truncated), never passed off as read.
+const DefaultMaxBytes = 64 << 20
+
+// Options configure an Engine.
+type Options struct {
+	// MaxBytes caps the bytes read from one input: 0 means
+	// DefaultMaxBytes, a negative value means no cap.
+	MaxBytes int64
+	// SkipPaths are path prefixes (slash-separated, without a leading
+	// slash: "usr/share/doc/") whose files are not read. Nil means
+	// DefaultSkipPaths; an empty, non-nil slice skips nothing.
+	SkipPaths []string
+	// Executables also scans the printable strings of ELF, PE and Mach-O
+	// files (a token compiled into a Go binary), at a cost in speed.
+	Executables bool
+	// Info also reports informational matches, such as certificates,
+	// which are public by design.
+	Info bool
+	// Rules to run; nil means Rules.
+	Rules []*Rule
+}
+
+// Engine scans inputs for secrets. It is safe for concurrent use; build it
+// once and call it for every file.
+//
+// Each input is read once, in chunks. A keyword index finds, in one pass
+// over the bytes, every place where some rule's keyword occurs; only the
+// rules of that keyword run, their regular expression anchored at the
+// keyword (or, for Near rules, searched for in a bounded window around
+// it: its line, or a few kilobytes for multi-line formats). Content that cannot hold a readable secret
+// is skipped by documented rules (SkipReason, binary sniffing) and the
+// result says so.
+type Engine struct {
+	opts      Options
+	maxBytes  int64
+	rules     []*Rule
+	info      []ruleInfo
+	index     *keywordIndex
+	kwRules   [][]int32
+	maxBefore int
+	maxAfter  int
+	maxKw     int
+	chunk     int
+	pool      sync.Pool
+	states    sync.Pool
+	stats     counters
+}
+
+type ruleInfo struct {
+	secretGroups []int
+	nameGroups   []int
+	hostGroups   []int
+	boundary     *[256]bool
+	// anchored is the expression tied to the start of its input, for
+	// rules that match at their keyword.
+	anchored *regexp.Regexp
+	// nameFirst is set when the expression starts with its name
+	// submatch: the name is then known, and judged, before it runs.
+	nameFirst bool
+}
+
+type counters struct {
+	files, bytes, skippedPath, skippedBinary, truncated, strings atomic.Int64
+}
+
+// Stats counts what an Engine has read and what it has skipped, so that a
+// caller can say so in its report.
+type Stats struct {
+	// Files and Bytes are the inputs read (binary ones included) and
+	// their bytes.
+	Files, Bytes int64
+	// SkippedPath and SkippedBinary count inputs not read because of their
+	// path (SkipReason) or because they were binary.
+	SkippedPath, SkippedBinary int64
+	// Truncated counts inputs longer than the byte cap.
+	Truncated int64
+	// Strings counts binary inputs scanned as their printable strings.
+	Strings int64
+}
+
+// Stats returns the engine's counters so far.
+func (e *Engine) Stats() Stats {
+	return Stats{
+		Files: e.stats.files.Load(), Bytes: e.stats.bytes.Load(),
+		SkippedPath: e.stats.skippedPath.Load(), SkippedBinary: e.stats.skippedBinary.Load(),
+		Truncated: e.stats.truncated.Load(), Strings: e.stats.strings.Load(),
+	}
+}
+
+// defaultChunk is how much an input is read at a time.
+const defaultChunk = 1 << 20
+
+// New builds an engine. It fails on a rule that cannot run: a missing
+// regular expression or keyword, a keyword shorter than three bytes, a
+// duplicate ID.
+func New(opts Options) (*Engine, error) {
+	rules := opts.Rules
+	if rules == nil {
+		rules = Rules
+	}
+	e := &Engine{opts: opts, rules: rules, maxBytes: opts.MaxBytes, chunk: defaultChunk}
+	if e.maxBytes == 0 {
+		e.maxBytes = DefaultMaxBytes
+	}
+	if e.opts.SkipPaths == nil {
+		e.opts.SkipPaths = DefaultSkipPaths
+	}
+	var words []string
+	wordIndex := map[string]int{}
+	seen := map[string]bool{}
+	for ri, r := range rules {
+		switch {
+		case r.ID == "" || seen[r.ID]:
+			return nil, fmt.Errorf("secret rule %q: missing or duplicate ID", r.ID)
+		case r.Regex == nil:
+			return nil, fmt.Errorf("secret rule %s has no regular expression", r.ID)
+		case len(r.Keywords) == 0:
+			return nil, fmt.Errorf("secret rule %s has no keyword", r.ID)
+		case !r.Severity.Valid():
+			return nil, fmt.Errorf("secret rule %s has no valid severity", r.ID)
+		}
+		seen[r.ID] = true
+		var inf ruleInfo
+		for i, n := range r.Regex.SubexpNames() {
+			switch n {
+			case "secret":
+				inf.secretGroups = append(inf.secretGroups, i)
+			case "name":
+				inf.nameGroups = append(inf.nameGroups, i)
+			case "host":
+				inf.hostGroups = append(inf.hostGroups, i)
+			}
+		}
+		if len(inf.secretGroups) == 0 && r.Group > r.Regex.NumSubexp() {
+			return nil, fmt.Errorf("secret rule %s: group %d does not exist", r.ID, r.Group)
+		}
+		if !r.Near {
+			a, err := regexp.Compile(`^(?:` + r.Regex.String() + `)`)
+			if err != nil {
+				return nil, fmt.Errorf("secret rule %s: %v", r.ID, err)
+			}
+			inf.anchored = a
+			head := r.Regex.String()
+			inf.nameFirst = r.ValidName != nil && strings.Contains(head[:min(len(head), 24)], "(?P<name>")
+		}
+		if r.Boundary != "" {
+			inf.boundary = new([256]bool)
+			for i := 0; i < len(r.Boundary); i++ {
+				inf.boundary[r.Boundary[i]] = true
+			}
+		}
+		e.info = append(e.info, inf)
+		for _, k := range r.Keywords {
+			wi, ok := wordIndex[k]
+			if !ok {
+				wi = len(words)
+				wordIndex[k] = wi
+				words = append(words, k)
+				e.kwRules = append(e.kwRules, nil)
+			}
+			e.kwRules[wi] = append(e.kwRules[wi], int32(ri))
+			e.maxKw = max(e.maxKw, len(k))
+		}
+		e.maxBefore = max(e.maxBefore, r.before())
+		e.maxAfter = max(e.maxAfter, r.after())
+	}
+	idx, err := newKeywordIndex(words)
+	if err != nil {
+		return nil, err
+	}
+	e.index = idx
+	e.pool.New = func() any {
+		b := make([]byte, 0, e.chunk+e.maxBefore+e.maxAfter+e.maxKw+2)
+		return &b
+	}
+	return e, nil
+}
+
+var defaultEngine = sync.OnceValue(func() *Engine {
+	e, err := New(Options{})
+	if err != nil {
+		// The built-in rules are constants; TestRulesCompile proves they
+		// build.
+		panic(err)
+	}
+	return e
+})
+
+// Default is the engine with the built-in rules and default options.
+func Default() *Engine { return defaultEngine() }
+
+// Result is what scanning one input found, and how much of it was read.
+type Result struct {
+	Matches []Match
+	// Bytes is how many bytes of the input were read.
+	Bytes int64
+	// Skipped says why the content was not scanned; "" when it was.
+	Skipped string
+	// Truncated is set when the input was longer than the byte cap: only
+	// the first MaxBytes were scanned.
+	Truncated bool
+	// Mode says how the content was read: "text", "utf-16" (decoded;
+	// offsets are in the decoded text) or "strings" (the printable strings
+	// of a binary file; Line and Column are 0).
+	Mode string
+}
+
+// ScanBytes scans one input held in memory; path (slash-separated, may be
+// empty) selects path-specific rules and the severity of test fixtures,
+// and a path the engine skips yields nothing.
+func (e *Engine) ScanBytes(data []byte, path string) []Match {
+	res := e.scanBytes(data, path)
+	return res.Matches
+}
+
+// ScanReader scans one input read from r, for example a file of an image
+// layer as the walker reaches it: call it once per file. Skipped and
+// truncated inputs are counted in Stats; use ScanFile to learn about each.
+func (e *Engine) ScanReader(r io.Reader, path string) ([]Match, error) {
+	res, err := e.ScanFile(r, path)
+	return res.Matches, err
+}
+
+// ScanFile scans one input read from r and says how it was read. Memory
+// stays bounded whatever the input's size: it is read in chunks, and a
+// chunk keeps only as much of the previous one as a rule's window needs.
+// An error is a read error of r; what was scanned before it is returned.
+func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
+	if why := e.SkipReason(path); why != "" {
+		e.stats.skippedPath.Add(1)
+		return Result{Skipped: why}, nil
+	}
+	bp := e.pool.Get().(*[]byte)
+	defer e.pool.Put(bp)
+	buf := (*bp)[:0]
+	lr := r
+	if e.maxBytes > 0 {
+		// One byte over the cap tells a file of exactly the cap from a
+		// longer one.
+		lr = io.LimitReader(r, e.maxBytes+1)
+	}
+	res := Result{Mode: "text"}
+	var total int64
+	eof := false
+	// capAtEOF drops the byte read past the cap.
+	capAtEOF := func(b []byte) []byte {
+		if eof && e.maxBytes > 0 && total > e.maxBytes {
+			b = b[:len(b)-int(total-e.maxBytes)]
+			total = e.maxBytes
+			res.Truncated = true
+			e.stats.truncated.Add(1)
+		}
+		return b
+	}
+	fill := func() error {
+		for len(buf) < cap(buf) && !eof {
+			n, err := lr.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			total += int64(n)
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				return err
+			}
+		}
+		buf = capAtEOF(buf)
+		return nil
+	}
+	account := func() {
+		res.Bytes = total
+		e.stats.files.Add(1)
+		e.stats.bytes.Add(total)
+	}
+	if err := fill(); err != nil {
+		account()
+		return res, err
+	}
+	switch mode := sniff(buf[:min(len(buf), sniffLen)], path, e.opts.Executables); mode {
+	case modeBinary:
+		account()
+		e.stats.skippedBinary.Add(1)
+		return Result{Skipped: "binary content", Bytes: total, Mode: "binary"}, nil
+	case modeUTF16LE, modeUTF16BE:
+		// Wide text is rare and small (Windows configuration files): read
+		// it whole, decode it, scan it.
+		all := bytes.Clone(buf)
+		if !eof {
+			rest, err := io.ReadAll(lr)
+			total += int64(len(rest))
+			eof = true
+			all = capAtEOF(append(all, rest...))
+			if err != nil {
+				account()
+				return res, err
+			}
+		}
+		account()
+		res.Mode = "utf-16"
+		text := decodeUTF16(all, mode == modeUTF16BE)
+		st := e.newState(path, true)
+		st.scan(text, 0, len(text))
+		res.Matches = st.result()
+		return res, nil
+	case modeStrings:
+		res.Mode = "strings"
+		e.stats.strings.Add(1)
+	}
+	st := e.newState(path, res.Mode == "text")
+	base, done, converted := 0, 0, 0
+	for {
+		if res.Mode == "strings" {
+			printableOnly(buf[converted-base:])
+			converted = base + len(buf)
+		}
+		limit := base + len(buf)
+		if !eof {
+			// Leave room for the longest keyword and window after it,
+			// and the byte after (nothing may touch a secret's end);
+			// later occurrences are handled with the next chunk.
+			limit -= e.maxAfter + e.maxKw + 1
+		}
+		if limit > done {
+			st.scan(buf, done-base, limit-base)
+			done = limit
+		}
+		if eof {
+			break
+		}
+		// One byte more than a window reaches back, for the check that
+		// nothing touches a secret's first byte.
+		keep := max(done-e.maxBefore-1, base)
+		st.advance(buf[:keep-base])
+		n := copy(buf, buf[keep-base:])
+		buf = buf[:n]
+		base = keep
+		if err := fill(); err != nil {
+			account()
+			res.Matches = st.result()
+			return res, err
+		}
+	}
+	account()
+	res.Matches = st.result()
+	return res, nil
+}
+
+func (e *Engine) scanBytes(data []byte, path string) Result {
+	if why := e.SkipReason(path); why != "" {
+		e.stats.skippedPath.Add(1)
+		return Result{Skipped: why}
+	}
+	res := Result{Mode: "text", Bytes: int64(len(data))}
+	if e.maxBytes > 0 && int64(len(data)) > e.maxBytes {
+		data = data[:e.maxBytes]
+		res.Truncated = true
+		res.Bytes = e.maxBytes
+		e.stats.truncated.Add(1)
+	}
+	e.stats.files.Add(1)
+	e.stats.bytes.Add(res.Bytes)
+	switch mode := sniff(data[:min(len(data), sniffLen)], path, e.opts.Executables); mode {
+	case modeBinary:
+		e.stats.skippedBinary.Add(1)
+		return Result{Skipped: "binary content", Bytes: res.Bytes, Mode: "binary"}
+	case modeUTF16LE, modeUTF16BE:
+		res.Mode = "utf-16"
+		data = decodeUTF16(data, mode == modeUTF16BE)
+	case modeStrings:
+		res.Mode = "strings"
+		e.stats.strings.Add(1)
+		data = bytes.Clone(data)
+		printableOnly(data)
+	}
+	st := e.newState(path, res.Mode != "strings")
+	st.scan(data, 0, len(data))
+	res.Matches = st.result()
+	return res
+}
+
+// state is one input being scanned.
+type state struct {
+	e        *Engine
+	path     string
+	ruleOK   []bool
+	lines    bool
+	severity func(finding.Severity) (finding.Severity, string)
+	// base is the input offset of the buffer being scanned.
+	base int
+	// lineBase counts the newlines before base; lastNL is the input
+	// offset of the last newline before base (-1: none).
+	lineBase, lastNL int
+	matches          []Match
+	seen             map[[3]int]bool
+	// nl indexes the newlines of the current buffer, built on the first
+	// match that needs a line number.
+	nl    []int
+	nlFor []byte
+}
+
+type window struct{ start, end int }
+
+// newState takes a scan state from the pool: a file of an image layer is
+// typically small, and a fresh state per file (a slice per rule, a map) is
+// garbage the collector would stop the scan to sweep.
+func (e *Engine) newState(path string, lines bool) *state {
+	st, _ := e.states.Get().(*state)
+	if st == nil {
+		st = &state{e: e, ruleOK: make([]bool, len(e.rules)), seen: map[[3]int]bool{}}
+	}
+	st.path, st.lines, st.lastNL, st.lineBase, st.base = path, lines, -1, 0, 0
+	st.matches, st.nlFor = nil, nil
+	clear(st.seen)
+	for i, r := range e.rules {
+		st.ruleOK[i] = r.Paths == nil || r.Paths.MatchString(path)
+	}
+	st.severity = placement(path)
+	return st
+}
+
+// advance moves past consumed bytes, keeping line numbers right.
+func (st *state) advance(consumed []byte) {
+	if n := bytes.Count(consumed, []byte{'\n'}); n > 0 {
+		st.lineBase += n
+		st.lastNL = st.base + bytes.LastIndexByte(consumed, '\n')
+	}
+	st.base += len(consumed)
+	st.nlFor = nil
+}
+
+// scan looks at keyword occurrences starting in buf[from:limit].
+func (st *state) scan(buf []byte, from, limit int) {
+	e := st.e
+	e.index.find(buf, from, limit, func(kw, start int) {
+		end := start + len(e.index.words[kw])
+		for _, ri := range e.kwRules[kw] {
+			if !st.ruleOK[ri] {
+				continue
+			}
+			r := e.rules[ri]
+			we := min(end+r.after(), len(buf))
+			if !r.MultiLine {
+				if i := bytes.IndexByte(buf[start:we], '\n'); i >= 0 {
+					we = start + i
+				}
+			}
+			if !r.Near {
+				// The expression starts at the keyword: one anchored
+				// attempt, as long as the secret, whatever the line.
+				if r.Precheck != nil && !r.Precheck(buf[end:we]) {
+					continue
+				}
+				if e.info[ri].nameFirst && !r.ValidName(nameAround(buf, start, end, we)) {
+					continue
+				}
+				st.match(buf, int(ri), window{start, we}, true)
+				continue
+			}
+			if r.Precheck != nil && !r.Precheck(buf[end:we]) {
+				continue
+			}
+			// Each occurrence gets its own window, never merged with a
+			// neighbour's: what is found cannot depend on where a chunk
+			// of the input ended.
+			ws := max(start-r.before(), 0)
+			if !r.MultiLine {
+				if i := bytes.LastIndexByte(buf[ws:start], '\n'); i >= 0 {
+					ws += i + 1
+				}
+			}
+			st.match(buf, int(ri), window{ws, we}, false)
+		}
+	})
+}
+
+// assignment reports whether text (what follows a keyword inside a name)
+// continues the name and then assigns: NAME["'] = , NAME: , NAME =>.
+func assignment(text []byte) bool { return valueAt(text) >= 0 }
+
+// literalAssignment is assignment to a value that does not start as a
+// reference or a placeholder does (${VAR}, $VAR, <value>, {{ x }}, %VAR%)
+// and is not a member expression of code (password:e.password).
+func literalAssignment(text []byte) bool {
+	i := valueAt(text)
+	if i < 0 {
+		return false
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'' || text[i] == '\\') {
+		i++
+	}
+	if i >= len(text) || text[i] == '$' || text[i] == '<' || text[i] == '{' || text[i] == '%' {
+		return false
+	}
+	// A dotted name up to the end of the value is code, which the
+	// generic rule rejects anyway (dottedName); say so before the
+	// expression runs.
+	j, dots := i, 0
+	for j < len(text) && (nameChars[text[j]] && text[j] != '-') {
+		if text[j] == '.' {
+			dots++
+		}
+		j++
+	}
+	if dots > 0 && j > i && text[i] != '.' && text[j-1] != '.' && (j == len(text) || bytes.IndexByte([]byte(",;)}] \t\r\n\"'"), text[j]) >= 0) {
+		return !dottedName.Match(text[i:j])
+	}
+	return true
+}
+
+// equalsNext reports whether, after blanks, text continues with "=".
+func equalsNext(text []byte) bool {
+	i := 0
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	return i < len(text) && text[i] == '='
+}
+
+// urlUserinfo reports whether the URL that text continues (after "://",
+// or after a scheme such as "postgresql+psycopg2") has user information
+// with a colon: user:password@ before the host ends.
+func urlUserinfo(text []byte) bool {
+	if i := bytes.Index(text[:min(len(text), 40)], []byte("://")); i >= 0 {
+		text = text[i+3:]
+	}
+	colon := false
+	for _, c := range text {
+		switch c {
+		case ':':
+			colon = true
+		case '@':
+			return colon
+		case '/', ' ', '\t', '\r', '\n', '"', '\'', '<', '>':
+			return false
+		}
+	}
+	return false
+}
+
+// valueAt is where the value of an assignment starts in text (the rest of
+// a name, then the operator), or -1 when text does not assign.
+func valueAt(text []byte) int {
+	i := 0
+	for i < len(text) && i < 64 && nameChars[text[i]] {
+		i++
+	}
+	if i < len(text) && (text[i] == '"' || text[i] == '\'') {
+		i++
+	} else if i+1 < len(text) && text[i] == '\\' && text[i+1] == '"' {
+		i += 2
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	if i >= len(text) {
+		return -1
+	}
+	switch text[i] {
+	case '=', ':', ',':
+		i++
+		if i < len(text) && (text[i] == '>' || text[i] == '=') {
+			i++
+		}
+		return i
+	case '?':
+		if i+1 < len(text) && text[i+1] == '=' {
+			return i + 2
+		}
+	}
+	return -1
+}
+
+// nameAround is the identifier a keyword at buf[start:end] sits in: the
+// name characters before it, the keyword, and those after it up to limit.
+func nameAround(buf []byte, start, end, limit int) string {
+	i := start
+	for i > 0 && start-i < 64 && nameChars[buf[i-1]] {
+		i--
+	}
+	j := end
+	for j < limit && nameChars[buf[j]] {
+		j++
+	}
+	return string(buf[i:j])
+}
+
+// nameChars may make up the identifier a keyword ends or sits in.
+var nameChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") {
+		t[c] = true
+	}
+	return t
+}()
+
+// match runs one rule over one window (anchored: once, at its start) and
+// keeps what the checks accept.
+func (st *state) match(buf []byte, ri int, w window, anchored bool) {
+	r := st.e.rules[ri]
+	inf := &st.e.info[ri]
+	text := buf[w.start:w.end]
+	var locs [][]int
+	if anchored {
+		if loc := inf.anchored.FindSubmatchIndex(text); loc != nil {
+			locs = [][]int{loc}
+		}
+	} else {
+		locs = r.Regex.FindAllSubmatchIndex(text, -1)
+	}
+	for _, loc := range locs {
+		s, en := span(loc, inf.secretGroups, r.Group)
+		if s < 0 || s == en {
+			continue
+		}
+		if b := inf.boundary; b != nil {
+			if p := w.start + s; p > 0 && b[buf[p-1]] {
+				continue
+			}
+			if p := w.start + en; p < len(buf) && b[buf[p]] {
+				continue
+			}
+		}
+		if r.ValidName != nil && !(anchored && inf.nameFirst) {
+			// A name judges the match only where the expression has
+			// one: a rule may combine a prefixed format with a named one.
+			if ns, ne := span(loc, inf.nameGroups, -1); ns >= 0 {
+				name := string(text[ns:ne])
+				if anchored && ns == 0 {
+					// The keyword may sit inside the name: DB_PASSWORD
+					// is matched from PASSWORD.
+					i := w.start
+					for i > 0 && w.start-i < 64 && nameChars[buf[i-1]] {
+						i--
+					}
+					name = string(buf[i:w.start]) + name
+				}
+				if !r.ValidName(name) {
+					continue
+				}
+			}
+		}
+		if r.ValidHost != nil {
+			if hs, he := span(loc, inf.hostGroups, -1); hs >= 0 && !r.ValidHost(string(text[hs:he])) {
+				continue
+			}
+		}
+		secret := string(text[s:en])
+		if !acceptable(r, secret) {
+			continue
+		}
+		abs := st.base + w.start + s
+		key := [3]int{ri, abs, abs + len(secret)}
+		if st.seen[key] {
+			continue
+		}
+		st.seen[key] = true
+		m := Match{Rule: r, Secret: secret, Start: abs, End: abs + len(secret)}
+		if st.lines {
+			m.Line, m.Column = st.position(buf, w.start+s)
+		}
+		m.Severity, m.Note = r.Severity, ""
+		if r.Severity > finding.Info {
+			m.Severity, m.Note = st.severity(r.Severity)
+		}
+		st.matches = append(st.matches, m)
+	}
+}
+
+// span picks the secret's submatch: the first named group that took
+// part, else group g (-1: none).
+func span(loc []int, named []int, g int) (int, int) {
+	for _, i := range named {
+		if loc[2*i] >= 0 {
+			return loc[2*i], loc[2*i+1]
+		}
+	}
+	if g < 0 || 2*g+1 >= len(loc) {
+		return -1, -1
+	}
+	return loc[2*g], loc[2*g+1]
+}
+
+// acceptable applies the checks every rule shares, then the rule's own.
+func acceptable(r *Rule, secret string) bool {
+	if r.MinEntropy > 0 && Entropy(secret) < r.MinEntropy {
+		return false
+	}
+	if documentedExample(secret) || placeholderSecret(secret) {
+		return false
+	}
+	return r.Valid == nil || r.Valid(secret)
+}
+
+// position is the 1-based line and byte column of buf[off].
+func (st *state) position(buf []byte, off int) (int, int) {
+	if len(st.nlFor) != len(buf) || (len(buf) > 0 && &st.nlFor[0] != &buf[0]) {
+		st.nl = st.nl[:0]
+		for i := 0; ; {
+			j := bytes.IndexByte(buf[i:], '\n')
+			if j < 0 {
+				break
+			}
+			st.nl = append(st.nl, i+j)
+			i += j + 1
+		}
+		st.nlFor = buf
+	}
+	n := sort.SearchInts(st.nl, off)
+	line := st.lineBase + n + 1
+	prev := st.lastNL - st.base
+	if n > 0 {
+		prev = st.nl[n-1]
+	}
+	return line, off - prev
+}
+
+// result resolves overlapping matches and orders them by position, and
+// gives the state back to the pool.
+func (st *state) result() []Match {
+	ms := st.matches
+	st.matches = nil
+	st.e.states.Put(st)
+	if !st.e.opts.Info {
+		ms = slices.DeleteFunc(ms, func(m Match) bool { return m.Rule.Severity == finding.Info })
+	}
+	if len(ms) < 2 {
+		return ms
+	}
+	// The least general rule wins bytes two rules both claim; then the
+	// more severe, the longer, the earlier, the lower ID.
+	slices.SortFunc(ms, func(a, b Match) int {
+		return cmp.Or(
+			cmp.Compare(a.Rule.Fallback, b.Rule.Fallback),
+			cmp.Compare(b.Rule.Severity, a.Rule.Severity),
+			cmp.Compare(b.End-b.Start, a.End-a.Start),
+			cmp.Compare(a.Start, b.Start),
+			cmp.Compare(a.Rule.ID, b.Rule.ID),
+		)
+	})
+	var kept []Match // sorted by Start, non-overlapping
+	for _, m := range ms {
+		i := sort.Search(len(kept), func(i int) bool { return kept[i].Start >= m.Start })
+		if i > 0 && kept[i-1].End > m.Start || i < len(kept) && kept[i].Start < m.End {
+			continue
+		}
+		kept = slices.Insert(kept, i, m)
+	}
+	return kept
+}

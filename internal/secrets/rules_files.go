@@ -1,0 +1,192 @@
+package secrets
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+// Credential files and headers: the formats tools write credentials in.
+var fileRules = []*Rule{
+	{
+		ID: "DV7011", Title: "JSON Web Token", Severity: finding.Medium,
+		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password",
+		Keywords:    []string{"eyJ"},
+		Regex:       re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
+		After:       4096,
+		Valid:       jwtShaped,
+		Boundary:    tokenChars,
+		Fallback:    1,
+	},
+	{
+		ID: "DV7108", Title: "Password hash in .htpasswd", Severity: finding.Medium,
+		Description: "A web server password hash (`user:$apr1$…`, `user:$2y$…` bcrypt or `user:{SHA}…`) as Apache and nginx .htpasswd files hold: weak passwords fall to an offline guess",
+		Keywords:    []string{"$apr1$", "$2y$", "$2a$", "$2b$", "{sha}"},
+		Near:        true, Before: 80, After: 128,
+		Regex: re(`(?m)^[\w.@-]{1,64}:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t]*\r?$`),
+	},
+	{
+		ID: "DV7109", Title: "Password hash in a shadow file", Severity: finding.Medium,
+		Description: "A crypt(3) password hash in an /etc/shadow line (`user:$6$…:…`): an account with a password baked into the image, the same in every container; base images lock accounts with `*` or `!` instead",
+		Keywords:    []string{"$6$", "$5$", "$1$", "$y$", "$gy$"},
+		Near:        true, Before: 40, After: 256,
+		Regex: re(`(?m)^[a-z_][a-z0-9_.-]{0,31}\$?:(?P<secret>\$(?:1|5|6|y|gy)\$[^:\s]{8,}):[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[^:\r\n]*\r?$`),
+	},
+	{
+		ID: "DV7110", Title: "Client key in a kubeconfig", Severity: finding.Critical,
+		Description: "A `client-key-data` entry of a kubeconfig: the base64 of the private key that authenticates the user to the cluster (the decoded bytes must be a PEM private key)",
+		Keywords:    []string{"client-key-data"},
+		Regex:       re(`client-key-data"?\s*:\s*"?(?P<secret>[A-Za-z0-9+/]{100,}={0,2})`),
+		Valid: func(s string) bool {
+			data, ok := decodeBase64(s)
+			return ok && bytes.Contains(data, []byte("PRIVATE KEY-----"))
+		},
+		After: 16 << 10,
+	},
+	{
+		ID: "DV7111", Title: "Bearer token in a kubeconfig or YAML file", Severity: finding.High,
+		Description: "A literal `token:` value in YAML, as kubeconfig users, Helm values and CI configuration hold it: a bearer token for the API it belongs to. A `${{ secrets.X }}` or `${VAR}` reference is not reported",
+		Keywords:    []string{"token:"},
+		Regex:       re(`(?m)^[ \t]*(?:- )?(?i:token|bearer[_-]?token|access[_-]?token|auth[_-]?token):[ \t]*["']?(?P<secret>[A-Za-z0-9._~+/=-]{20,})["']?[ \t]*\r?$`),
+		Valid:       all(literalValue, notHex, func(s string) bool { return !dottedName.MatchString(s) }),
+		MinEntropy:  3.5,
+		Near:        true, Before: 64,
+		Fallback: 1,
+	},
+	{
+		ID: "DV7112", Title: "Password in .netrc", Severity: finding.Critical,
+		Description: "A `machine … login … password …` entry of a .netrc (or _netrc): curl, Git, ftp and pip send it to that host",
+		Keywords:    []string{"machine "},
+		// The machine must be a host name or address: a struct with
+		// fields named machine, login and password is not a .netrc.
+		Regex:     re(`(?s)machine\s+(?:(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)\s+(?:login\s+\S+\s+)?(?:account\s+\S+\s+)?password\s+(?P<secret>\S+)`),
+		Valid:     urlPassword,
+		MultiLine: true, Before: 16, After: 512,
+		Fallback: 1,
+	},
+	{
+		ID: "DV7113", Title: "Credential in .git-credentials", Severity: finding.Critical,
+		Description: "A line of a Git credential store (.git-credentials, git/credentials, written by `credential.helper store`): `https://user:token@host` in plain text",
+		Keywords:    []string{"://"},
+		Paths:       re(`(?:^|/)(?:\.git-credentials|git/credentials)$`),
+		Regex:       re(`(?m)^[a-z][a-z0-9+.-]*://[^:\s/@]+:(?P<secret>[^@\s]+)@[^\s/]+/?\r?$`),
+		Valid:       urlPassword,
+		Near:        true, Before: 24,
+		Fallback: 1,
+	},
+	{
+		ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
+		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it",
+		Keywords:    []string{"authorization"},
+		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
+		Valid:       basicCredential,
+		Boundary:    base64Chars,
+		Fallback:    1,
+	},
+	{
+		ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
+		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it",
+		Keywords:    []string{"authorization"},
+		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
+		Valid:       all(literalValue, notHex),
+		MinEntropy:  3.5,
+		Boundary:    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-",
+		Fallback:    1,
+	},
+	{
+		ID: "DV7116", Title: "Laravel application key", Severity: finding.Critical,
+		Description: "A Laravel `APP_KEY=base64:…` (32 random bytes): it decrypts the application's cookies and encrypted data, and forged cookies have led to remote code execution",
+		Keywords:    []string{"app_key"},
+		Regex:       re(`(?i:APP_KEY)["']?\s*[=:]\s*["']?base64:(?P<secret>[A-Za-z0-9+/]{43}=)`),
+		Valid:       decodesTo(32),
+		Boundary:    base64Chars,
+	},
+	{
+		ID: "DV7117", Title: "Rails secret_key_base", Severity: finding.Critical,
+		Description: "A Rails `secret_key_base` (at least 64 hex digits): it signs and encrypts sessions and cookies; with it, anyone can forge them",
+		Keywords:    []string{"secret_key_base"},
+		Precheck:    assignment,
+		Regex:       assign(`secret_key_base`, `[0-9a-f]{64,}`),
+		Boundary:    alnumChars, MinEntropy: 3.5,
+	},
+}
+
+// dottedName is a code expression such as config.auth.token.
+var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+// identifierLike is made of words without digits: in code and
+// configuration a value like this is a variable, a field list or a name
+// (password = passwordField, "groupname:password:GID:user_list",
+// tokenizer: bert-base-uncased), not a password.
+var identifierLike = regexp.MustCompile(`^[A-Za-z_.:-]+$`)
+
+// hexNumber is a numeric constant (TOKEN_ADJUST_PRIVILEGES = 0x0020).
+var hexNumber = regexp.MustCompile(`^[-+]?0[xX][0-9a-fA-F]+$`)
+
+// wordsJoined is lower-case words joined by separators: an algorithm, a
+// model or a setting (scram-sha-256, bert-base-uncased), not a password.
+var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]+)+$`)
+
+// base64Padded is base64 with its padding: the only place an "=" belongs
+// in a value (in "scmVersion=" it starts another assignment).
+var base64Padded = regexp.MustCompile(`^[A-Za-z0-9+/_-]+={1,2}$`)
+
+// GenericRule is the context rule: a name that says "secret" assigned a
+// literal that looks like one, in a file (`DB_PASSWORD=…`, `"apiKey":
+// "…"`, `secret: …`) or in a NAME=VALUE setting (ENV, Compose environment,
+// `docker run -e`, where Assignment applies it).
+var GenericRule = &Rule{
+	ID: "DV7099", Title: "Credential in a sensitive variable or option", Severity: finding.High,
+	Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
+		"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported",
+	Keywords: []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey", "private_key",
+		"credential", "pwd", "auth_key", "authkey"},
+	// Lengths are checked by genericValue: counted repetitions would
+	// make the program ten times larger and the matcher slower.
+	Regex: re(`(?i)(?P<name>(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key)[\w.-]*)` +
+		`(?:["']|\\")?[ \t]*(?:=|:=|:|=>|\?=)[ \t]*` +
+		`(?:"(?P<secret>[^"\r\n\\]+)"|'(?P<secret>[^'\r\n\\]+)'|\\"(?P<secret>[^"\r\n\\]+)\\"|(?P<secret>[^\s"'\x60<>;,()\[\]{}\\=!&|][^\s"'\x60<>;,()\[\]{}\\|]*)(?:[\s"'\x60;,]|$))`),
+	ValidName: SensitiveName,
+	Valid:     genericValue,
+	Precheck:  literalAssignment,
+	Fallback:  2,
+}
+
+// formatPrefixes start values that a format rule judges: when that rule
+// rejected one (a GitHub token with a wrong checksum, a Stripe test key,
+// "sk-proj-..."), the generic rule must not report it as a literal.
+var formatPrefixes = []string{
+	"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-",
+	"glffct-", "glft-", "glimt-", "glagent-", "GR1348941", "ATATT3", "ATBB", "npm_", "pypi-", "rubygems_", "dckr_pat_", "dckr_oat_",
+	"AKCp", "cmVmd", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxo-", "xoxs-", "xoxe", "xapp-", "sk_live_", "sk_test_", "rk_live_",
+	"rk_test_", "pk_live_", "pk_test_", "whsec_", "sq0atp-", "sq0csp-", "EAAA", "access_token$", "shpat_", "shpca_", "shppa_",
+	"shpss_", "SG.", "key-", "sk-", "hf_", "api_org_", "hvs.", "hvb.", "dop_v1_", "doo_v1_", "dor_v1_", "HRKU-", "glsa_", "glc_",
+	"dapi", "sntryu_", "sntrys_", "dp.", "pscale_", "pul-", "PMAK-", "NRAK-", "AKIA", "ASIA", "AIza", "GOCSPX-", "ya29.", "1//0",
+	"AGE-SECRET-KEY-", "amzn.mws.", "oy2",
+}
+
+// genericValue judges the value of a secret-named assignment in a file.
+func genericValue(v string) bool {
+	if len(v) < 8 || len(v) > 200 {
+		return false
+	}
+	for _, p := range formatPrefixes {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
+	}
+	for _, op := range []string{"&&", "||", "==", "!=", "=>", "->"} {
+		if strings.Contains(v, op) {
+			return false // an expression, not a value
+		}
+	}
+	// Files are not ENV lines: a value under eight characters there is a
+	// grammar fragment or an example far more often than a password.
+	if strings.Contains(v, "=") && !(base64Padded.MatchString(v) && len(v)%4 == 0) {
+		return false
+	}
+	return len(v) >= 8 && LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
+		!hexNumber.MatchString(v) && !wordsJoined.MatchString(v) && !strings.ContainsAny(v, " \t\\") && !repetitive(v)
+}
