@@ -24,6 +24,9 @@ import (
 //	# dockvet-test trusted=docker.io,gcr.io   trusted registries for the file
 //
 // Every finding on every line must be wanted, and every want must be found.
+// In a case directory (testdata/NAME/Dockerfile) the other files are the
+// build context, and their `# want`/`# ok` comments count too (DV1047
+// reports secrets at their line in the context file).
 var (
 	wantRe      = regexp.MustCompile(`^\s*#\s*want\s+(.+?)\s*$`)
 	okRe        = regexp.MustCompile(`^\s*#\s*ok\s+(.+?)\s*$`)
@@ -72,8 +75,6 @@ func readExpectations(t *testing.T, lines []string) expectations {
 	return e
 }
 
-func key(line int, id string) string { return fmt.Sprintf("%d:%s", line, id) }
-
 func testFiles(t *testing.T) []string {
 	files, err := filepath.Glob(filepath.Join("testdata", "*", "Dockerfile"))
 	if err != nil {
@@ -88,8 +89,23 @@ func testFiles(t *testing.T) []string {
 	return files
 }
 
+// contextFiles lists the other files of a case directory.
+func contextFiles(t *testing.T, dockerfilePath string) []string {
+	if filepath.Dir(dockerfilePath) == "testdata" {
+		return nil
+	}
+	var out []string
+	filepath.WalkDir(filepath.Dir(dockerfilePath), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && p != dockerfilePath {
+			out = append(out, p)
+		}
+		return err
+	})
+	return out
+}
+
 // TestWant runs every rule over every testdata Dockerfile and requires
-// exactly the findings the file's comments ask for.
+// exactly the findings the comments ask for.
 func TestWant(t *testing.T) {
 	for _, path := range testFiles(t) {
 		t.Run(strings.TrimPrefix(path, "testdata/"), func(t *testing.T) {
@@ -102,35 +118,53 @@ func TestWant(t *testing.T) {
 			if exp.only != nil {
 				opts.Enabled = func(r *finding.Rule) bool { return slices.Contains(exp.only, r.ID) }
 			}
+			// want and ok, keyed by "path:line".
+			want, ok := map[string][]string{}, map[string][]string{}
+			add := func(file string, e expectations) {
+				for line, ids := range e.want {
+					want[fmt.Sprintf("%s:%d", file, line)] = ids
+				}
+				for line, ids := range e.ok {
+					ok[fmt.Sprintf("%s:%d", file, line)] = ids
+				}
+			}
+			add(path, exp)
+			for _, cf := range contextFiles(t, path) {
+				data, err := os.ReadFile(cf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				add(cf, readExpectations(t, strings.Split(string(data), "\n")))
+			}
 			got := map[string]finding.Finding{}
 			for _, fd := range Check(f, opts) {
-				if fd.Location.Path != path || fd.Target != path {
+				if fd.Target != path || fd.Location.Path != path && !strings.HasPrefix(fd.Location.Path, filepath.Dir(path)+"/") {
 					t.Errorf("%s: finding with wrong path %q/%q", fd.RuleID, fd.Location.Path, fd.Target)
 				}
 				if fd.Message == "" || !strings.HasSuffix(fd.Message, ".") {
 					t.Errorf("%s line %d: message %q must be one sentence", fd.RuleID, fd.Location.Line, fd.Message)
 				}
-				k := key(fd.Location.Line, fd.RuleID)
+				k := fmt.Sprintf("%s:%d:%s", fd.Location.Path, fd.Location.Line, fd.RuleID)
 				if _, dup := got[k]; dup {
-					t.Errorf("line %d: %s reported twice: %s", fd.Location.Line, fd.RuleID, fd.Message)
+					t.Errorf("%s: reported twice: %s", k, fd.Message)
 				}
 				got[k] = fd
 			}
-			for line, ids := range exp.want {
+			for at, ids := range want {
 				for _, id := range ids {
-					if _, ok := got[key(line, id)]; !ok {
-						t.Errorf("line %d: want %s, not reported", line, id)
+					if _, found := got[at+":"+id]; !found {
+						t.Errorf("%s: want %s, not reported", at, id)
 					}
-					delete(got, key(line, id))
+					delete(got, at+":"+id)
 				}
 			}
-			for _, fd := range got {
-				t.Errorf("line %d: unexpected %s: %s", fd.Location.Line, fd.RuleID, fd.Message)
+			for k, fd := range got {
+				t.Errorf("%s: unexpected: %s", k, fd.Message)
 			}
-			for line, ids := range exp.ok {
+			for at, ids := range ok {
 				for _, id := range ids {
-					if slices.Contains(exp.want[line], id) {
-						t.Errorf("line %d: %s is both wanted and ok", line, id)
+					if slices.Contains(want[at], id) {
+						t.Errorf("%s: %s is both wanted and ok", at, id)
 					}
 				}
 			}
@@ -142,7 +176,11 @@ func TestWant(t *testing.T) {
 // case for every rule somewhere in testdata.
 func TestEveryRuleHasCases(t *testing.T) {
 	pos, neg := map[string]int{}, map[string]int{}
+	var all []string
 	for _, path := range testFiles(t) {
+		all = append(append(all, path), contextFiles(t, path)...)
+	}
+	for _, path := range all {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
