@@ -11,12 +11,14 @@ import (
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
 // sources lists every surface's catalog. A new surface adds one line.
 var sources = []func() []finding.Rule{
 	dockerfile.Catalog,
 	secrets.Catalog,
+	vulndb.Catalog,
 }
 
 // All returns every rule, sorted by ID.

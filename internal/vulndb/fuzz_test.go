@@ -1,0 +1,78 @@
+package vulndb
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParseRecord feeds the OSV reader arbitrary JSON: records come from
+// any mirror a user points dockvet at.
+func FuzzParseRecord(f *testing.F) {
+	files, _ := filepath.Glob("testdata/osv/*/*.json")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	// A few real Go records, whose shape differs (SEMVER, ecosystem_specific).
+	zr, err := zip.OpenReader(goExport)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, zf := range zr.File[:5] {
+		rc, _ := zf.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		f.Add(b)
+	}
+	zr.Close()
+	f.Add([]byte(`[{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"x"},"versions":["1"]}]},{}]`))
+	f.Add([]byte(`{"id":"B","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N"},{"type":"CVSS_V4","score":"CVSS:4.0/"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, err := parseFile(b, testNow)
+		if err != nil {
+			return
+		}
+		for _, r := range recs {
+			if r.ID == "" {
+				t.Fatal("record without ID accepted")
+			}
+			for _, ke := range r.entries {
+				if ke.base == "" || !bytes.Contains([]byte(ke.key), []byte{0}) {
+					t.Fatalf("bad key %q for base %q", ke.key, ke.base)
+				}
+				if len(ke.e.Ranges) == 0 && len(ke.e.Versions) == 0 {
+					t.Fatal("entry that can match nothing was kept")
+				}
+			}
+		}
+	})
+}
+
+// FuzzRangeEvaluation runs the range evaluation on arbitrary versions in
+// every ecosystem whose rules are used: the version comparison libraries
+// read strings from packages and records alike.
+func FuzzRangeEvaluation(f *testing.F) {
+	f.Add("3.0.11-1~deb12u1", "0", "3.0.13-1~deb12u1", "", "")
+	f.Add("1:4.13+dfsg1-1", "1:4.0", "", "1:4.13", "")
+	f.Add("4.2rc1", "4.2a1", "4.2.1", "", "5!1.0")
+	f.Add("1.2.3-r0", "1.0_alpha", "1.2.3-r1", "", "")
+	f.Add("v1.2.3", "1.0.0-0", "", "", "2.0.0")
+	f.Fuzz(func(t *testing.T, installedV, introduced, fixed, lastAffected, limit string) {
+		for _, eco := range []string{"Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "RubyGems", "Packagist", "NuGet", "crates.io", "Rocky Linux"} {
+			in := newInstalled(installedV, eco)
+			for _, typ := range []string{"ECOSYSTEM", "SEMVER"} {
+				e := entry{ID: "X", Versions: []string{introduced}, Ranges: []osvRange{{Type: typ, Events: []osvEvent{
+					{Introduced: introduced}, {Fixed: fixed}, {LastAffected: lastAffected}, {Limit: limit},
+				}}}}
+				in.affectedBy(&e)
+			}
+		}
+	})
+}
