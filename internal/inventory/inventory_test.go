@@ -519,6 +519,26 @@ func TestLayerAttribution(t *testing.T) {
 		t.Errorf("rewritten package: %v", r.Packages)
 	}
 
+	// A binary overwritten by a symbolic link (or anything that lists no
+	// packages) takes its packages away.
+	s4 := NewScanner()
+	dir := t.TempDir()
+	buildGoBinary(t, filepath.Join(dir, "app"))
+	bin, _ := os.ReadFile(filepath.Join(dir, "app"))
+	if err := s4.File(context.Background(), Layer{Index: 0}, Input{Path: "usr/bin/app", Reader: strings.NewReader(string(bin)), Size: int64(len(bin)), Mode: 0o755}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s4.Result().Packages) != 2 {
+		t.Fatalf("binary packages %v", s4.Result().Packages)
+	}
+	if !s4.Wants("usr/bin/app", os.ModeSymlink|0o777, 0) || s4.Wants("usr/bin", os.ModeDir|0o755, 0) {
+		t.Error("a link over a binary must be wanted, a directory not")
+	}
+	s4.File(context.Background(), Layer{Index: 1}, Input{Path: "usr/bin/app", Reader: strings.NewReader(""), Mode: os.ModeSymlink | 0o777})
+	if r := s4.Result(); len(r.Packages) != 0 {
+		t.Errorf("packages of a replaced binary: %v", r.Packages)
+	}
+
 	// A package file replaced by something that lists nothing is gone.
 	s2 := NewScanner()
 	feed(t, s2, 0, "lib/apk/db/installed", "P:musl\nV:1.2.5-r0\n\n")

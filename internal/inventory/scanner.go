@@ -57,12 +57,16 @@ func CleanPath(p string) string {
 	return strings.TrimPrefix(p, "/")
 }
 
-// Wants reports whether any extractor (or the OS detector) wants the
-// file, so that a walker can skip reading files nobody asked for. Calling
-// File for an unwanted file is also correct: it records that the path no
-// longer holds what a lower layer had there.
+// Wants reports whether the Scanner needs File to be called for an entry
+// of a layer: a file an extractor (or the OS detector) reads, or any entry
+// at a path that held packages in a lower layer (a symbolic link or a
+// script written over a binary takes its packages away). A walker skips
+// reading everything else.
 func (s *Scanner) Wants(p string, mode os.FileMode, size int64) bool {
 	p = CleanPath(p)
+	if _, tracked := s.files[p]; tracked && !mode.IsDir() {
+		return true
+	}
 	if s.detector.Required(p, mode, size) {
 		return true
 	}

@@ -317,7 +317,7 @@ func importRecords(ctx context.Context, dir string, src recordSource, opt import
 					d.withdraw(r.ID)
 					continue
 				}
-				d.add(r.ID, es)
+				d.add(r.ID, r.info, es)
 			}
 		}
 	}
@@ -356,11 +356,11 @@ func (d *ecoData) withdraw(id string) {
 
 // forget removes the entries of a record read earlier from the same input.
 func (d *ecoData) forget(id string) {
-	if !d.ids[id] {
+	if _, ok := d.recs[id]; !ok {
 		return
 	}
 	for k, list := range d.entries {
 		d.entries[k] = slices.DeleteFunc(list, func(e entry) bool { return e.ID == id })
 	}
-	delete(d.ids, id)
+	delete(d.recs, id)
 }

@@ -2,9 +2,12 @@ package vulndb
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/osv-scalibr/semantic"
 
@@ -24,14 +27,33 @@ type Options struct {
 // vulnerability per package, its aliases (the same vulnerability under
 // other databases' IDs) listed in the finding. Packages of an ecosystem
 // the database holds no data for are not matched (MissingEcosystems names
-// them). The only errors are a damaged database.
+// them). The only errors are a damaged database. Packages are matched on
+// all CPUs: the database is read-only and safe for concurrent readers.
 func Match(db *DB, pkgs []inventory.Package, opt Options) ([]finding.Finding, error) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(pkgs)/64))
+	results := make([][]finding.Finding, len(pkgs))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(pkgs); i += workers {
+				fs, err := matchPackage(db, &pkgs[i], opt)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				results[i] = fs
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []finding.Finding
-	for i := range pkgs {
-		fs, err := matchPackage(db, &pkgs[i], opt)
-		if err != nil {
-			return nil, err
-		}
+	for _, fs := range results {
 		out = append(out, fs...)
 	}
 	finding.Sort(out)
@@ -88,6 +110,7 @@ func queries(p *inventory.Package, base string) []query {
 // hit is one record that affects a package.
 type hit struct {
 	e     entry
+	info  recordInfo
 	fixed string
 }
 
@@ -112,7 +135,11 @@ func matchPackage(db *DB, p *inventory.Package, opt Options) ([]finding.Finding,
 		v := newInstalled(q.version, base)
 		for _, e := range es {
 			if ok, fixed := v.affectedBy(&e); ok {
-				hits = append(hits, hit{e: e, fixed: fixed})
+				info, err := db.recordInfo(base, e.ID)
+				if err != nil {
+					return nil, err
+				}
+				hits = append(hits, hit{e: e, info: info, fixed: fixed})
 				used = q
 			}
 		}
@@ -333,7 +360,7 @@ func groupHits(hits []hit, base string) []group {
 	}
 	for _, h := range hits {
 		find(h.e.ID)
-		for _, a := range h.e.Aliases {
+		for _, a := range h.info.Aliases {
 			union(h.e.ID, a)
 		}
 	}
@@ -349,7 +376,7 @@ func groupHits(hits []hit, base string) []group {
 		}
 		g.records = append(g.records, h.e.ID)
 		if g.summary == "" {
-			g.summary = h.e.Summary
+			g.summary = h.info.Summary
 		}
 		if h.e.Severity != "" {
 			s := findingSeverity(h.e.Severity)
@@ -363,17 +390,17 @@ func groupHits(hits []hit, base string) []group {
 			// Records may name different fixes; the later one fixes all.
 			g.fixed = h.fixed
 		}
-		g.refs = append(g.refs, h.e.Refs...)
+		g.refs = append(g.refs, h.info.Refs...)
+	}
+	members := map[string][]string{}
+	for id := range parent {
+		root := find(id)
+		members[root] = append(members[root], id)
 	}
 	var out []group
 	for _, root := range order {
 		g := byRoot[root]
-		ids := []string{}
-		for id := range parent {
-			if find(id) == root {
-				ids = append(ids, id)
-			}
-		}
+		ids := members[root]
 		slices.Sort(ids)
 		g.id = primaryID(ids)
 		for _, id := range ids {

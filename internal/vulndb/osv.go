@@ -15,18 +15,24 @@ import (
 )
 
 // entry is what the store keeps of one OSV record for one package: only
-// what matching and reporting need, so that a scan never parses whole
-// records.
+// what deciding whether a version is affected needs, so that a scan
+// decodes little for the many records that do not match.
 type entry struct {
-	ID      string   `json:"id"`
-	Aliases []string `json:"aliases,omitempty"`
-	Summary string   `json:"summary,omitempty"`
+	ID string `json:"id"`
 	// Severity is a finding severity name ("critical" … "low"), empty when
 	// the record rates nothing; Score is the CVSS base score it came from.
-	Severity string     `json:"severity,omitempty"`
-	Score    float64    `json:"score,omitempty"`
-	Ranges   []osvRange `json:"ranges,omitempty"`
-	Versions []string   `json:"versions,omitempty"`
+	// A record may rate each affected package differently.
+	Severity string     `json:"sev,omitempty"`
+	Score    float64    `json:"cvss,omitempty"`
+	Ranges   []osvRange `json:"r,omitempty"`
+	Versions []string   `json:"v,omitempty"`
+}
+
+// recordInfo is what a finding reports of a record, stored once per
+// record and read only for records that match.
+type recordInfo struct {
+	Aliases []string `json:"aliases,omitempty"`
+	Summary string   `json:"summary,omitempty"`
 	// Refs are advisory links from the record, at most maxRefs.
 	Refs []string `json:"refs,omitempty"`
 }
@@ -54,6 +60,7 @@ type record struct {
 	ID        string
 	Modified  time.Time
 	Withdrawn bool
+	info      recordInfo
 	// keys maps a store key to the entry for that package; the base
 	// ecosystem (the part before ":") says which store file holds it.
 	entries []keyedEntry
@@ -106,6 +113,7 @@ func parseRecord(b []byte, now time.Time) (*record, error) {
 			refs = append(refs, ref.GetUrl())
 		}
 	}
+	r.info = recordInfo{Aliases: aliases, Summary: v.GetSummary(), Refs: refs}
 	recSev := rateSeverities(v.GetSeverity())
 	recLabel := labelFromStruct(v.GetDatabaseSpecific())
 	for _, a := range v.GetAffected() {
@@ -114,7 +122,7 @@ func parseRecord(b []byte, now time.Time) (*record, error) {
 			continue
 		}
 		keyEco, base := storeEcosystem(pkg.GetEcosystem())
-		e := entry{ID: r.ID, Aliases: aliases, Summary: v.GetSummary(), Refs: refs}
+		e := entry{ID: r.ID}
 		sev := rateSeverities(a.GetSeverity())
 		if sev.label == "" {
 			sev = recSev

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,9 +28,13 @@ const formatVersion = 1
 // DirName is the store's directory inside the cache directory.
 const DirName = "vulndb"
 
+// A file has three buckets: "pkgs" maps a package key to the entries of
+// the records that name it, "recs" maps a record ID to what findings
+// report of it, "meta" holds the file's Meta.
 var (
 	bucketMeta = []byte("meta")
 	bucketPkgs = []byte("pkgs")
+	bucketRecs = []byte("recs")
 	keyMeta    = []byte("meta")
 )
 
@@ -68,24 +73,24 @@ func ecoFile(dir, base string) string {
 }
 
 // ecoData is the new content for one base ecosystem: entries by store key,
-// the IDs of the records they came from, and (when merging into existing
-// data) IDs whose older versions must go.
+// the records they came from, and (when merging into existing data) IDs
+// whose older versions must go.
 type ecoData struct {
 	entries map[string][]entry
-	ids     map[string]bool
+	recs    map[string]recordInfo
 	drop    map[string]bool
 }
 
 func newEcoData() *ecoData {
-	return &ecoData{entries: map[string][]entry{}, ids: map[string]bool{}, drop: map[string]bool{}}
+	return &ecoData{entries: map[string][]entry{}, recs: map[string]recordInfo{}, drop: map[string]bool{}}
 }
 
 // add puts one record's entries for this ecosystem in d, replacing an
 // earlier copy of the same record (the same ID seen twice in one input:
 // the later wins).
-func (d *ecoData) add(id string, es []keyedEntry) {
+func (d *ecoData) add(id string, info recordInfo, es []keyedEntry) {
 	d.forget(id)
-	d.ids[id] = true
+	d.recs[id] = info
 	d.drop[id] = true
 	for _, ke := range es {
 		d.entries[ke.key] = append(d.entries[ke.key], ke.e)
@@ -121,6 +126,9 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 		return meta, err
 	}
 	defer out.Close()
+	// bbolt grows files 16 MiB at a time by default; smaller steps keep a
+	// small ecosystem's file small.
+	out.AllocSize = 1 << 20
 
 	var old *bolt.DB
 	defer func() {
@@ -142,74 +150,41 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 		}
 	}
 
-	newKeys := make([]string, 0, len(d.entries))
-	for k, es := range d.entries {
-		if len(es) > 0 {
-			newKeys = append(newKeys, k)
-		}
-	}
-	slices.Sort(newKeys)
-
-	ids := map[string]bool{}
-	for id := range d.ids {
-		ids[id] = true
-	}
 	w := &batchWriter{db: out}
-	put := func(k string, es []entry) error {
-		if len(es) == 0 {
-			return nil
-		}
-		b, err := json.Marshal(es)
-		if err != nil {
-			return err
-		}
-		return w.put([]byte(k), b)
-	}
-
-	// Merge-join the old file's keys (in order) with the new keys.
-	i := 0
-	if old != nil {
-		err = old.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketPkgs)
-			if b == nil {
-				return nil
+	err = mergeBucket(w, old, bucketPkgs, slices.Collect(maps.Keys(d.entries)), func(key string, prior []byte) ([]byte, error) {
+		var es []entry
+		if prior != nil {
+			if err := json.Unmarshal(prior, &es); err != nil {
+				return nil, fmt.Errorf("current %s data is damaged: %v", base, err)
 			}
-			return b.ForEach(func(k, v []byte) error {
-				key := string(k)
-				for i < len(newKeys) && newKeys[i] < key {
-					if err := put(newKeys[i], d.entries[newKeys[i]]); err != nil {
-						return err
-					}
-					i++
-				}
-				var es []entry
-				if err := json.Unmarshal(v, &es); err != nil {
-					return fmt.Errorf("current %s data is damaged: %v", base, err)
-				}
-				es = slices.DeleteFunc(es, func(e entry) bool { return d.drop[e.ID] })
-				for _, e := range es {
-					ids[e.ID] = true
-				}
-				if i < len(newKeys) && newKeys[i] == key {
-					es = append(es, d.entries[key]...)
-					i++
-				}
-				return put(key, es)
-			})
-		})
-		if err != nil {
-			return meta, err
+			es = slices.DeleteFunc(es, func(e entry) bool { return d.drop[e.ID] })
 		}
+		es = append(es, d.entries[key]...)
+		if len(es) == 0 {
+			return nil, nil
+		}
+		return json.Marshal(es)
+	})
+	if err != nil {
+		return meta, err
 	}
-	for ; i < len(newKeys); i++ {
-		if err := put(newKeys[i], d.entries[newKeys[i]]); err != nil {
-			return meta, err
+	packages := w.n
+	err = mergeBucket(w, old, bucketRecs, slices.Collect(maps.Keys(d.recs)), func(id string, prior []byte) ([]byte, error) {
+		if info, ok := d.recs[id]; ok {
+			return json.Marshal(info)
 		}
+		if d.drop[id] {
+			return nil, nil
+		}
+		return prior, nil
+	})
+	if err != nil {
+		return meta, err
 	}
 	meta.Format = formatVersion
 	meta.Ecosystem = base
-	meta.Records = len(ids)
-	meta.Packages = w.n
+	meta.Records = w.n - packages
+	meta.Packages = packages
 	mb, err := json.Marshal(meta)
 	if err != nil {
 		return meta, err
@@ -238,10 +213,58 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 	return meta, nil
 }
 
-// batchWriter puts keys, in increasing order, into the pkgs bucket, a few
+// mergeBucket writes one bucket of the new file. It visits, in key order,
+// every key of the old file's bucket and every key of fresh; value gives
+// the new value from the old one (nil when the old file has none), or nil
+// to leave the key out.
+func mergeBucket(w *batchWriter, old *bolt.DB, bucket []byte, fresh []string, value func(key string, prior []byte) ([]byte, error)) error {
+	slices.Sort(fresh)
+	w.bucket = bucket
+	i := 0
+	put := func(k string, prior []byte) error {
+		v, err := value(k, prior)
+		if err != nil || v == nil {
+			return err
+		}
+		return w.put([]byte(k), v)
+	}
+	if old != nil {
+		err := old.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucket)
+			if b == nil {
+				return nil
+			}
+			return b.ForEach(func(k, v []byte) error {
+				key := string(k)
+				for i < len(fresh) && fresh[i] < key {
+					if err := put(fresh[i], nil); err != nil {
+						return err
+					}
+					i++
+				}
+				if i < len(fresh) && fresh[i] == key {
+					i++
+				}
+				return put(key, v)
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for ; i < len(fresh); i++ {
+		if err := put(fresh[i], nil); err != nil {
+			return err
+		}
+	}
+	return w.flush(nil)
+}
+
+// batchWriter puts keys, in increasing order, into one bucket, a few
 // thousand per transaction.
 type batchWriter struct {
 	db      *bolt.DB
+	bucket  []byte
 	pending [][2][]byte
 	n       int
 }
@@ -258,7 +281,7 @@ func (w *batchWriter) put(k, v []byte) error {
 // flush writes the pending keys, and runs extra in the same transaction.
 func (w *batchWriter) flush(extra func(*bolt.Tx) error) error {
 	err := w.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketPkgs)
+		b, err := tx.CreateBucketIfNotExists(w.bucket)
 		if err != nil {
 			return err
 		}

@@ -124,6 +124,29 @@ func (db *DB) lookup(base, key string) ([]entry, error) {
 	return out, nil
 }
 
+// recordInfo returns what findings report of a record.
+func (db *DB) recordInfo(base, id string) (recordInfo, error) {
+	var info recordInfo
+	e := db.ecos[base]
+	if e == nil {
+		return info, nil
+	}
+	err := e.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecs)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(id)); v != nil {
+			return json.Unmarshal(v, &info)
+		}
+		return nil
+	})
+	if err != nil {
+		return info, fmt.Errorf("vulnerability database (%s) is damaged: %v (run 'dockvet db update')", base, err)
+	}
+	return info, nil
+}
+
 // Status describes the database in cacheDir without keeping it open.
 type Status struct {
 	Dir        string
