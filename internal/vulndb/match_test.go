@@ -170,6 +170,7 @@ func TestMatch(t *testing.T) {
 // TestGoDatabase matches against the real Go vulnerability database:
 // the standard library by the toolchain version, modules with a "v".
 func TestGoDatabase(t *testing.T) {
+	requireGoExport(t)
 	db := openShared(t)
 	ids := func(pkg inventory.Package) map[string]finding.Finding {
 		fs, err := Match(db, []inventory.Package{pkg}, Options{Target: target})
@@ -236,29 +237,41 @@ func TestGoDatabase(t *testing.T) {
 // golang.org/x/text v0.3.0, takes the inventory of a tree holding it, and
 // matches it against the real Go database.
 func TestGoBinaryEndToEnd(t *testing.T) {
+	requireGoExport(t)
 	root := t.TempDir()
 	buildTextApp(t, filepath.Join(root, "srv/textapp"))
+	db := openShared(t)
+	check := func(inv *inventory.Result, tgt finding.Target, layer *int) {
+		t.Helper()
+		fs, err := Match(db, inv.Packages, Options{Target: tgt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range fs {
+			if f.Vulnerability.Package == "golang.org/x/text" && f.Vulnerability.ID == "CVE-2022-32149" {
+				found = true
+				l := f.Location.LayerIndex
+				if f.Location.Path != "srv/textapp" || (l == nil) != (layer == nil) || l != nil && *l != *layer ||
+					f.Vulnerability.PURL != "pkg:golang/golang.org/x/text@v0.3.0" || f.Target != tgt.Name {
+					t.Errorf("finding %+v", f)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("CVE-2022-32149 (GO-2022-1059) not reported for the binary; %d findings", len(fs))
+		}
+	}
+	// A directory: no layer.
 	inv, err := inventory.ScanDir(t.Context(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := openShared(t)
-	fs, err := Match(db, inv.Packages, Options{Target: finding.Target{Kind: finding.SurfaceSBOM, Name: root}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, f := range fs {
-		if f.Vulnerability.Package == "golang.org/x/text" && f.Vulnerability.ID == "CVE-2022-32149" {
-			found = true
-			if f.Location.Path != "srv/textapp" || f.Location.LayerIndex != nil || f.Vulnerability.PURL != "pkg:golang/golang.org/x/text@v0.3.0" || f.Target != root {
-				t.Errorf("finding %+v", f)
-			}
-		}
-	}
-	if !found {
-		t.Errorf("CVE-2022-32149 (GO-2022-1059) not reported for the binary; %d findings", len(fs))
-	}
+	check(inv, finding.Target{Kind: finding.SurfaceSBOM, Name: root}, nil)
+	// The same binary in the fourth layer of an image.
+	s := inventory.NewScanner()
+	feedTree(t, s, 3, root)
+	check(s.Result(), target, finding.LayerAt(3))
 }
 
 func TestFindingFields(t *testing.T) {
