@@ -26,8 +26,9 @@ func (Dpkg) Required(p string, mode fs.FileMode, size int64) bool {
 		return true
 	}
 	dir, file := path.Split(p)
-	// status.d also holds "<pkg>.md5sums" file lists.
-	return dir == "var/lib/dpkg/status.d/" && file != "" && !strings.Contains(file, ".")
+	// status.d also holds "<pkg>.md5sums" file lists; package names may
+	// contain dots ("libpython3.11-minimal").
+	return dir == "var/lib/dpkg/status.d/" && file != "" && !strings.HasSuffix(file, ".md5sums")
 }
 
 // Extract implements Extractor.

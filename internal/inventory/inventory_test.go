@@ -99,12 +99,13 @@ func TestDistroless(t *testing.T) {
 			t.Errorf("%s: ecosystem %q", p.Name, p.Ecosystem)
 		}
 	}
-	want := []string{"base-files@var/lib/dpkg/status.d/base-files", "libssl3@var/lib/dpkg/status.d/libssl3", "tzdata@var/lib/dpkg/status.d/tzdata"}
+	want := []string{"base-files@var/lib/dpkg/status.d/base-files", "libapt-pkg6.0@var/lib/dpkg/status.d/libapt-pkg6.0",
+		"libssl3@var/lib/dpkg/status.d/libssl3", "tzdata@var/lib/dpkg/status.d/tzdata"}
 	if !slices.Equal(names, want) {
 		t.Errorf("got %v, want %v (md5sums files are not packages)", names, want)
 	}
-	if r.Packages[1].SourceName != "openssl" {
-		t.Errorf("libssl3 source %q", r.Packages[1].SourceName)
+	if r.Packages[2].SourceName != "openssl" || r.Packages[1].SourceName != "apt" {
+		t.Errorf("sources %q %q", r.Packages[2].SourceName, r.Packages[1].SourceName)
 	}
 }
 

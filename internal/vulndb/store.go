@@ -322,6 +322,9 @@ func readMeta(db *bolt.DB) (Meta, error) {
 // atomically. When a scan holds the file open the mark is skipped; the
 // data itself is current either way.
 func markChecked(dir, base string, at time.Time) {
+	if _, err := os.Stat(ecoFile(dir, base)); err != nil {
+		return // bolt.Open would create an empty file
+	}
 	db, err := bolt.Open(ecoFile(dir, base), 0o644, &bolt.Options{Timeout: 500 * time.Millisecond})
 	if err != nil {
 		return
