@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -73,4 +74,57 @@ func FuzzRangeEvaluation(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzStoreCodec: stored values are read back from a file on disk that
+// may be damaged; decoding must fail cleanly, and what is encoded must
+// come back unchanged.
+func FuzzStoreCodec(f *testing.F) {
+	sample := []entry{
+		{ID: "DEBIAN-CVE-2024-0727", Severity: "high", Score: 7.5, Ranges: []osvRange{{Type: "ECOSYSTEM", Events: []osvEvent{
+			{Introduced: "0"}, {Fixed: "3.0.13-1~deb12u1"}, {LastAffected: "3.0.12"}, {Limit: "4"}}}}, Versions: []string{"3.0.11-1~deb12u2", ""}},
+		{ID: "MAL-1"},
+	}
+	f.Add(encodeEntries(sample))
+	f.Add(encodeInfo(recordInfo{Summary: "s", Aliases: []string{"CVE-1"}, Refs: []string{"https://x"}}))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if es, err := decodeEntries(b); err == nil {
+			if again, err := decodeEntries(encodeEntries(es)); err != nil || !reflect.DeepEqual(normEntries(again), normEntries(es)) {
+				t.Fatalf("entries do not round-trip: %v", err)
+			}
+		}
+		if r, err := decodeInfo(b); err == nil {
+			if again, err := decodeInfo(encodeInfo(r)); err != nil || !reflect.DeepEqual(again, r) {
+				t.Fatalf("info does not round-trip: %v", err)
+			}
+		}
+	})
+	got, err := decodeEntries(encodeEntries(sample))
+	if err != nil || !reflect.DeepEqual(normEntries(got), normEntries(sample)) {
+		f.Fatalf("round trip: %+v %v", got, err)
+	}
+}
+
+// normEntries makes NaN scores comparable and empty lists nil.
+func normEntries(es []entry) []entry {
+	out := make([]entry, len(es))
+	for i, e := range es {
+		if e.Score != e.Score {
+			e.Score = -1
+		}
+		if len(e.Versions) == 0 {
+			e.Versions = nil
+		}
+		if len(e.Ranges) == 0 {
+			e.Ranges = nil
+		}
+		for j := range e.Ranges {
+			if len(e.Ranges[j].Events) == 0 {
+				e.Ranges[j].Events = nil
+			}
+		}
+		out[i] = e
+	}
+	return out
 }

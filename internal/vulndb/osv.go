@@ -18,37 +18,38 @@ import (
 // what deciding whether a version is affected needs, so that a scan
 // decodes little for the many records that do not match.
 type entry struct {
-	ID string `json:"id"`
+	ID string
 	// Severity is a finding severity name ("critical" … "low"), empty when
 	// the record rates nothing; Score is the CVSS base score it came from.
 	// A record may rate each affected package differently.
-	Severity string     `json:"sev,omitempty"`
-	Score    float64    `json:"cvss,omitempty"`
-	Ranges   []osvRange `json:"r,omitempty"`
-	Versions []string   `json:"v,omitempty"`
+	Severity string
+	Score    float64
+	Ranges   []osvRange
+	Versions []string
 }
 
 // recordInfo is what a finding reports of a record, stored once per
 // record and read only for records that match.
 type recordInfo struct {
-	Aliases []string `json:"aliases,omitempty"`
-	Summary string   `json:"summary,omitempty"`
+	Aliases []string
+	Summary string
 	// Refs are advisory links from the record, at most maxRefs.
-	Refs []string `json:"refs,omitempty"`
+	Refs []string
 }
 
 // osvRange is an ECOSYSTEM or SEMVER range; GIT ranges name commits, which
 // installed packages do not have, and are not kept.
 type osvRange struct {
-	Type   string     `json:"type"`
-	Events []osvEvent `json:"events"`
+	Type   string
+	Events []osvEvent
 }
 
+// osvEvent has exactly one field set.
 type osvEvent struct {
-	Introduced   string `json:"i,omitempty"`
-	Fixed        string `json:"f,omitempty"`
-	LastAffected string `json:"l,omitempty"`
-	Limit        string `json:"x,omitempty"`
+	Introduced   string
+	Fixed        string
+	LastAffected string
+	Limit        string
 }
 
 // maxRefs bounds the advisory links kept per record.

@@ -23,7 +23,7 @@ import (
 
 // formatVersion is the layout of the files; a file of another version is
 // not read (run `dockvet db update`).
-const formatVersion = 1
+const formatVersion = 2
 
 // DirName is the store's directory inside the cache directory.
 const DirName = "vulndb"
@@ -154,7 +154,8 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 	err = mergeBucket(w, old, bucketPkgs, slices.Collect(maps.Keys(d.entries)), func(key string, prior []byte) ([]byte, error) {
 		var es []entry
 		if prior != nil {
-			if err := json.Unmarshal(prior, &es); err != nil {
+			var err error
+			if es, err = decodeEntries(prior); err != nil {
 				return nil, fmt.Errorf("current %s data is damaged: %v", base, err)
 			}
 			es = slices.DeleteFunc(es, func(e entry) bool { return d.drop[e.ID] })
@@ -163,7 +164,7 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 		if len(es) == 0 {
 			return nil, nil
 		}
-		return json.Marshal(es)
+		return encodeEntries(es), nil
 	})
 	if err != nil {
 		return meta, err
@@ -171,7 +172,7 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 	packages := w.n
 	err = mergeBucket(w, old, bucketRecs, slices.Collect(maps.Keys(d.recs)), func(id string, prior []byte) ([]byte, error) {
 		if info, ok := d.recs[id]; ok {
-			return json.Marshal(info)
+			return encodeInfo(info), nil
 		}
 		if d.drop[id] {
 			return nil, nil

@@ -9,7 +9,6 @@
 package vulndb
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -116,7 +115,9 @@ func (db *DB) lookup(base, key string) ([]entry, error) {
 		if v == nil {
 			return nil
 		}
-		return json.Unmarshal(v, &out)
+		var err error
+		out, err = decodeEntries(v)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vulnerability database (%s) is damaged: %v (run 'dockvet db update')", base, err)
@@ -137,7 +138,9 @@ func (db *DB) recordInfo(base, id string) (recordInfo, error) {
 			return nil
 		}
 		if v := b.Get([]byte(id)); v != nil {
-			return json.Unmarshal(v, &info)
+			var err error
+			info, err = decodeInfo(v)
+			return err
 		}
 		return nil
 	})
