@@ -190,10 +190,12 @@ func BenchmarkImport300k(b *testing.B) {
 	for b.Loop() {
 		cache := filepath.Join(benchDir(b), "cache-import")
 		os.RemoveAll(cache)
+		start := cpuTime()
 		res, err := Import(context.Background(), cache, export, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.ReportMetric((cpuTime() - start).Seconds(), "cpu-s/op")
 		if res.Records != benchRecords {
 			b.Fatalf("%d records imported", res.Records)
 		}
@@ -236,13 +238,17 @@ func BenchmarkMatch2000(b *testing.B) {
 	}
 	defer db.Close()
 	pkgs := benchPackages()
-	var n int
+	var n, ops int
+	var cpu time.Duration
 	for b.Loop() {
+		start := cpuTime()
 		fs, err := Match(db, pkgs, Options{Target: finding.Target{Kind: finding.SurfaceImage, Name: "bench"}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		n = len(fs)
+		cpu += cpuTime() - start
+		n, ops = len(fs), ops+1
 	}
 	b.ReportMetric(float64(n), "findings")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(ops), "cpu-ms/op")
 }
