@@ -15,6 +15,7 @@ import (
 	"github.com/dockvet/dockvet/internal/host"
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
 // sources lists every surface's catalog. A new surface adds one line.
@@ -25,6 +26,7 @@ var sources = []func() []finding.Rule{
 	compose.Catalog,
 	host.Catalog,
 	live.Catalog,
+	vulndb.Catalog,
 }
 
 // All returns every rule, sorted by ID.

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockvet/dockvet/internal/inventory"
+	"github.com/dockvet/dockvet/internal/sbom"
+)
+
+var _ = register(newSBOMCmd)
+
+// sbomFormats are the formats `dockvet sbom` writes; table lists the
+// packages for a person.
+var sbomFormats = []string{"table", "cyclonedx", "spdx"}
+
+func newSBOMCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "sbom REF",
+		Short: "List the packages of a directory tree as an SBOM (CycloneDX or SPDX)",
+		Long: "List every OS and language package found in REF, a directory tree read as a root filesystem, with its purl,\n" +
+			"licenses, the file it was read from and (for images) the layer that introduced it.\n" +
+			"--format cyclonedx writes CycloneDX 1.6 JSON, --format spdx SPDX 2.3 JSON; table (the default) lists the packages.\n" +
+			"Files that cannot be read are reported on standard error; the rest of the inventory is still written.",
+		Args:        cobra.ExactArgs(1),
+		Annotations: map[string]string{"noConfig": "true"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.checkFormat(sbomFormats)
+			if err != nil {
+				return err
+			}
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			subject, inv, err := g.inventoryOf(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			for _, e := range inv.Errors {
+				g.notice("%s: %s: %s: skipped: %s", args[0], e.Path, e.Extractor, e.Err)
+			}
+			doc := &sbom.Document{Subject: subject, Inventory: inv, Tool: "dockvet", ToolVersion: Version, Created: g.now()}
+			var buf bytes.Buffer
+			switch format {
+			case "cyclonedx":
+				err = sbom.CycloneDX(&buf, doc)
+			case "spdx":
+				err = sbom.SPDX(&buf, doc)
+			default:
+				writeInventoryTable(&buf, doc)
+			}
+			if err != nil {
+				return fail("writing the %s SBOM: %v", format, err)
+			}
+			return g.write(buf.Bytes())
+		},
+	}
+}
+
+// inventoryOf takes the inventory of REF. A directory is read as a root
+// filesystem; image references join here once images can be walked.
+func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *inventory.Result, error) {
+	fi, err := os.Stat(ref)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return sbom.Subject{}, nil, fail("%s: no such directory", ref)
+	case err != nil:
+		return sbom.Subject{}, nil, fail("%s: %v", ref, unwrap(err))
+	case !fi.IsDir():
+		return sbom.Subject{}, nil, fail("%s: not a directory", ref)
+	}
+	inv, err := inventory.ScanDir(ctx, ref)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return sbom.Subject{}, nil, fail("%s: interrupted", ref)
+		}
+		return sbom.Subject{}, nil, fail("%s: %v", ref, unwrap(err))
+	}
+	return sbom.Subject{Name: ref}, inv, nil
+}
+
+func writeInventoryTable(w io.Writer, doc *sbom.Document) {
+	inv := doc.Inventory
+	if o := inv.OS; o != nil {
+		name := o.PrettyName
+		if name == "" {
+			name = o.ID + " " + o.VersionID
+		}
+		fmt.Fprintf(w, "%s: %s", doc.Subject.Name, name)
+		if eco := o.Ecosystem(); eco != "" {
+			fmt.Fprintf(w, " (%s)", eco)
+		}
+		fmt.Fprintln(w)
+	}
+	layers := false
+	for _, p := range inv.Packages {
+		layers = layers || p.LayerIndex >= 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := "TYPE\tNAME\tVERSION\tECOSYSTEM\tPATH"
+	if layers {
+		header += "\tLAYER"
+	}
+	fmt.Fprintln(tw, header)
+	for _, p := range inv.Packages {
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", p.Type, p.Name, p.Version, dash(p.Ecosystem), p.Path)
+		if layers {
+			l := "-"
+			if p.LayerIndex >= 0 {
+				l = strconv.Itoa(p.LayerIndex)
+			}
+			line += "\t" + l
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d packages\n", len(inv.Packages))
+}

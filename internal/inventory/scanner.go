@@ -1,0 +1,354 @@
+package inventory
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Layer identifies the image layer a file was read from.
+type Layer struct {
+	// Index is 0-based from the base layer; NoLayer outside images.
+	Index  int
+	Digest string
+}
+
+// NotALayer is the Layer of files that do not come from an image.
+var NotALayer = Layer{Index: NoLayer}
+
+// Scanner gathers the inventory of one filesystem. A driver calls Wants
+// and File for every regular file, in layer order (base layer first), and
+// Delete for every whiteout; Result then lists what the final filesystem
+// holds, each package with the layer that introduced it.
+//
+// A Scanner is not safe for concurrent use.
+type Scanner struct {
+	extractors []Extractor
+	detector   OSDetector
+	files      map[string]*fileEntry
+}
+
+// fileEntry is what one file yielded, in the layer it was last written.
+type fileEntry struct {
+	layer Layer
+	pkgs  []Package
+	os    *OS
+	errs  []FileError
+}
+
+// NewScanner returns a Scanner that runs extractors (Default() when none
+// are given) and the OS detector.
+func NewScanner(extractors ...Extractor) *Scanner {
+	if len(extractors) == 0 {
+		extractors = Default()
+	}
+	return &Scanner{extractors: extractors, files: map[string]*fileEntry{}}
+}
+
+// CleanPath turns a path as a walker sees it ("/etc/os-release",
+// "./etc/os-release") into the Scanner's form ("etc/os-release").
+func CleanPath(p string) string {
+	p = path.Clean("/" + strings.ReplaceAll(p, "\\", "/"))
+	return strings.TrimPrefix(p, "/")
+}
+
+// Wants reports whether the Scanner needs File to be called for an entry
+// of a layer: a file an extractor (or the OS detector) reads, or any entry
+// at a path that held packages in a lower layer (a symbolic link or a
+// script written over a binary takes its packages away). A walker skips
+// reading everything else.
+func (s *Scanner) Wants(p string, mode os.FileMode, size int64) bool {
+	p = CleanPath(p)
+	if _, tracked := s.files[p]; tracked && !mode.IsDir() {
+		return true
+	}
+	if s.detector.Required(p, mode, size) {
+		return true
+	}
+	for _, e := range s.extractors {
+		if e.Required(p, mode, size) {
+			return true
+		}
+	}
+	return false
+}
+
+// File reads one file of layer. The only error returned is ctx's: a file
+// an extractor cannot read is recorded in the Result.
+func (s *Scanner) File(ctx context.Context, layer Layer, in Input) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	in.Path = CleanPath(in.Path)
+	var wanted []Extractor
+	for _, e := range s.extractors {
+		if e.Required(in.Path, in.Mode, in.Size) {
+			wanted = append(wanted, e)
+		}
+	}
+	detect := s.detector.Required(in.Path, in.Mode, in.Size)
+	entry := &fileEntry{layer: layer}
+	if len(wanted) == 0 && !detect {
+		// The path now holds something that lists no packages.
+		s.replace(in.Path, entry)
+		return nil
+	}
+	if detect {
+		// Release files are wanted by no extractor, so the detector may
+		// consume the stream.
+		o, err := s.detector.Detect(in)
+		if err != nil {
+			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: "os", Err: err.Error()})
+		}
+		entry.os = o
+	}
+	inputs, cleanup, err := s.shareInput(in, wanted)
+	if err != nil {
+		for _, e := range wanted {
+			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: err.Error()})
+		}
+		s.replace(in.Path, entry)
+		return nil
+	}
+	defer cleanup()
+	for i, e := range wanted {
+		pkgs, err := e.Extract(ctx, inputs[i])
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: oneLineErr(err)})
+		}
+		for _, p := range pkgs {
+			if p.Path == "" {
+				p.Path = in.Path
+			}
+			entry.pkgs = append(entry.pkgs, p)
+		}
+	}
+	s.attribute(in.Path, entry)
+	s.replace(in.Path, entry)
+	return nil
+}
+
+// spoolThreshold is the size above which a file several extractors want
+// is copied to a temporary file rather than held in memory.
+const spoolThreshold = 32 << 20
+
+// shareInput gives each extractor its own view of the file. One extractor
+// takes the stream as it is; several get random access to one copy (in
+// memory, or in a temporary file when large), so the file is still read
+// from the walker only once.
+func (s *Scanner) shareInput(in Input, wanted []Extractor) ([]Input, func(), error) {
+	noop := func() {}
+	if in.ReaderAt != nil {
+		// Each extractor reads from the start, whatever the others did.
+		out := make([]Input, len(wanted))
+		for i := range wanted {
+			out[i] = in
+			out[i].Reader = io.NewSectionReader(in.ReaderAt, 0, in.Size)
+		}
+		return out, noop, nil
+	}
+	if len(wanted) <= 1 {
+		return []Input{in}, noop, nil
+	}
+	limit := int64(0)
+	for _, e := range wanted {
+		if ra, ok := e.(randomAccess); ok {
+			limit = max(limit, ra.MaxSize())
+		} else {
+			limit = max(limit, int64(maxMetadataSize))
+		}
+	}
+	var ra io.ReaderAt
+	var size int64
+	cleanup := noop
+	if in.Size > spoolThreshold {
+		f, err := os.CreateTemp("", "dockvet-file-*")
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { f.Close(); os.Remove(f.Name()) }
+		n, err := io.Copy(f, io.LimitReader(in.Reader, limit+1))
+		if err == nil && n > limit {
+			err = errTooLarge
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		ra, size = f, n
+	} else {
+		b, err := readAll(in.Reader, limit)
+		if err != nil {
+			return nil, nil, err
+		}
+		ra, size = bytes.NewReader(b), int64(len(b))
+	}
+	out := make([]Input, len(wanted))
+	for i := range wanted {
+		out[i] = Input{Path: in.Path, Reader: io.NewSectionReader(ra, 0, size), ReaderAt: ra, Size: size, Mode: in.Mode}
+	}
+	return out, cleanup, nil
+}
+
+// packageKey identifies a package across two versions of the same file.
+func packageKey(p *Package) string {
+	return p.Type + "\x00" + p.Name + "\x00" + p.Version + "\x00" + p.Arch + "\x00" + p.Path
+}
+
+// attribute gives every package of entry the layer that introduced it:
+// when a later layer rewrites a file (every apt-get install rewrites the
+// dpkg status file), the packages that were already there keep their
+// layer.
+func (s *Scanner) attribute(p string, entry *fileEntry) {
+	prev := s.files[p]
+	earlier := map[string]Layer{}
+	if prev != nil && prev.layer.Index < entry.layer.Index {
+		for i := range prev.pkgs {
+			earlier[packageKey(&prev.pkgs[i])] = Layer{Index: prev.pkgs[i].LayerIndex, Digest: prev.pkgs[i].LayerDigest}
+		}
+	}
+	for i := range entry.pkgs {
+		l := entry.layer
+		if e, ok := earlier[packageKey(&entry.pkgs[i])]; ok {
+			l = e
+		}
+		entry.pkgs[i].LayerIndex, entry.pkgs[i].LayerDigest = l.Index, l.Digest
+	}
+}
+
+func (s *Scanner) replace(p string, entry *fileEntry) {
+	if len(entry.pkgs) == 0 && entry.os == nil && len(entry.errs) == 0 {
+		delete(s.files, p)
+		return
+	}
+	s.files[p] = entry
+}
+
+// Delete records a whiteout in layer: the file or directory at p, and
+// everything under it, as written by layers below, is gone. Files the
+// same layer wrote are kept (an opaque directory hides only lower layers).
+func (s *Scanner) Delete(layer Layer, p string) {
+	p = CleanPath(p)
+	for fp, e := range s.files {
+		if p != "" && fp != p && !strings.HasPrefix(fp, p+"/") {
+			continue
+		}
+		switch {
+		case e.layer.Index < layer.Index:
+			delete(s.files, fp)
+		case e.layer.Index == layer.Index:
+			// Written by this layer before its opaque-directory marker came
+			// in the stream: what it inherited from below is hidden now, so
+			// its packages start here.
+			for i := range e.pkgs {
+				e.pkgs[i].LayerIndex, e.pkgs[i].LayerDigest = e.layer.Index, e.layer.Digest
+			}
+		}
+	}
+}
+
+// Result is the inventory of a filesystem.
+type Result struct {
+	// OS is the distribution, nil when no release file names one.
+	OS       *OS
+	Packages []Package
+	// Errors lists files an extractor could not read; the rest of the
+	// inventory is complete without them.
+	Errors []FileError
+}
+
+// Result lists what the filesystem holds now. OS packages get the
+// distribution's ecosystem, every package its purl.
+func (s *Scanner) Result() *Result {
+	r := &Result{}
+	osRank := len(osFiles)
+	for p, e := range s.files {
+		if e.os != nil {
+			if rank := osFileRank(p); rank < osRank {
+				osRank, r.OS = rank, e.os
+			}
+		}
+		r.Packages = append(r.Packages, e.pkgs...)
+		r.Errors = append(r.Errors, e.errs...)
+	}
+	if r.OS != nil {
+		if _, distroless := s.files["var/lib/dpkg/status"]; !distroless && s.hasPrefix("var/lib/dpkg/status.d/") {
+			o := *r.OS
+			o.Distroless = true
+			r.OS = &o
+		}
+	}
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		p.Ecosystem = ecosystemOf(p, r.OS)
+		p.PURL = purlOf(p, r.OS)
+	}
+	r.Packages = dropShadowedLockfiles(r.Packages)
+	slices.SortFunc(r.Packages, comparePackages)
+	slices.SortFunc(r.Errors, func(a, b FileError) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Extractor, b.Extractor))
+	})
+	return r
+}
+
+func (s *Scanner) hasPrefix(prefix string) bool {
+	for p := range s.files {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func comparePackages(a, b Package) int {
+	return cmp.Or(
+		strings.Compare(a.Type, b.Type),
+		strings.Compare(a.Name, b.Name),
+		strings.Compare(a.Version, b.Version),
+		strings.Compare(a.Path, b.Path),
+		strings.Compare(a.Arch, b.Arch),
+		cmp.Compare(a.LayerIndex, b.LayerIndex),
+	)
+}
+
+// dropShadowedLockfiles leaves out what an npm lockfile lists when the
+// project's node_modules is installed next to it: the installed
+// package.json files are the truth, and listing both would report every
+// package twice.
+func dropShadowedLockfiles(ps []Package) []Package {
+	installed := map[string]bool{}
+	for _, p := range ps {
+		if p.Type != TypeNpm || path.Base(p.Path) != "package.json" {
+			continue
+		}
+		// The project directory is the one holding the top node_modules.
+		if i := strings.Index(p.Path, "node_modules/"); i >= 0 {
+			installed[strings.TrimSuffix(p.Path[:i], "/")] = true
+		}
+	}
+	if len(installed) == 0 {
+		return ps
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if p.Type == TypeNpm && npmLockfiles[path.Base(p.Path)] {
+			dir := path.Dir(p.Path)
+			if dir == "." {
+				dir = ""
+			}
+			if installed[dir] {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
