@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -17,6 +18,7 @@ import (
 var sources = []func() []finding.Rule{
 	dockerfile.Catalog,
 	secrets.Catalog,
+	image.Catalog,
 }
 
 // All returns every rule, sorted by ID.
