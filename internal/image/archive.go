@@ -179,6 +179,7 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 	pr := &posReader{r: r}
 	tr := tar.NewReader(pr)
 	st := &tarStore{f: r, entries: map[string]tarEntry{}}
+	end := int64(0) // where the last entry's data ends, padded to a block
 	for n := 0; ; n++ {
 		if n > maxArchiveEntries {
 			return nil, fmt.Errorf("more than %d entries: not an image archive", maxArchiveEntries)
@@ -193,6 +194,7 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 			}
 			return nil, fmt.Errorf("not a valid tar archive (%v)", err)
 		}
+		end = pr.pos + (max(hdr.Size, 0)+511)/512*512
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
 			continue
 		}
@@ -203,6 +205,11 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 	}
 	if len(st.entries) == 0 {
 		return nil, errors.New("empty archive")
+	}
+	// Every tar writer ends an archive with zero blocks; a file cut at an
+	// entry boundary has none.
+	if end+512 > size {
+		return nil, errors.New("truncated archive: it ends without the end-of-archive blocks")
 	}
 	return st, nil
 }

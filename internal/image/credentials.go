@@ -76,7 +76,7 @@ func credentialFile(p string, t Type) (credFile, bool) {
 	dir := path.Base(path.Dir(p))
 	if t == Dir {
 		if base == ".git" {
-			return credFile{what: "a Git repository (history, remotes and possibly tokens)"}, true
+			return credFile{what: "a Git repository, with its history and remotes"}, true
 		}
 		return credFile{}, false
 	}
@@ -89,7 +89,7 @@ func credentialFile(p string, t Type) (credFile, bool) {
 	case strings.HasPrefix(lower, "ssh_host_") && strings.HasSuffix(lower, "_key"):
 		return credFile{what: "an SSH host private key, shared by every container of the image", confirm: hasPrivateKey}, true
 	case lower == ".env" || strings.HasPrefix(lower, ".env.") && !envExamples[lower]:
-		return credFile{what: "a .env file"}, true
+		return credFile{what: "an environment file"}, true
 	case dir == ".aws" && base != "config":
 		return credFile{what: "AWS CLI credentials"}, true
 	case dir == ".docker" && base == "config.json":

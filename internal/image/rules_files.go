@@ -184,14 +184,14 @@ var ruleDeletedCredential = rule(&Rule{
 					continue // DV2022 reports the path and names this layer
 				}
 			}
-			how := "deleted"
+			how := fmt.Sprintf("deleted in layer %d", ev.Layer)
 			if ev.Kind == Changed {
-				how = "replaced"
+				how = fmt.Sprintf("replaced in layer %d", ev.Layer)
 			} else if ev.File != nil && ev.File.Type != Whiteout && ev.File.Type != Opaque && ev.File.Path != f.Path {
-				how = "hidden (" + display(ev.File.Path) + " replaced a directory above it)"
+				how = fmt.Sprintf("hidden in layer %d, which put a file at %s in place of its directory", ev.Layer, display(ev.File.Path))
 			}
-			p.ReportFile(f, "%s (%s) was added in %s and %s in layer %d, but it is still in the image: anyone can extract it from layer %d.",
-				display(f.Path), c.what, origin(f), how, ev.Layer, f.Layer.Index)
+			p.ReportFile(f, "%s (%s) was added in %s and %s, but it is still in the image: anyone can extract it from layer %d.",
+				display(f.Path), c.what, origin(f), how, f.Layer.Index)
 		}
 	},
 })

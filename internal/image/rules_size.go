@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/dockvet/dockvet/internal/finding"
 )
@@ -75,19 +74,25 @@ var ruleLarge = rule(&Rule{
 // its number of entries, the bytes later layers waste of it, and the
 // instruction that made it.
 func WriteLayers(w io.Writer, v *View) error {
-	fmt.Fprintf(w, "Layers of %s: %s in %s, %s wasted\n", display(v.Image.Ref), humanBytes(v.TotalSize()),
-		plural(len(v.Layers), "layer", "layers"), humanBytes(v.Wasted))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  #\tSIZE\tFILES\tWASTED\tCREATED BY")
+	type row struct{ idx, size, files, wasted, by string }
+	rows := []row{{"#", "SIZE", "FILES", "WASTED", "CREATED BY"}}
 	for _, l := range v.Layers {
 		by := Instruction(l.CreatedBy())
 		if by == "" {
 			by = "-"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\t%s\n", l.Index, humanBytes(l.Size), l.Files, humanBytes(l.Wasted), by)
+		rows = append(rows, row{fmt.Sprint(l.Index), humanBytes(l.Size), fmt.Sprint(l.Files), humanBytes(l.Wasted), by})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	var wi, ws, wf, ww int
+	for _, r := range rows {
+		wi, ws, wf, ww = max(wi, len(r.idx)), max(ws, len(r.size)), max(wf, len(r.files)), max(ww, len(r.wasted))
 	}
-	return nil
+	var b strings.Builder
+	fmt.Fprintf(&b, "Layers of %s: %s in %s, %s wasted\n", display(v.Image.Ref), humanBytes(v.TotalSize()),
+		plural(len(v.Layers), "layer", "layers"), humanBytes(v.Wasted))
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %*s  %*s  %*s  %*s  %s\n", wi, r.idx, ws, r.size, wf, r.files, ww, r.wasted, r.by)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

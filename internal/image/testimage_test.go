@@ -243,8 +243,13 @@ func mustSize(t testing.TB, s string) int64 {
 func filler(n int) []byte {
 	r := rand.New(rand.NewPCG(uint64(n), 7))
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = "abcdefghij \n"[r.IntN(12)]
+	const alphabet = "abcdefghijklmn \n"
+	for i := 0; i < n; i += 16 {
+		v := r.Uint64()
+		for j := i; j < min(i+16, n); j++ {
+			b[j] = alphabet[v&15]
+			v >>= 4
+		}
 	}
 	return b
 }

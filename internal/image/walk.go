@@ -105,6 +105,7 @@ type walker struct {
 	analyzers []Analyzer
 
 	total   int64 // uncompressed bytes read so far
+	content int64 // file content handed to analyzers so far
 	entries int
 	records map[*Layer][]*File
 	// walkedDiff is the digest each streamed layer was read with.
@@ -172,6 +173,26 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// contentCap charges the file content handed to analyzers to the caps as
+// well: a sparse file expands to its full size when read, so a few bytes of
+// tar could otherwise keep an analyzer reading zeros for hours.
+type contentCap struct {
+	r     io.Reader
+	w     *walker
+	n     int64
+	label string
+}
+
+func (c *contentCap) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.w.content += int64(n)
+	if c.n > c.w.opts.MaxLayerBytes || c.w.content > c.w.opts.MaxImageBytes {
+		return n, fmt.Errorf("%s: file content read for analysis exceeds the size limits (sparse files expanding?): %w", c.label, ErrLimit)
+	}
+	return n, err
+}
+
 // zstd frames may ask for a window of up to 2 GiB; a layer written by any
 // real tool uses 8 MiB or less (--long uses 128 MiB). A bigger window is
 // refused so that a hostile frame cannot make the decoder allocate it.
@@ -215,6 +236,7 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 	// tar reads 512-byte blocks from the buffer after it.
 	tarIn := bufio.NewReaderSize(io.TeeReader(capped, h), 64<<10)
 	tr := tar.NewReader(tarIn)
+	content := &contentCap{r: tr, w: w, label: label}
 	var files []*File
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -238,7 +260,7 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 		l.Files++
 		if f.Type == Regular {
 			l.Size += f.Size
-			if err := w.deliver(f, tr); err != nil {
+			if err := w.deliver(f, content); err != nil {
 				return v1.Hash{}, layerErr(label, err)
 			}
 		}
