@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -82,33 +81,6 @@ func sha256Of(b []byte) v1.Hash {
 	h := sha256.Sum256(b)
 	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h[:])}
 }
-
-// verifyReader checks a blob's digest when it has been read to the end.
-type verifyReader struct {
-	r    io.ReadCloser
-	h    hash.Hash
-	want v1.Hash
-}
-
-func verified(r io.ReadCloser, want v1.Hash) io.ReadCloser {
-	if want.Hex == "" {
-		return r
-	}
-	return &verifyReader{r: r, h: sha256.New(), want: want}
-}
-
-func (v *verifyReader) Read(p []byte) (int, error) {
-	n, err := v.r.Read(p)
-	v.h.Write(p[:n])
-	if err == io.EOF {
-		if got := hashOf(v.h); got != v.want {
-			return n, fmt.Errorf("blob %s does not match its digest (holds %s)", short(v.want), short(got))
-		}
-	}
-	return n, err
-}
-
-func (v *verifyReader) Close() error { return v.r.Close() }
 
 // dirStore is an OCI layout directory. os.Root keeps every open inside it,
 // whatever symlinks the directory holds.

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +16,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -173,6 +173,91 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readAhead reads a stream in a goroutine of its own, a few chunks ahead of
+// its consumer; memory stays at aheadChunks × aheadSize.
+type readAhead struct {
+	full   chan aheadChunk
+	free   chan []byte
+	done   chan struct{}
+	exited chan struct{}
+	cur    []byte
+	last   []byte
+	err    error
+	closed bool
+}
+
+type aheadChunk struct {
+	b   []byte
+	err error
+}
+
+const (
+	aheadChunks = 4
+	aheadSize   = 256 << 10
+)
+
+func newReadAhead(r io.Reader) *readAhead {
+	ra := &readAhead{full: make(chan aheadChunk, aheadChunks), free: make(chan []byte, aheadChunks),
+		done: make(chan struct{}), exited: make(chan struct{})}
+	for range aheadChunks {
+		ra.free <- make([]byte, aheadSize)
+	}
+	go func() {
+		defer close(ra.exited)
+		for {
+			var buf []byte
+			select {
+			case buf = <-ra.free:
+			case <-ra.done:
+				return
+			}
+			n, err := 0, error(nil)
+			for n < len(buf) && err == nil {
+				var k int
+				k, err = r.Read(buf[n:])
+				n += k
+			}
+			select {
+			case ra.full <- aheadChunk{buf[:n], err}:
+			case <-ra.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ra
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.err != nil {
+			return 0, ra.err
+		}
+		if ra.last != nil {
+			ra.free <- ra.last[:cap(ra.last)]
+			ra.last = nil
+		}
+		c := <-ra.full
+		ra.cur, ra.last, ra.err = c.b, c.b, c.err
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	return n, nil
+}
+
+// Close stops the reading goroutine and waits until it has returned, so
+// nothing reads the source after Close.
+func (ra *readAhead) Close() {
+	if ra.closed {
+		return
+	}
+	ra.closed = true
+	close(ra.done)
+	<-ra.exited
+}
+
 // contentCap charges the file content handed to analyzers to the caps as
 // well: a sparse file expands to its full size when read, so a few bytes of
 // tar could otherwise keep an analyzer reading zeros for hours.
@@ -198,7 +283,9 @@ func (c *contentCap) Read(p []byte) (int, error) {
 // refused so that a hostile frame cannot make the decoder allocate it.
 const zstdMaxWindow = 128 << 20
 
-// decompress sniffs the stored bytes: gzip, zstd or a plain tar.
+// decompress sniffs the stored bytes: gzip, zstd or a plain tar. gzip is
+// klauspost's: the same format, inflated about a fifth faster than the
+// standard library's.
 func decompress(br *bufio.Reader) (io.Reader, func(), error) {
 	magic, _ := br.Peek(4)
 	switch {
@@ -232,9 +319,13 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 	defer closeFn()
 	h := sha256.New()
 	capped := &capReader{r: un, w: w, label: label}
+	// Inflating is most of the work: it runs in its own goroutine, ahead of
+	// the hashing, tar parsing and analyzers, so that two cores share it.
+	ahead := newReadAhead(capped)
+	defer ahead.Close()
 	// The hash sees every byte of the uncompressed stream in large chunks;
 	// tar reads 512-byte blocks from the buffer after it.
-	tarIn := bufio.NewReaderSize(io.TeeReader(capped, h), 64<<10)
+	tarIn := bufio.NewReaderSize(io.TeeReader(ahead, h), 64<<10)
 	tr := tar.NewReader(tarIn)
 	content := &contentCap{r: tr, w: w, label: label}
 	var files []*File
@@ -271,6 +362,7 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 	if _, err := io.Copy(io.Discard, tarIn); err != nil {
 		return v1.Hash{}, layerErr(label, err)
 	}
+	ahead.Close()
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return v1.Hash{}, layerErr(label, err)
 	}
