@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ import (
 )
 
 var _ = register(newImageCmd)
+
+// imageMemory is the memory dockvet image aims to stay within.
+const imageMemory = 150 << 20
 
 type imageOptions struct {
 	maxAge       string
@@ -104,6 +108,13 @@ func (g *globals) runImage(ctx context.Context, ref string, o *imageOptions) err
 			return fail("--platform %q: want OS/ARCH[/VARIANT], such as linux/arm64", g.platform)
 		}
 		open.Platform = p
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The walk keeps a few hundred bytes per layer entry and streams
+		// everything else; a soft limit makes the collector work before
+		// garbage doubles that, so even images with hundreds of thousands
+		// of files stay within imageMemory.
+		debug.SetMemoryLimit(imageMemory)
 	}
 	if ctx == nil {
 		ctx = context.Background()

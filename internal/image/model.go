@@ -117,24 +117,23 @@ var typeNames = map[Type]string{Regular: "file", Dir: "directory", Symlink: "sym
 
 func (t Type) String() string { return typeNames[t] }
 
-// File is one entry of one layer, as the walk saw it.
+// File is one entry of one layer, as the walk saw it. Images hold hundreds
+// of thousands of entries, so it is kept small.
 type File struct {
 	// Path is absolute and clean ("/etc/passwd"); names that climbed above
-	// the root are clamped to it, as runtimes do, and marked Escaped.
+	// the root are clamped to it, as runtimes do, and marked Escaped
+	// (View.RawName gives the name as written).
 	Path string
-	// Raw is the name as written in the tar, when it differs from Path
-	// other than by a leading "./" or "/".
-	Raw   string
-	Layer *Layer
-	Type  Type
-	// Mode holds the permission bits plus fs.ModeSetuid, fs.ModeSetgid
-	// and fs.ModeSticky.
-	Mode     fs.FileMode
-	Size     int64
-	UID, GID int
 	// Linkname is a symlink's target as written, or a hard link's target
 	// as a clean absolute path.
 	Linkname string
+	Layer    *Layer
+	Size     int64
+	UID, GID int32
+	// Mode holds the permission bits plus fs.ModeSetuid, fs.ModeSetgid
+	// and fs.ModeSticky.
+	Mode fs.FileMode
+	Type Type
 	// Escaped is set when the tar name was absolute or climbed above the
 	// root with "..".
 	Escaped bool

@@ -460,16 +460,12 @@ var ruleEscape = rule(&Rule{
 			// A name that climbs with ".." is the telling example.
 			ex := fs[0]
 			for _, f := range fs {
-				if strings.Contains(f.Raw, "..") {
+				if strings.Contains(p.Image.RawName(f), "..") {
 					ex = f
 					break
 				}
 			}
-			raw := ex.Raw
-			if raw == "" {
-				raw = ex.Path
-			}
-			p.ReportFile(ex, "Layer %d has %s named outside the root, such as %q.", l.Index, plural(len(fs), "entry", "entries"), display(raw))
+			p.ReportFile(ex, "Layer %d has %s named outside the root, such as %q.", l.Index, plural(len(fs), "entry", "entries"), display(p.Image.RawName(ex)))
 		}
 	},
 })

@@ -156,6 +156,9 @@ func (w *walker) cloneLayer(src *Layer) *Layer {
 		c := *f
 		c.Layer = &l
 		out[i] = &c
+		if r, ok := w.rawNames[f]; ok {
+			w.rawNames[&c] = r
+		}
 	}
 	w.records[&l] = out
 	w.walkedDiff[&l] = w.walkedDiff[src]

@@ -17,8 +17,46 @@ type View struct {
 	// Wasted is the sum of the layers' Wasted bytes.
 	Wasted int64
 
-	root  *Entry
-	order []*Entry
+	root     *Entry
+	order    []*Entry
+	rawNames map[*File]string
+	// Entries and first events come from slabs: there is one of each per
+	// path, hundreds of thousands in a large image.
+	entrySlab []Entry
+	eventSlab []Event
+}
+
+func (v *View) newEntry(p string, parent *Entry) *Entry {
+	if len(v.entrySlab) == 0 {
+		v.entrySlab = make([]Entry, 1024)
+	}
+	e := &v.entrySlab[0]
+	v.entrySlab = v.entrySlab[1:]
+	e.Path, e.parent = p, parent
+	return e
+}
+
+// event records a change of e.
+func (v *View) event(e *Entry, ev Event) {
+	if e.Events != nil {
+		e.Events = append(e.Events, ev)
+		return
+	}
+	if len(v.eventSlab) == 0 {
+		v.eventSlab = make([]Event, 1024)
+	}
+	e.Events = v.eventSlab[:1:1]
+	e.Events[0] = ev
+	v.eventSlab = v.eventSlab[1:]
+}
+
+// RawName is the name an entry has in its layer's tar, as written: it
+// differs from f.Path for escaped names ("../../etc/x", "/abs").
+func (v *View) RawName(f *File) string {
+	if r, ok := v.rawNames[f]; ok {
+		return r
+	}
+	return strings.TrimPrefix(f.Path, "/")
 }
 
 // EventKind says what a layer did to a path.
@@ -73,7 +111,10 @@ func (e *Entry) Exists() bool { return e != nil && (e.Final != nil || e.implicit
 // Entry returns what the layers did to a path, or nil if no layer touched it.
 func (v *View) Entry(p string) *Entry {
 	e := v.root
-	for _, part := range parts(p) {
+	for part := range strings.SplitSeq(p, "/") {
+		if part == "" || part == "." {
+			continue
+		}
 		if e = e.kids[part]; e == nil {
 			return nil
 		}
@@ -194,7 +235,7 @@ func parts(p string) []string {
 // and opaque markers remove what lower layers hold, then its entries are
 // added in tar order.
 func (w *walker) merge() *View {
-	v := &View{Image: w.img, Layers: w.img.Layers, Skipped: w.skipped}
+	v := &View{Image: w.img, Layers: w.img.Layers, Skipped: w.skipped, rawNames: w.rawNames}
 	v.root = &Entry{Path: "/", implicit: true}
 	for _, l := range w.img.Layers {
 		files := w.records[l]
@@ -229,16 +270,20 @@ func (w *walker) merge() *View {
 	return v
 }
 
-// collect lists entries in filesystem order.
+// collect lists entries in filesystem order. Siblings share their parent's
+// path, so comparing paths compares names.
 func (v *View) collect(e *Entry) {
 	v.order = append(v.order, e)
-	names := make([]string, 0, len(e.kids))
-	for n := range e.kids {
-		names = append(names, n)
+	if len(e.kids) == 0 {
+		return
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		v.collect(e.kids[n])
+	kids := make([]*Entry, 0, len(e.kids))
+	for _, k := range e.kids {
+		kids = append(kids, k)
+	}
+	slices.SortFunc(kids, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
+	for _, k := range kids {
+		v.collect(k)
 	}
 }
 
@@ -247,7 +292,7 @@ func (v *View) collect(e *Entry) {
 func (v *View) remove(e *Entry, by *File, self bool) {
 	if self && e.Exists() {
 		if e.Final != nil {
-			e.Events = append(e.Events, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
+			v.event(e, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
 		}
 		e.Final, e.implicit = nil, false
 	}
@@ -261,17 +306,20 @@ func (v *View) remove(e *Entry, by *File, self bool) {
 // layer puts a directory where a lower layer had a file).
 func (v *View) dir(p string, by *File) *Entry {
 	e := v.root
-	for _, part := range parts(p) {
+	for part := range strings.SplitSeq(p, "/") {
+		if part == "" || part == "." {
+			continue
+		}
 		k := e.kids[part]
 		if k == nil {
-			k = &Entry{Path: path.Join(e.Path, part), parent: e}
+			k = v.newEntry(path.Join(e.Path, part), e)
 			if e.kids == nil {
 				e.kids = map[string]*Entry{}
 			}
 			e.kids[part] = k
 		}
 		if k.Final != nil && k.Final.Type != Dir {
-			k.Events = append(k.Events, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
+			v.event(k, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
 			k.Final = nil
 			for _, kk := range k.kids {
 				v.remove(kk, by, true)
@@ -294,7 +342,7 @@ func (v *View) add(f *File) {
 		name := path.Base(f.Path)
 		e = parent.kids[name]
 		if e == nil {
-			e = &Entry{Path: f.Path, parent: parent}
+			e = v.newEntry(f.Path, parent)
 			if parent.kids == nil {
 				parent.kids = map[string]*Entry{}
 			}
@@ -311,5 +359,5 @@ func (v *View) add(f *File) {
 		}
 	}
 	e.Final, e.implicit = f, false
-	e.Events = append(e.Events, Event{Layer: f.Layer.Index, Kind: kind, File: f})
+	v.event(e, Event{Layer: f.Layer.Index, Kind: kind, File: f})
 }

@@ -40,7 +40,7 @@ func DefaultOptions() Options {
 	return Options{
 		MaxLayerBytes: 16 << 30,
 		MaxImageBytes: 64 << 30,
-		MaxEntries:    2_000_000,
+		MaxEntries:    1_000_000,
 		MaxWholeFile:  64 << 20,
 	}
 }
@@ -78,8 +78,7 @@ var ErrLimit = errors.New("limit reached")
 // completely (truncated, corrupt, over a limit, a digest that does not
 // match) is an error: the view of half an image would mislead.
 func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) (*View, error) {
-	w := &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers,
-		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}}
+	w := newWalker(ctx, img, opts, analyzers)
 	var err error
 	if img.stream != nil {
 		err = img.stream(w)
@@ -98,6 +97,11 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 	return v, nil
 }
 
+func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
+	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers,
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, rawNames: map[*File]string{}}
+}
+
 type walker struct {
 	ctx       context.Context
 	img       *Image
@@ -108,6 +112,8 @@ type walker struct {
 	content int64 // file content handed to analyzers so far
 	entries int
 	records map[*Layer][]*File
+	// rawNames are the tar names of escaped entries, as written.
+	rawNames map[*File]string
 	// walkedDiff is the digest each streamed layer was read with.
 	walkedDiff map[*Layer]v1.Hash
 	slab       []File
@@ -429,8 +435,8 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	base := path.Base(p)
 	f := w.newFile()
 	f.Path, f.Layer, f.Escaped = p, l, escaped
-	if raw := strings.TrimPrefix(strings.TrimPrefix(hdr.Name, "./"), "/"); "/"+strings.TrimSuffix(raw, "/") != p && raw != "" {
-		f.Raw = hdr.Name
+	if escaped {
+		w.rawNames[f] = hdr.Name
 	}
 	switch {
 	case strings.HasPrefix(base, ".wh..wh."):
@@ -458,7 +464,7 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	if hdr.Mode&0o1000 != 0 {
 		f.Mode |= fs.ModeSticky
 	}
-	f.UID, f.GID = hdr.Uid, hdr.Gid
+	f.UID, f.GID = int32(hdr.Uid), int32(hdr.Gid)
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
 		f.Type, f.Size = Regular, hdr.Size
