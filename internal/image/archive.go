@@ -151,6 +151,7 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 	pr := &posReader{r: r}
 	tr := tar.NewReader(pr)
 	st := &tarStore{f: r, entries: map[string]tarEntry{}}
+	links := map[string]string{}
 	end := int64(0) // where the last entry's data ends, padded to a block
 	for n := 0; ; n++ {
 		if n > maxArchiveEntries {
@@ -167,6 +168,10 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 			return nil, fmt.Errorf("not a valid tar archive (%v)", err)
 		}
 		end = pr.pos + (max(hdr.Size, 0)+511)/512*512
+		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
+			links[cleanRel(hdr.Name)] = linkTarget(hdr)
+			continue
+		}
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
 			continue
 		}
@@ -178,12 +183,29 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 	if len(st.entries) == 0 {
 		return nil, errors.New("empty archive")
 	}
+	// docker save (25 and later) links <id>/layer.tar to blobs/sha256/…:
+	// a link names the file it points to.
+	for name, target := range links {
+		if e, ok := st.entries[target]; ok {
+			if _, taken := st.entries[name]; !taken {
+				st.entries[name] = e
+			}
+		}
+	}
 	// Every tar writer ends an archive with zero blocks; a file cut at an
 	// entry boundary has none.
 	if end+512 > size {
 		return nil, errors.New("truncated archive: it ends without the end-of-archive blocks")
 	}
 	return st, nil
+}
+
+// linkTarget is the member a symlink or hard link of an archive names.
+func linkTarget(hdr *tar.Header) string {
+	if hdr.Typeflag == tar.TypeSymlink && !strings.HasPrefix(hdr.Linkname, "/") {
+		return cleanRel(path.Join(path.Dir(cleanRel(hdr.Name)), hdr.Linkname))
+	}
+	return cleanRel(hdr.Linkname)
 }
 
 // cleanRel is an archive member's name without "./" or a leading slash.

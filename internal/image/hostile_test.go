@@ -456,3 +456,44 @@ func TestDelivery(t *testing.T) {
 		t.Errorf("skipped = %+v, want /large", v.Skipped)
 	}
 }
+
+// TestDockerSaveLinks reads the layout of docker save 25 and later, where
+// <id>/layer.tar links to the blob under blobs/sha256, from a file and as a
+// stream (as the Engine sends it).
+func TestDockerSaveLinks(t *testing.T) {
+	img := parseSpec(t, acceptanceSpec).build(t)
+	raw, _ := img.RawConfigFile()
+	layers, _ := img.Layers()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: int64(len(b)), Mode: 0o644})
+		tw.Write(b)
+	}
+	var names []string
+	for i, l := range layers {
+		rc, _ := l.Uncompressed()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		d := sha256Of(data)
+		add("blobs/sha256/"+d.Hex, data)
+		link := fmt.Sprintf("id%d/layer.tar", i)
+		tw.WriteHeader(&tar.Header{Name: link, Typeflag: tar.TypeSymlink, Linkname: "../blobs/sha256/" + d.Hex})
+		names = append(names, `"`+link+`"`)
+	}
+	add("blobs/sha256/"+sha256Of(raw).Hex, raw)
+	add("manifest.json", []byte(`[{"Config":"blobs/sha256/`+sha256Of(raw).Hex+`","RepoTags":["x/y:1"],"Layers":[`+strings.Join(names, ",")+`]}]`))
+	tw.Close()
+	p := filepath.Join(t.TempDir(), "save.tar")
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	_, want := auditRef(t, p, OpenOptions{})
+	streamed := &Image{Ref: p, Source: SourceDocker}
+	streamed.stream = func(w *walker) error { return w.readStream(bytes.NewReader(buf.Bytes())) }
+	fs, _, err := Audit(context.Background(), streamed, AuditOptions{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := checkAcceptance(t, fs); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stream and file differ:\n%q\n%q", got, want)
+	}
+}

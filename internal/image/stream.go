@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ func (s streamStore) has(name string) bool {
 func (w *walker) readStream(r io.Reader) error {
 	tr := tar.NewReader(r)
 	st := streamStore{meta: memStore{}, layers: map[string]*Layer{}}
+	links := map[string]string{}
 	var metaBytes int64
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -47,6 +49,10 @@ func (w *walker) readStream(r io.Reader) error {
 				return errors.New("truncated archive")
 			}
 			return fmt.Errorf("not a valid tar archive (%v)", err)
+		}
+		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
+			links[cleanRel(hdr.Name)] = linkTarget(hdr)
+			continue
 		}
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
 			continue
@@ -73,7 +79,7 @@ func (w *walker) readStream(r io.Reader) error {
 			if err != nil {
 				return layerErr(name, err)
 			}
-			if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+			if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) && json.Valid(data) {
 				if metaBytes += hdr.Size; metaBytes > maxStreamMetadata {
 					return fmt.Errorf("the archive's metadata exceeds %s", humanBytes(maxStreamMetadata))
 				}
@@ -93,6 +99,14 @@ func (w *walker) readStream(r io.Reader) error {
 		}
 		w.walkedDiff[l] = diffID
 		st.layers[name] = l
+	}
+	for name, target := range links {
+		if l, ok := st.layers[target]; ok && st.layers[name] == nil {
+			st.layers[name] = l
+		}
+		if b, ok := st.meta[target]; ok && !st.meta.has(name) {
+			st.meta[name] = b
+		}
 	}
 	var res *resolved
 	var err error
