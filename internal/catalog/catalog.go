@@ -13,6 +13,7 @@ import (
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/host"
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/vulndb"
@@ -27,6 +28,7 @@ var sources = []func() []finding.Rule{
 	host.Catalog,
 	live.Catalog,
 	vulndb.Catalog,
+	image.Catalog,
 }
 
 // All returns every rule, sorted by ID.

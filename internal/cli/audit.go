@@ -92,12 +92,31 @@ func ruleMetadata(r *finding.Report) []finding.Rule {
 }
 
 // write sends the report to --output (atomically: a reader never sees a
-// half-written file) or to standard output.
+// half-written file) or to standard output. An output that exists and is
+// not a regular file (/dev/null, /dev/stdout, a FIFO) is written to as it
+// is: renaming over it would replace a device with a file.
 func (g *globals) write(data []byte) error {
 	if g.output == "" || g.output == "-" {
 		_, err := g.streams.Out.Write(data)
 		if err != nil {
 			return fail("writing the report: %v", err)
+		}
+		return nil
+	}
+	if fi, err := os.Stat(g.output); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fail("--output %s: is a directory", g.output)
+		}
+		f, err := os.OpenFile(g.output, os.O_WRONLY, 0)
+		if err != nil {
+			return fail("--output %s: %v", g.output, unwrap(err))
+		}
+		_, werr := f.Write(data)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fail("--output %s: %v", g.output, unwrap(werr))
 		}
 		return nil
 	}

@@ -149,6 +149,17 @@ func TestOutputFileAndDeterminism(t *testing.T) {
 	if code, _, errOut := run(t, "scan", example, "--output", filepath.Join(dir, "no/such/dir/r.json")); code != ExitError || !strings.Contains(errOut, "--output") {
 		t.Errorf("unwritable output: exit %d %q", code, errOut)
 	}
+	// A device is written to, never replaced by a file (as root, a rename
+	// over /dev/null would succeed and break the machine).
+	if code, _, errOut := run(t, "scan", example, "--output", os.DevNull); code != ExitFindings {
+		t.Errorf("--output /dev/null: exit %d %q", code, errOut)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, fi.Mode(), err)
+	}
+	if code, _, errOut := run(t, "scan", example, "--output", dir); code != ExitError || !strings.Contains(errOut, "is a directory") {
+		t.Errorf("--output DIR: exit %d %q", code, errOut)
+	}
 }
 
 func TestBuildContextFlag(t *testing.T) {

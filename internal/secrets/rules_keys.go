@@ -169,3 +169,12 @@ func bech32Valid(s string) bool {
 	}
 	return chk == 1
 }
+
+// privateKeyIDs are the rules whose secret is a private key file's body.
+var privateKeyIDs = map[string]bool{"DV7001": true, "DV7013": true, "DV7014": true, "DV7015": true, "DV7016": true,
+	"DV7017": true, "DV7018": true, "DV7019": true, "DV7020": true, "DV7022": true}
+
+// IsPrivateKey reports whether the rule finds private keys, so that a
+// surface judging a file by its name (id_rsa, *.key) can confirm by content
+// that it holds a key of any kind.
+func (r *Rule) IsPrivateKey() bool { return r != nil && privateKeyIDs[r.ID] }

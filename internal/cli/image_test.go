@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/testenv"
+)
+
+// fakeKey is a fabricated private key: the right shape, no key.
+const fakeKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+
+// keyImage is an archive of the acceptance image: a key added in layer 1,
+// deleted in layer 2.
+func keyImage(t *testing.T) string {
+	t.Helper()
+	img := testenv.Image(t, v1.Config{User: "10001", Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app"}}}, []v1.Layer{
+		testenv.Layer(t, testenv.File{Path: "app", Mode: 0o755, Body: []byte("#!/bin/sh\n")}),
+		testenv.Layer(t, testenv.File{Path: "root/.ssh/id_rsa", Mode: 0o600, Body: []byte(fakeKey)}),
+		testenv.Layer(t, testenv.File{Path: "root/.ssh/id_rsa", Whiteout: true}),
+	}, "COPY app /app", "COPY id_rsa /root/.ssh/id_rsa", "RUN /bin/sh -c rm /root/.ssh/id_rsa")
+	p := filepath.Join(t.TempDir(), "key.tar")
+	if err := tarball.WriteToFile(p, name.MustParseReference("dockvet-test/key:1"), img); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestImageJSON(t *testing.T) {
+	p := keyImage(t)
+	code, out, errs := run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Targets) != 1 || r.Targets[0].Kind != finding.SurfaceImage {
+		t.Errorf("targets = %+v", r.Targets)
+	}
+	found := false
+	for _, f := range r.Findings {
+		if f.RuleID == "DV2023" && f.Location.Path == "/root/.ssh/id_rsa" && f.Location.LayerIndex != nil && *f.Location.LayerIndex == 1 &&
+			strings.Contains(f.Message, "deleted in layer 2") && strings.Contains(f.Message, "still in the image") {
+			found = true
+		}
+		if strings.Contains(f.Message, "b3BlbnNz") {
+			t.Errorf("the key leaks into a message: %s", f.Message)
+		}
+	}
+	if !found {
+		t.Errorf("no DV2023 at layer 1 for the deleted key:\n%s", out)
+	}
+}
+
+func TestImageTableEndsWithLayers(t *testing.T) {
+	p := keyImage(t)
+	out := filepath.Join(t.TempDir(), "report.txt")
+	code, stdout, errs := run(t, "image", p, "--format", "table", "--output", out, "--config", os.DevNull)
+	if code != ExitFindings || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("report:\n%s", data)
+	}
+	tail := lines[len(lines)-5:]
+	if !strings.HasPrefix(tail[0], "Layers of ") || !strings.Contains(tail[1], "CREATED BY") {
+		t.Fatalf("no layer table at the end:\n%s", data)
+	}
+	for i, want := range []string{"COPY app /app", "COPY id_rsa /root/.ssh/id_rsa", "RUN rm /root/.ssh/id_rsa"} {
+		if f := strings.Fields(tail[2+i]); f[0] != string(rune('0'+i)) || !strings.HasSuffix(tail[2+i], want) {
+			t.Errorf("layer line %d = %q, want index %d and %q", i, tail[2+i], i, want)
+		}
+	}
+}
+
+// TestImageInputErrors: every bad input is one line on standard error,
+// exit 2, and no report.
+func TestImageInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := os.ReadFile(keyImage(t))
+	cut := filepath.Join(dir, "cut.tar")
+	os.WriteFile(cut, good[:len(good)/3], 0o644)
+
+	// A one-layer image whose layer inflates far beyond a small cap.
+	img := testenv.Image(t, v1.Config{}, []v1.Layer{testenv.Layer(t, testenv.File{Path: "zero", Body: make([]byte, 3<<20)})})
+	bombPath := filepath.Join(dir, "bomb.tar")
+	if err := tarball.WriteToFile(bombPath, name.MustParseReference("dockvet-test/bomb:1"), img); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"image", filepath.Join(dir, "missing.tar")}, "no such file"},
+		{[]string{"image", "docker-archive:" + filepath.Join(dir, "missing.tar")}, "no such file"},
+		{[]string{"image", cut}, "truncated"},
+		{[]string{"image", bombPath, "--max-layer-size", "1MiB"}, "per-layer limit"},
+		{[]string{"image", bombPath, "--max-layer-size", "lots"}, "--max-layer-size"},
+		{[]string{"image", bombPath, "--platform", "nonsense"}, "--platform"},
+		{[]string{"image", bombPath, "--max-age", "-3d"}, "--max-age"},
+		{[]string{"image", "registry:127.0.0.1:1/x:1", "--offline"}, "offline"},
+		{[]string{"image", "oci:" + dir}, "index.json"},
+	} {
+		code, out, errs := run(t, append(tc.args, "--config", os.DevNull)...)
+		if code != ExitError || out != "" {
+			t.Errorf("%v: exit %d, stdout %q", tc.args, code, out)
+		}
+		if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tc.want) || !strings.HasPrefix(errs, "dockvet: ") {
+			t.Errorf("%v: stderr %q, want one line containing %q", tc.args, errs, tc.want)
+		}
+	}
+}

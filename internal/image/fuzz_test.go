@@ -1,0 +1,113 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Limits for fuzzing: small enough that no input can take long.
+var fuzzOpts = Options{MaxLayerBytes: 4 << 20, MaxImageBytes: 8 << 20, MaxEntries: 5000, MaxWholeFile: 1 << 20}
+
+// fuzzAnalyzers want everything, in every way the walk can deliver it.
+func fuzzAnalyzers() []Analyzer {
+	return []Analyzer{
+		&reader{want: func(*File) (Want, bool) { return Want{}, true }},
+		&reader{want: func(*File) (Want, bool) { return Want{Max: 64}, true }},
+		&reader{want: func(*File) (Want, bool) { return Want{Whole: true}, true }},
+	}
+}
+
+func seedLayers(f *testing.F) {
+	f.Helper()
+	plain := layerBytes(f, []tentry{
+		{hdr: tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}, body: []byte("root:x:0:0::/root:/bin/sh\nx::0:0::/:/bin/sh\n")},
+		{hdr: tar.Header{Name: "etc/shadow", Typeflag: tar.TypeReg, Mode: 0o640}, body: []byte("root::1::::::\n")},
+		{hdr: tar.Header{Name: "root/.ssh/id_rsa", Typeflag: tar.TypeReg, Mode: 0o600}, body: []byte(fakePrivateKey("f"))},
+		{hdr: tar.Header{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o777}},
+		{hdr: tar.Header{Name: "app/.wh.old", Typeflag: tar.TypeReg}},
+		{hdr: tar.Header{Name: "app/.wh..wh..opq", Typeflag: tar.TypeReg}},
+		{hdr: tar.Header{Name: "../../x", Typeflag: tar.TypeSymlink, Linkname: "/x"}},
+		{hdr: tar.Header{Name: "h", Typeflag: tar.TypeLink, Linkname: "missing"}},
+		{hdr: tar.Header{Name: "usr/bin/sudo", Typeflag: tar.TypeReg, Mode: 0o4755}, body: []byte("x")},
+	})
+	f.Add(plain)
+	f.Add(gzipBytes(f, plain))
+	zw, _ := zstd.NewWriter(nil)
+	f.Add(zw.EncodeAll(plain, nil))
+	f.Add(gnuSparseHeader("s", 1<<20, []byte("data")))
+	f.Add([]byte{})
+}
+
+// FuzzLayer feeds arbitrary bytes to the walker as a layer, then runs every
+// rule over what it made of them.
+func FuzzLayer(f *testing.F) {
+	seedLayers(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := walkBlobs(fuzzOpts, fuzzAnalyzers(), data, data)
+		if err != nil {
+			return
+		}
+		Check(&Model{View: v, facts: newFacts()}, AuditOptions{})
+		for range v.Hidden() {
+		}
+		v.Resolve("/app/../etc/passwd")
+	})
+}
+
+// archiveSeeds are a docker-archive (go-containerregistry's layout) and an
+// OCI archive of a small image.
+func archiveSeeds(f *testing.F) [][]byte {
+	f.Helper()
+	img := parseSpec(f, acceptanceSpec).build(f)
+	docker, _ := os.ReadFile(writeDockerArchive(f, img, "fuzz/seed:1"))
+	oci, _ := os.ReadFile(tarDir(f, writeLayout(f, imageIndex(img))))
+	return [][]byte{docker, oci}
+}
+
+// FuzzArchive feeds arbitrary bytes to the archive reader (docker save and
+// OCI archives, sniffed) and walks what it opens.
+func FuzzArchive(f *testing.F) {
+	for _, s := range archiveSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := openArchiveReader("fuzz", bytes.NewReader(data), int64(len(data)), "", v1Host(), false)
+		if err != nil {
+			return
+		}
+		Audit(context.Background(), img, AuditOptions{Walk: fuzzOpts})
+	})
+}
+
+// FuzzStream feeds arbitrary bytes to the one-pass archive reader the
+// Engine's docker save goes through.
+func FuzzStream(f *testing.F) {
+	for _, s := range archiveSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img := &Image{Ref: "fuzz", Source: SourceDocker}
+		img.stream = func(w *walker) error { return w.readStream(bytes.NewReader(data)) }
+		Audit(context.Background(), img, AuditOptions{Walk: fuzzOpts})
+	})
+}
+
+// FuzzStep feeds arbitrary created_by lines to the history parser.
+func FuzzStep(f *testing.F) {
+	for _, s := range []string{
+		"/bin/sh -c #(nop)  ENV A=b", "RUN |2 A=1 B=two words /bin/sh -c echo hi # buildkit",
+		"/bin/sh -c apt-get install -y curl", "ADD https://x/y.tgz /opt/ # buildkit", "|1 TOKEN=ghp_x cmd /S /C dir",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st := ParseStep(s)
+		_ = Instruction(s)
+		_ = assignments(st.Args)
+	})
+}

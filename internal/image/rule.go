@@ -1,0 +1,201 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/secrets"
+)
+
+// Rule is one image check: its metadata and one function over the model.
+type Rule struct {
+	finding.Rule
+	Check func(p *Pass)
+}
+
+// Model is what image rules see: the walked image and the files the rules'
+// own analyzer read.
+type Model struct {
+	*View
+	Config v1.Config
+	facts  *facts
+}
+
+// Settings tune the rules that compare with a threshold.
+type Settings struct {
+	// MaxAge is the age past which an image is reported as stale (DV2011).
+	MaxAge time.Duration
+	// WastedBytes is the waste reported by DV2027.
+	WastedBytes int64
+	// LargeImage and ManyLayers are the size and layer count DV2028
+	// reports.
+	LargeImage int64
+	ManyLayers int
+}
+
+// DefaultSettings are the thresholds used when none are configured.
+func DefaultSettings() Settings {
+	return Settings{MaxAge: 180 * 24 * time.Hour, WastedBytes: 20 << 20, LargeImage: 2 << 30, ManyLayers: 50}
+}
+
+// Pass is what a rule gets: the model, the project's policy, and a way to
+// report.
+type Pass struct {
+	Image    *Model
+	Policy   *policy.Policy
+	Now      time.Time
+	Settings Settings
+	target   finding.Target
+	rule     *Rule
+	out      *[]finding.Finding
+}
+
+// Report records a finding about the image as a whole.
+func (p *Pass) Report(format string, args ...any) *finding.Finding {
+	return p.report(finding.Location{}, fmt.Sprintf(format, args...))
+}
+
+// ReportFile records a finding at a file of a layer.
+func (p *Pass) ReportFile(f *File, format string, args ...any) *finding.Finding {
+	loc := finding.Location{Path: display(f.Path), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
+	return p.report(loc, fmt.Sprintf(format, args...))
+}
+
+// ReportLayer records a finding at a layer.
+func (p *Pass) ReportLayer(l *Layer, format string, args ...any) *finding.Finding {
+	loc := finding.Location{Layer: l.DiffID.String(), LayerIndex: finding.LayerAt(l.Index)}
+	return p.report(loc, fmt.Sprintf(format, args...))
+}
+
+func (p *Pass) report(loc finding.Location, msg string) *finding.Finding {
+	*p.out = append(*p.out, finding.New(&p.rule.Rule, p.target, loc, msg))
+	return &(*p.out)[len(*p.out)-1]
+}
+
+// reportSecret records a finding about a secret, with its fingerprint.
+func (p *Pass) reportSecret(loc finding.Location, m secrets.Match, format string, args ...any) {
+	p.report(loc, fmt.Sprintf(format, args...)).Fingerprint = m.Fingerprint()
+}
+
+var rules []*Rule
+
+// rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
+func rule(r *Rule) *Rule {
+	if len(r.Surfaces) == 0 {
+		r.Surfaces = []finding.Surface{finding.SurfaceImage}
+	}
+	rules = append(rules, r)
+	return r
+}
+
+// Rules returns every image rule, sorted by ID.
+func Rules() []*Rule {
+	out := slices.Clone(rules)
+	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Catalog returns the metadata of every image rule.
+func Catalog() []finding.Rule {
+	var out []finding.Rule
+	for _, r := range Rules() {
+		out = append(out, r.Rule)
+	}
+	return out
+}
+
+// AuditOptions configure an audit.
+type AuditOptions struct {
+	Walk     Options
+	Settings Settings
+	Policy   *policy.Policy
+	// Enabled filters rules; nil runs all.
+	Enabled func(*finding.Rule) bool
+	// Now is the current time (time.Now when zero).
+	Now time.Time
+	// Target names the image in findings (img.Ref when empty).
+	Target string
+	// Analyzers are walked with the rules' own (secret engine, package
+	// extractors); their Finish sees the same view.
+	Analyzers []Analyzer
+}
+
+// Audit walks img once and checks it. The returned view carries the layer
+// table for the size report.
+func Audit(ctx context.Context, img *Image, o AuditOptions) ([]finding.Finding, *View, error) {
+	fa := newFacts()
+	v, err := Walk(ctx, img, o.Walk, append([]Analyzer{fa}, o.Analyzers...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &Model{View: v, facts: fa}
+	if img.Config != nil {
+		m.Config = img.Config.Config
+	}
+	return Check(m, o), v, nil
+}
+
+// Check runs the rules over a model.
+func Check(m *Model, o AuditOptions) []finding.Finding {
+	pol := o.Policy
+	if pol == nil {
+		pol = &policy.Policy{}
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	set := o.Settings
+	def := DefaultSettings()
+	if set.MaxAge <= 0 {
+		set.MaxAge = def.MaxAge
+	}
+	if set.WastedBytes <= 0 {
+		set.WastedBytes = def.WastedBytes
+	}
+	if set.LargeImage <= 0 {
+		set.LargeImage = def.LargeImage
+	}
+	if set.ManyLayers <= 0 {
+		set.ManyLayers = def.ManyLayers
+	}
+	target := finding.Target{Kind: finding.SurfaceImage, Name: o.Target}
+	if target.Name == "" {
+		target.Name = m.Image.Ref
+	}
+	var out []finding.Finding
+	for _, r := range Rules() {
+		if o.Enabled != nil && !o.Enabled(&r.Rule) {
+			continue
+		}
+		r.Check(&Pass{Image: m, Policy: pol, Now: now, Settings: set, target: target, rule: r, out: &out})
+	}
+	return out
+}
+
+// display makes a path safe to print: control characters (a hostile name
+// could carry terminal escapes) are shown escaped.
+func display(p string) string {
+	if strings.IndexFunc(p, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) < 0 {
+		return p
+	}
+	q := fmt.Sprintf("%+q", p)
+	return q[1 : len(q)-1]
+}
+
+// origin says which layer and instruction put a file in the image.
+func origin(f *File) string {
+	s := fmt.Sprintf("layer %d", f.Layer.Index)
+	if in := Instruction(f.Layer.CreatedBy()); in != "" {
+		s += " (" + in + ")"
+	}
+	return s
+}

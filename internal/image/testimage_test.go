@@ -1,0 +1,474 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockvet/dockvet/internal/secrets/sample"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
+)
+
+// A test image is described in a small text format (testdata/rules/*.img),
+// built into a real image with go-containerregistry, written as a
+// docker-archive and audited. Lines:
+//
+//	config user NAME | config user            (no user)
+//	config env K=V | config label K=V | config expose 22/tcp
+//	config healthcheck CMD … | config nohealthcheck | config created RFC3339
+//	history CREATED_BY                        an empty-layer history entry
+//	layer CREATED_BY                          starts a layer
+//	file PATH MODE [uid=N] [gid=N] [size=N] [@privatekey] [@cert] [text=…]
+//	| content line                            appended to the last file
+//	dir PATH MODE | link PATH TARGET | hardlink PATH TARGET
+//	whiteout PATH | opaque DIR | device PATH c|b | fifo PATH | raw NAME MODE
+//	name REF | settings wasted=SIZE large=SIZE layers=N trusted=PATTERN
+//	want                                      expectations without a line
+//
+// "# want ID…" at the end of a line lists the findings expected there: on
+// an entry line, at that path and layer; on a layer line, at that layer
+// without a path; elsewhere, without a path, at any layer. "ID@PATH" names
+// the path explicitly. A test fails on every finding not expected and
+// every expectation not found.
+
+type expect struct {
+	id    string
+	path  string
+	layer *int
+	line  int
+}
+
+type tentry struct {
+	hdr  tar.Header
+	body []byte
+}
+
+type spec struct {
+	cfg       v1.Config
+	created   time.Time
+	name      string
+	layers    [][]tentry
+	createdBy []string
+	// empty history entries before layer i (len(layers) for after the last)
+	emptyBefore map[int][]string
+	wants       []expect
+	settings    Settings
+	trusted     []string
+}
+
+func parseSpec(t testing.TB, src string) *spec {
+	t.Helper()
+	s := &spec{emptyBefore: map[int][]string{}}
+	s.cfg.User = "10001"
+	s.cfg.Healthcheck = &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}}
+	var last *tentry
+	sc := bufio.NewScanner(strings.NewReader(src))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.HasPrefix(line, "| ") || line == "|" {
+			if last == nil {
+				t.Fatalf("line %d: content without a file", n)
+			}
+			last.body = append(last.body, strings.TrimPrefix(strings.TrimPrefix(line, "|"), " ")+"\n"...)
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		text, wantText, _ := strings.Cut(line, "# want ")
+		f := strings.Fields(text)
+		if len(f) == 0 {
+			t.Fatalf("line %d: empty", n)
+		}
+		layer := len(s.layers) - 1
+		var lpath string
+		lineLayer := (*int)(nil)
+		arg := func(i int) string {
+			if i >= len(f) {
+				t.Fatalf("line %d: missing argument %d", n, i)
+			}
+			return f[i]
+		}
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), f[0]))
+		addEntry := func(h tar.Header, body []byte) {
+			if layer < 0 {
+				t.Fatalf("line %d: entry before any layer", n)
+			}
+			s.layers[layer] = append(s.layers[layer], tentry{hdr: h, body: body})
+			last = &s.layers[layer][len(s.layers[layer])-1]
+			l := layer
+			lineLayer = &l
+		}
+		switch f[0] {
+		case "config":
+			s.config(t, n, arg(1), strings.TrimSpace(strings.TrimPrefix(rest, f[1])))
+		case "history":
+			s.emptyBefore[len(s.layers)] = append(s.emptyBefore[len(s.layers)], rest)
+		case "layer":
+			s.layers = append(s.layers, nil)
+			s.createdBy = append(s.createdBy, rest)
+			l := len(s.layers) - 1
+			lineLayer = &l
+		case "name":
+			s.name = arg(1)
+		case "want":
+			wantText += " " + rest
+		case "settings":
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "wasted":
+					s.settings.WastedBytes = mustSize(t, v)
+				case "large":
+					s.settings.LargeImage = mustSize(t, v)
+				case "layers":
+					s.settings.ManyLayers, _ = strconv.Atoi(v)
+				case "trusted":
+					s.trusted = append(s.trusted, v)
+				default:
+					t.Fatalf("line %d: unknown setting %s", n, k)
+				}
+			}
+		case "file", "raw":
+			h := tar.Header{Typeflag: tar.TypeReg, Name: entryName(arg(1), f[0] == "raw"), Mode: mode(t, arg(2))}
+			var body []byte
+			opts := f[3:]
+			if i := strings.Index(text, " text="); i >= 0 {
+				body = []byte(strings.ReplaceAll(strings.TrimSpace(text[i+6:]), "\\n", "\n"))
+				opts = strings.Fields(text[:i])[3:]
+			}
+			for _, opt := range opts {
+				switch k, v, _ := strings.Cut(opt, "="); {
+				case k == "uid":
+					h.Uid, _ = strconv.Atoi(v)
+				case k == "gid":
+					h.Gid, _ = strconv.Atoi(v)
+				case k == "size":
+					body = filler(int(mustSize(t, v)))
+				case opt == "@privatekey":
+					body = []byte(fakePrivateKey(arg(1)))
+				case opt == "@cert":
+					body = []byte(fakeCertificate())
+				default:
+					t.Fatalf("line %d: unknown file option %s", n, opt)
+				}
+			}
+			lpath = arg(1)
+			addEntry(h, body)
+		case "dir":
+			lpath = arg(1)
+			addEntry(tar.Header{Typeflag: tar.TypeDir, Name: entryName(arg(1), false) + "/", Mode: mode(t, arg(2))}, nil)
+		case "link":
+			lpath = arg(1)
+			addEntry(tar.Header{Typeflag: tar.TypeSymlink, Name: entryName(arg(1), false), Linkname: arg(2), Mode: 0o777}, nil)
+		case "hardlink":
+			lpath = arg(1)
+			addEntry(tar.Header{Typeflag: tar.TypeLink, Name: entryName(arg(1), false), Linkname: entryName(arg(2), false), Mode: 0o755}, nil)
+		case "whiteout":
+			addEntry(tar.Header{Typeflag: tar.TypeReg, Name: entryName(filepath.Dir(arg(1)), false) + "/.wh." + filepath.Base(arg(1)), Mode: 0o644}, nil)
+		case "opaque":
+			addEntry(tar.Header{Typeflag: tar.TypeReg, Name: entryName(arg(1), false) + "/.wh..wh..opq", Mode: 0o644}, nil)
+		case "device":
+			typ := byte(tar.TypeChar)
+			if arg(2) == "b" {
+				typ = tar.TypeBlock
+			}
+			lpath = arg(1)
+			addEntry(tar.Header{Typeflag: typ, Name: entryName(arg(1), false), Mode: 0o660, Devmajor: 8}, nil)
+		case "fifo":
+			lpath = arg(1)
+			addEntry(tar.Header{Typeflag: tar.TypeFifo, Name: entryName(arg(1), false), Mode: 0o644}, nil)
+		default:
+			t.Fatalf("line %d: unknown directive %q", n, f[0])
+		}
+		if f[0] == "raw" {
+			p, _ := cleanName(arg(1))
+			lpath = p
+		}
+		for _, w := range strings.Fields(wantText) {
+			e := expect{id: w, path: display(lpath), layer: lineLayer, line: n}
+			if id, p, ok := strings.Cut(w, "@"); ok {
+				e.id, e.path = id, p
+			}
+			s.wants = append(s.wants, e)
+		}
+	}
+	return s
+}
+
+// entryName writes a path as image builders do: relative, no leading "/".
+func entryName(p string, raw bool) string {
+	if raw {
+		return p
+	}
+	return strings.TrimPrefix(p, "/")
+}
+
+func mode(t testing.TB, s string) int64 {
+	m, err := strconv.ParseInt(s, 8, 64)
+	if err != nil {
+		t.Fatalf("bad mode %q", s)
+	}
+	return m
+}
+
+func mustSize(t testing.TB, s string) int64 {
+	n, err := units.RAMInBytes(s)
+	if err != nil {
+		t.Fatalf("bad size %q", s)
+	}
+	return n
+}
+
+// filler is deterministic content that compresses like real files do.
+func filler(n int) []byte {
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	b := make([]byte, n)
+	const alphabet = "abcdefghijklmn \n"
+	for i := 0; i < n; i += 16 {
+		v := r.Uint64()
+		for j := i; j < min(i+16, n); j++ {
+			b[j] = alphabet[v&15]
+			v >>= 4
+		}
+	}
+	return b
+}
+
+// fakePrivateKey is a fabricated PEM RSA private key with a real key's
+// structure (the secret engine checks that a key body decodes as a key),
+// from the secrets package's sample generator: never a key in use.
+func fakePrivateKey(seed string) string {
+	for _, s := range sample.All(uint64(len(seed))) {
+		if s.RuleID == "DV7013" {
+			return s.Text
+		}
+	}
+	panic("no RSA private key sample")
+}
+
+func fakeCertificate() string {
+	return "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUKdRj2F1yxZk3\n-----END CERTIFICATE-----\n"
+}
+
+func (s *spec) config(t testing.TB, n int, key, val string) {
+	switch key {
+	case "user":
+		s.cfg.User = val
+	case "env":
+		s.cfg.Env = append(s.cfg.Env, val)
+	case "label":
+		k, v, _ := strings.Cut(val, "=")
+		if s.cfg.Labels == nil {
+			s.cfg.Labels = map[string]string{}
+		}
+		s.cfg.Labels[k] = v
+	case "expose":
+		if s.cfg.ExposedPorts == nil {
+			s.cfg.ExposedPorts = map[string]struct{}{}
+		}
+		s.cfg.ExposedPorts[val] = struct{}{}
+	case "healthcheck":
+		s.cfg.Healthcheck = &v1.HealthConfig{Test: strings.Fields(val)}
+	case "nohealthcheck":
+		s.cfg.Healthcheck = nil
+	case "created":
+		tm, err := time.Parse(time.RFC3339, val)
+		if err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		s.created = tm
+	default:
+		t.Fatalf("line %d: unknown config %q", n, key)
+	}
+}
+
+// layerBytes writes a layer as a tar stream.
+func layerBytes(t testing.TB, entries []tentry) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := e.hdr
+		h.Format = tar.FormatPAX
+		h.ModTime = time.Unix(1700000000, 0)
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if len(e.body) > 0 {
+			if _, err := tw.Write(e.body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// build assembles the image.
+func (s *spec) build(t testing.TB) v1.Image {
+	t.Helper()
+	img := empty.Image
+	var hist []v1.History
+	for i, entries := range s.layers {
+		data := layerBytes(t, entries)
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img, err = mutate.AppendLayers(img, l); err != nil {
+			t.Fatal(err)
+		}
+		for _, by := range s.emptyBefore[i] {
+			hist = append(hist, v1.History{CreatedBy: by, EmptyLayer: true})
+		}
+		hist = append(hist, v1.History{CreatedBy: s.createdBy[i]})
+	}
+	for _, by := range s.emptyBefore[len(s.layers)] {
+		hist = append(hist, v1.History{CreatedBy: by, EmptyLayer: true})
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config = s.cfg
+	cf.History = hist
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	cf.Created = v1.Time{Time: s.created}
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// writeDockerArchive writes img as `docker save` would, under a tag.
+func writeDockerArchive(t testing.TB, img v1.Image, tag string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "image.tar")
+	ref, err := name.NewTag(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteToFile(p, ref, img); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var testNow = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+
+// auditSpec builds, writes and audits a spec image.
+func auditSpec(t testing.TB, s *spec) []finding.Finding {
+	t.Helper()
+	img := s.build(t)
+	tag := "dockvet-test/rules:latest"
+	if s.name != "" {
+		tag = s.name
+	}
+	path := writeDockerArchive(t, img, tag)
+	opened, err := Open(context.Background(), "docker-archive:"+path, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	fs, _, err := Audit(context.Background(), opened, AuditOptions{Settings: s.settings, Now: testNow,
+		Policy: &policy.Policy{TrustedRegistries: s.trusted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// checkWants fails on every finding not expected and every expectation
+// not found.
+func checkWants(t *testing.T, file string, wants []expect, got []finding.Finding) {
+	t.Helper()
+	used := make([]bool, len(got))
+	for _, w := range wants {
+		found := false
+		for i, f := range got {
+			if used[i] || f.RuleID != w.id || f.Location.Path != w.path {
+				continue
+			}
+			if w.layer != nil && (f.Location.LayerIndex == nil || *f.Location.LayerIndex != *w.layer) {
+				continue
+			}
+			used[i], found = true, true
+			break
+		}
+		if !found {
+			where := w.path
+			if w.layer != nil {
+				where += fmt.Sprintf(" layer %d", *w.layer)
+			}
+			t.Errorf("%s:%d: want %s at %q, not reported", file, w.line, w.id, where)
+		}
+	}
+	for i, f := range got {
+		if !used[i] {
+			li := "-"
+			if f.Location.LayerIndex != nil {
+				li = strconv.Itoa(*f.Location.LayerIndex)
+			}
+			t.Errorf("%s: unexpected %s at %q layer %s: %s", file, f.RuleID, f.Location.Path, li, f.Message)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	files, err := filepath.Glob("testdata/rules/*.img")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test images: %v", err)
+	}
+	covered := map[string]bool{}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := parseSpec(t, string(src))
+			got := auditSpec(t, s)
+			checkWants(t, file, s.wants, got)
+			for _, w := range s.wants {
+				covered[w.id] = true
+			}
+			if testing.Verbose() {
+				for _, f := range got {
+					t.Logf("%s %s %s", f.RuleID, f.Location.Path, f.Message)
+				}
+			}
+		})
+	}
+	for _, r := range Rules() {
+		if !covered[r.ID] {
+			t.Errorf("rule %s has no positive case in testdata/rules", r.ID)
+		}
+	}
+}

@@ -1,0 +1,684 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Options bound what reading one image may cost. Zero fields take the
+// defaults of DefaultOptions.
+type Options struct {
+	// MaxLayerBytes caps the uncompressed bytes of one layer, and
+	// MaxImageBytes those of all layers together: a gzip bomb stops here
+	// with an error instead of running for hours.
+	MaxLayerBytes int64
+	MaxImageBytes int64
+	// MaxEntries caps the tar entries of all layers; the walk keeps a few
+	// dozen bytes per entry, so this bounds its memory.
+	MaxEntries int
+	// MaxWholeFile is the largest file held in memory for Want.Whole.
+	MaxWholeFile int64
+}
+
+// DefaultOptions are generous for real images and still bound a hostile one.
+func DefaultOptions() Options {
+	return Options{
+		MaxLayerBytes: 16 << 30,
+		MaxImageBytes: 64 << 30,
+		MaxEntries:    1_000_000,
+		MaxWholeFile:  64 << 20,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.MaxLayerBytes <= 0 {
+		o.MaxLayerBytes = d.MaxLayerBytes
+	}
+	if o.MaxImageBytes <= 0 {
+		o.MaxImageBytes = d.MaxImageBytes
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = d.MaxEntries
+	}
+	if o.MaxWholeFile <= 0 {
+		o.MaxWholeFile = d.MaxWholeFile
+	}
+	return o
+}
+
+// Limits on single names: longer than PATH_MAX is no real file.
+const (
+	maxNameLen = 4096
+	// smallFile is the size up to which a file wanted by several analyzers
+	// is read into memory once instead of being streamed to each.
+	smallFile = 1 << 20
+)
+
+// ErrLimit marks an error raised by one of the Options caps.
+var ErrLimit = errors.New("limit reached")
+
+// Walk reads every layer of img once, feeding the analyzers, and returns
+// the merged view after calling their Finish. A source that cannot be read
+// completely (truncated, corrupt, over a limit, a digest that does not
+// match) is an error: the view of half an image would mislead.
+func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) (*View, error) {
+	w := newWalker(ctx, img, opts, analyzers)
+	var err error
+	if img.stream != nil {
+		err = img.stream(w)
+	} else {
+		err = w.readAll()
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := w.merge()
+	for _, a := range analyzers {
+		if err := a.Finish(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name(), err)
+		}
+	}
+	return v, nil
+}
+
+func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
+	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers,
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, rawNames: map[*File]string{}}
+}
+
+type walker struct {
+	ctx       context.Context
+	img       *Image
+	opts      Options
+	analyzers []Analyzer
+
+	total   int64 // uncompressed bytes read so far
+	content int64 // file content handed to analyzers so far
+	entries int
+	records map[*Layer][]*File
+	// rawNames are the tar names of escaped entries, as written.
+	rawNames map[*File]string
+	// walkedDiff is the digest each streamed layer was read with.
+	walkedDiff map[*Layer]v1.Hash
+	slab       []File
+	buf        []byte
+	skipped    []Skipped
+}
+
+// readAll reads the layers of a random-access source, base first.
+func (w *walker) readAll() error {
+	for i, l := range w.img.Layers {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := w.img.open(i)
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
+		diffID, err := w.readLayer(l, rc, fmt.Sprintf("layer %d", i))
+		cerr := rc.Close()
+		if err == nil && cerr != nil {
+			err = fmt.Errorf("layer %d: %w", i, cerr)
+		}
+		if err != nil {
+			return err
+		}
+		if diffID != l.DiffID {
+			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
+		}
+	}
+	return nil
+}
+
+// countReader counts the bytes that pass.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// capReader stops a layer's uncompressed stream at the layer and image caps.
+type capReader struct {
+	r     io.Reader
+	w     *walker
+	n     int64
+	label string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.w.total += int64(n)
+	if c.n > c.w.opts.MaxLayerBytes {
+		return n, fmt.Errorf("%s: uncompressed size exceeds the per-layer limit of %s (a compression bomb, or raise --max-layer-size): %w", c.label, humanBytes(c.w.opts.MaxLayerBytes), ErrLimit)
+	}
+	if c.w.total > c.w.opts.MaxImageBytes {
+		return n, fmt.Errorf("%s: uncompressed size of the image exceeds the limit of %s (raise --max-image-size): %w", c.label, humanBytes(c.w.opts.MaxImageBytes), ErrLimit)
+	}
+	return n, err
+}
+
+// readAhead reads a stream in a goroutine of its own, a few chunks ahead of
+// its consumer; memory stays at aheadChunks × aheadSize.
+type readAhead struct {
+	full   chan aheadChunk
+	free   chan []byte
+	done   chan struct{}
+	exited chan struct{}
+	cur    []byte
+	last   []byte
+	err    error
+	closed bool
+}
+
+type aheadChunk struct {
+	b   []byte
+	err error
+}
+
+const (
+	aheadChunks = 4
+	aheadSize   = 256 << 10
+)
+
+func newReadAhead(r io.Reader) *readAhead {
+	ra := &readAhead{full: make(chan aheadChunk, aheadChunks), free: make(chan []byte, aheadChunks),
+		done: make(chan struct{}), exited: make(chan struct{})}
+	for range aheadChunks {
+		ra.free <- make([]byte, aheadSize)
+	}
+	go func() {
+		defer close(ra.exited)
+		for {
+			var buf []byte
+			select {
+			case buf = <-ra.free:
+			case <-ra.done:
+				return
+			}
+			n, err := 0, error(nil)
+			for n < len(buf) && err == nil {
+				var k int
+				k, err = r.Read(buf[n:])
+				n += k
+			}
+			select {
+			case ra.full <- aheadChunk{buf[:n], err}:
+			case <-ra.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ra
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.err != nil {
+			return 0, ra.err
+		}
+		if ra.last != nil {
+			ra.free <- ra.last[:cap(ra.last)]
+			ra.last = nil
+		}
+		c := <-ra.full
+		ra.cur, ra.last, ra.err = c.b, c.b, c.err
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	return n, nil
+}
+
+// Close stops the reading goroutine and waits until it has returned, so
+// nothing reads the source after Close.
+func (ra *readAhead) Close() {
+	if ra.closed {
+		return
+	}
+	ra.closed = true
+	close(ra.done)
+	<-ra.exited
+}
+
+// contentCap charges the file content handed to analyzers to the caps as
+// well: a sparse file expands to its full size when read, so a few bytes of
+// tar could otherwise keep an analyzer reading zeros for hours.
+type contentCap struct {
+	r     io.Reader
+	w     *walker
+	n     int64
+	label string
+}
+
+func (c *contentCap) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.w.content += int64(n)
+	if c.n > c.w.opts.MaxLayerBytes || c.w.content > c.w.opts.MaxImageBytes {
+		return n, fmt.Errorf("%s: file content read for analysis exceeds the size limits (sparse files expanding?): %w", c.label, ErrLimit)
+	}
+	return n, err
+}
+
+// zstd frames may ask for a window of up to 2 GiB; a layer written by any
+// real tool uses 8 MiB or less (--long uses 128 MiB). A bigger window is
+// refused so that a hostile frame cannot make the decoder allocate it.
+const zstdMaxWindow = 128 << 20
+
+// decompress sniffs the stored bytes: gzip, zstd or a plain tar. gzip is
+// klauspost's: the same format, inflated about a fifth faster than the
+// standard library's.
+func decompress(br *bufio.Reader) (io.Reader, func(), error) {
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, func() { zr.Close() }, nil
+	case len(magic) == 4 && bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderMaxMemory(zstdMaxWindow*2))
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, zr.Close, nil
+	}
+	return br, func() {}, nil
+}
+
+// readLayer reads one layer's stored bytes to the end, recording its
+// entries for l and feeding the analyzers, and returns the digest of the
+// uncompressed stream (the layer's diff ID).
+func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, error) {
+	stored := &countReader{r: raw}
+	br := bufio.NewReaderSize(stored, 64<<10)
+	un, closeFn, err := decompress(br)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("%s: %w", label, err)
+	}
+	defer closeFn()
+	h := sha256.New()
+	capped := &capReader{r: un, w: w, label: label}
+	// Inflating is most of the work: it runs in its own goroutine, ahead of
+	// the hashing, tar parsing and analyzers, so that two cores share it.
+	ahead := newReadAhead(capped)
+	defer ahead.Close()
+	// The hash sees every byte of the uncompressed stream in large chunks;
+	// tar reads 512-byte blocks from the buffer after it.
+	tarIn := bufio.NewReaderSize(io.TeeReader(ahead, h), 64<<10)
+	tr := tar.NewReader(tarIn)
+	content := &contentCap{r: tr, w: w, label: label}
+	var files []*File
+	for {
+		if err := w.ctx.Err(); err != nil {
+			return v1.Hash{}, err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return v1.Hash{}, layerErr(label, err)
+		}
+		f, err := w.entry(l, hdr, label)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		if f == nil {
+			continue
+		}
+		files = append(files, f)
+		l.Files++
+		if f.Type == Regular {
+			l.Size += f.Size
+			if err := w.deliver(f, content); err != nil {
+				return v1.Hash{}, layerErr(label, err)
+			}
+		}
+	}
+	// The diff ID covers the whole stream, padding after the end-of-archive
+	// blocks included; reading on to the end also lets a verifying source
+	// check the stored digest.
+	if _, err := io.Copy(io.Discard, tarIn); err != nil {
+		return v1.Hash{}, layerErr(label, err)
+	}
+	ahead.Close()
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return v1.Hash{}, layerErr(label, err)
+	}
+	l.Stored, l.Tar = stored.n, capped.n
+	w.records[l] = files
+	return hashOf(h), nil
+}
+
+func hashOf(h hash.Hash) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+}
+
+// layerErr names the layer and turns the decoders' terse errors into
+// something a user can act on.
+func layerErr(label string, err error) error {
+	if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: truncated: the layer ends in the middle of an entry", label)
+	case errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("%s: not a valid tar stream (%v)", label, err)
+	}
+	return fmt.Errorf("%s: %v", label, oneLine(err.Error()))
+}
+
+// cleanName makes a tar name an absolute clean path. Names are resolved
+// lexically inside the root, the way runtimes clamp them; escaped reports an
+// absolute name or one whose ".." climbed above the root.
+func cleanName(name string) (p string, escaped bool) {
+	trimmed := strings.TrimPrefix(name, "./")
+	if strings.HasPrefix(trimmed, "/") {
+		escaped = true
+	}
+	depth := 0
+	for _, part := range strings.Split(trimmed, "/") {
+		switch part {
+		case "", ".":
+		case "..":
+			if depth == 0 {
+				escaped = true
+			} else {
+				depth--
+			}
+		default:
+			depth++
+		}
+	}
+	return path.Clean("/" + trimmed), escaped
+}
+
+// entry turns a tar header into a File of layer l (nil for entries that
+// describe nothing in the filesystem, such as aufs metadata).
+func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
+	w.entries++
+	if w.entries > w.opts.MaxEntries {
+		return nil, fmt.Errorf("%s: more than %d entries in the image's layers (raise the limit if this image is real): %w", label, w.opts.MaxEntries, ErrLimit)
+	}
+	if len(hdr.Name) > maxNameLen || len(hdr.Linkname) > maxNameLen {
+		return nil, fmt.Errorf("%s: an entry name is longer than %d bytes, which no filesystem accepts", label, maxNameLen)
+	}
+	p, escaped := cleanName(hdr.Name)
+	base := path.Base(p)
+	f := w.newFile()
+	f.Path, f.Layer, f.Escaped = p, l, escaped
+	if escaped {
+		w.rawNames[f] = hdr.Name
+	}
+	switch {
+	case strings.HasPrefix(base, ".wh..wh."):
+		if base != ".wh..wh..opq" {
+			return nil, nil // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
+		}
+		f.Path, f.Type = path.Dir(p), Opaque
+		return f, nil
+	case strings.HasPrefix(base, ".wh."):
+		if base == ".wh." {
+			return nil, nil
+		}
+		f.Path, f.Type = path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")), Whiteout
+		return f, nil
+	case strings.Contains(p, "/.wh..wh.plnk/"):
+		return nil, nil
+	}
+	f.Mode = fs.FileMode(hdr.Mode & 0o777)
+	if hdr.Mode&0o4000 != 0 {
+		f.Mode |= fs.ModeSetuid
+	}
+	if hdr.Mode&0o2000 != 0 {
+		f.Mode |= fs.ModeSetgid
+	}
+	if hdr.Mode&0o1000 != 0 {
+		f.Mode |= fs.ModeSticky
+	}
+	f.UID, f.GID = int32(hdr.Uid), int32(hdr.Gid)
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+		f.Type, f.Size = Regular, hdr.Size
+	case tar.TypeDir:
+		f.Type = Dir
+	case tar.TypeSymlink:
+		f.Type, f.Linkname = Symlink, hdr.Linkname
+	case tar.TypeLink:
+		target, _ := cleanName(hdr.Linkname)
+		f.Type, f.Linkname = Hardlink, target
+	case tar.TypeChar:
+		f.Type = CharDevice
+	case tar.TypeBlock:
+		f.Type = BlockDevice
+	case tar.TypeFifo:
+		f.Type = FIFO
+	default:
+		f.Type = Other
+	}
+	return f, nil
+}
+
+// newFile allocates Files in slabs: images have hundreds of thousands.
+func (w *walker) newFile() *File {
+	if len(w.slab) == 0 {
+		w.slab = make([]File, 1024)
+	}
+	f := &w.slab[0]
+	w.slab = w.slab[1:]
+	return f
+}
+
+// Skipped is a file an analyzer asked for but did not get.
+type Skipped struct {
+	File     *File
+	Analyzer string
+	Reason   string
+}
+
+type wanted struct {
+	a Analyzer
+	w Want
+}
+
+// deliver hands a regular file's content to every analyzer that wants it,
+// reading it from the tar once.
+func (w *walker) deliver(f *File, r io.Reader) error {
+	var ws []wanted
+	for _, a := range w.analyzers {
+		want, ok := a.Want(f)
+		if !ok {
+			continue
+		}
+		if want.Whole && f.Size > w.opts.MaxWholeFile {
+			w.skipped = append(w.skipped, Skipped{File: f, Analyzer: a.Name(),
+				Reason: fmt.Sprintf("larger than %s held in memory", humanBytes(w.opts.MaxWholeFile))})
+			continue
+		}
+		ws = append(ws, wanted{a, want})
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	need, whole := int64(0), false
+	for _, x := range ws {
+		need = max(need, limitOf(x.w, f.Size))
+		whole = whole || x.w.Whole
+	}
+	if len(ws) == 1 && !whole {
+		return visit(ws[0].a, f, Content{Reader: io.LimitReader(r, need)})
+	}
+	if whole || need <= smallFile {
+		return w.deliverBuffered(f, r, ws, need)
+	}
+	return broadcast(f, r, ws, need)
+}
+
+func limitOf(w Want, size int64) int64 {
+	if w.Whole || w.Max <= 0 || w.Max > size {
+		return size
+	}
+	return w.Max
+}
+
+func visit(a Analyzer, f *File, c Content) error {
+	if err := a.Visit(f, c); err != nil {
+		return fmt.Errorf("%s: %s: %w", a.Name(), f.Path, err)
+	}
+	return nil
+}
+
+// deliverBuffered reads the file once into a reused buffer and gives each
+// analyzer its own reader over it.
+func (w *walker) deliverBuffered(f *File, r io.Reader, ws []wanted, need int64) error {
+	if int64(cap(w.buf)) < need {
+		w.buf = make([]byte, need)
+	}
+	buf := w.buf[:need]
+	n, err := io.ReadFull(r, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	buf = buf[:n]
+	for _, x := range ws {
+		c := Content{Reader: bytes.NewReader(buf[:min(int64(n), limitOf(x.w, f.Size))])}
+		if x.w.Whole {
+			c.At = bytes.NewReader(buf)
+		}
+		if err := visit(x.a, f, c); err != nil {
+			return err
+		}
+	}
+	// A buffer sized for one big file is not kept for the rest of the walk.
+	if cap(w.buf) > 4*smallFile {
+		w.buf = nil
+	}
+	return nil
+}
+
+// broadcast streams a large file to several analyzers at once, each reading
+// through its own pipe, so that memory stays at one chunk.
+func broadcast(f *File, r io.Reader, ws []wanted, need int64) error {
+	type sink struct {
+		pw   *io.PipeWriter
+		left int64
+		done chan error
+	}
+	sinks := make([]*sink, len(ws))
+	for i, x := range ws {
+		pr, pw := io.Pipe()
+		s := &sink{pw: pw, left: limitOf(x.w, f.Size), done: make(chan error, 1)}
+		sinks[i] = s
+		go func(a Analyzer) {
+			err := visit(a, f, Content{Reader: pr})
+			pr.CloseWithError(errStopped) // the analyzer stopped reading
+			s.done <- err
+		}(x.a)
+	}
+	chunk := make([]byte, 64<<10)
+	var readErr error
+	for left := need; left > 0; {
+		n, err := r.Read(chunk[:min(int64(len(chunk)), left)])
+		left -= int64(n)
+		for _, s := range sinks {
+			if s.pw == nil || s.left <= 0 || n == 0 {
+				continue
+			}
+			m := min(int64(n), s.left)
+			if _, werr := s.pw.Write(chunk[:m]); werr != nil {
+				s.pw = nil // it stopped reading; the others go on
+				continue
+			}
+			s.left -= m
+			if s.left == 0 {
+				s.pw.Close()
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+	}
+	for _, s := range sinks {
+		if s.pw != nil {
+			if readErr != nil {
+				s.pw.CloseWithError(readErr)
+			} else {
+				s.pw.Close()
+			}
+		}
+	}
+	var first error
+	for _, s := range sinks {
+		if err := <-s.done; err != nil && first == nil {
+			first = err
+		}
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return first
+}
+
+var errStopped = errors.New("analyzer stopped reading")
+
+func short(h v1.Hash) string {
+	if len(h.Hex) > 12 {
+		return h.Algorithm + ":" + h.Hex[:12]
+	}
+	if h.Hex == "" {
+		return "(none)"
+	}
+	return h.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// humanBytes writes a size the way people read it: 1.5 GiB, 320 KiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v >= 100 {
+		return fmt.Sprintf("%.0f %ciB", v, "KMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+}
