@@ -114,7 +114,7 @@ type Container struct {
 	ImageErr string `json:"imageErr,omitempty"`
 	// Processes are what `docker top` lists (GET /containers/ID/top, the
 	// Engine runs ps on the host); nil when ProcessesErr says why not.
-	Processes    []Process `json:"processes,omitempty"`
+	Processes    []Process `json:"processes"`
 	ProcessesErr string    `json:"processesErr,omitempty"`
 	// Execs are the exec instances the Engine holds for the container
 	// (Inspect.ExecIDs: created and not yet started, or running; the
