@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/testenv"
@@ -133,4 +134,17 @@ func TestHostLiveContainers(t *testing.T) {
 		}
 	}
 	t.Log("\n" + table)
+
+	// SARIF with container findings in it still validates.
+	_, sarifOut, _ := run(t, "host", "--format", "sarif", "--fail-on", "none")
+	rep, err := sarif.FromBytes([]byte(sarifOut), sarif.WithStrictValidation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Validate(); err != nil {
+		t.Fatalf("SARIF does not validate: %v", err)
+	}
+	if !strings.Contains(sarifOut, socket) {
+		t.Error("SARIF does not name the socket container")
+	}
 }
