@@ -26,10 +26,11 @@ func newHostCmd(g *globals) *cobra.Command {
 	o := &hostOptions{}
 	cmd := &cobra.Command{
 		Use:   "host",
-		Short: "Audit the Docker host: daemon, its files and socket, kernel, client configuration (CIS Docker Benchmark)",
-		Long: "Audit the Docker host the way the CIS Docker Benchmark 1.6.0 does (sections 1-3, 7 when Swarm is active, and the\n" +
-			"host-level checks of 4-6), plus Engine, containerd, runc and kernel versions with known escapes and plaintext\n" +
-			"registry credentials. The audit only reads: it changes nothing on the host.\n\n" +
+		Short: "Audit the Docker host: daemon, its files and socket, kernel, client configuration, running containers (CIS Docker Benchmark)",
+		Long: "Audit the Docker host the way the CIS Docker Benchmark 1.6.0 does (sections 1-3, 5 for every running container,\n" +
+			"6, 7 when Swarm is active, and 4 for the running containers' images), plus Engine, containerd, runc and kernel\n" +
+			"versions with known escapes and plaintext registry credentials. Running containers are judged by the same rules\n" +
+			"as `dockvet container`, each finding at the container's name. The audit only reads: it changes nothing on the host.\n\n" +
 			"--format table prints the benchmark table (PASS / WARN / INFO / NOTE and a score) before the findings.\n" +
 			"Checks that cannot be made (permission denied, not present) are INFO, never PASS.",
 		Args: cobra.NoArgs,
@@ -87,8 +88,9 @@ func (g *globals) runHost(ctx context.Context, o *hostOptions) error {
 	for _, p := range snap.Problems {
 		r.Errors = append(r.Errors, finding.InputError{Target: p.Path, Kind: finding.SurfaceHost, Message: p.Message})
 	}
-	findings, checks := host.Check(snap, host.CheckOptions{Enabled: g.cfg.Enabled, Now: g.now()})
+	findings, checks := host.Check(snap, host.CheckOptions{Enabled: g.cfg.Enabled, Now: g.now(), Policy: g.cfg.Policy()})
 	r.Targets = append(r.Targets, snap.Target())
+	r.Targets = append(r.Targets, snap.ContainerTargets()...)
 	r.Findings = append(r.Findings, findings...)
 	if o.showPassed {
 		r.Findings = append(r.Findings, host.Passed(snap, checks)...)

@@ -121,6 +121,7 @@ func (p *Project) spec(w workload) *container.Spec {
 		Cgroup: b.str(cs.Cgroup, "cgroup"), User: b.str(cs.UserNSMode, "userns_mode"),
 		Network: b.str(cs.NetworkMode, "network_mode"),
 	}
+	sp.CgroupParent = b.str(cs.CgroupParent, "cgroup_parent")
 	if !sp.Namespaces.Network.Set && b.has("net") {
 		sp.Namespaces.Network = b.str("", "net")
 		if v, _, ok := s.scalar("net"); ok {

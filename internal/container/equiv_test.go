@@ -46,6 +46,7 @@ var equivalents = []struct {
 	{name: "docker host", compose: "environment: [DOCKER_HOST=tcp://dind:2375]", run: words("-e DOCKER_HOST=tcp://dind:2375")},
 	{name: "docker host socket", compose: "environment: [DOCKER_HOST=unix:///run/docker.sock]", run: words("-e DOCKER_HOST=unix:///run/docker.sock")},
 	{name: "limits off", compose: "mem_limit: 0\npids_limit: -1\nulimits: {nofile: -1}", run: words("--memory 0 --pids-limit -1 --ulimit nofile=-1")},
+	{name: "cgroup parent", compose: "cgroup_parent: /batch.slice", run: words("--cgroup-parent /batch.slice")},
 	{name: "restart", compose: "restart: always", run: words("--restart always")},
 	{name: "restart on failure", compose: "restart: on-failure", run: words("--restart on-failure")},
 	{name: "ports", compose: "ports: ['5432:5432', '22:22', '127.0.0.1:6379:6379']", run: words("-p 5432:5432 -p 22:22 -p 127.0.0.1:6379:6379")},

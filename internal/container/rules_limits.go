@@ -123,3 +123,26 @@ var ruleRestartRetries = rule(&Rule{
 		}
 	},
 })
+
+// defaultCgroupParents are the parents the Engine uses when none is given:
+// "/docker" with the cgroupfs driver, "system.slice" with systemd's.
+// Naming one of them explicitly changes nothing.
+var defaultCgroupParents = map[string]bool{"/docker": true, "docker": true, "system.slice": true}
+
+var ruleCgroupParent = rule(&Rule{
+	Rule: finding.Rule{
+		ID: "DV3036", Title: "Container placed under a non-default cgroup parent", Practice: finding.PracticeResourceLimits, Severity: finding.Low, CIS: "5.25",
+		Description: "The container's cgroup is created under a parent chosen at run time instead of the daemon's. The limits and accounting " +
+			"the administrator set on the daemon's cgroup then do not apply to it, and a parent with looser limits (or another service's " +
+			"slice) can give it more resources or put it beside processes it should not share limits with.",
+		Remediation: "Remove `cgroup_parent:` / `--cgroup-parent` and let the daemon place the container (set `cgroup-parent` in daemon.json " +
+			"if all containers belong elsewhere), or confirm that the parent is intended and limited.",
+		References: []string{"https://docs.docker.com/reference/cli/docker/container/run/#cgroup-parent"},
+	},
+	Check: func(p *Pass) {
+		cp := p.Spec.CgroupParent
+		if v := strings.TrimSpace(cp.Value); cp.Set && v != "" && !defaultCgroupParents[strings.TrimSuffix(v, "/")] {
+			p.Report(cp.Src, "%s runs under cgroup parent %s instead of the daemon's.", p.Who(), v)
+		}
+	},
+})

@@ -117,6 +117,9 @@ type Spec struct {
 	Sysctls []Sysctl
 	// Log is the logging driver (live: HostConfig.LogConfig).
 	Log Setting[LogConfig]
+	// CgroupParent is the cgroup the container's cgroup is created under,
+	// instead of the daemon's (live: HostConfig.CgroupParent).
+	CgroupParent Setting[string]
 }
 
 // Security holds the `--security-opt` settings. ApplySecurityOpt fills it

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moby/moby/client"
 )
 
 // seedFiles adds every fixture file with the given base name to a fuzz
@@ -170,5 +172,26 @@ func FuzzSystemFiles(f *testing.F) {
 		parsePasswd(data)
 		parseGroup(data)
 		parseDpkgStatus(data, map[string]bool{"runc": true})
+	})
+}
+
+// FuzzProcesses: `docker top` answers of any shape (titles and rows of
+// any width) give one process per row, never a panic.
+func FuzzProcesses(f *testing.F) {
+	f.Add("UID PID PPID C STIME TTY TIME CMD", "root|4242|1|0|10:00|?|00:00:00|sshd: /usr/sbin/sshd -D [listener]\n999|5|1|0|10:00|?|0:00|postgres")
+	f.Add("PID USER TIME COMMAND", "1|root|0:00|/app\n2")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, titles, rows string) {
+		top := client.ContainerTopResult{Titles: strings.Fields(titles)}
+		for _, l := range strings.Split(rows, "\n") {
+			top.Processes = append(top.Processes, strings.Split(l, "|"))
+		}
+		ps := processes(top)
+		if len(ps) != len(top.Processes) {
+			t.Fatalf("%d processes for %d rows", len(ps), len(top.Processes))
+		}
+		for _, p := range ps {
+			isSSHServer(p.Command)
+		}
 	})
 }

@@ -25,8 +25,10 @@ import (
 //	             or "PATH denied" (a file the auditing user cannot read)
 //	engine.json  the Engine's answers (the Engine struct); none: no Engine
 //	env.txt      the auditing user's environment, KEY=VALUE lines
-//	want.txt     "# want RULEID [PATH] [sev=SEVERITY]": exactly these
-//	             findings; "# status RULEID STATUS": a benchmark row's status
+//	want.txt     "# want RULEID [PATH|@CONTAINER] [sev=SEVERITY]": exactly
+//	             these findings (a running container's findings are
+//	             located by its name); "# status RULEID[,RULEID…] STATUS":
+//	             a benchmark row's status
 //
 // Every finding must be wanted and every want found.
 
@@ -34,8 +36,8 @@ import (
 var testNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 var (
-	wantRe   = regexp.MustCompile(`^#\s*want\s+(DV\d+)(?:\s+(/\S*))?(?:\s+sev=(\w+))?\s*$`)
-	statusRe = regexp.MustCompile(`^#\s*status\s+(DV\d+)\s+(\w+)\s*$`)
+	wantRe   = regexp.MustCompile(`^#\s*want\s+(DV\d+)(?:\s+(/\S*|@\S+))?(?:\s+sev=(\w+))?\s*$`)
+	statusRe = regexp.MustCompile(`^#\s*status\s+(DV\d+(?:,DV\d+)*)\s+(\w+)\s*$`)
 )
 
 func readMeta(t *testing.T, file string) map[string]Meta {
@@ -188,12 +190,21 @@ func TestFixtures(t *testing.T) {
 			findings, checks := Check(s, CheckOptions{Now: testNow})
 			got := map[string]int{}
 			for _, f := range findings {
-				k := f.RuleID + " " + f.Location.Path
+				k := findingKey(f)
 				got[k]++
 				if f.Message == "" || !strings.HasSuffix(f.Message, ".") || strings.Contains(f.Message, "\n") {
 					t.Errorf("%s: message %q must be one sentence", f.RuleID, f.Message)
 				}
-				if f.TargetKind != finding.SurfaceHost || f.Target == "" {
+				// A running container's findings belong to the container,
+				// as `dockvet container` reports them.
+				wantKind := finding.SurfaceHost
+				if f.Location.Container != "" {
+					wantKind = finding.SurfaceContainer
+					if f.Target != f.Location.Container {
+						t.Errorf("%s: target %q for container %q", f.RuleID, f.Target, f.Location.Container)
+					}
+				}
+				if f.TargetKind != wantKind || f.Target == "" {
 					t.Errorf("%s: target %q/%q", f.RuleID, f.Target, f.TargetKind)
 				}
 				if sev, ok := exp.sev[k]; ok && f.Severity != sev {
@@ -206,7 +217,7 @@ func TestFixtures(t *testing.T) {
 				}
 			}
 			for _, f := range findings {
-				k := f.RuleID + " " + f.Location.Path
+				k := findingKey(f)
 				if exp.want[k] == 0 {
 					t.Errorf("unexpected %s: %s", k, f.Message)
 					exp.want[k] = -1 // report once
@@ -223,11 +234,20 @@ func TestFixtures(t *testing.T) {
 			}
 			if t.Failed() {
 				for _, f := range findings {
-					t.Logf("%s %s: %s", f.RuleID, f.Location.Path, f.Message)
+					t.Logf("%s: %s", findingKey(f), f.Message)
 				}
 			}
 		})
 	}
+}
+
+// findingKey is how want.txt names a finding: its rule and its file, or
+// the running container it is about.
+func findingKey(f finding.Finding) string {
+	if f.Location.Path == "" && f.Location.Container != "" {
+		return f.RuleID + " @" + f.Location.Container
+	}
+	return f.RuleID + " " + f.Location.Path
 }
 
 // alwaysManual are manual checks that always ask a person to look: they

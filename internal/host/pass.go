@@ -131,3 +131,17 @@ func list(names []string, max int) string {
 	}
 	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// oneLine shortens a command line for a message: white space collapsed,
+// at most max characters.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}

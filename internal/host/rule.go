@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
 )
 
 // Rule is one host check: its metadata, the benchmark row it fills, and
@@ -158,6 +159,9 @@ type CheckOptions struct {
 	Enabled func(*finding.Rule) bool
 	// Now is the date end-of-life checks compare with (time.Now when zero).
 	Now time.Time
+	// Policy is the project's trust policy, for the running containers'
+	// images (CIS 4.2).
+	Policy *policy.Policy
 }
 
 // Target is the report target of a snapshot: the Engine's name for the
@@ -173,8 +177,9 @@ func (s *Snapshot) Target() finding.Target {
 	return finding.Target{Kind: finding.SurfaceHost, Name: name}
 }
 
-// Check runs the host rules over a snapshot. It returns the findings and
-// one benchmark row per rule that ran.
+// Check runs the host rules over a snapshot, and the container rules over
+// its running containers. It returns the findings and the benchmark rows:
+// one per host rule that ran and one per container check (containers.go).
 func Check(s *Snapshot, o CheckOptions) ([]finding.Finding, []finding.Check) {
 	now := o.Now
 	if now.IsZero() {
@@ -216,26 +221,42 @@ func Check(s *Snapshot, o CheckOptions) ([]finding.Finding, []finding.Check) {
 		findings = append(findings, out...)
 		checks = append(checks, row)
 	}
+	cf, cc := auditContainers(s, o)
+	findings = append(findings, cf...)
+	checks = append(checks, cc...)
+	sort.SliceStable(checks, func(i, j int) bool { return lessCheck(checks[i], checks[j]) })
 	return findings, checks
+}
+
+// lessCheck orders benchmark rows as Rules orders rules.
+func lessCheck(a, b finding.Check) bool {
+	sa, sb := sectionIndex(a.Section), sectionIndex(b.Section)
+	if sa != sb {
+		return sa < sb
+	}
+	if a.Section != sectionBeyond {
+		if c := compareCIS(a.CIS, b.CIS); c != 0 {
+			return c < 0
+		}
+	}
+	return a.RuleID < b.RuleID
 }
 
 // Passed turns the passed checks into info findings, for --show-passed.
 func Passed(s *Snapshot, checks []finding.Check) []finding.Finding {
-	byID := map[string]*Rule{}
-	for _, r := range Rules() {
-		byID[r.ID] = r
-	}
 	var out []finding.Finding
 	for _, c := range checks {
-		r := byID[c.RuleID]
-		if c.Status != finding.CheckPass || r == nil {
+		meta, benchmark, ok := rowRule(c)
+		if c.Status != finding.CheckPass || !ok {
 			continue
 		}
-		meta := r.Rule
 		meta.Severity = finding.Info
-		msg := "Passed: " + r.Benchmark
 		if c.CIS != "" {
-			msg = "Passed CIS " + c.CIS + ": " + r.Benchmark
+			meta.CIS = c.CIS
+		}
+		msg := "Passed: " + benchmark
+		if c.CIS != "" {
+			msg = "Passed CIS " + c.CIS + ": " + benchmark
 		}
 		if !strings.HasSuffix(msg, ".") {
 			msg += "."

@@ -9,6 +9,7 @@
 package host
 
 import (
+	"fmt"
 	"io/fs"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/plugin"
 	"github.com/moby/moby/api/types/system"
+
+	"github.com/dockvet/dockvet/internal/live"
 )
 
 // Snapshot is one reading of a Docker host.
@@ -92,17 +95,40 @@ type Engine struct {
 	// say whether inter-container communication is on; overlay networks
 	// say whether they are encrypted).
 	Networks []network.Summary `json:"networks,omitempty"`
-	// Containers are the running containers with their full inspect data,
-	// for the container rules.
+	// Containers are the running containers, sorted by name, with what
+	// the container rules (CIS section 5) and the image rules (4.1, 4.6,
+	// 5.28) read.
 	Containers []Container `json:"containers,omitempty"`
 }
 
-// Container is one running container as the Engine describes it.
+// Container is one running container as the Engine describes it: the
+// data live.Audit judges (its inspect data, its image's, the image its tag
+// names now, the volumes it mounts) and what only a running container
+// has: its processes and exec sessions.
 type Container struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Inspect is GET /containers/{id}/json, decoded into the API type.
-	Inspect container.InspectResponse `json:"inspect"`
+	live.Container
+	// ImageErr says why the image data is missing when the Engine did not
+	// answer (a removed image is not an error: Image is then nil).
+	ImageErr string `json:"imageErr,omitempty"`
+	// Processes are what `docker top` lists (GET /containers/ID/top, the
+	// Engine runs ps on the host); nil when ProcessesErr says why not.
+	Processes    []Process `json:"processes"`
+	ProcessesErr string    `json:"processesErr,omitempty"`
+	// Execs are the exec instances the Engine holds for the container
+	// (Inspect.ExecIDs: created and not yet started, or running; the
+	// Engine forgets a session's entry here when it ends), read whole from
+	// GET /exec/ID/json.
+	Execs    []container.ExecInspectResponse `json:"execs,omitempty"`
+	ExecsErr string                          `json:"execsErr,omitempty"`
+}
+
+// Process is one process of a container, as ps on the host shows it.
+type Process struct {
+	PID     string `json:"pid"`
+	User    string `json:"user"`
+	Command string `json:"command"`
 }
 
 // FileState says whether a file could be looked at.
@@ -130,6 +156,18 @@ func (s FileState) String() string {
 
 // MarshalText writes the state's name.
 func (s FileState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name, so a snapshot written as JSON reads
+// back as the same snapshot.
+func (s *FileState) UnmarshalText(b []byte) error {
+	for _, st := range []FileState{Absent, Present, Denied, Unreadable} {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown file state %q", b)
+}
 
 // File is the metadata of one file on the host.
 type File struct {

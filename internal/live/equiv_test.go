@@ -66,6 +66,7 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 		{name: "docker host", args: words("-e DOCKER_HOST=tcp://dind:2375")},
 		{name: "docker host socket", args: words("-e DOCKER_HOST=unix:///run/docker.sock")},
 		{name: "limits off", args: words("--memory 0 --pids-limit -1 --ulimit nofile=-1")},
+		{name: "cgroup parent", args: words("--cgroup-parent /dockvet-test")},
 		{name: "restart", args: words("--restart always")},
 		{name: "restart on failure", args: words("--restart on-failure")},
 		{name: "ports", args: words("-p 5432:5432 -p 22:22 -p 127.0.0.1:6379:6379")},

@@ -98,6 +98,9 @@ func Spec(c *Container, d Daemon) *container.Spec {
 	for _, name := range slices.Sorted(maps.Keys(hc.Sysctls)) {
 		s.Sysctls = append(s.Sysctls, container.Sysctl{Name: name, Value: hc.Sysctls[name]})
 	}
+	if hc.CgroupParent != "" {
+		s.CgroupParent = container.Of(hc.CgroupParent, none)
+	}
 	if hc.LogConfig.Type != "" {
 		s.Log = container.Of(container.LogConfig{Driver: hc.LogConfig.Type, Options: maps.Clone(hc.LogConfig.Config)}, none)
 	}

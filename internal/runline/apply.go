@@ -78,6 +78,11 @@ func (st *state) cgroupns(v string, at int) error {
 	return nil
 }
 
+func (st *state) cgroupParent(v string, at int) error {
+	st.spec.CgroupParent = container.Of(v, st.src(at))
+	return nil
+}
+
 func (st *state) userns(v string, at int) error {
 	st.spec.Namespaces.User = container.Of(v, st.src(at))
 	return nil

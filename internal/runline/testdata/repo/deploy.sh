@@ -33,6 +33,10 @@ docker run --cap-drop ALL --security-opt no-new-privileges --read-only -m 256m -
 docker run --cap-drop ALL --security-opt no-new-privileges --read-only -m 256m --cpus 0.5 --pids-limit 100 -u 10001 --env-file app.env "$IMG" # want DV3060
 docker run --cap-drop ALL --security-opt no-new-privileges --read-only -m 256m --cpus 0.5 --pids-limit 100 -u 10001 -e "DB_PASSWORD=$DB_PASSWORD" "$IMG"
 
+# A cgroup parent of its own, and the cgroupfs driver's default named explicitly.
+docker run --cap-drop ALL --security-opt no-new-privileges --read-only -m 256m --cpus 0.5 --pids-limit 100 -u 10001 --cgroup-parent /batch.slice "$IMG" # want DV3036
+docker run --cap-drop ALL --security-opt no-new-privileges --read-only -m 256m --cpus 0.5 --pids-limit 100 -u 10001 --cgroup-parent=/docker "$IMG"
+
 # Not container starts.
 echo docker run --privileged nginx
 docker compose run --rm migrate
