@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -170,21 +169,4 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// predicateTypes lists the distinct predicate types of verified
-// attestations, for a one-line summary.
-func predicateTypes(as []Attestation) []string {
-	seen := map[string]bool{}
-	for _, a := range as {
-		if a.Verified() && a.PredicateType != "" {
-			seen[a.PredicateType] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
 }
