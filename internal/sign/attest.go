@@ -30,7 +30,7 @@ func attest(ctx context.Context, t *target, c *candidate, trust Trust) Attestati
 	}
 	a.Digest, a.Signer, a.SignedAt = v.digest, v.signer, v.signedAt
 	if v.digest != t.digest.String() {
-		a.Error = fmt.Sprintf("%s is about %s, not about this image (%s)", c.source, v.digest, t.digest)
+		a.Error = fmt.Sprintf("it is about %s, not about this image (%s)", v.digest, t.digest)
 		return a
 	}
 	if v.statement != nil {

@@ -98,15 +98,15 @@ func readBundleManifest(t *target, raw []byte, source string) *candidate {
 	c := &candidate{format: FormatBundle, source: source}
 	m, err := readManifest(raw)
 	if err != nil {
-		c.err = fmt.Errorf("%s: %v", source, err)
+		c.err = err
 		return c
 	}
 	if len(m.Layers) != 1 || !strings.HasPrefix(string(m.Layers[0].MediaType), atBundlePrefix) {
-		c.err = fmt.Errorf("%s does not hold exactly one Sigstore bundle layer", source)
+		c.err = errors.New("it does not hold exactly one Sigstore bundle layer")
 		return c
 	}
 	if m.Subject == nil || m.Subject.Digest != t.digest {
-		c.err = fmt.Errorf("%s is attached to %s, not to this image", source, subjectOf(m.Subject))
+		c.err = fmt.Errorf("it is attached to %s, not to this image", subjectOf(m.Subject))
 		return c
 	}
 	limit := int64(maxSignatureBytes)
@@ -115,13 +115,10 @@ func readBundleManifest(t *target, raw []byte, source string) *candidate {
 	}
 	data, err := readBlob(t, m.Layers[0], limit)
 	if err != nil {
-		c.err = fmt.Errorf("%s could not be read: %v", source, err)
+		c.err = fmt.Errorf("it could not be read: %v", err)
 		return c
 	}
 	c.bundle, c.err = parseBundle(data)
-	if c.err != nil {
-		c.err = fmt.Errorf("%s: %v", source, c.err)
-	}
 	return c
 }
 

@@ -133,7 +133,7 @@ func (rb *rekorBundle) logEntry() (*protorekor.TransparencyLogEntry, error) {
 func readCosignManifest(_ context.Context, t *target, raw []byte, source string) []*candidate {
 	m, err := readManifest(raw)
 	if err != nil {
-		return []*candidate{{format: FormatCosign, source: source, err: fmt.Errorf("%s: %v", source, err)}}
+		return []*candidate{{format: FormatCosign, source: source, err: err}}
 	}
 	var out []*candidate
 	for i, l := range m.Layers {
@@ -144,7 +144,7 @@ func readCosignManifest(_ context.Context, t *target, raw []byte, source string)
 		c := &candidate{format: FormatCosign, source: src}
 		out = append(out, c)
 		if string(l.MediaType) != mtSimpleSigning && string(l.MediaType) != mtDSSE {
-			c.err = fmt.Errorf("%s holds a %s layer, not a cosign signature", src, l.MediaType)
+			c.err = fmt.Errorf("it holds a %s layer, not a cosign signature", l.MediaType)
 			continue
 		}
 		limit := int64(maxSignatureBytes)
@@ -153,16 +153,13 @@ func readCosignManifest(_ context.Context, t *target, raw []byte, source string)
 		}
 		payload, err := readBlob(t, l, limit)
 		if err != nil {
-			c.err = fmt.Errorf("%s could not be read: %v", src, err)
+			c.err = fmt.Errorf("it could not be read: %v", err)
 			continue
 		}
 		c.legacy, c.err = parseLegacy(payload, string(l.MediaType), l.Annotations)
-		if c.err != nil {
-			c.err = fmt.Errorf("%s: %v", src, c.err)
-		}
 	}
 	if len(out) == 0 {
-		out = append(out, &candidate{format: FormatCosign, source: source, err: fmt.Errorf("%s has no signature layers", source)})
+		out = append(out, &candidate{format: FormatCosign, source: source, err: errors.New("it has no signature layers")})
 	}
 	return out
 }

@@ -40,7 +40,7 @@ func evaluate(ctx context.Context, t *target, m *material, trust Trust) *Result 
 			s.Error = err.Error()
 		case v.digest != t.digest.String():
 			s.Digest, s.Signer = v.digest, v.signer
-			s.Error = fmt.Sprintf("%s: %s", c.source, mismatch(t, v.digest))
+			s.Error = mismatch(t, v.digest)
 		default:
 			s.Digest, s.Signer, s.SignedAt, s.TimeSource, s.Log = v.digest, v.signer, v.signedAt, v.timeSource, v.log
 		}
@@ -70,9 +70,9 @@ func check(ctx context.Context, t *target, c *candidate, trust Trust) (*verdict,
 		why = append(why, err.Error())
 	}
 	if len(why) == 0 {
-		return nil, fmt.Errorf("%s is a %s signature, and no signer of that kind was given", c.source, c.format)
+		return nil, fmt.Errorf("it is a %s signature, and no signer of that kind was given", c.format)
 	}
-	return nil, fmt.Errorf("%s: %s", c.source, strings.Join(dedupe(why), "; "))
+	return nil, errors.New(strings.Join(dedupe(why), "; "))
 }
 
 // check verifies one candidate with this signer.

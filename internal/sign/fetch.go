@@ -197,7 +197,7 @@ func collect(ctx context.Context, t *target, attestations bool) (*material, erro
 			d, err = remote.Get(t.digestRef(desc.Digest), t.opts...)
 		}
 		if err != nil {
-			c := &candidate{source: source, err: fmt.Errorf("%s could not be read: %s", source, registryError(err))}
+			c := &candidate{source: source, err: fmt.Errorf("it could not be read: %s", registryError(err))}
 			m.add(kind, c)
 			continue
 		}

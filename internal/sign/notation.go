@@ -25,25 +25,25 @@ func readNotationManifest(t *target, raw []byte, source string) *candidate {
 	c := &candidate{format: FormatNotation, source: source}
 	m, err := readManifest(raw)
 	if err != nil {
-		c.err = fmt.Errorf("%s: %v", source, err)
+		c.err = err
 		return c
 	}
 	if len(m.Layers) != 1 {
-		c.err = fmt.Errorf("%s has %d layers; a notation signature has one", source, len(m.Layers))
+		c.err = fmt.Errorf("it has %d layers; a notation signature has one", len(m.Layers))
 		return c
 	}
 	mt := string(m.Layers[0].MediaType)
 	if mt != mtJWS && mt != mtCOSE {
-		c.err = fmt.Errorf("%s holds a %s envelope, not JWS or COSE", source, mt)
+		c.err = fmt.Errorf("it holds a %s envelope, not JWS or COSE", mt)
 		return c
 	}
 	if m.Subject == nil || m.Subject.Digest != t.digest {
-		c.err = fmt.Errorf("%s is attached to %s, not to this image", source, subjectOf(m.Subject))
+		c.err = fmt.Errorf("it is attached to %s, not to this image", subjectOf(m.Subject))
 		return c
 	}
 	env, err := readBlob(t, m.Layers[0], maxSignatureBytes)
 	if err != nil {
-		c.err = fmt.Errorf("%s could not be read: %v", source, err)
+		c.err = fmt.Errorf("it could not be read: %v", err)
 		return c
 	}
 	c.notary = &notarySig{envelope: env, mediaType: mt}

@@ -100,7 +100,7 @@ func (r *Result) Problem() string {
 	}
 	var why []string
 	for _, s := range r.Signatures {
-		why = append(why, s.Error)
+		why = append(why, s.Source+": "+s.Error)
 	}
 	if len(r.Signatures) == 1 {
 		return fmt.Sprintf("the only signature of %s does not verify: %s", r.Digest, why[0])
@@ -140,7 +140,8 @@ type Signature struct {
 	TimeSource string `json:"timeSource,omitempty"`
 	// Log is the transparency log entry, when one was verified.
 	Log *LogEntry `json:"log,omitempty"`
-	// Error says why it did not verify; "" when it did.
+	// Error says why it did not verify, in a sentence about "it" (the
+	// signature at Source); "" when it verified.
 	Error string `json:"error,omitempty"`
 }
 
