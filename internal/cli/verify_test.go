@@ -102,6 +102,7 @@ func TestVerifyCommand(t *testing.T) {
 			{[]string{"--key", k.File, "--offline", tag(signed)}, "--offline forbids"},
 			{[]string{"--key", k.File, "--format", "sarif", tag(signed)}, "does not fit this command"},
 			{[]string{"--notation", dir, tag(notarized)}, "has no trustpolicy.oci.json"},
+			{[]string{"--key", k.File, "docker-archive:app.tar"}, "signatures are stored in the registry"},
 		} {
 			code, out, errOut := run(t, append([]string{"verify"}, tc.args...)...)
 			if code != ExitError || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
@@ -211,6 +212,13 @@ trust:
 	// Pulled by digest and signed: nothing.
 	if got := ids("container", "--verify", running[signed.String()]); len(got) != 0 {
 		t.Errorf("signed container: %v", got)
+	}
+	// An image audited from the Engine is judged by the digest it was pulled by.
+	if got := ids("image", "--verify", "docker:"+unsignedTag); !slices.Equal(got, []string{"DV6501@0"}) {
+		t.Errorf("unsigned Engine image: %v", got)
+	}
+	if got := ids("image", "--verify", "docker:"+signed.String()); len(got) != 0 {
+		t.Errorf("signed Engine image: %v", got)
 	}
 	// The host audit checks what runs the same way.
 	for _, n := range running {

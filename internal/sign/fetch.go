@@ -62,6 +62,11 @@ func (t *target) digestRef(h v1.Hash) name.Digest { return t.repo.Digest(h.Strin
 // it); a tag is resolved once.
 func resolve(ctx context.Context, ref string, r Remote) (*target, error) {
 	ref = strings.TrimPrefix(ref, image.SourceRegistry+":")
+	for _, p := range []string{image.SourceDockerArchive, image.SourceOCIArchive, image.SourceOCI, image.SourceDocker} {
+		if strings.HasPrefix(ref, p+":") {
+			return nil, fmt.Errorf("%s: signatures are stored in the registry; name the image there (REGISTRY/REPOSITORY:TAG or @sha256:…)", ref)
+		}
+	}
 	n, err := name.ParseReference(ref, image.NameOptions(r.open())...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an image reference: %v", ref, err)
