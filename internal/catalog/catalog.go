@@ -16,6 +16,7 @@ import (
 	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
@@ -29,6 +30,7 @@ var sources = []func() []finding.Rule{
 	live.Catalog,
 	vulndb.Catalog,
 	image.Catalog,
+	sign.Catalog,
 }
 
 // All returns every rule, sorted by ID.

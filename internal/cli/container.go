@@ -18,7 +18,8 @@ var _ = register(newContainerCmd)
 const engineTimeout = time.Minute
 
 func newContainerCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var verify bool
+	cmd := &cobra.Command{
 		Use:   "container NAME|ID...",
 		Short: "Audit live containers (Docker Engine API)",
 		Long: "Audit containers that exist on the Docker Engine (running or not), by name, ID or ID prefix: the settings they were\n" +
@@ -27,12 +28,14 @@ func newContainerCmd(g *globals) *cobra.Command {
 			"(the local socket by default); nothing is changed on it.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runContainer(cmd.Context(), args)
+			return g.runContainer(cmd.Context(), args, verify)
 		},
 	}
+	cmd.Flags().BoolVar(&verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
+	return cmd
 }
 
-func (g *globals) runContainer(ctx context.Context, refs []string) error {
+func (g *globals) runContainer(ctx context.Context, refs []string, verify bool) error {
 	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return fail("%v", err)
@@ -41,6 +44,7 @@ func (g *globals) runContainer(ctx context.Context, refs []string) error {
 	r := newReport()
 	opts := live.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled}
 	seen := map[string]bool{}
+	var audited []*live.Container
 	for _, ref := range refs {
 		fctx, cancel := context.WithTimeout(ctx, engineTimeout)
 		c, err := live.Fetch(fctx, cli, ref)
@@ -59,6 +63,10 @@ func (g *globals) runContainer(ctx context.Context, refs []string) error {
 		seen[c.Inspect.ID] = true
 		r.Targets = append(r.Targets, live.Target(c))
 		r.Findings = append(r.Findings, live.Audit(c, opts)...)
+		audited = append(audited, c)
+	}
+	if verify {
+		g.verifyContainers(ctx, audited, r)
 	}
 	return g.finish(r, findingFormats)
 }

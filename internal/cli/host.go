@@ -20,6 +20,7 @@ type hostOptions struct {
 	root       string
 	showPassed bool
 	noEngine   bool
+	verify     bool
 }
 
 func newHostCmd(g *globals) *cobra.Command {
@@ -40,6 +41,7 @@ func newHostCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.root, "root", "/", "read the host's files under this directory (a mounted host image, or / mounted into a container)")
 	f.BoolVar(&o.showPassed, "show-passed", false, "also report passed checks, as info findings")
 	f.BoolVar(&o.noEngine, "no-engine", false, "do not ask the Docker Engine (audit files only, e.g. of a mounted host image)")
+	f.BoolVar(&o.verify, "verify", false, "check the signatures of running containers' images the trust policy requires signed (DV6501)")
 	return cmd
 }
 
@@ -96,5 +98,8 @@ func (g *globals) runHost(ctx context.Context, o *hostOptions) error {
 		r.Findings = append(r.Findings, host.Passed(snap, checks)...)
 	}
 	r.Checks = checks
+	if o.verify && opts.Engine != nil && snap.Engine != nil {
+		g.verifyHostContainers(ctx, opts.Engine, snap, r)
+	}
 	return g.finish(r, findingFormats)
 }

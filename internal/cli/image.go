@@ -29,6 +29,7 @@ type imageOptions struct {
 	wasted       string
 	maxLayerSize string
 	maxImageSize string
+	verify       bool
 }
 
 func newImageCmd(g *globals) *cobra.Command {
@@ -51,6 +52,7 @@ func newImageCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.wasted, "wasted-threshold", "20MiB", "report bytes wasted on deleted or overwritten files above this (DV2027)")
 	f.StringVar(&o.maxLayerSize, "max-layer-size", units.BytesSize(float64(def.MaxLayerBytes)), "refuse a layer that inflates to more than this (compression bombs)")
 	f.StringVar(&o.maxImageSize, "max-image-size", units.BytesSize(float64(def.MaxImageBytes)), "refuse an image whose layers inflate to more than this in total")
+	f.BoolVar(&o.verify, "verify", false, "check the image's signatures when the trust policy (.dockvet.yaml trust:) requires them (DV6501)")
 	return cmd
 }
 
@@ -138,6 +140,13 @@ func (g *globals) runImage(ctx context.Context, ref string, o *imageOptions) err
 	r := newReport()
 	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceImage, Name: ref})
 	r.Findings = findings
+	if o.verify {
+		fs, err := g.verifyImage(ctx, img, r.Targets[0])
+		if err != nil {
+			return fail("%s: --verify: %v", ref, err)
+		}
+		r.Findings = append(r.Findings, fs...)
+	}
 	if format != "table" {
 		return g.finish(r, findingFormats)
 	}

@@ -50,7 +50,8 @@ func TestRules(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p := load(t, Options{Files: []string{f}})
-			pol := &policy.Policy{TrustedRegistries: []string{"docker.io", "registry.example.com"}}
+			pol := &policy.Policy{TrustedRegistries: []string{"docker.io", "registry.example.com"},
+				Rules: []policy.Rule{{Images: []string{"registry.example.com/pinned"}, Digests: policy.DigestsRequired}}}
 			wanttest.Check(t, wanttest.Parse(t, f), p.Audit(AuditOptions{Policy: pol}), []string{f})
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,13 +36,19 @@ type Config struct {
 	Rules RuleSettings `yaml:"rules"`
 	// TrustedRegistries is the registry allow-list (see policy.Policy).
 	TrustedRegistries []string `yaml:"trustedRegistries"`
-	Ignore            []Ignore `yaml:"ignore"`
+	// Trust holds the per-image trust rules: digests required or not, and
+	// who must have signed the images (see policy.Rule).
+	Trust  []policy.Rule `yaml:"trust"`
+	Ignore []Ignore      `yaml:"ignore"`
 	// Exclude lists path globs (relative to the scanned directory) that
 	// `dockvet scan` does not read at all: fixtures, vendored code.
 	Exclude []string `yaml:"exclude"`
 
 	policy policy.Policy
 	source string
+	// dir is the configuration file's directory: relative key and trust
+	// root paths in it are relative to it.
+	dir string
 }
 
 // RuleSettings turns rules off and on and changes their severity.
@@ -97,7 +104,7 @@ func Load(path string, required bool) (*Config, error) {
 
 // Parse reads configuration bytes; name is used in errors.
 func Parse(data []byte, name string) (*Config, error) {
-	c := &Config{source: name}
+	c := &Config{source: name, dir: filepath.Dir(name)}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
@@ -150,8 +157,21 @@ func (c *Config) prepare() error {
 			return fmt.Errorf("exclude: bad pattern %q", p)
 		}
 	}
-	c.policy = policy.Policy{TrustedRegistries: c.TrustedRegistries}
-	return c.policy.Validate()
+	c.policy = policy.Policy{TrustedRegistries: c.TrustedRegistries, Rules: c.Trust}
+	if err := c.policy.Validate(); err != nil {
+		return err
+	}
+	if c.dir != "" {
+		c.policy.ResolvePaths(c.dir)
+	}
+	// A key or trust root that is not there would make every image fail
+	// its signature check; say so once, at start-up.
+	for _, f := range c.policy.Files() {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("trust: %s: %v", f, unwrapPathError(err))
+		}
+	}
+	return nil
 }
 
 // Policy is the trust policy this configuration describes.

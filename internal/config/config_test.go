@@ -1,11 +1,14 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
 )
 
 func mk(id string, sev finding.Severity, path string, line int) finding.Finding {
@@ -125,5 +128,49 @@ func TestParseErrors(t *testing.T) {
 	}
 	if c, err := Load("/nonexistent/.dockvet.yaml", false); err != nil || c == nil {
 		t.Errorf("the default config file may be absent: %v", err)
+	}
+}
+
+func TestTrust(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "keys", "release.pub"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, ".dockvet.yaml")
+	if err := os.WriteFile(file, []byte(`
+trustedRegistries: [ghcr.io/acme]
+trust:
+  - images: [ghcr.io/acme/*]
+    digests: required
+    signatures:
+      - key: keys/release.pub
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy()
+	img, _ := policy.ParseImage("ghcr.io/acme/app:1")
+	if !p.Trusted(img) || !p.RequiresDigest(img) {
+		t.Errorf("policy %+v", p)
+	}
+	if s := p.RequiredSigners(img); len(s) != 1 || s[0].Key != filepath.Join(dir, "keys", "release.pub") {
+		t.Errorf("a key path is relative to the configuration file: %+v", s)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"trust:\n  - images: [\"*\"]\n    signatures:\n      - key: missing.pub\n", "missing.pub: no such file"},
+		{"trust:\n  - images: [\"*\"]\n    digest: required\n", "field digest not found"},
+		{"trust:\n  - images: [\"*\"]\n    digests: always\n", "trust[0].digests"},
+		{"trust:\n  - signatures: [{key: k.pub}]\n", "images is required"},
+	} {
+		_, err := Parse([]byte(tc.yaml), filepath.Join(dir, "t.yaml"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
+		}
 	}
 }

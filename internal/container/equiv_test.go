@@ -25,6 +25,7 @@ var equivalents = []struct {
 	image         string
 }{
 	{name: "defaults"},
+	{name: "digest required by the trust policy", image: "registry.example.com/pinned/app:2"},
 	{name: "hardened",
 		compose: "cap_drop: [ALL]\nsecurity_opt: [no-new-privileges:true]\nread_only: true\nmem_limit: 256m\ncpus: 0.5\npids_limit: 100\nuser: \"10001\"",
 		run:     words("--cap-drop ALL --security-opt no-new-privileges:true --read-only --memory 256m --cpus 0.5 --pids-limit 100 --user 10001"),
@@ -62,7 +63,8 @@ func words(s string) []string { return strings.Fields(s) }
 const image = "quay.io/acme/app:latest"
 
 func TestComposeAndRunAgree(t *testing.T) {
-	pol := &policy.Policy{TrustedRegistries: []string{"docker.io"}}
+	pol := &policy.Policy{TrustedRegistries: []string{"docker.io"},
+		Rules: []policy.Rule{{Images: []string{"registry.example.com/pinned"}, Digests: policy.DigestsRequired}}}
 	seen := map[string]bool{}
 	for _, tc := range equivalents {
 		t.Run(tc.name, func(t *testing.T) {

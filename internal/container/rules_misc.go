@@ -55,7 +55,7 @@ var ruleImageLatest = rule(&Rule{
 	Check: func(p *Pass) {
 		img, ok := imageRef(p.Spec)
 		switch {
-		case !ok || img.Digest != "":
+		case !ok || img.Digest != "" || p.Policy.RequiresDigest(img): // DV3073 reports it
 		case img.Tag == "":
 			p.Report(p.Spec.Image.Src, "%s runs image %s, which has no tag and so means :latest.", p.Who(), img.Raw)
 		case img.Tag == "latest":
@@ -72,7 +72,7 @@ var ruleImageDigest = rule(&Rule{
 		References:  refImages,
 	},
 	Check: func(p *Pass) {
-		if img, ok := imageRef(p.Spec); ok && img.Digest == "" && img.Tag != "" && img.Tag != "latest" {
+		if img, ok := imageRef(p.Spec); ok && img.Digest == "" && img.Tag != "" && img.Tag != "latest" && !p.Policy.RequiresDigest(img) {
 			p.Report(p.Spec.Image.Src, "%s runs image %s, pinned by tag only.", p.Who(), img.Raw)
 		}
 	},
@@ -92,6 +92,27 @@ var ruleImageTrusted = rule(&Rule{
 		}
 		if img, ok := imageRef(p.Spec); ok && !p.Policy.Trusted(img) {
 			p.Report(p.Spec.Image.Src, "%s runs image %s from %s, which is not in trustedRegistries.", p.Who(), img.Raw, img.Domain)
+		}
+	},
+})
+
+var rulePolicyDigest = rule(&Rule{
+	Rule: finding.Rule{
+		ID: "DV3073", Title: "Image not pinned by digest as the trust policy requires", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
+		Description: "A `trust:` rule of .dockvet.yaml says images from this registry or repository run by digest only (`digests: required`), " +
+			"and this container names a tag: which image runs depends on where the tag pointed when the host pulled it. The same rule " +
+			"as Dockerfile FROM lines (DV1016); DV3070 and DV3071 give way to it for images the policy covers.",
+		Remediation: "Name the image by digest: `image: registry.example.com/team/app:1.4@sha256:…` (`docker run …@sha256:…`), or set " +
+			"`digests: optional` for this image's rule if tags are acceptable there.",
+		References: refImages,
+	},
+	Check: func(p *Pass) {
+		if img, ok := imageRef(p.Spec); ok && !img.Pinned() && p.Policy.RequiresDigest(img) {
+			how := "the mutable tag :" + img.Tag
+			if img.Tag == "" {
+				how = "no tag at all (so :latest)"
+			}
+			p.Report(p.Spec.Image.Src, "%s runs image %s by %s, but the trust policy requires a digest for %s.", p.Who(), img.Raw, how, img.Repository)
 		}
 	},
 })

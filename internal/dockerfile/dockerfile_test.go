@@ -22,6 +22,7 @@ import (
 //	                       negative case a naive rule would flag)
 //	# dockvet-test rules=DV1050,DV1051   only these rules run on this file
 //	# dockvet-test trusted=docker.io,gcr.io   trusted registries for the file
+//	# dockvet-test digests=ghcr.io/acme        a trust rule requiring digests for these images
 //
 // Every finding on every line must be wanted, and every want must be found.
 // In a case directory (testdata/NAME/Dockerfile) the other files are the
@@ -41,6 +42,7 @@ type expectations struct {
 	ok      map[int][]string
 	only    []string
 	trusted []string
+	digests []string
 }
 
 func readExpectations(t *testing.T, lines []string) expectations {
@@ -59,6 +61,8 @@ func readExpectations(t *testing.T, lines []string) expectations {
 				e.only = strings.Split(m[2], ",")
 			case "trusted":
 				e.trusted = strings.Split(m[2], ",")
+			case "digests":
+				e.digests = strings.Split(m[2], ",")
 			default:
 				t.Fatalf("line %d: unknown directive %q", i+1, m[1])
 			}
@@ -114,7 +118,11 @@ func TestWant(t *testing.T) {
 				t.Fatal(err)
 			}
 			exp := readExpectations(t, f.Lines)
-			opts := Options{Now: testNow, Policy: &policy.Policy{TrustedRegistries: exp.trusted}}
+			pol := &policy.Policy{TrustedRegistries: exp.trusted}
+			if exp.digests != nil {
+				pol.Rules = []policy.Rule{{Images: exp.digests, Digests: policy.DigestsRequired}}
+			}
+			opts := Options{Now: testNow, Policy: pol}
 			if exp.only != nil {
 				opts.Enabled = func(r *finding.Rule) bool { return slices.Contains(exp.only, r.ID) }
 			}

@@ -68,7 +68,7 @@ var ruleLatest = rule(&Rule{
 	Check: func(p *Pass) {
 		for _, u := range images(p.File) {
 			switch {
-			case u.image.Digest != "":
+			case u.image.Digest != "", p.Policy.RequiresDigest(u.image): // DV1016 reports it
 			case u.image.Tag == "":
 				p.Report(u.in, "Image %s has no tag, so it means :latest.", u.image.Raw)
 			case u.image.Tag == "latest":
@@ -87,12 +87,39 @@ var ruleDigest = rule(&Rule{
 	},
 	Check: func(p *Pass) {
 		for _, u := range images(p.File) {
-			if u.image.Digest == "" && u.image.Tag != "" && u.image.Tag != "latest" {
+			if u.image.Digest == "" && u.image.Tag != "" && u.image.Tag != "latest" && !p.Policy.RequiresDigest(u.image) {
 				p.Report(u.in, "Image %s is pinned by tag only, not by digest.", u.image.Raw)
 			}
 		}
 	},
 })
+
+var rulePolicyDigest = rule(&Rule{
+	Rule: finding.Rule{
+		ID: "DV1016", Title: "Image not pinned by digest as the trust policy requires", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
+		Description: "A `trust:` rule of .dockvet.yaml says images from this registry or repository are used by digest only (`digests: required`), " +
+			"and this reference names a tag: what the build pulls is whatever the tag points to that day, not the image that was reviewed, " +
+			"scanned and signed. (DV1010 and DV1011 give way to this rule for images the policy covers.)",
+		Remediation: "Pin the digest: `FROM registry.example.com/team/base:1.4@sha256:…` (`docker buildx imagetools inspect` shows it), and let " +
+			"Renovate or Dependabot move it; or set `digests: optional` for this image's rule if tags are acceptable there.",
+		References: []string{"https://docs.docker.com/build/building/best-practices/#pin-base-image-versions"},
+	},
+	Check: func(p *Pass) {
+		for _, u := range images(p.File) {
+			if !u.image.Pinned() && p.Policy.RequiresDigest(u.image) {
+				p.Report(u.in, "Image %s is named by %s, but the trust policy requires a digest for %s.", u.image.Raw, tagWords(u.image), u.image.Repository)
+			}
+		}
+	},
+})
+
+// tagWords says how an unpinned reference names its image.
+func tagWords(img policy.Image) string {
+	if img.Tag == "" {
+		return "no tag at all (so :latest)"
+	}
+	return "the mutable tag :" + img.Tag
+}
 
 var ruleTrusted = rule(&Rule{
 	Rule: finding.Rule{

@@ -32,6 +32,7 @@ type DaemonConfig struct {
 	Rootless             *bool             `json:"rootless,omitempty"`
 	LogLevel             string            `json:"log-level,omitempty"`
 	InsecureRegistries   []string          `json:"insecure-registries,omitempty"`
+	RegistryMirrors      []string          `json:"registry-mirrors,omitempty"`
 	StorageDriver        string            `json:"storage-driver,omitempty"`
 	StorageOpts          []string          `json:"storage-opts,omitempty"`
 	DefaultUlimits       map[string]string `json:"default-ulimits,omitempty"`
@@ -103,6 +104,7 @@ var daemonOptions = []daemonOption{
 	{"rootless", "rootless", "", optBool},
 	{"log-level", "log-level", "l", optString},
 	{"insecure-registries", "insecure-registry", "", optList},
+	{"registry-mirrors", "registry-mirror", "", optList},
 	{"storage-driver", "storage-driver", "s", optString},
 	{"storage-opts", "storage-opt", "", optList},
 	{"default-ulimits", "default-ulimit", "", optUlimit},
@@ -255,6 +257,7 @@ type daemonJSON struct {
 	Rootless             *bool                      `json:"rootless"`
 	LogLevel             string                     `json:"log-level"`
 	InsecureRegistries   []string                   `json:"insecure-registries"`
+	RegistryMirrors      []string                   `json:"registry-mirrors"`
 	StorageDriver        string                     `json:"storage-driver"`
 	StorageOpts          []string                   `json:"storage-opts"`
 	DefaultUlimits       map[string]jsonUlimit      `json:"default-ulimits"`
@@ -358,6 +361,7 @@ func mergeDaemonConfig(flags map[string]*flagValue, argsFrom string, dj *daemonJ
 		c.SELinuxEnabled, c.Debug, c.Rootless = dj.SELinuxEnabled, dj.Debug, dj.Rootless
 		c.LogLevel = dj.LogLevel
 		c.InsecureRegistries = dj.InsecureRegistries
+		c.RegistryMirrors = dj.RegistryMirrors
 		c.StorageDriver, c.StorageOpts = dj.StorageDriver, dj.StorageOpts
 		if len(dj.DefaultUlimits) > 0 {
 			c.DefaultUlimits = map[string]string{}
@@ -442,6 +446,8 @@ func (c *DaemonConfig) setFlag(fv *flagValue) {
 		c.LogLevel = last
 	case "insecure-registries":
 		c.InsecureRegistries = slices.Clone(fv.values)
+	case "registry-mirrors":
+		c.RegistryMirrors = slices.Clone(fv.values)
 	case "storage-driver":
 		c.StorageDriver = last
 	case "storage-opts":

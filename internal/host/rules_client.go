@@ -15,8 +15,8 @@ var _ = rule(&Rule{
 	Rule: finding.Rule{
 		ID: "DV4405", Title: "Docker Content Trust is not enabled", CIS: "4.5",
 		Practice: finding.PracticeContentTrust, Severity: finding.Info,
-		Description: "With DOCKER_CONTENT_TRUST=1 the docker CLI pulls, runs and builds only signed image tags (Notary v1). It is a client setting: this checks the environment dockvet runs in. Notary v1 signatures are rare today; `dockvet verify` checks cosign signatures.",
-		Remediation: "export DOCKER_CONTENT_TRUST=1 for users and CI jobs that pull images, or verify signatures with `dockvet verify` before deploying.",
+		Description: "With DOCKER_CONTENT_TRUST=1 the docker CLI pulls, runs and builds only signed image tags. It is a client setting: this checks the environment dockvet runs in. Docker Content Trust is Notary v1, which few images are signed with today and which Docker is retiring; its modern equivalent is a signature policy over cosign/Sigstore and Notary v2 (notation) signatures: the `trust:` rules of .dockvet.yaml, enforced by `dockvet verify`, `dockvet image --verify` and `dockvet host --verify`.",
+		Remediation: "export DOCKER_CONTENT_TRUST=1 for users and CI jobs that pull Notary v1-signed images; for cosign and notation signatures, declare who signs which images in the `trust:` rules of .dockvet.yaml and verify before deploying (`dockvet verify REF`).",
 		References:  []string{"https://docs.docker.com/engine/security/trust/"},
 	},
 	Benchmark: "Ensure Content trust for Docker is Enabled",

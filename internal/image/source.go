@@ -264,20 +264,11 @@ func openRegistry(ctx context.Context, ref, nm string, plat v1.Platform, o OpenO
 	if o.Offline {
 		return nil, fmt.Errorf("%s: --offline forbids reading from a registry", ref)
 	}
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.ParseReference(nm, nopts...)
+	r, err := name.ParseReference(nm, NameOptions(o)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an image reference: %v", ref, err)
 	}
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
-		remote.WithPlatform(plat), remote.WithTransport(registryTransport(o.Insecure))}
+	ropts := append(RemoteOptions(ctx, o), remote.WithPlatform(plat))
 	rimg, err := remote.Image(r, ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", ref, oneLine(err.Error()))
@@ -314,6 +305,27 @@ func openRegistry(ctx context.Context, ref, nm string, plat v1.Platform, o OpenO
 		return layers[i].Compressed()
 	}
 	return img, nil
+}
+
+// NameOptions are the reference parsing options of a registry read:
+// --insecure-registry lets a name default to plain HTTP.
+func NameOptions(o OpenOptions) []name.Option {
+	if o.Insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// RemoteOptions are the options every registry read uses (images here,
+// signatures in internal/sign): the user's Docker credentials and a
+// transport that refuses plain HTTP except to loopback unless
+// --insecure-registry is given.
+func RemoteOptions(ctx context.Context, o OpenOptions) []remote.Option {
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(registryTransport(o.Insecure))}
 }
 
 // registryTransport refuses plain HTTP to anything but loopback unless

@@ -39,6 +39,10 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 	latest := l.prefix + "/unsafe:latest"
 	l.untagOnCleanup(latest)
 	l.tag(l.unsafe, latest)
+	// The trust policy requires digests for this repository (DV3073).
+	pinned := l.prefix + "/pinned:1"
+	l.untagOnCleanup(pinned)
+	l.tag(l.unsafe, pinned)
 	vol := l.prefix + "-bound"
 	t.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -75,9 +79,11 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 		{name: "secret", args: words("-e DB_PASSWORD=s3cr3t-Pa55w0rd")},
 		{name: "logging", args: words("--log-driver none")},
 		{name: "latest", image: latest},
+		{name: "digest required", image: pinned},
 	}
 	// Only ghcr.io is trusted, so every local image is from outside.
-	pol := &policy.Policy{TrustedRegistries: []string{"ghcr.io"}}
+	pol := &policy.Policy{TrustedRegistries: []string{"ghcr.io"},
+		Rules: []policy.Rule{{Images: []string{l.prefix + "/pinned"}, Digests: policy.DigestsRequired}}}
 	seen := map[string]bool{}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
