@@ -16,6 +16,7 @@ import (
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/vulndb"
+	"github.com/dockvet/dockvet/internal/watch"
 )
 
 // sources lists every surface's catalog. A new surface adds one line.
@@ -27,6 +28,7 @@ var sources = []func() []finding.Rule{
 	host.Catalog,
 	live.Catalog,
 	vulndb.Catalog,
+	watch.Catalog,
 }
 
 // All returns every rule, sorted by ID.
