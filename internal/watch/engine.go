@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
@@ -41,17 +42,22 @@ var _ Client = (*client.Client)(nil)
 // way.
 type execInspector struct {
 	c    Client
+	once sync.Once
 	http *http.Client
 }
 
-func newExecInspector(c Client) *execInspector {
-	dial := c.Dialer()
-	tr := &http.Transport{
-		DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
-		MaxIdleConns:    2,
-		IdleConnTimeout: 30 * time.Second,
-	}
-	return &execInspector{c: c, http: &http.Client{Transport: tr}}
+func newExecInspector(c Client) *execInspector { return &execInspector{c: c} }
+
+func (x *execInspector) client() *http.Client {
+	x.once.Do(func() {
+		dial := x.c.Dialer()
+		x.http = &http.Client{Transport: &http.Transport{
+			DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
+			MaxIdleConns:    2,
+			IdleConnTimeout: 30 * time.Second,
+		}}
+	})
+	return x.http
 }
 
 // errExecGone says the Engine does not know the exec (any more).
@@ -69,7 +75,7 @@ func (x *execInspector) inspect(ctx context.Context, id string) (containertypes.
 	if err != nil {
 		return out, err
 	}
-	resp, err := x.http.Do(req)
+	resp, err := x.client().Do(req)
 	if err != nil {
 		return out, fmt.Errorf("inspecting exec %s: %w", shortID(id), err)
 	}
@@ -97,4 +103,8 @@ func (x *execInspector) inspect(ctx context.Context, id string) (containertypes.
 	return out, nil
 }
 
-func (x *execInspector) close() { x.http.CloseIdleConnections() }
+func (x *execInspector) close() {
+	if x.http != nil {
+		x.http.CloseIdleConnections()
+	}
+}

@@ -76,16 +76,23 @@ func (x *Exec) what() string {
 	return "a command"
 }
 
-// user is the user the exec runs as and whether it was inherited from the
-// container (no --user given).
+// user is the user the exec runs as, and whether it is the container's
+// own. The Engine writes the container's user into an exec that names
+// none, so an exec's user is always the one it runs as; it is the
+// container's when the two are the same.
 func (x *Exec) user() (string, bool) {
-	if pc := x.Inspect.ProcessConfig; pc != nil && strings.TrimSpace(pc.User) != "" {
-		return strings.TrimSpace(pc.User), false
+	u := ""
+	if pc := x.Inspect.ProcessConfig; pc != nil {
+		u = strings.TrimSpace(pc.User)
 	}
+	cu := ""
 	if x.Container != nil && x.Container.Inspect.Config != nil {
-		return strings.TrimSpace(x.Container.Inspect.Config.User), true
+		cu = strings.TrimSpace(x.Container.Inspect.Config.User)
 	}
-	return "", true
+	if u == "" {
+		return cu, true
+	}
+	return u, u == cu
 }
 
 var refExec = []string{"https://docs.docker.com/reference/cli/docker/container/exec/"}
@@ -128,7 +135,7 @@ var execRules = []*rule[Exec]{
 				return
 			}
 			if inherited {
-				p.report("An exec of %s into %s runs as root: it names no --user and the container runs as root.", x.what(), x.who())
+				p.report("An exec of %s into %s runs as root, the container's user.", x.what(), x.who())
 				return
 			}
 			p.report("An exec of %s into %s runs as root (--user %s).", x.what(), x.who(), u)
@@ -214,6 +221,30 @@ type ImageEvent struct {
 	Ref    policy.Image
 	RefErr error
 	Image  *image.InspectResponse
+}
+
+// newImageEvent is the model of an image event: the reference a pull
+// names, or the tag a tag event adds; img is the image as inspected after
+// the event (nil when gone).
+func newImageEvent(ev Event, img *image.InspectResponse) *ImageEvent {
+	m := &ImageEvent{Event: ev, Image: img}
+	switch ev.Action {
+	case "pull":
+		m.Ref, m.RefErr = policy.ParseImage(ev.Actor)
+	case "tag":
+		m.Ref, m.RefErr = policy.ParseImage(ev.Name)
+	default:
+		m.RefErr = fmt.Errorf("a %s event names no reference", ev.Action)
+	}
+	return m
+}
+
+// name is what the findings of an image event are about.
+func (m *ImageEvent) name() string {
+	if m.RefErr == nil {
+		return m.Ref.Raw
+	}
+	return shortID(m.Event.Actor)
 }
 
 var refPull = []string{"https://docs.docker.com/reference/cli/docker/image/pull/#pull-an-image-by-digest-immutable-identifier"}

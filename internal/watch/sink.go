@@ -159,9 +159,10 @@ type Dispatcher struct {
 }
 
 type outlet struct {
-	sink Sink
-	ch   chan *Record
-	done chan struct{}
+	sink   Sink
+	ch     chan *Record
+	done   chan struct{}
+	closed bool // guarded by the Dispatcher's rw
 }
 
 // DispatcherOptions configure a Dispatcher.
@@ -261,16 +262,16 @@ func (d *Dispatcher) spoolFull(from *outlet, full *errSpoolFull) {
 	}
 }
 
-// send hands r to every sink but skip.
+// send hands r to every open sink but skip.
 func (d *Dispatcher) send(r *Record, skip *outlet) {
 	d.rw.RLock()
 	defer d.rw.RUnlock()
-	if d.closed {
+	if d.closed && skip == nil {
 		return
 	}
 	d.count1(r)
 	for _, o := range d.outlets {
-		if o != skip {
+		if o != skip && !o.closed {
 			o.ch <- r
 		}
 	}
@@ -296,17 +297,24 @@ func (d *Dispatcher) Worst() (finding.Severity, int) {
 
 // Close waits until every sink has written what it was given, then closes
 // the sinks; ctx bounds the webhook's last deliveries.
+//
+// Sinks are closed last first: a sink that reports trouble (a full spool)
+// does so to the sinks before it, which are still open while it drains.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.rw.Lock()
-	if !d.closed {
-		d.closed = true
-		for _, o := range d.outlets {
-			close(o.ch)
-		}
+	if d.closed {
+		d.rw.Unlock()
+		return nil
 	}
+	d.closed = true
 	d.rw.Unlock()
 	var first error
-	for _, o := range d.outlets {
+	for i := len(d.outlets) - 1; i >= 0; i-- {
+		o := d.outlets[i]
+		d.rw.Lock()
+		o.closed = true
+		close(o.ch)
+		d.rw.Unlock()
 		<-o.done
 		if err := o.sink.Close(ctx); err != nil && first == nil {
 			first = fmt.Errorf("%s: %w", o.sink.Name(), err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -630,23 +631,12 @@ func (w *Watcher) auditConnect(ctx context.Context, j *job) {
 
 func (w *Watcher) auditImage(ctx context.Context, j *job) {
 	ev := &j.ev
-	m := &ImageEvent{Event: *ev}
-	lookup := ev.Actor
-	switch ev.Action {
-	case "pull":
-		m.Ref, m.RefErr = policy.ParseImage(ev.Actor)
-	case "tag":
-		m.Ref, m.RefErr = policy.ParseImage(ev.Name)
-	default:
-		m.RefErr = errors.New("no reference")
+	var img *image.InspectResponse
+	if res, err := w.c.ImageInspect(ctx, ev.Actor); err == nil {
+		img = &res.InspectResponse
 	}
-	if res, err := w.c.ImageInspect(ctx, lookup); err == nil {
-		m.Image = &res.InspectResponse
-	}
-	name := shortID(ev.Actor)
-	if m.RefErr == nil {
-		name = m.Ref.Raw
-	}
+	m := newImageEvent(*ev, img)
+	name := m.name()
 	scope := "img:" + ev.Actor
 	if m.Image != nil && m.Image.ID != "" {
 		scope = "img:" + m.Image.ID
