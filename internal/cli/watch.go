@@ -106,6 +106,11 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	if o.webhook == "" && (len(header) > 0 || o.spoolDir != "") {
 		return fail("--webhook-header, --webhook-header-file and --webhook-spool need --webhook")
 	}
+	if o.webhook != "" {
+		if _, err := watch.CheckWebhookURL(o.webhook); err != nil {
+			return fail("%v", err)
+		}
+	}
 
 	var metrics *watch.Metrics
 	var metricsLn net.Listener

@@ -50,7 +50,7 @@ const (
 	actionGap     = "gap"      // the Engine no longer held events from a disconnection
 	actionOverrun = "overflow" // the queue was full and events were not queued
 	actionStop    = "stop"     // watch stopped before every queued event was audited
-	actionSpool   = "spool"    // the webhook spool was full
+	actionSink    = "sink"     // a sink stopped taking findings
 )
 
 // The event types and actions watch acts on. destroy, delete and remove

@@ -256,16 +256,20 @@ var troubleRules = []*rule[Trouble]{
 	},
 	{
 		Rule: finding.Rule{
-			ID: "DV5043", Title: "Webhook spool full: findings not delivered", Practice: finding.PracticeMonitoring,
+			ID: "DV5043", Title: "A sink is not taking findings", Practice: finding.PracticeMonitoring,
 			Severity: finding.High, Surfaces: watchSurface,
-			Description: "The webhook did not accept findings for long enough that the spool on disk reached its limit; the " +
-				"findings that did not fit are not delivered to the webhook (the other sinks still have them).",
-			Remediation: "Restore the webhook endpoint, or raise `--webhook-spool-max`; the spooled findings are delivered " +
-				"once it answers.",
+			Description: "One of watch's sinks stopped taking findings: the webhook's spool on disk is full (the webhook did " +
+				"not accept findings for that long) or cannot be written, or the --output file cannot be written (a full disk). " +
+				"The findings it refuses are missing from it; the other sinks still have them, and the refusals are counted " +
+				"(dockvet_watch_sink_errors_total).",
+			Remediation: "Restore the webhook endpoint or raise `--webhook-spool-max`; make the spool directory and the output " +
+				"file writable by watch's user, and give their file system room. Spooled findings are delivered once the " +
+				"webhook answers.",
 		},
 		Check: func(t *Trouble, p *pass) {
-			if t.Event.Action == actionSpool {
-				p.report("The webhook spool is full (%s); findings from %s on are not delivered to the webhook until it drains.", t.Reason, t.From.UTC().Format(timeLayout))
+			if t.Event.Action == actionSink {
+				p.report("%s is not taking findings: %s; findings from %s on are missing from it until it takes them again.",
+					t.Event.Name, t.Reason, t.From.UTC().Format(timeLayout))
 			}
 		},
 	},

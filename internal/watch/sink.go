@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -109,8 +108,8 @@ func (s *lineSink) Write(r *Record) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.Write(line)
-	s.dirty = true
+	n, err := s.w.Write(line)
+	s.dirty = s.dirty || n > 0
 	return err
 }
 
@@ -132,15 +131,19 @@ func (s *lineSink) Close(context.Context) error {
 	return err
 }
 
-// errSpoolFull is what a sink returns when it had to refuse a record.
+// errSpoolFull is what the webhook returns when its spool is full.
 type errSpoolFull struct{ limit int }
 
-func (e *errSpoolFull) Error() string { return fmt.Sprintf("%d findings waiting", e.limit) }
+func (e *errSpoolFull) Error() string {
+	return fmt.Sprintf("its spool is full (%d findings waiting)", e.limit)
+}
 
 // Dispatcher hands every record to every sink, each in its own goroutine
 // with its own bounded queue, so one slow sink (a webhook's spool on a
 // busy disk) does not hold up the others. A sink whose queue is full makes
-// Write wait: that holds up the audits, never the event reader.
+// Write wait: that holds up the audits, never the event reader. A sink
+// that fails (a full spool, a full disk) is reported to the others once
+// (DV5043) and its failures are counted.
 type Dispatcher struct {
 	m       *Metrics
 	notice  func(string, ...any)
@@ -152,10 +155,10 @@ type Dispatcher struct {
 	rw     sync.RWMutex
 	closed bool
 
-	mu       sync.Mutex
-	worst    finding.Severity
-	count    int
-	spooling map[*outlet]bool // sinks that are refusing records
+	mu      sync.Mutex
+	worst   finding.Severity
+	count   int
+	failing map[*outlet]int // sinks refusing records, and how many so far
 }
 
 type outlet struct {
@@ -185,7 +188,7 @@ func NewDispatcher(o DispatcherOptions, sinks ...Sink) *Dispatcher {
 	if o.Notice == nil {
 		o.Notice = func(string, ...any) {}
 	}
-	d := &Dispatcher{m: o.Metrics, notice: o.Notice, filter: o.Filter, spooling: map[*outlet]bool{}}
+	d := &Dispatcher{m: o.Metrics, notice: o.Notice, filter: o.Filter, failing: map[*outlet]int{}}
 	for _, s := range sinks {
 		out := &outlet{sink: s, ch: make(chan *Record, o.Buffer), done: make(chan struct{})}
 		d.outlets = append(d.outlets, out)
@@ -212,45 +215,42 @@ func (d *Dispatcher) serve(out *outlet) {
 			}
 		}
 		if err := out.sink.Flush(); err != nil {
-			d.m.sinkError(out.sink.Name())
-			d.notice("%s: %v", out.sink.Name(), err)
+			d.outcome(out, err)
 		}
 	}
 }
 
-func (d *Dispatcher) write(out *outlet, r *Record) {
-	err := out.sink.Write(r)
-	var full *errSpoolFull
+func (d *Dispatcher) write(out *outlet, r *Record) { d.outcome(out, out.sink.Write(r)) }
+
+// outcome counts a sink's failure, or (a record written) its recovery.
+func (d *Dispatcher) outcome(out *outlet, err error) {
+	d.mu.Lock()
+	failed := d.failing[out]
+	if err == nil {
+		delete(d.failing, out)
+	} else {
+		d.failing[out] = failed + 1
+	}
+	d.mu.Unlock()
 	switch {
-	case err == nil:
-		d.mu.Lock()
-		was := d.spooling[out]
-		delete(d.spooling, out)
-		d.mu.Unlock()
-		if was {
-			d.notice("%s: accepting findings again", out.sink.Name())
-		}
-	case errors.As(err, &full):
+	case err == nil && failed > 0:
+		d.notice("%s: taking findings again (%d were not written to it)", out.sink.Name(), failed)
+	case err != nil:
 		d.m.sinkError(out.sink.Name())
-		d.mu.Lock()
-		first := !d.spooling[out]
-		d.spooling[out] = true
-		d.mu.Unlock()
-		if first {
-			d.spoolFull(out, full)
+		if failed == 0 {
+			d.failed(out, err)
 		}
-	default:
-		d.m.sinkError(out.sink.Name())
-		d.notice("%s: %v", out.sink.Name(), err)
 	}
 }
 
-// spoolFull reports, to the other sinks, that one refuses records.
-func (d *Dispatcher) spoolFull(from *outlet, full *errSpoolFull) {
+// failed reports, to the other sinks, that one stopped taking records:
+// once per episode, however many records it then refuses.
+func (d *Dispatcher) failed(from *outlet, err error) {
 	now := time.Now().UTC()
-	t := &Trouble{Event: Event{Type: typeWatch, Action: actionSpool, Time: now, Name: from.sink.Name()}, From: now, Reason: full.Error()}
+	reason := oneLine(err.Error())
+	t := &Trouble{Event: Event{Type: typeWatch, Action: actionSink, Time: now, Name: from.sink.Name()}, From: now, Reason: reason}
 	p := &pass{target: watchTarget(from.sink.Name())}
-	d.notice("%s: spool full (%s); findings are not delivered to it until it drains", from.sink.Name(), full.Error())
+	d.notice("%s: %s; findings are missing from it until it takes them again", from.sink.Name(), reason)
 	for _, f := range check(troubleRules, t, p, nil) {
 		if d.filter != nil {
 			var ok bool

@@ -48,6 +48,14 @@ func openSpool(dir string, max int) (*spool, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A spool that cannot be written is found now, not at the first
+	// finding.
+	probe, err := os.CreateTemp(dir, spoolTmp+"probe-*")
+	if err != nil {
+		return nil, err
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	s := &spool{dir: dir, max: max}
 	for _, e := range entries {
 		name := e.Name()

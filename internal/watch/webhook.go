@@ -62,11 +62,21 @@ type Webhook struct {
 	done     chan struct{}
 }
 
-// NewWebhook opens the spool and starts delivering what it holds.
-func NewWebhook(o WebhookOptions) (*Webhook, error) {
-	u, err := url.Parse(o.URL)
+// CheckWebhookURL says what is wrong with a webhook URL, without
+// repeating it (it may hold a token).
+func CheckWebhookURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--webhook: want an http:// or https:// URL")
+	}
+	return u, nil
+}
+
+// NewWebhook opens the spool and starts delivering what it holds.
+func NewWebhook(o WebhookOptions) (*Webhook, error) {
+	u, err := CheckWebhookURL(o.URL)
+	if err != nil {
+		return nil, err
 	}
 	if o.SpoolMax <= 0 {
 		o.SpoolMax = 10000
@@ -117,7 +127,7 @@ func (w *Webhook) Write(r *Record) error {
 	}
 	ok, err := w.sp.put(body)
 	if err != nil {
-		return fmt.Errorf("spooling: %w", err)
+		return fmt.Errorf("cannot spool findings: %w", err)
 	}
 	if !ok {
 		w.o.Metrics.spoolDrop()

@@ -322,3 +322,45 @@ func TestSpoolFull(t *testing.T) {
 		t.Errorf("Worst() = %v, %d", worst, n)
 	}
 }
+
+// TestSinkFails: a sink that cannot write (a full disk: /dev/full) is
+// reported to the others once, whatever it refuses after, and counted.
+func TestSinkFails(t *testing.T) {
+	full, err := OpenFileSink("/dev/full", EncodeJSON)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	m := NewMetrics()
+	mem := &memSink{}
+	var said []string
+	d := NewDispatcher(DispatcherOptions{Metrics: m, Notice: func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) }}, mem, full)
+	for i := range 4 {
+		d.Write(record(i))
+	}
+	d.Close(context.Background())
+	var got []string
+	for _, r := range mem.recs {
+		got = append(got, r.RuleID)
+		if r.RuleID == "DV5043" && (r.Target != "/dev/full" || !strings.Contains(r.Message, "no space left on device")) {
+			t.Errorf("DV5043: %s %s", r.Target, r.Message)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"DV3050", "DV3050", "DV3050", "DV3050", "DV5043"}; !slices.Equal(got, want) {
+		t.Errorf("the other sink got %v, want %v", got, want)
+	}
+	if n := testutil.ToFloat64(m.sinkErrors.WithLabelValues("/dev/full")); n != 4 {
+		t.Errorf("%v errors counted, want 4", n)
+	}
+	if len(said) != 1 {
+		t.Errorf("notices: %q", said)
+	}
+}
+
+func TestSpoolNotWritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := NewWebhook(WebhookOptions{URL: "http://127.0.0.1:9/", SpoolDir: filepath.Join(file, "spool")}); err == nil {
+		t.Error("a spool that cannot be created was accepted")
+	}
+}
