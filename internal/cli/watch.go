@@ -63,7 +63,7 @@ func newWatchCmd(g *globals) *cobra.Command {
 	f.IntVar(&o.spoolMax, "webhook-spool-max", 10000, "most findings the webhook spool holds")
 	f.DurationVar(&o.webhookTimout, "webhook-timeout", 10*time.Second, "time limit of one webhook POST")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics; a port alone (\":9464\") listens on loopback")
-	f.IntVar(&o.workers, "workers", 4, "audits run concurrently")
+	f.IntVar(&o.workers, "workers", 16, "audits run concurrently (they mostly wait for the Engine)")
 	f.IntVar(&o.queueSize, "queue-size", 4096, "audits waiting before events overflow the queue (each overflow is reported)")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to audit what is queued and deliver to the webhook")
 	return cmd

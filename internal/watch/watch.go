@@ -52,7 +52,10 @@ type Options struct {
 	// starts and after every daemon reload, and compares; it also gives
 	// the daemon-wide container defaults. Nil: reloads are not compared.
 	Snapshot func(context.Context) (*host.Snapshot, error)
-	// Workers audit concurrently (default 4).
+	// Workers audit concurrently (default 16). They mostly wait for the
+	// Engine, which holds an inspect of a container being created until
+	// its start is done (seconds, when many start at once): enough of
+	// them keep one slow start from delaying the next event's audit.
 	Workers int
 	// QueueSize bounds the audits waiting for a worker (default 4096).
 	QueueSize int
@@ -78,6 +81,7 @@ const (
 	auditedKey      = "\x00audited"
 	outBuffer       = 1024
 	eventMemorySize = 4096
+	clockMargin     = time.Second
 )
 
 // Watcher audits an Engine's events. Run it once.
@@ -112,7 +116,7 @@ type Watcher struct {
 // New makes a Watcher of the Engine c.
 func New(c Client, o Options) *Watcher {
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 16
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 4096
@@ -268,7 +272,11 @@ const settleTime = time.Second
 // follow reads the event stream until ctx is done, opening it again with
 // backoff whenever it breaks, from the last event read.
 func (w *Watcher) follow(ctx context.Context) {
-	last, backoff := w.started.UnixNano(), w.o.MinBackoff
+	// The first stream starts a little before watch did: events are
+	// dated by the Engine's clock, which may be a little behind this
+	// machine's when the Engine is another machine's. What is replayed
+	// from before the start is audited like the rest, and only once.
+	last, backoff := w.started.Add(-clockMargin).UnixNano(), w.o.MinBackoff
 	var res *resume
 	for ctx.Err() == nil {
 		if res != nil {
