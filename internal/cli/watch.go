@@ -110,6 +110,9 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 		if _, err := watch.CheckWebhookURL(o.webhook); err != nil {
 			return fail("%v", err)
 		}
+		if g.offline {
+			return fail("--webhook posts findings over the network, which --offline forbids")
+		}
 	}
 
 	var metrics *watch.Metrics

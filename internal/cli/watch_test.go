@@ -47,13 +47,23 @@ func TestWatchUsage(t *testing.T) {
 		{[]string{"--metrics-addr", busy.Addr().String()}, "--metrics-addr " + busy.Addr().String()},
 		{[]string{"--workers", "0"}, "must be at least 1"},
 		{[]string{"extra"}, "unknown command"},
+		{[]string{"--webhook", "https://example.com", "--offline"}, "--offline forbids"},
 	}
-	for _, tc := range cases {
-		code, out, errOut := run(t, append([]string{"watch"}, tc.args...)...)
-		if code != ExitError || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("watch %v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, code, out, errOut, tc.want)
+	check := func(args []string, want string) {
+		t.Helper()
+		code, out, errOut := run(t, append([]string{"watch"}, args...)...)
+		if code != ExitError || out != "" || !strings.Contains(errOut, want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("watch %v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", args, code, out, errOut, want)
 		}
 	}
+	for _, tc := range cases {
+		check(tc.args, tc.want)
+	}
+	// An Engine that does not answer when watch starts is an error; once
+	// watch runs, a lost Engine is waited for.
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no.sock"))
+	check([]string{"--once"}, "is not reachable")
+	check(nil, "is not reachable")
 }
 
 // watchLab loads the test images and starts containers named for this run.

@@ -87,9 +87,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registry is where the metrics live, for tests that read them.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 func (m *Metrics) event(e *Event) {
 	if m != nil {
 		m.events.WithLabelValues(e.Type, e.Action).Inc()
