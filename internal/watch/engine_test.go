@@ -122,7 +122,13 @@ func TestWatchContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.c.NetworkRemove(ctx(t), net.ID, client.NetworkRemoveOptions{}) })
+	t.Cleanup(func() {
+		// Cleanups run last first: the container is still connected.
+		l.c.NetworkDisconnect(ctx(t), net.ID, client.NetworkDisconnectOptions{Container: user, Force: true})
+		if _, err := l.c.NetworkRemove(ctx(t), net.ID, client.NetworkRemoveOptions{}); err != nil {
+			t.Errorf("removing network %s: %v", l.name("net"), err)
+		}
+	})
 	if _, err := l.c.NetworkConnect(ctx(t), net.ID, client.NetworkConnectOptions{Container: user}); err != nil {
 		t.Fatal(err)
 	}
