@@ -18,6 +18,7 @@ import (
 	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/vulndb"
+	"github.com/dockvet/dockvet/internal/watch"
 )
 
 // sources lists every surface's catalog. A new surface adds one line.
@@ -31,6 +32,7 @@ var sources = []func() []finding.Rule{
 	vulndb.Catalog,
 	image.Catalog,
 	sign.Catalog,
+	watch.Catalog,
 }
 
 // All returns every rule, sorted by ID.
