@@ -114,11 +114,12 @@ func TestLiveEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	img := testenv.TinyImage(t, v1.Config{User: "10001"})
-	testenv.Load(t, c, img, "dockvet-host-test:live")
-	name := "dockvet-host-live-" + strings.ReplaceAll(t.Name(), "/", "-")
+	tag := testenv.Unique("dockvet-host-test") + ":live"
+	testenv.Load(t, c, img, tag)
+	name := testenv.Unique("dockvet-host-live")
 	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:       strings.ToLower(name),
-		Config:     &container.Config{Image: "dockvet-host-test:live", Labels: map[string]string{"dockvet.test": "host"}},
+		Name:       name,
+		Config:     &container.Config{Image: tag, Labels: map[string]string{"dockvet.test": "host"}},
 		HostConfig: &container.HostConfig{ReadonlyRootfs: true},
 	})
 	if err != nil {
@@ -158,7 +159,7 @@ func TestLiveEngine(t *testing.T) {
 	if ours == nil {
 		t.Fatalf("the running test container is not in the snapshot (%d containers)", len(e.Containers))
 	}
-	if ours.Name != strings.ToLower(name) || ours.Inspect.Config == nil || ours.Inspect.Config.User != "10001" ||
+	if ours.Name != name || ours.Inspect.Config == nil || ours.Inspect.Config.User != "10001" ||
 		ours.Inspect.HostConfig == nil || !ours.Inspect.HostConfig.ReadonlyRootfs || ours.Inspect.State == nil || !ours.Inspect.State.Running {
 		t.Errorf("inspect data is not kept: %+v", ours.Inspect)
 	}

@@ -8,6 +8,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"io"
 	"os"
 	"os/exec"
@@ -244,4 +246,15 @@ func Load(t testing.TB, c *client.Client, img v1.Image, tag string) {
 		defer cancel()
 		c.ImageRemove(ctx, tag, client.ImageRemoveOptions{Force: true, PruneChildren: true})
 	})
+}
+
+// Unique returns prefix with a random suffix, for names of containers,
+// images and networks that tests create on the shared Engine: two test
+// runs at once (two packages, two checkouts) must not collide.
+func Unique(prefix string) string {
+	var b [4]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(err) // the system's random source does not fail
+	}
+	return prefix + "-" + hex.EncodeToString(b[:])
 }
