@@ -236,6 +236,19 @@ trust:
 			hostIDs = append(hostIDs, f.Location.Container+" "+string(f.TargetKind))
 		}
 	}
+	// watch judges what runs with the same policy: DV6501 on the unsigned
+	// container only, reported as a watch finding.
+	_, out, errOut = run(t, "watch", "--once", "--verify", "--config", cfg, "--format", "json", "--fail-on", "none")
+	var watchIDs []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var f finding.Finding
+		if json.Unmarshal([]byte(line), &f) == nil && f.RuleID == "DV6501" {
+			watchIDs = append(watchIDs, f.Location.Container+" "+string(f.TargetKind))
+		}
+	}
+	if !slices.Contains(watchIDs, running[unsignedTag]+" watch") || slices.ContainsFunc(watchIDs, func(s string) bool { return strings.HasPrefix(s, running[signed.String()]) }) {
+		t.Errorf("watch --once --verify: DV6501 on %v, want %s only (stderr %s)", watchIDs, running[unsignedTag], errOut)
+	}
 	if !slices.Equal(hostIDs, []string{running[unsignedTag] + " container"}) {
 		t.Errorf("host --verify: DV6501 on %v, want only %s", hostIDs, running[unsignedTag])
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/host"
+	"github.com/dockvet/dockvet/internal/live"
+	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/watch"
 )
 
@@ -27,6 +29,7 @@ var _ = register(newWatchCmd)
 
 type watchOptions struct {
 	once          bool
+	verify        bool
 	webhook       string
 	headers       []string
 	headerFile    string
@@ -56,6 +59,7 @@ func newWatchCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.once, "once", false, "audit the running containers and exit (exit code as --fail-on says)")
+	f.BoolVar(&o.verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
 	f.StringVar(&o.webhook, "webhook", "", "POST each finding as JSON to this http(s) URL")
 	f.StringArrayVar(&o.headers, "webhook-header", nil, "add a header to every webhook POST, \"Name: value\" (repeatable; a token is better kept in --webhook-header-file)")
 	f.StringVar(&o.headerFile, "webhook-header-file", "", "read webhook headers from this file, one \"Name: value\" per line")
@@ -105,6 +109,9 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	}
 	if o.webhook == "" && (len(header) > 0 || o.spoolDir != "") {
 		return fail("--webhook-header, --webhook-header-file and --webhook-spool need --webhook")
+	}
+	if o.verify && g.offline {
+		return fail("--verify reads signatures from the registry, which --offline forbids")
 	}
 	if o.webhook != "" {
 		if _, err := watch.CheckWebhookURL(o.webhook); err != nil {
@@ -187,6 +194,18 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 		Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Filter: filter,
 		Workers: o.workers, QueueSize: o.queueSize, DrainTimeout: o.drainTimeout,
 		Metrics: metrics, Notice: notice,
+	}
+	if o.verify {
+		l, err := g.loader()
+		if err != nil {
+			return fail("trust policy: %v", err)
+		}
+		checker := &sign.Checker{Policy: g.cfg.Policy(), Remote: g.remote(), Loader: l, Enabled: g.cfg.Enabled}
+		opts.Verify = func(ctx context.Context, c *live.Container, target finding.Target) ([]finding.Finding, error) {
+			vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+			defer cancel()
+			return checker.Container(vctx, c, target)
+		}
 	}
 	if h := cli.DaemonHost(); strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "npipe://") {
 		// The daemon's files are this machine's only when the Engine is.

@@ -72,6 +72,11 @@ type Options struct {
 	// Notice receives one-line messages for a person (reconnections);
 	// nil discards them.
 	Notice func(format string, args ...any)
+	// Verify, when set, checks the signatures the trust policy requires of
+	// a container's image (sign.Checker.Container: DV6501 when none
+	// verifies). It runs after the container rules; an error is reported as
+	// a container that could not be audited, never as a pass.
+	Verify func(ctx context.Context, c *live.Container, target finding.Target) ([]finding.Finding, error)
 }
 
 const (
@@ -585,6 +590,17 @@ func (w *Watcher) auditContainer(ctx context.Context, j *job) {
 	w.mem.first(scope, auditedKey)
 	opts := live.Options{Target: watchTarget(c.Name()), Policy: w.o.Policy, Enabled: w.o.Enabled, Daemon: w.daemonDefaults()}
 	for _, f := range live.Audit(c, opts) {
+		w.emit(f, *ev, scope, f.RuleID+"\x00"+f.Message)
+	}
+	if w.o.Verify == nil {
+		return
+	}
+	fs, err := w.o.Verify(ctx, c, opts.Target)
+	if err != nil {
+		w.trouble(&Trouble{Event: *ev, Subject: "the signatures of container " + c.Name() + "'s image", Reason: err.Error()}, scope, "verify")
+		return
+	}
+	for _, f := range fs {
 		w.emit(f, *ev, scope, f.RuleID+"\x00"+f.Message)
 	}
 }
