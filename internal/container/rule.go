@@ -2,7 +2,6 @@ package container
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -54,32 +53,16 @@ func (p *Pass) Who() string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-var registry []*Rule
+var registry = finding.NewRegistry[*Rule](finding.SurfaceContainer, finding.SurfaceCompose)
 
 // rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule {
-	if len(r.Surfaces) == 0 {
-		r.Surfaces = []finding.Surface{finding.SurfaceContainer, finding.SurfaceCompose}
-	}
-	registry = append(registry, r)
-	return r
-}
+func rule(r *Rule) *Rule { return registry.Add(r) }
 
 // Rules returns every container rule, sorted by ID.
-func Rules() []*Rule {
-	out := slices.Clone(registry)
-	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
+func Rules() []*Rule { return registry.Sorted() }
 
 // Catalog returns the metadata of every container rule.
-func Catalog() []finding.Rule {
-	var out []finding.Rule
-	for _, r := range Rules() {
-		out = append(out, r.Rule)
-	}
-	return out
-}
+func Catalog() []finding.Rule { return registry.Catalog() }
 
 // Options configure a check.
 type Options struct {

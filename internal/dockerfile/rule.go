@@ -2,7 +2,6 @@ package dockerfile
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -72,32 +71,16 @@ func (p *Pass) ReportSecret(in *Instruction, line int, fingerprint, format strin
 	(*p.out)[len(*p.out)-1].Fingerprint = fingerprint
 }
 
-var registry []*Rule
+var registry = finding.NewRegistry[*Rule](finding.SurfaceDockerfile)
 
 // rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule {
-	if len(r.Surfaces) == 0 {
-		r.Surfaces = []finding.Surface{finding.SurfaceDockerfile}
-	}
-	registry = append(registry, r)
-	return r
-}
+func rule(r *Rule) *Rule { return registry.Add(r) }
 
 // Rules returns every Dockerfile rule, sorted by ID.
-func Rules() []*Rule {
-	out := slices.Clone(registry)
-	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
+func Rules() []*Rule { return registry.Sorted() }
 
 // Catalog returns the metadata of every Dockerfile rule.
-func Catalog() []finding.Rule {
-	var out []finding.Rule
-	for _, r := range Rules() {
-		out = append(out, r.Rule)
-	}
-	return out
-}
+func Catalog() []finding.Rule { return registry.Catalog() }
 
 // Options configure a check.
 type Options struct {

@@ -79,20 +79,14 @@ func (p *Pass) Note(format string, args ...any) {
 	p.note = fmt.Sprintf(format, args...)
 }
 
-var registry []*Rule
+var registry = finding.NewRegistry[*Rule](finding.SurfaceHost)
 
 // rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule {
-	if len(r.Surfaces) == 0 {
-		r.Surfaces = []finding.Surface{finding.SurfaceHost}
-	}
-	registry = append(registry, r)
-	return r
-}
+func rule(r *Rule) *Rule { return registry.Add(r) }
 
 // Rules returns every host rule in benchmark order.
 func Rules() []*Rule {
-	out := append([]*Rule(nil), registry...)
+	out := registry.Sorted()
 	sort.SliceStable(out, func(i, j int) bool { return lessRule(out[i], out[j]) })
 	return out
 }
@@ -144,14 +138,7 @@ func compareCIS(a, b string) int {
 }
 
 // Catalog returns the metadata of every host rule, sorted by ID.
-func Catalog() []finding.Rule {
-	var out []finding.Rule
-	for _, r := range Rules() {
-		out = append(out, r.Rule)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
+func Catalog() []finding.Rule { return registry.Catalog() }
 
 // CheckOptions configure a run of the rules.
 type CheckOptions struct {
