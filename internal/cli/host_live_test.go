@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
@@ -26,13 +23,8 @@ import (
 // findings with their IDs. The Engine is shared, so only our containers
 // (unique names) are judged, and all of them are removed at the end.
 func TestHostLiveContainers(t *testing.T) {
-	c := testenv.Docker(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	prefix := "dvclihost-" + hex.EncodeToString(b)
-	unsafeImage, hardenedImage := prefix+"/unsafe:1", prefix+"/hardened:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), unsafeImage)
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001", Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}}}), hardenedImage)
+	lab := testenv.NewLab(t, "dvclihost")
+	c, prefix, unsafeImage, hardenedImage := lab.C, lab.Prefix, lab.Unsafe, lab.Hardened
 	const token = "ghp_Zt9xQ2mW4vB7nK1pL8rD3sF6hJ0cY5aE2uIo" // fabricated, in GitHub's format
 
 	start := func(name string, cfg containertypes.Config, hc containertypes.HostConfig) error {

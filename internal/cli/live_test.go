@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
@@ -21,14 +18,8 @@ import (
 // report, one target per container however it is named, findings at the
 // container's name; an unknown container is one line and exit 2.
 func TestContainerCommand(t *testing.T) {
-	c := testenv.Docker(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	prefix := "dvcli-" + hex.EncodeToString(b)
-	hardenedImage := prefix + "/hardened:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001", Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}}}), hardenedImage)
-	unsafeImage := prefix + "/unsafe:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), unsafeImage)
+	lab := testenv.NewLab(t, "dvcli")
+	c, prefix, hardenedImage, unsafeImage := lab.C, lab.Prefix, lab.Hardened, lab.Unsafe
 
 	create := func(name string, cfg containertypes.Config, hc containertypes.HostConfig) string {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -3,8 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -20,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
@@ -75,13 +72,8 @@ type watchLab struct {
 }
 
 func newWatchLab(t *testing.T) *watchLab {
-	c := testenv.Docker(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	l := &watchLab{t: t, c: c, prefix: "dvclw-" + hex.EncodeToString(b)}
-	l.unsafe = l.prefix + "/unsafe:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), l.unsafe)
-	return l
+	lab := testenv.NewLab(t, "dvclw")
+	return &watchLab{t: t, c: lab.C, prefix: lab.Prefix, unsafe: lab.Unsafe}
 }
 
 func (l *watchLab) run(name string, hc containertypes.HostConfig) string {

@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -30,16 +28,10 @@ const githubToken = "ghp_Zt9xQ2mW4vB7nK1pL8rD3sF6hJ0cY5aE2uIo"
 // so only our containers (unique names per run) are judged, and everything
 // we start is removed when the test ends, even when it fails.
 func TestLiveHostAudit(t *testing.T) {
-	c := testenv.Docker(t)
+	lab := testenv.NewLab(t, "dvhost")
+	c, prefix, unsafeImg, hardenedImg, sshdImg := lab.C, lab.Prefix, lab.Unsafe, lab.Hardened, lab.Prefix+"/sshd:1"
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	b := make([]byte, 4)
-	rand.Read(b)
-	prefix := "dvhost-" + hex.EncodeToString(b)
-	unsafeImg, hardenedImg, sshdImg := prefix+"/unsafe:1", prefix+"/hardened:1", prefix+"/sshd:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), unsafeImg)
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001:10001",
-		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second}}), hardenedImg)
 	// The test program under sshd's name: ps shows "/usr/sbin/sshd -D".
 	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{Entrypoint: []string{"/usr/sbin/sshd", "-D"}},
 		testenv.Layer(t, testenv.File{Path: "usr/sbin/sshd", Mode: 0o755, Body: testenv.StaticBinary(t)})), sshdImg)

@@ -25,10 +25,10 @@ func BenchmarkAudit(b *testing.B) {
 // image and its tag's image from the real Engine.
 func BenchmarkFetch(b *testing.B) {
 	l := newLab(b)
-	id := l.create("bench", containertypes.Config{Image: l.unsafe}, containertypes.HostConfig{})
+	id := l.create("bench", containertypes.Config{Image: l.Unsafe}, containertypes.HostConfig{})
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := live.Fetch(ctx(b), l.c, id); err != nil {
+		if _, err := live.Fetch(ctx(b), l.C, id); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,14 +40,14 @@ func BenchmarkFetch(b *testing.B) {
 func BenchmarkRunning(b *testing.B) {
 	l := newLab(b)
 	for i := range 20 {
-		id := l.create("bench"+strconv.Itoa(i), containertypes.Config{Image: l.unsafe}, containertypes.HostConfig{})
+		id := l.create("bench"+strconv.Itoa(i), containertypes.Config{Image: l.Unsafe}, containertypes.HostConfig{})
 		if err := l.start(id); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		all, err := live.Running(ctx(b), l.c)
+		all, err := live.Running(ctx(b), l.C)
 		if err != nil || len(all) < 20 {
 			b.Fatalf("%d running: %v", len(all), err)
 		}

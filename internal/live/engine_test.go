@@ -2,8 +2,6 @@ package live_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/netip"
 	"slices"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -25,30 +22,11 @@ import (
 // and no report may print it whole.
 const githubToken = "ghp_Zt9xQ2mW4vB7nK1pL8rD3sF6hJ0cY5aE2uIo"
 
-// lab is one test's share of the Engine: the Engine is shared with other
-// tests and other people, so every name it creates is unique to this run
-// and everything is removed when the test ends, even when it fails.
-type lab struct {
-	t      testing.TB
-	c      *client.Client
-	prefix string
-	// unsafe runs as root and has no HEALTHCHECK; hardened has both.
-	unsafe, hardened string
-}
+// lab is one test's share of the Engine (testenv.Lab) with the helpers
+// these tests use to start containers.
+type lab struct{ *testenv.Lab }
 
-func newLab(t testing.TB) *lab {
-	t.Helper()
-	c := testenv.Docker(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	l := &lab{t: t, c: c, prefix: "dvlive-" + hex.EncodeToString(b)}
-	l.unsafe = l.prefix + "/unsafe:1"
-	l.hardened = l.prefix + "/hardened:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), l.unsafe)
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001:10001",
-		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second}}), l.hardened)
-	return l
-}
+func newLab(t testing.TB) *lab { return &lab{testenv.NewLab(t, "dvlive")} }
 
 func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -61,60 +39,60 @@ func ctx(t testing.TB) context.Context {
 // case sets it: the Engine's default is "host" on cgroup v1 hosts and
 // "private" on cgroup v2, and expectations must not depend on the machine.
 func (l *lab) create(name string, cfg containertypes.Config, hc containertypes.HostConfig) string {
-	l.t.Helper()
+	l.T.Helper()
 	if hc.CgroupnsMode == "" {
 		hc.CgroupnsMode = containertypes.CgroupnsModePrivate
 	}
-	cfg.Labels = map[string]string{"dockvet.test": l.prefix}
-	res, err := l.c.ContainerCreate(ctx(l.t), client.ContainerCreateOptions{Name: l.prefix + "-" + name, Config: &cfg, HostConfig: &hc})
+	cfg.Labels = map[string]string{"dockvet.test": l.Prefix}
+	res, err := l.C.ContainerCreate(ctx(l.T), client.ContainerCreateOptions{Name: l.Prefix + "-" + name, Config: &cfg, HostConfig: &hc})
 	if err != nil {
-		l.t.Fatalf("creating %s: %v", name, err)
+		l.T.Fatalf("creating %s: %v", name, err)
 	}
-	l.t.Cleanup(func() {
+	l.T.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.c.ContainerRemove(c, res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		l.C.ContainerRemove(c, res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	})
 	return res.ID
 }
 
 func (l *lab) start(id string) error {
-	_, err := l.c.ContainerStart(ctx(l.t), id, client.ContainerStartOptions{})
+	_, err := l.C.ContainerStart(ctx(l.T), id, client.ContainerStartOptions{})
 	return err
 }
 
 // volume makes a local volume that binds a host path, as
 // `docker volume create -o type=none -o o=bind -o device=PATH` does.
 func (l *lab) volume(name, device string) string {
-	l.t.Helper()
-	name = l.prefix + "-" + name
-	_, err := l.c.VolumeCreate(ctx(l.t), client.VolumeCreateOptions{Name: name, Driver: "local",
+	l.T.Helper()
+	name = l.Prefix + "-" + name
+	_, err := l.C.VolumeCreate(ctx(l.T), client.VolumeCreateOptions{Name: name, Driver: "local",
 		DriverOpts: map[string]string{"type": "none", "o": "bind", "device": device}})
 	if err != nil {
-		l.t.Fatalf("creating volume %s: %v", name, err)
+		l.T.Fatalf("creating volume %s: %v", name, err)
 	}
-	l.t.Cleanup(func() {
+	l.T.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.c.VolumeRemove(c, name, client.VolumeRemoveOptions{Force: true})
+		l.C.VolumeRemove(c, name, client.VolumeRemoveOptions{Force: true})
 	})
 	return name
 }
 
 func (l *lab) tag(source, target string) {
-	l.t.Helper()
-	if _, err := l.c.ImageTag(ctx(l.t), client.ImageTagOptions{Source: source, Target: target}); err != nil {
-		l.t.Fatal(err)
+	l.T.Helper()
+	if _, err := l.C.ImageTag(ctx(l.T), client.ImageTagOptions{Source: source, Target: target}); err != nil {
+		l.T.Fatal(err)
 	}
 }
 
 // untagOnCleanup removes a tag the test adds when the test ends; the
 // image itself belongs to testenv.Load.
 func (l *lab) untagOnCleanup(tag string) {
-	l.t.Cleanup(func() {
+	l.T.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.c.ImageRemove(c, tag, client.ImageRemoveOptions{})
+		l.C.ImageRemove(c, tag, client.ImageRemoveOptions{})
 	})
 }
 
@@ -146,9 +124,9 @@ func with(base []string, add []string, drop ...string) []string {
 func TestLiveContainers(t *testing.T) {
 	l := newLab(t)
 	etc := l.volume("etc", "/etc")
-	stale := l.prefix + "/stale:1"
+	stale := l.Prefix + "/stale:1"
 	l.untagOnCleanup(stale)
-	l.tag(l.unsafe, stale)
+	l.tag(l.Unsafe, stale)
 
 	cases := []struct {
 		name string
@@ -178,7 +156,7 @@ func TestLiveContainers(t *testing.T) {
 		{name: "stale", cfg: containertypes.Config{Image: stale},
 			want: with(defaults, []string{"DV3102"})},
 		{name: "hardened",
-			cfg: containertypes.Config{Image: l.hardened, User: "10001:10001",
+			cfg: containertypes.Config{Image: l.Hardened, User: "10001:10001",
 				Healthcheck:  &containertypes.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second},
 				ExposedPorts: network.PortSet{network.MustParsePort("8080/tcp"): {}, network.MustParsePort("5432/tcp"): {}}},
 			hc: containertypes.HostConfig{
@@ -200,7 +178,7 @@ func TestLiveContainers(t *testing.T) {
 	for _, tc := range cases {
 		cfg := tc.cfg
 		if cfg.Image == "" {
-			cfg.Image = l.unsafe
+			cfg.Image = l.Unsafe
 		}
 		id := l.create(tc.name, cfg, tc.hc)
 		ids[tc.name] = id
@@ -212,13 +190,13 @@ func TestLiveContainers(t *testing.T) {
 		}
 	}
 	// The tag moves after the container was created from it.
-	l.tag(l.hardened, stale)
+	l.tag(l.Hardened, stale)
 
 	audits := map[string][]finding.Finding{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			name := l.prefix + "-" + tc.name
-			c, err := live.Fetch(ctx(t), l.c, name)
+			name := l.Prefix + "-" + tc.name
+			c, err := live.Fetch(ctx(t), l.C, name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,7 +218,7 @@ func TestLiveContainers(t *testing.T) {
 				}
 			}
 			// By ID and by ID prefix it is the same container.
-			byID, err := live.Fetch(ctx(t), l.c, ids[tc.name][:12])
+			byID, err := live.Fetch(ctx(t), l.C, ids[tc.name][:12])
 			if err != nil || byID.Inspect.ID != ids[tc.name] {
 				t.Errorf("fetch by short ID: %v", err)
 			}
@@ -260,13 +238,13 @@ func TestLiveContainers(t *testing.T) {
 	})
 
 	t.Run("running", func(t *testing.T) {
-		all, err := live.Running(ctx(t), l.c)
+		all, err := live.Running(ctx(t), l.C)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]*live.Container{}
 		for _, c := range all {
-			if c.Inspect.Config != nil && c.Inspect.Config.Labels["dockvet.test"] == l.prefix {
+			if c.Inspect.Config != nil && c.Inspect.Config.Labels["dockvet.test"] == l.Prefix {
 				got[c.Name()] = c
 			}
 			if c.Inspect.State != nil && !c.Inspect.State.Running {
@@ -274,8 +252,8 @@ func TestLiveContainers(t *testing.T) {
 			}
 		}
 		for _, tc := range cases {
-			name := l.prefix + "-" + tc.name
-			inspect, err := l.c.ContainerInspect(ctx(t), name, client.ContainerInspectOptions{})
+			name := l.Prefix + "-" + tc.name
+			inspect, err := l.C.ContainerInspect(ctx(t), name, client.ContainerInspectOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,12 +275,12 @@ func TestLiveContainers(t *testing.T) {
 		// The host audit has inspect data in its snapshot: Complete adds
 		// the image and volumes without inspecting the container again,
 		// and without them the spec rules still run.
-		name := l.prefix + "-stale"
-		res, err := l.c.ContainerInspect(ctx(t), name, client.ContainerInspectOptions{})
+		name := l.Prefix + "-stale"
+		res, err := l.C.ContainerInspect(ctx(t), name, client.ContainerInspectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := live.Complete(ctx(t), l.c, res.Container)
+		c, err := live.Complete(ctx(t), l.C, res.Container)
 		if err != nil {
 			t.Fatal(err)
 		}

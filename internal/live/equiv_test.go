@@ -36,18 +36,18 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 		t.Skip("the docker CLI is not installed")
 	}
 	l := newLab(t)
-	latest := l.prefix + "/unsafe:latest"
+	latest := l.Prefix + "/unsafe:latest"
 	l.untagOnCleanup(latest)
-	l.tag(l.unsafe, latest)
+	l.tag(l.Unsafe, latest)
 	// The trust policy requires digests for this repository (DV3073).
-	pinned := l.prefix + "/pinned:1"
+	pinned := l.Prefix + "/pinned:1"
 	l.untagOnCleanup(pinned)
-	l.tag(l.unsafe, pinned)
-	vol := l.prefix + "-bound"
+	l.tag(l.Unsafe, pinned)
+	vol := l.Prefix + "-bound"
 	t.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.c.VolumeRemove(c, vol, client.VolumeRemoveOptions{Force: true})
+		l.C.VolumeRemove(c, vol, client.VolumeRemoveOptions{Force: true})
 	})
 
 	cases := []struct {
@@ -83,15 +83,15 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 	}
 	// Only ghcr.io is trusted, so every local image is from outside.
 	pol := &policy.Policy{TrustedRegistries: []string{"ghcr.io"},
-		Rules: []policy.Rule{{Images: []string{l.prefix + "/pinned"}, Digests: policy.DigestsRequired}}}
+		Rules: []policy.Rule{{Images: []string{l.Prefix + "/pinned"}, Digests: policy.DigestsRequired}}}
 	seen := map[string]bool{}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			img := tc.image
 			if img == "" {
-				img = l.unsafe
+				img = l.Unsafe
 			}
-			args := append([]string{"docker", "create", "--name", l.prefix + "-eq" + strconv.Itoa(i), "--label", "dockvet.test=" + l.prefix}, tc.args...)
+			args := append([]string{"docker", "create", "--name", l.Prefix + "-eq" + strconv.Itoa(i), "--label", "dockvet.test=" + l.Prefix}, tc.args...)
 			if !slices.Contains(tc.args, "--cgroupns") {
 				// The Engine's default depends on the host's cgroup version;
 				// a line cannot know it (see lab.create).
@@ -112,7 +112,7 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 			slices.Sort(fromRun)
 
 			cmd := exec.Command(docker, args[1:]...)
-			cmd.Env = append(os.Environ(), "DOCKER_HOST="+l.c.DaemonHost())
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+l.C.DaemonHost())
 			out, err := cmd.Output()
 			if err != nil {
 				var stderr string
@@ -125,9 +125,9 @@ func TestRunLineAndLiveAgree(t *testing.T) {
 			t.Cleanup(func() {
 				c, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
-				l.c.ContainerRemove(c, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+				l.C.ContainerRemove(c, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 			})
-			c, err := live.Fetch(ctx(t), l.c, id)
+			c, err := live.Fetch(ctx(t), l.C, id)
 			if err != nil {
 				t.Fatal(err)
 			}

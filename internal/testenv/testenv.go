@@ -258,3 +258,32 @@ func Unique(prefix string) string {
 	}
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
+
+// Lab is one test's share of the Engine, which other tests (and people)
+// use at the same time: a prefix unique to the run for every name it
+// creates, and the two images most Engine tests start containers from,
+// removed when the test ends, failed or not.
+type Lab struct {
+	T      testing.TB
+	C      *client.Client
+	Prefix string
+	// Unsafe runs the test program as root without a HEALTHCHECK;
+	// Hardened runs it as 10001:10001 with one.
+	Unsafe, Hardened string
+}
+
+// NewLab connects to the Engine (skipping or failing as Docker does) and
+// loads the two images under names that start with prefix.
+func NewLab(t testing.TB, prefix string) *Lab {
+	t.Helper()
+	l := &Lab{T: t, C: Docker(t), Prefix: Unique(prefix)}
+	l.Unsafe = l.Prefix + "/unsafe:1"
+	l.Hardened = l.Prefix + "/hardened:1"
+	Load(t, l.C, TinyImage(t, v1.Config{}), l.Unsafe)
+	Load(t, l.C, TinyImage(t, v1.Config{User: "10001:10001",
+		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second}}), l.Hardened)
+	return l
+}
+
+// Name is a name unique to this lab: "<prefix>-s".
+func (l *Lab) Name(s string) string { return l.Prefix + "-" + s }

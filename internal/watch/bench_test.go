@@ -50,13 +50,13 @@ func burst(b *testing.B, l *lab, bin string) {
 	var evMu sync.Mutex
 	ectx, stopEvents := context.WithCancel(context.Background())
 	defer stopEvents()
-	stream := l.c.Events(ectx, client.EventsListOptions{Filters: make(client.Filters).Add("type", "container").Add("event", "create", "start")})
+	stream := l.C.Events(ectx, client.EventsListOptions{Filters: make(client.Filters).Add("type", "container").Add("event", "create", "start")})
 	go func() {
 		for {
 			select {
 			case m := <-stream.Messages:
 				name := m.Actor.Attributes["name"]
-				if !strings.HasPrefix(name, l.prefix) {
+				if !strings.HasPrefix(name, l.Prefix) {
 					continue
 				}
 				evMu.Lock()
@@ -93,7 +93,7 @@ func burst(b *testing.B, l *lab, bin string) {
 		for sc.Scan() {
 			at := time.Now()
 			var r Record
-			if json.Unmarshal(sc.Bytes(), &r) != nil || !strings.HasPrefix(r.Target, l.prefix) {
+			if json.Unmarshal(sc.Bytes(), &r) != nil || !strings.HasPrefix(r.Target, l.Prefix) {
 				continue
 			}
 			mu.Lock()
@@ -138,7 +138,7 @@ func burst(b *testing.B, l *lab, bin string) {
 				defer wg.Done()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
-				l.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+				l.C.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 			}(v.(string))
 			return true
 		})
@@ -152,11 +152,11 @@ func burst(b *testing.B, l *lab, bin string) {
 			defer wg.Done()
 			for n := range names {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				res, err := l.c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: l.name(n),
-					Config: &containertypes.Config{Image: l.unsafe}, HostConfig: &containertypes.HostConfig{CgroupnsMode: containertypes.CgroupnsModePrivate}})
+				res, err := l.C.ContainerCreate(ctx, client.ContainerCreateOptions{Name: l.Name(n),
+					Config: &containertypes.Config{Image: l.Unsafe}, HostConfig: &containertypes.HostConfig{CgroupnsMode: containertypes.CgroupnsModePrivate}})
 				if err == nil {
 					ids.Store(n, res.ID)
-					_, err = l.c.ContainerStart(ctx, res.ID, client.ContainerStartOptions{})
+					_, err = l.C.ContainerStart(ctx, res.ID, client.ContainerStartOptions{})
 				}
 				cancel()
 				if err != nil {
@@ -172,7 +172,7 @@ func burst(b *testing.B, l *lab, bin string) {
 		mu.Lock()
 		defer mu.Unlock()
 		for i := range burstSize {
-			s := seen[l.name(fmt.Sprintf("burst%03d", i))]
+			s := seen[l.Name(fmt.Sprintf("burst%03d", i))]
 			if s == nil {
 				return false
 			}
@@ -201,7 +201,7 @@ func burst(b *testing.B, l *lab, bin string) {
 	evMu.Lock()
 	mu.Lock()
 	for i := range burstSize {
-		n := l.name(fmt.Sprintf("burst%03d", i))
+		n := l.Name(fmt.Sprintf("burst%03d", i))
 		s, ev := seen[n], events[n]
 		if ev["start"].IsZero() || ev["create"].IsZero() {
 			b.Fatalf("%s: the Engine's events were not seen", n)

@@ -30,15 +30,15 @@ func TestWatchContainers(t *testing.T) {
 	user := l.run("user", containertypes.Config{User: "10001"}, containertypes.HostConfig{})
 
 	recs := col.waitFor(t, "findings of the unsafe containers", func(rs []Record) bool {
-		return has(rs, "DV3020", l.name("socket"), "") && has(rs, "DV3002", l.name("sysadmin"), "") &&
-			has(rs, "DV3013", l.name("sysadmin"), "") && has(rs, "DV3071", l.name("hardened"), "") && has(rs, "DV3030", l.name("user"), "")
+		return has(rs, "DV3020", l.Name("socket"), "") && has(rs, "DV3002", l.Name("sysadmin"), "") &&
+			has(rs, "DV3013", l.Name("sysadmin"), "") && has(rs, "DV3071", l.Name("hardened"), "") && has(rs, "DV3030", l.Name("user"), "")
 	})
-	for _, r := range of(recs, l.name("socket")) {
-		if r.TargetKind != finding.SurfaceWatch || r.Location.Container != l.name("socket") || r.Event.Actor != socket ||
-			(r.Event.Action != "create" && r.Event.Action != "start") || r.Event.Name != l.name("socket") || r.Event.Time.IsZero() {
+	for _, r := range of(recs, l.Name("socket")) {
+		if r.TargetKind != finding.SurfaceWatch || r.Location.Container != l.Name("socket") || r.Event.Actor != socket ||
+			(r.Event.Action != "create" && r.Event.Action != "start") || r.Event.Name != l.Name("socket") || r.Event.Time.IsZero() {
 			t.Errorf("record not attributed to the container and its event: %+v", r)
 		}
-		if !strings.Contains(r.Message, l.name("socket")+" ("+socket[:12]+")") {
+		if !strings.Contains(r.Message, l.Name("socket")+" ("+socket[:12]+")") {
 			t.Errorf("message does not name the container: %s", r.Message)
 		}
 	}
@@ -46,10 +46,10 @@ func TestWatchContainers(t *testing.T) {
 	// `dockvet container` does; each finding is reported once although
 	// create and start both triggered an audit.
 	want := []string{"DV3003", "DV3004", "DV3009", "DV3020", "DV3030", "DV3031", "DV3032", "DV3050", "DV3071", "DV3100", "DV3101"}
-	if got := ids(of(recs, l.name("socket"))); !slices.Equal(got, want) {
+	if got := ids(of(recs, l.Name("socket"))); !slices.Equal(got, want) {
 		t.Errorf("socket container: %v, want %v", got, want)
 	}
-	for _, r := range of(recs, l.name("hardened")) {
+	for _, r := range of(recs, l.Name("hardened")) {
 		if r.Severity > finding.Low {
 			t.Errorf("hardened container reported above low: %s %s", r.RuleID, r.Message)
 		}
@@ -67,14 +67,14 @@ func TestWatchContainers(t *testing.T) {
 	execute := func(id string, o client.ExecCreateOptions) string {
 		t.Helper()
 		o.Cmd = []string{"/app", "healthcheck"}
-		res, err := l.c.ExecCreate(ctx(t), id, o)
+		res, err := l.C.ExecCreate(ctx(t), id, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res.ID
 	}
 	start := func(id string) error {
-		_, err := l.c.ExecStart(ctx(t), id, client.ExecStartOptions{Detach: true})
+		_, err := l.C.ExecStart(ctx(t), id, client.ExecStartOptions{Detach: true})
 		return err
 	}
 	inherited := execute(socket, client.ExecCreateOptions{})
@@ -87,12 +87,12 @@ func TestWatchContainers(t *testing.T) {
 		}
 	}
 	recs = col.waitFor(t, "exec findings", func(rs []Record) bool {
-		return has(rs, "DV5002", l.name("socket"), "") && has(rs, "DV5002", l.name("user"), "") && has(rs, "DV5001", l.name("hardened"), "exec_create")
+		return has(rs, "DV5002", l.Name("socket"), "") && has(rs, "DV5002", l.Name("user"), "") && has(rs, "DV5001", l.Name("hardened"), "exec_create")
 	})
 	err := start(privileged)
 	t.Logf("starting the privileged exec: %v", err)
 	for _, r := range recs {
-		if r.RuleID == "DV5002" && r.Target == l.name("user") && !strings.Contains(r.Message, "--user 0") {
+		if r.RuleID == "DV5002" && r.Target == l.Name("user") && !strings.Contains(r.Message, "--user 0") {
 			t.Errorf("exec as --user 0 reported as %q", r.Message)
 		}
 		if r.RuleID == "DV5001" && r.Event.Exec != privileged {
@@ -106,11 +106,11 @@ func TestWatchContainers(t *testing.T) {
 	// The Docker CLI creates and starts at once; whichever way the race
 	// with the failing start ends, the exec is reported, never lost.
 	if docker, err := exec.LookPath("docker"); err == nil {
-		out, err := exec.Command(docker, "exec", "--privileged", l.name("user"), "/app", "healthcheck").CombinedOutput()
+		out, err := exec.Command(docker, "exec", "--privileged", l.Name("user"), "/app", "healthcheck").CombinedOutput()
 		t.Logf("docker exec --privileged: %v %s", err, out)
 		recs = col.waitFor(t, "the CLI's privileged exec", func(rs []Record) bool {
 			return slices.ContainsFunc(rs, func(r Record) bool {
-				return r.Target == l.name("user") && r.Event.Exec != "" && r.Event.Exec != explicit && r.Event.Exec != plain &&
+				return r.Target == l.Name("user") && r.Event.Exec != "" && r.Event.Exec != explicit && r.Event.Exec != plain &&
 					(r.RuleID == "DV5001" || r.RuleID == "DV5042")
 			})
 		})
@@ -118,28 +118,28 @@ func TestWatchContainers(t *testing.T) {
 
 	// A network connected to a running container is reported; the
 	// containers' own start-up connections were not.
-	net, err := l.c.NetworkCreate(ctx(t), l.name("net"), client.NetworkCreateOptions{})
+	net, err := l.C.NetworkCreate(ctx(t), l.Name("net"), client.NetworkCreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		// Cleanups run last first: the container is still connected.
-		l.c.NetworkDisconnect(ctx(t), net.ID, client.NetworkDisconnectOptions{Container: user, Force: true})
-		if _, err := l.c.NetworkRemove(ctx(t), net.ID, client.NetworkRemoveOptions{}); err != nil {
-			t.Errorf("removing network %s: %v", l.name("net"), err)
+		l.C.NetworkDisconnect(ctx(t), net.ID, client.NetworkDisconnectOptions{Container: user, Force: true})
+		if _, err := l.C.NetworkRemove(ctx(t), net.ID, client.NetworkRemoveOptions{}); err != nil {
+			t.Errorf("removing network %s: %v", l.Name("net"), err)
 		}
 	})
-	if _, err := l.c.NetworkConnect(ctx(t), net.ID, client.NetworkConnectOptions{Container: user}); err != nil {
+	if _, err := l.C.NetworkConnect(ctx(t), net.ID, client.NetworkConnectOptions{Container: user}); err != nil {
 		t.Fatal(err)
 	}
 	// Docker refuses to connect a running container to the host network;
 	// an Engine that allowed it would be reported (DV5003).
-	if _, err := l.c.NetworkConnect(ctx(t), "host", client.NetworkConnectOptions{Container: user}); err == nil {
-		col.waitFor(t, "DV5003", func(rs []Record) bool { return has(rs, "DV5003", l.name("user"), "connect") })
+	if _, err := l.C.NetworkConnect(ctx(t), "host", client.NetworkConnectOptions{Container: user}); err == nil {
+		col.waitFor(t, "DV5003", func(rs []Record) bool { return has(rs, "DV5003", l.Name("user"), "connect") })
 	}
-	recs = col.waitFor(t, "DV5004", func(rs []Record) bool { return has(rs, "DV5004", l.name("user"), "connect") })
+	recs = col.waitFor(t, "DV5004", func(rs []Record) bool { return has(rs, "DV5004", l.Name("user"), "connect") })
 	for _, r := range recs {
-		if (r.RuleID == "DV5004" || r.RuleID == "DV5003") && r.Target != l.name("user") && strings.HasPrefix(r.Target, l.prefix) {
+		if (r.RuleID == "DV5004" || r.RuleID == "DV5003") && r.Target != l.Name("user") && strings.HasPrefix(r.Target, l.Prefix) {
 			t.Errorf("a start-up connection was reported: %s %s", r.RuleID, r.Message)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,30 +29,11 @@ import (
 // instead of a hang, on a machine shared with other builds.
 const waitLimit = 90 * time.Second
 
-// lab is one test's share of the Engine, which other tests and other
-// people use too: every name it creates is unique to the run, and
-// everything is removed when the test ends, failed or not.
-type lab struct {
-	t      testing.TB
-	c      *client.Client
-	prefix string
-	// unsafe runs as root and has no HEALTHCHECK; hardened has both.
-	unsafe, hardened string
-}
+// lab is one test's share of the Engine (testenv.Lab) with the helpers
+// these tests use to start containers and run watch.
+type lab struct{ *testenv.Lab }
 
-func newLab(t testing.TB) *lab {
-	t.Helper()
-	c := testenv.Docker(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	l := &lab{t: t, c: c, prefix: "dvwatch-" + hex.EncodeToString(b)}
-	l.unsafe = l.prefix + "/unsafe:1"
-	l.hardened = l.prefix + "/hardened:1"
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), l.unsafe)
-	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001:10001",
-		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second}}), l.hardened)
-	return l
-}
+func newLab(t testing.TB) *lab { return &lab{testenv.NewLab(t, "dvwatch")} }
 
 func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -61,41 +41,39 @@ func ctx(t testing.TB) context.Context {
 	return c
 }
 
-func (l *lab) name(s string) string { return l.prefix + "-" + s }
-
 // create makes a container named after the lab and removes it when the
 // test ends. The cgroup namespace is private unless the case says
 // otherwise: the Engine's default depends on the machine's cgroup version.
 func (l *lab) create(name string, cfg containertypes.Config, hc containertypes.HostConfig) string {
-	l.t.Helper()
+	l.T.Helper()
 	if hc.CgroupnsMode == "" {
 		hc.CgroupnsMode = containertypes.CgroupnsModePrivate
 	}
 	if cfg.Image == "" {
-		cfg.Image = l.unsafe
+		cfg.Image = l.Unsafe
 	}
-	cfg.Labels = map[string]string{"dockvet.test": l.prefix}
-	res, err := l.c.ContainerCreate(ctx(l.t), client.ContainerCreateOptions{Name: l.name(name), Config: &cfg, HostConfig: &hc})
+	cfg.Labels = map[string]string{"dockvet.test": l.Prefix}
+	res, err := l.C.ContainerCreate(ctx(l.T), client.ContainerCreateOptions{Name: l.Name(name), Config: &cfg, HostConfig: &hc})
 	if err != nil {
-		l.t.Fatalf("creating %s: %v", name, err)
+		l.T.Fatalf("creating %s: %v", name, err)
 	}
-	l.t.Cleanup(func() {
+	l.T.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.c.ContainerRemove(c, res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		l.C.ContainerRemove(c, res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	})
 	return res.ID
 }
 
 func (l *lab) start(id string) {
-	l.t.Helper()
-	if _, err := l.c.ContainerStart(ctx(l.t), id, client.ContainerStartOptions{}); err != nil {
-		l.t.Fatalf("starting %s: %v", id, err)
+	l.T.Helper()
+	if _, err := l.C.ContainerStart(ctx(l.T), id, client.ContainerStartOptions{}); err != nil {
+		l.T.Fatalf("starting %s: %v", id, err)
 	}
 }
 
 func (l *lab) run(name string, cfg containertypes.Config, hc containertypes.HostConfig) string {
-	l.t.Helper()
+	l.T.Helper()
 	id := l.create(name, cfg, hc)
 	l.start(id)
 	return id
@@ -105,7 +83,7 @@ func (l *lab) run(name string, cfg containertypes.Config, hc containertypes.Host
 // the only finding is that a local image cannot be pinned by digest.
 func (l *lab) hardenedConfig() (containertypes.Config, containertypes.HostConfig) {
 	pids := int64(64)
-	return containertypes.Config{Image: l.hardened, User: "10001:10001",
+	return containertypes.Config{Image: l.Hardened, User: "10001:10001",
 			Healthcheck: &containertypes.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}, Interval: 30 * time.Second}},
 		containertypes.HostConfig{
 			CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},

@@ -29,7 +29,7 @@ func TestImages(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
-	repo := u.Host + "/" + l.prefix + "/app"
+	repo := u.Host + "/" + l.Prefix + "/app"
 	img := testenv.TinyImage(t, v1.Config{Env: []string{"PULLED=1"}})
 	tag, err := name.NewTag(repo+":1.0", name.Insecure)
 	if err != nil {
@@ -42,36 +42,36 @@ func TestImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trusted := l.prefix + ".registry.example.com/app:1.0"
+	trusted := l.Prefix + ".registry.example.com/app:1.0"
 	pol := &policy.Policy{TrustedRegistries: []string{"*.registry.example.com"}}
 	_, col := started(t, Options{Policy: pol})
 
 	pull := func(ref string) {
 		t.Helper()
-		res, err := l.c.ImagePull(ctx(t), ref, client.ImagePullOptions{})
+		res, err := l.C.ImagePull(ctx(t), ref, client.ImagePullOptions{})
 		if err != nil {
 			t.Fatalf("pulling %s: %v", ref, err)
 		}
 		if err := res.Wait(ctx(t)); err != nil {
 			t.Fatalf("pulling %s: %v", ref, err)
 		}
-		t.Cleanup(func() { l.c.ImageRemove(ctx(t), ref, client.ImageRemoveOptions{Force: true}) })
+		t.Cleanup(func() { l.C.ImageRemove(ctx(t), ref, client.ImageRemoveOptions{Force: true}) })
 	}
 	pull(repo + ":1.0")
 	pull(repo + "@" + digest.String())
-	if _, err := l.c.ImageTag(ctx(t), client.ImageTagOptions{Source: repo + ":1.0", Target: trusted}); err != nil {
+	if _, err := l.C.ImageTag(ctx(t), client.ImageTagOptions{Source: repo + ":1.0", Target: trusted}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.c.ImageRemove(ctx(t), trusted, client.ImageRemoveOptions{}) })
+	t.Cleanup(func() { l.C.ImageRemove(ctx(t), trusted, client.ImageRemoveOptions{}) })
 	// A local image (never pulled) tagged with a trusted name is a normal
 	// build-and-push step, not a disguise.
-	built := l.prefix + ".registry.example.com/built:1"
-	if _, err := l.c.ImageTag(ctx(t), client.ImageTagOptions{Source: l.hardened, Target: built}); err != nil {
+	built := l.Prefix + ".registry.example.com/built:1"
+	if _, err := l.C.ImageTag(ctx(t), client.ImageTagOptions{Source: l.Hardened, Target: built}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.c.ImageRemove(ctx(t), built, client.ImageRemoveOptions{}) })
-	loaded := l.prefix + "/loaded:1"
-	testenv.Load(t, l.c, testenv.TinyImage(t, v1.Config{Env: []string{"LOADED=1"}}), loaded)
+	t.Cleanup(func() { l.C.ImageRemove(ctx(t), built, client.ImageRemoveOptions{}) })
+	loaded := l.Prefix + "/loaded:1"
+	testenv.Load(t, l.C, testenv.TinyImage(t, v1.Config{Env: []string{"LOADED=1"}}), loaded)
 
 	recs := col.waitFor(t, "the image findings", func(rs []Record) bool {
 		return has(rs, "DV5010", repo+":1.0", "pull") && has(rs, "DV5012", repo+":1.0", "pull") &&
@@ -120,11 +120,11 @@ func TestPlugin(t *testing.T) {
 			tw.Write(f.body)
 		}
 		tw.Close()
-		ref := l.prefix + "/" + name + ":1"
-		if _, err := l.c.PluginCreate(ctx(t), &buf, client.PluginCreateOptions{RepoName: ref}); err != nil {
+		ref := l.Prefix + "/" + name + ":1"
+		if _, err := l.C.PluginCreate(ctx(t), &buf, client.PluginCreateOptions{RepoName: ref}); err != nil {
 			t.Fatalf("creating plugin %s: %v", ref, err)
 		}
-		t.Cleanup(func() { l.c.PluginRemove(ctx(t), ref, client.PluginRemoveOptions{Force: true}) })
+		t.Cleanup(func() { l.C.PluginRemove(ctx(t), ref, client.PluginRemoveOptions{Force: true}) })
 		return ref
 	}
 	priv := create("priv", map[string]any{"network": map[string]any{"type": "host"}, "linux": map[string]any{"capabilities": []string{"CAP_SYS_ADMIN"}}})

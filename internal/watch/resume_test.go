@@ -19,23 +19,23 @@ import (
 // is reported twice.
 func TestResumeAcrossCut(t *testing.T) {
 	l := newLab(t)
-	p := newProxy(t, socketPath(t, l.c))
+	p := newProxy(t, socketPath(t, l.C))
 	t.Setenv("DOCKER_HOST", "unix://"+p.path)
 	m := NewMetrics()
 	say := newNotices(t)
 	_, col := started(t, Options{Metrics: m, Notice: say.add})
 
 	before := l.run("before", containertypes.Config{}, containertypes.HostConfig{})
-	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.name("before"), "") })
+	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.Name("before"), "") })
 
 	p.cut()
 	n := say.waitFor(t, "reconnecting", 0)
 	l.create("created", containertypes.Config{}, containertypes.HostConfig{CapAdd: []string{"NET_ADMIN"}})
-	exec, err := l.c.ExecCreate(ctx(t), before, client.ExecCreateOptions{User: "0", Cmd: []string{"/app", "healthcheck"}})
+	exec, err := l.C.ExecCreate(ctx(t), before, client.ExecCreateOptions{User: "0", Cmd: []string{"/app", "healthcheck"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.c.ExecStart(ctx(t), exec.ID, client.ExecStartOptions{Detach: true}); err != nil {
+	if _, err := l.C.ExecStart(ctx(t), exec.ID, client.ExecStartOptions{Detach: true}); err != nil {
 		t.Fatal(err)
 	}
 	l.run("during", containertypes.Config{}, containertypes.HostConfig{Binds: []string{"/etc:/host-etc:ro"}})
@@ -43,16 +43,16 @@ func TestResumeAcrossCut(t *testing.T) {
 	say.waitFor(t, "reconnected", n)
 
 	recs := col.waitFor(t, "the events of the gap", func(rs []Record) bool {
-		return has(rs, "DV3002", l.name("created"), "create") && has(rs, "DV5002", l.name("before"), "") &&
-			has(rs, "DV3022", l.name("during"), "")
+		return has(rs, "DV3002", l.Name("created"), "create") && has(rs, "DV5002", l.Name("before"), "") &&
+			has(rs, "DV3022", l.Name("during"), "")
 	})
 	for _, r := range recs {
-		if r.RuleID == "DV5002" && r.Target == l.name("before") && r.Event.Exec != exec.ID {
+		if r.RuleID == "DV5002" && r.Target == l.Name("before") && r.Event.Exec != exec.ID {
 			t.Errorf("DV5002 names exec %s, want %s", r.Event.Exec, exec.ID)
 		}
 		// The Engine still held the gap's events: they were replayed, and
 		// nothing had to be found by auditing what runs.
-		if strings.HasPrefix(r.Target, l.prefix) && r.Event.Action == actionRunning {
+		if strings.HasPrefix(r.Target, l.Prefix) && r.Event.Action == actionRunning {
 			t.Errorf("found by a re-audit, not from its event: %s %s", r.RuleID, r.Target)
 		}
 	}
@@ -68,12 +68,12 @@ func TestResumeAcrossCut(t *testing.T) {
 // whose events the Engine no longer holds, by auditing what runs.
 func TestGapBeyondHistory(t *testing.T) {
 	l := newLab(t)
-	p := newProxy(t, socketPath(t, l.c))
+	p := newProxy(t, socketPath(t, l.C))
 	t.Setenv("DOCKER_HOST", "unix://"+p.path)
 	say := newNotices(t)
 	_, col := started(t, Options{Notice: say.add, History: 256})
 	l.run("first", containertypes.Config{}, containertypes.HostConfig{})
-	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.name("first"), "") })
+	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.Name("first"), "") })
 
 	p.cut()
 	n := say.waitFor(t, "reconnecting", 0)
@@ -81,24 +81,24 @@ func TestGapBeyondHistory(t *testing.T) {
 	// 2 events per tag and untag: 300 events push the gap's first ones
 	// out of the Engine's 256.
 	for i := range 150 {
-		tag := fmt.Sprintf("%s/churn:%d", l.prefix, i)
-		if _, err := l.c.ImageTag(ctx(t), client.ImageTagOptions{Source: l.unsafe, Target: tag}); err != nil {
+		tag := fmt.Sprintf("%s/churn:%d", l.Prefix, i)
+		if _, err := l.C.ImageTag(ctx(t), client.ImageTagOptions{Source: l.Unsafe, Target: tag}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.c.ImageRemove(ctx(t), tag, client.ImageRemoveOptions{}); err != nil {
+		if _, err := l.C.ImageRemove(ctx(t), tag, client.ImageRemoveOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.restore()
 	say.waitFor(t, "reconnected", n)
 	recs := col.waitFor(t, "DV5040 and the container of the gap", func(rs []Record) bool {
-		return slices.ContainsFunc(rs, func(r Record) bool { return r.RuleID == "DV5040" }) && has(rs, "DV3010", l.name("lost"), "")
+		return slices.ContainsFunc(rs, func(r Record) bool { return r.RuleID == "DV5040" }) && has(rs, "DV3010", l.Name("lost"), "")
 	})
 	for _, r := range recs {
 		if r.RuleID == "DV5040" && (r.Event.Type != typeWatch || !strings.Contains(r.Message, "between")) {
 			t.Errorf("DV5040: %+v", r)
 		}
-		if r.RuleID == "DV3010" && r.Target == l.name("lost") && r.Event.Action != actionRunning {
+		if r.RuleID == "DV3010" && r.Target == l.Name("lost") && r.Event.Action != actionRunning {
 			t.Errorf("the lost container was reported from its %s event, which the Engine no longer held", r.Event.Action)
 		}
 	}
@@ -109,7 +109,7 @@ func TestGapBeyondHistory(t *testing.T) {
 // were about are audited anyway once the queue has room.
 func TestOverflow(t *testing.T) {
 	l := newLab(t)
-	c := l.c
+	c := l.C
 	m := NewMetrics()
 	w := New(c, Options{Workers: 1, QueueSize: 1, Metrics: m, Notice: func(f string, a ...any) { t.Logf("watch: "+f, a...) }})
 	w.outSize = 0 // the sink holds up the worker at once
@@ -133,7 +133,7 @@ func TestOverflow(t *testing.T) {
 	var names []string
 	for i := range 6 {
 		name := fmt.Sprintf("burst%d", i)
-		names = append(names, l.name(name))
+		names = append(names, l.Name(name))
 		l.run(name, containertypes.Config{}, containertypes.HostConfig{})
 	}
 	waitUntil(t, "an overflow", func() bool { return testutilValue(m.overflows) > 0 })
