@@ -18,7 +18,6 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/image"
-	"github.com/dockvet/dockvet/internal/inventory"
 	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/vulndb"
 )
@@ -158,7 +157,7 @@ func (g *globals) runImage(ctx context.Context, ref string, o *imageOptions) err
 		g.secretNotice(ref, ao.Secrets.Stats())
 	}
 	if pkgs != nil {
-		vulns, err := g.imageVulnerabilities(ref, db, pkgs.Result(), view, target, o.ignoreUnfixed)
+		vulns, err := g.imageVulnerabilities(ref, db, pkgs, view, target, o.ignoreUnfixed)
 		if err != nil {
 			return err
 		}
@@ -224,13 +223,16 @@ const maxNotices = 10
 // image finding) and the layer that introduced it. What went unchecked is
 // said on standard error: files the extractors could not read or that were
 // too large to hold, and ecosystems the database has no data for.
-func (g *globals) imageVulnerabilities(ref string, db *vulndb.DB, inv *inventory.Result, view *image.View, target finding.Target, ignoreUnfixed bool) ([]finding.Finding, error) {
+func (g *globals) imageVulnerabilities(ref string, db *vulndb.DB, pkgs *image.Packages, view *image.View, target finding.Target, ignoreUnfixed bool) ([]finding.Finding, error) {
+	inv := pkgs.Result()
 	var lines []string
 	for _, e := range inv.Errors {
 		lines = append(lines, fmt.Sprintf("%s: /%s: %s: not inventoried: %s", ref, e.Path, e.Extractor, e.Err))
 	}
 	for _, s := range view.Skipped {
-		lines = append(lines, fmt.Sprintf("%s: %s (layer %d): %s: not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Analyzer, s.Reason))
+		if s.Analyzer == pkgs.Name() {
+			lines = append(lines, fmt.Sprintf("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason))
+		}
 	}
 	for i, l := range lines {
 		if i == maxNotices {

@@ -194,6 +194,17 @@ func TestImageVulnerabilities(t *testing.T) {
 		t.Errorf("--ignore-unfixed:\n got %q\nwant %q", got, unfixed)
 	}
 
+	// A database without the language ecosystems: their packages are not
+	// checked, and standard error says which.
+	debianOnly := t.TempDir()
+	if code, _, errOut := run(t, "db", "import", "../vulndb/testdata/osv/Debian", "--cache-dir", debianOnly); code != ExitOK {
+		t.Fatal(errOut)
+	}
+	_, out, errOut = run(t, "image", "docker-archive:"+img12, "--format", "json", "--cache-dir", debianOnly, "--config", os.DevNull, "--fail-on", "none")
+	if got := vulnLines(t, out); len(got) != 2 || !strings.Contains(errOut, "the vulnerability database has no Go, PyPI, npm data; those packages were not checked") {
+		t.Errorf("Debian-only database: stderr %q, findings %q", errOut, got)
+	}
+
 	// The same packages in a Debian 11 image: the Debian 12 advisories no
 	// longer apply, the Debian 11 one for openssl (the source of libssl3
 	// and openssl) does.

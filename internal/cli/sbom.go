@@ -93,7 +93,9 @@ func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *i
 		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
 	}
 	for _, s := range view.Skipped {
-		g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason)
+		if s.Analyzer == pkgs.Name() {
+			g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason)
+		}
 	}
 	subject := sbom.Subject{Name: ref, Image: true}
 	switch {
