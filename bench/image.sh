@@ -6,8 +6,11 @@
 #   dockvet    time of the walk with every image rule on
 #   ratio      dockvet / floor, by wall time and by CPU time (best of N runs,
 #              alternated, so that other load on the machine distorts least)
+#   secrets    the same walk with the secret scan on, and its ratio to the
+#              walk without it
 #   reads      how often each layer was read (must be 1)
-#   peak RSS   of `dockvet image` on the same image, as a separate process
+#   peak RSS   of `dockvet image` on the same image, as a separate process,
+#              with the secret scan on and off (--no-secrets)
 # Usage: bench/image.sh [RUNS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,8 @@ image:     $(metric image-MiB) MiB of files, ${runs} alternated runs each
 floor:     $(metric floor-s) s
 dockvet:   $(metric dockvet-s) s   (all image rules)
 ratio:     $(metric ratio-wall) wall, $(metric ratio-cpu) CPU   (target <= 1.5)
+secrets:   $(metric secrets-s) s   (all image rules and the secret scan)
+  on/off:  $(metric secrets-ratio-wall) wall, $(metric secrets-ratio-cpu) CPU   (target <= 1.25)
 reads:     $(metric reads/layer) per layer
-peak RSS:  $(metric peak-RSS-MiB) MiB   (target <= 150)
+peak RSS:  $(metric peak-RSS-MiB) MiB with secrets, $(metric no-secrets-peak-RSS-MiB) MiB without   (target <= 150)
 REPORT

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/inventory"
 	"github.com/dockvet/dockvet/internal/sbom"
 )
@@ -26,9 +27,11 @@ var sbomFormats = []string{"table", "cyclonedx", "spdx"}
 func newSBOMCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sbom REF",
-		Short: "List the packages of a directory tree as an SBOM (CycloneDX or SPDX)",
-		Long: "List every OS and language package found in REF, a directory tree read as a root filesystem, with its purl,\n" +
-			"licenses, the file it was read from and (for images) the layer that introduced it.\n" +
+		Short: "List the packages of an image or a directory tree as an SBOM (CycloneDX or SPDX)",
+		Long: "List every OS and language package found in REF, with its purl, licenses, the file it was read from and, for an\n" +
+			"image, the layer that introduced it. REF is an image in any form 'dockvet image' takes (docker-archive:FILE.tar,\n" +
+			"oci-archive:FILE.tar, oci:DIR, docker:NAME, registry:NAME, a .tar path, a bare NAME[:TAG][@DIGEST]) or a directory\n" +
+			"tree read as a root filesystem (a directory with an index.json is an OCI layout).\n" +
 			"--format cyclonedx writes CycloneDX 1.6 JSON, --format spdx SPDX 2.3 JSON; table (the default) lists the packages.\n" +
 			"Files that cannot be read are reported on standard error; the rest of the inventory is still written.",
 		Args:        cobra.ExactArgs(1),
@@ -65,26 +68,55 @@ func newSBOMCmd(g *globals) *cobra.Command {
 	}
 }
 
-// inventoryOf takes the inventory of REF. A directory is read as a root
-// filesystem; image references join here once images can be walked.
+// inventoryOf takes the inventory of REF: a directory tree is read as a
+// root filesystem, anything else is an image (one walk, the package
+// analyzer alone).
 func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *inventory.Result, error) {
-	fi, err := os.Stat(ref)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return sbom.Subject{}, nil, fail("%s: no such directory", ref)
-	case err != nil:
-		return sbom.Subject{}, nil, fail("%s: %v", ref, unwrap(err))
-	case !fi.IsDir():
-		return sbom.Subject{}, nil, fail("%s: not a directory", ref)
-	}
-	inv, err := inventory.ScanDir(ctx, ref)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return sbom.Subject{}, nil, fail("%s: interrupted", ref)
+	if isTreeDir(ref) {
+		inv, err := inventory.ScanDir(ctx, ref)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return sbom.Subject{}, nil, fail("%s: interrupted", ref)
+			}
+			return sbom.Subject{}, nil, fail("%s: %v", ref, unwrap(err))
 		}
-		return sbom.Subject{}, nil, fail("%s: %v", ref, unwrap(err))
+		return sbom.Subject{Name: ref}, inv, nil
 	}
-	return sbom.Subject{Name: ref}, inv, nil
+	img, err := g.openImage(ctx, ref)
+	if err != nil {
+		return sbom.Subject{}, nil, err
+	}
+	defer img.Close()
+	pkgs := image.NewPackages(ctx)
+	view, err := image.Walk(ctx, img, image.DefaultOptions(), pkgs)
+	if err != nil {
+		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
+	}
+	for _, s := range view.Skipped {
+		if s.Analyzer == pkgs.Name() {
+			g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason)
+		}
+	}
+	subject := sbom.Subject{Name: ref, Image: true}
+	switch {
+	case img.Digest.Hex != "":
+		subject.Digest = img.Digest.String()
+	case img.ConfigDigest.Hex != "":
+		subject.Digest = img.ConfigDigest.String()
+	}
+	return subject, pkgs.Result(), nil
+}
+
+// isTreeDir reports whether ref names a directory to read as a root
+// filesystem: an existing directory, without a source prefix, that is not
+// an OCI layout.
+func isTreeDir(ref string) bool {
+	fi, err := os.Stat(ref)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(ref, "index.json"))
+	return err != nil
 }
 
 func writeInventoryTable(w io.Writer, doc *sbom.Document) {

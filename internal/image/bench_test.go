@@ -23,6 +23,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dockvet/dockvet/internal/secrets"
 )
 
 // The benchmark image: 10 layers, a little over 1 GiB of files. Layer 0 is
@@ -271,7 +273,12 @@ func floor(dir string) (int64, error) {
 
 // audit is dockvet's walk with every image rule, checking that each layer
 // is read once.
-func audit(dir string) (int64, error) {
+func audit(dir string) (int64, error) { return auditWith(dir, false) }
+
+// auditSecrets is the same walk with the secret scan on.
+func auditSecrets(dir string) (int64, error) { return auditWith(dir, true) }
+
+func auditWith(dir string, withSecrets bool) (int64, error) {
 	img, err := Open(context.Background(), "oci:"+dir, OpenOptions{})
 	if err != nil {
 		return 0, err
@@ -280,7 +287,11 @@ func audit(dir string) (int64, error) {
 	opens := make([]int, len(img.Layers))
 	open := img.open
 	img.open = func(i int) (blobReader, error) { opens[i]++; return open(i) }
-	_, v, err := Audit(context.Background(), img, AuditOptions{})
+	o := AuditOptions{}
+	if withSecrets {
+		o.Secrets = NewSecrets(secrets.Default())
+	}
+	_, v, err := Audit(context.Background(), img, o)
 	if err != nil {
 		return 0, err
 	}
@@ -300,11 +311,13 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkImage measures dockvet's walk with every image rule against the
-// floor on the generated image. The two run alternately and the best run
-// of each counts, so that other load on the machine (which only ever adds
-// time) distorts the ratio least; CPU time is reported too. The rss
-// sub-benchmark runs the dockvet binary on the same image and reports its
-// peak resident memory. Run bench/image.sh, or:
+// floor on the generated image, and the same walk with the secret scan on
+// against it off. The three run alternately and the best run of each
+// counts, so that other load on the machine (which only ever adds time)
+// distorts the ratios least; CPU time is reported too. The rss
+// sub-benchmark runs the dockvet binary on the same image, with the secret
+// scan on and off, and reports its peak resident memory. Run
+// bench/image.sh, or:
 //
 //	go test -run '^$' -bench Image -benchtime 3x ./internal/image
 func BenchmarkImage(b *testing.B) {
@@ -316,7 +329,7 @@ func BenchmarkImage(b *testing.B) {
 			for _, m := range []struct {
 				name string
 				fn   func(string) (int64, error)
-			}{{"floor", floor}, {"dockvet", audit}} {
+			}{{"floor", floor}, {"dockvet", audit}, {"secrets", auditSecrets}} {
 				runtime.GC()
 				w0, c0 := time.Now(), cpuTime()
 				n, err := m.fn(dir)
@@ -340,6 +353,9 @@ func BenchmarkImage(b *testing.B) {
 		b.ReportMetric(wall["dockvet"].Seconds(), "dockvet-s")
 		b.ReportMetric(wall["dockvet"].Seconds()/wall["floor"].Seconds(), "ratio-wall")
 		b.ReportMetric(cpu["dockvet"].Seconds()/cpu["floor"].Seconds(), "ratio-cpu")
+		b.ReportMetric(wall["secrets"].Seconds(), "secrets-s")
+		b.ReportMetric(wall["secrets"].Seconds()/wall["dockvet"].Seconds(), "secrets-ratio-wall")
+		b.ReportMetric(cpu["secrets"].Seconds()/cpu["dockvet"].Seconds(), "secrets-ratio-cpu")
 		b.ReportMetric(1, "reads/layer")
 	})
 	b.Run("rss", func(b *testing.B) {
@@ -348,20 +364,27 @@ func BenchmarkImage(b *testing.B) {
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("building dockvet: %v\n%s", err, out)
 		}
-		var peak int64
+		peak := map[bool]int64{}
 		for b.Loop() {
-			// The report goes to a pipe that discards it: --output renames a
-			// file into place, which is not for device files.
-			var stderr bytes.Buffer
-			cmd := exec.Command(bin, "image", "oci:"+dir, "--format", "json", "--config", os.DevNull, "--fail-on", "none")
-			cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-			if err := cmd.Run(); err != nil {
-				b.Fatalf("dockvet image: %v\n%s", err, stderr.Bytes())
-			}
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				peak = max(peak, ru.Maxrss) // KiB on Linux
+			for _, noSecrets := range []bool{false, true} {
+				// The report goes to a pipe that discards it: --output
+				// renames a file into place, which is not for device files.
+				var stderr bytes.Buffer
+				args := []string{"image", "oci:" + dir, "--format", "json", "--config", os.DevNull, "--fail-on", "none"}
+				if noSecrets {
+					args = append(args, "--no-secrets")
+				}
+				cmd := exec.Command(bin, args...)
+				cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("dockvet image: %v\n%s", err, stderr.Bytes())
+				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					peak[noSecrets] = max(peak[noSecrets], ru.Maxrss) // KiB on Linux
+				}
 			}
 		}
-		b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(peak[false])/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(peak[true])/1024, "no-secrets-peak-RSS-MiB")
 	})
 }

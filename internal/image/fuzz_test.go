@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dockvet/dockvet/internal/secrets"
 )
 
 // Limits for fuzzing: small enough that no input can take long.
@@ -34,6 +37,10 @@ func seedLayers(f *testing.F) {
 		{hdr: tar.Header{Name: "../../x", Typeflag: tar.TypeSymlink, Linkname: "/x"}},
 		{hdr: tar.Header{Name: "h", Typeflag: tar.TypeLink, Linkname: "missing"}},
 		{hdr: tar.Header{Name: "usr/bin/sudo", Typeflag: tar.TypeReg, Mode: 0o4755}, body: []byte("x")},
+		{hdr: tar.Header{Name: "etc/os-release", Typeflag: tar.TypeReg, Mode: 0o644}, body: []byte("ID=debian\nVERSION_ID=12\n")},
+		{hdr: tar.Header{Name: "var/lib/dpkg/status", Typeflag: tar.TypeReg, Mode: 0o644}, body: []byte("Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (2)\n\n")},
+		{hdr: tar.Header{Name: "var/lib/dpkg/.wh.status", Typeflag: tar.TypeReg}},
+		{hdr: tar.Header{Name: "app/.env", Typeflag: tar.TypeReg, Mode: 0o644}, body: []byte(sampleSecret(f, "DV7080"))},
 	})
 	f.Add(plain)
 	f.Add(gzipBytes(f, plain))
@@ -43,16 +50,34 @@ func seedLayers(f *testing.F) {
 	f.Add([]byte{})
 }
 
-// FuzzLayer feeds arbitrary bytes to the walker as a layer, then runs every
-// rule over what it made of them.
+// FuzzLayer feeds arbitrary bytes to the walker as two layers, with the
+// secret scan and the package inventory, then runs every rule over what it
+// made of them.
 func FuzzLayer(f *testing.F) {
 	seedLayers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := walkBlobs(fuzzOpts, fuzzAnalyzers(), data, data)
+		sec := NewSecrets(secrets.Default())
+		pk := NewPackages(context.Background())
+		analyzers := append(fuzzAnalyzers(), sec, pk)
+		v, err := walkBlobs(fuzzOpts, analyzers, data, data)
 		if err != nil {
 			return
 		}
-		Check(&Model{View: v, facts: newFacts()}, AuditOptions{})
+		for _, a := range analyzers {
+			if err := a.Finish(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, f := range Check(&Model{View: v, facts: newFacts(), secrets: sec}, AuditOptions{}) {
+			if f.Location.LayerIndex != nil && (*f.Location.LayerIndex < 0 || *f.Location.LayerIndex > 1) {
+				t.Fatalf("%s at layer %d of 2", f.RuleID, *f.Location.LayerIndex)
+			}
+		}
+		for _, p := range pk.Result().Packages {
+			if p.LayerIndex < 0 || p.LayerIndex > 1 || strings.HasPrefix(p.Path, "/") {
+				t.Fatalf("package %s at layer %d, path %q", p.Name, p.LayerIndex, p.Path)
+			}
+		}
 		for range v.Hidden() {
 		}
 		v.Resolve("/app/../etc/passwd")

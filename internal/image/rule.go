@@ -27,6 +27,10 @@ type Model struct {
 	*View
 	Config v1.Config
 	facts  *facts
+	// secrets is the secret scan of the walk (nil when it did not run);
+	// claimed holds the file versions whose secrets it reported.
+	secrets *Secrets
+	claimed map[*File]bool
 }
 
 // Settings tune the rules that compare with a threshold.
@@ -123,8 +127,11 @@ type AuditOptions struct {
 	Now time.Time
 	// Target names the image in findings (img.Ref when empty).
 	Target string
-	// Analyzers are walked with the rules' own (secret engine, package
-	// extractors); their Finish sees the same view.
+	// Secrets, when set, scans every file of every layer for secrets and
+	// reports them with the other findings.
+	Secrets *Secrets
+	// Analyzers are walked with the rules' own (package extractors, …);
+	// their Finish sees the same view.
 	Analyzers []Analyzer
 }
 
@@ -132,11 +139,15 @@ type AuditOptions struct {
 // table for the size report.
 func Audit(ctx context.Context, img *Image, o AuditOptions) ([]finding.Finding, *View, error) {
 	fa := newFacts()
-	v, err := Walk(ctx, img, o.Walk, append([]Analyzer{fa}, o.Analyzers...)...)
+	analyzers := []Analyzer{fa}
+	if o.Secrets != nil {
+		analyzers = append(analyzers, o.Secrets)
+	}
+	v, err := Walk(ctx, img, o.Walk, append(analyzers, o.Analyzers...)...)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &Model{View: v, facts: fa}
+	m := &Model{View: v, facts: fa, secrets: o.Secrets}
 	if img.Config != nil {
 		m.Config = img.Config.Config
 	}
@@ -172,6 +183,17 @@ func Check(m *Model, o AuditOptions) []finding.Finding {
 		target.Name = m.Image.Ref
 	}
 	var out []finding.Finding
+	if m.secrets != nil {
+		// Secret findings come first: the credential-file rules leave the
+		// versions they cover to them (one report for the same bytes).
+		// The final /etc/shadow is the account rules' to judge: DV2034
+		// names the account whose hash it holds.
+		_, shadow := m.Shadows()
+		judged := func(f *File, s secrets.Match) bool {
+			return f == shadow && s.Rule.ID == shadowHashRule && (o.Enabled == nil || o.Enabled(&rulePasswordHash.Rule))
+		}
+		out, m.claimed = m.secrets.findings(m.View, target, o.Enabled, judged)
+	}
 	for _, r := range Rules() {
 		if o.Enabled != nil && !o.Enabled(&r.Rule) {
 			continue

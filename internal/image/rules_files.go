@@ -99,10 +99,11 @@ var ruleWorldWritable = rule(&Rule{
 })
 
 // credentialIn reports whether f is a credential file, confirmed by its
-// content where its kind needs that.
+// content where its kind needs that, and not already reported by the
+// secret scan (which names the secret, its line and its fingerprint).
 func (m *Model) credentialIn(f *File) (credFile, bool) {
 	c, ok := credentialFile(f.Path, f.Type)
-	if !ok || c.confirm != nil && !m.facts.confirmed[f] {
+	if !ok || c.confirm != nil && !m.facts.confirmed[f] || m.claimed[f] {
 		return credFile{}, false
 	}
 	return c, true

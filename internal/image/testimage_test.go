@@ -27,6 +27,7 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/secrets"
 )
 
 // A test image is described in a small text format (testdata/rules/*.img),
@@ -38,11 +39,13 @@ import (
 //	config healthcheck CMD … | config nohealthcheck | config created RFC3339
 //	history CREATED_BY                        an empty-layer history entry
 //	layer CREATED_BY                          starts a layer
-//	file PATH MODE [uid=N] [gid=N] [size=N] [@privatekey] [@cert] [text=…]
+//	file PATH MODE [uid=N] [gid=N] [size=N] [@privatekey] [@cert] [@secret=RULE] [@binary] [text=…]
+//	                                          (@secret appends the secret package's
+//	                                          sample of RULE; @binary puts a NUL first)
 //	| content line                            appended to the last file
 //	dir PATH MODE | link PATH TARGET | hardlink PATH TARGET
 //	whiteout PATH | opaque DIR | device PATH c|b | fifo PATH | raw NAME MODE
-//	name REF | settings wasted=SIZE large=SIZE layers=N trusted=PATTERN
+//	name REF | settings wasted=SIZE large=SIZE layers=N trusted=PATTERN secretcap=SIZE secrets=off
 //	want                                      expectations without a line
 //
 // "# want ID…" at the end of a line lists the findings expected there: on
@@ -74,6 +77,10 @@ type spec struct {
 	wants       []expect
 	settings    Settings
 	trusted     []string
+	// secretCap is the secret engine's byte cap (its default when 0);
+	// noSecrets turns the secret scan off.
+	secretCap int64
+	noSecrets bool
 }
 
 func parseSpec(t testing.TB, src string) *spec {
@@ -145,6 +152,10 @@ func parseSpec(t testing.TB, src string) *spec {
 					s.settings.ManyLayers, _ = strconv.Atoi(v)
 				case "trusted":
 					s.trusted = append(s.trusted, v)
+				case "secretcap":
+					s.secretCap = mustSize(t, v)
+				case "secrets":
+					s.noSecrets = v == "off"
 				default:
 					t.Fatalf("line %d: unknown setting %s", n, k)
 				}
@@ -169,6 +180,10 @@ func parseSpec(t testing.TB, src string) *spec {
 					body = []byte(fakePrivateKey(arg(1)))
 				case opt == "@cert":
 					body = []byte(fakeCertificate())
+				case k == "@secret":
+					body = append(body, sampleSecret(t, v)...)
+				case opt == "@binary":
+					body = append([]byte{0}, body...)
 				default:
 					t.Fatalf("line %d: unknown file option %s", n, opt)
 				}
@@ -265,6 +280,18 @@ func fakePrivateKey(seed string) string {
 		}
 	}
 	panic("no RSA private key sample")
+}
+
+// sampleSecret is the secrets package's fabricated secret for a rule, in
+// the text it is typically found in.
+func sampleSecret(t testing.TB, id string) string {
+	for _, s := range sample.All(1) {
+		if s.RuleID == id {
+			return s.Text
+		}
+	}
+	t.Fatalf("no sample secret for %s", id)
+	return ""
 }
 
 func fakeCertificate() string {
@@ -397,8 +424,15 @@ func auditSpec(t testing.TB, s *spec) []finding.Finding {
 		t.Fatal(err)
 	}
 	defer opened.Close()
-	fs, _, err := Audit(context.Background(), opened, AuditOptions{Settings: s.settings, Now: testNow,
-		Policy: &policy.Policy{TrustedRegistries: s.trusted}})
+	o := AuditOptions{Settings: s.settings, Now: testNow, Policy: &policy.Policy{TrustedRegistries: s.trusted}}
+	if !s.noSecrets {
+		engine, err := secrets.New(secrets.Options{MaxBytes: s.secretCap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Secrets = NewSecrets(engine)
+	}
+	fs, _, err := Audit(context.Background(), opened, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,8 +278,15 @@ func (c *contentCap) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.content += int64(n)
-	if c.n > c.w.opts.MaxLayerBytes || c.w.content > c.w.opts.MaxImageBytes {
-		return n, fmt.Errorf("%s: file content read for analysis exceeds the size limits (sparse files expanding?): %w", c.label, ErrLimit)
+	// The layer's own stream may be over the limit too: its reader runs
+	// ahead and reports that later, so this message names both causes.
+	if c.n > c.w.opts.MaxLayerBytes {
+		return n, fmt.Errorf("%s: file content read for analysis exceeds the per-layer limit of %s (a compression bomb or sparse files expanding, or raise --max-layer-size): %w",
+			c.label, humanBytes(c.w.opts.MaxLayerBytes), ErrLimit)
+	}
+	if c.w.content > c.w.opts.MaxImageBytes {
+		return n, fmt.Errorf("%s: file content read for analysis exceeds the image limit of %s (sparse files expanding, or raise --max-image-size): %w",
+			c.label, humanBytes(c.w.opts.MaxImageBytes), ErrLimit)
 	}
 	return n, err
 }

@@ -69,7 +69,10 @@ func FuzzOSRelease(f *testing.F) {
 	})
 }
 
-func gunzipBytes(f *testing.F, p string) []byte {
+// readGzip returns the uncompressed content of a gzip testdata file.
+func readGzip(t testing.TB, p string) []byte { return gunzipBytes(t, p) }
+
+func gunzipBytes(f testing.TB, p string) []byte {
 	fh, err := os.Open(p)
 	if err != nil {
 		f.Fatal(err)
@@ -87,7 +90,8 @@ func gunzipBytes(f *testing.F, p string) []byte {
 }
 
 // FuzzRPMDB feeds the rpm extractor (go-rpmdb behind it) arbitrary
-// databases through a temporary file, as images do.
+// databases, through an in-memory file or a private temporary one, as
+// images do.
 func FuzzRPMDB(f *testing.F) {
 	f.Add(gunzipBytes(f, "testdata/rpm/rpmdb.sqlite.gz"))
 	f.Add(gunzipBytes(f, "testdata/rpm/Packages.bdb.gz"))

@@ -187,7 +187,7 @@ const (
 	maxArchiveSize  = 512 << 20 // jar/war/ear read without random access
 	maxBinarySize   = 512 << 20 // Go and Rust executables read without random access
 	maxNestedSize   = 128 << 20 // a jar inside a jar, always read into memory
-	maxRPMDBSize    = 1 << 30   // rpm databases are copied to a temporary file
+	maxRPMDBSize    = 1 << 30   // rpm databases are copied to an in-memory (or private temporary) file
 )
 
 // Default returns one of every extractor dockvet has, in a fixed order.

@@ -1,11 +1,14 @@
 package inventory
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,28 +42,66 @@ func (RPM) Required(p string, mode fs.FileMode, size int64) bool {
 	return mode.IsRegular() && size > 0 && rpmDBFiles[p]
 }
 
-// Extract implements Extractor. go-rpmdb opens databases by path, so the
-// stream is copied to a temporary file first (at most maxRPMDBSize bytes).
+// Extract implements Extractor. go-rpmdb opens databases by path only, so
+// the stream is copied (at most maxRPMDBSize bytes) into an anonymous
+// in-memory file (memfd) and opened as /proc/self/fd/N: nothing of the
+// image is written to a disk. SQLite resolves symbolic links in the path
+// it opens, and /proc/self/fd/N leads to "/memfd:… (deleted)", where it
+// would create an empty database instead; an rpmdb.sqlite therefore goes to
+// a private temporary directory (mode 0700, removed at once), where SQLite
+// can also keep the write-ahead log a WAL-mode database needs. So does
+// every database where memfd is not available (off Linux).
 func (RPM) Extract(ctx context.Context, in Input) ([]Package, error) {
 	if in.Size > maxRPMDBSize {
 		return nil, fmt.Errorf("%w (%d bytes, limit %d)", errTooLarge, in.Size, maxRPMDBSize)
 	}
-	tmp, err := os.CreateTemp("", "dockvet-rpmdb-*")
+	br := bufio.NewReader(io.LimitReader(in.Reader, maxRPMDBSize+1))
+	head, _ := br.Peek(len(sqliteMagic))
+	var (
+		path    string
+		cleanup func()
+		n       int64
+		err     error
+	)
+	if !bytes.Equal(head, sqliteMagic) {
+		path, cleanup, n, err = memFile("rpmdb", br)
+	}
+	if path == "" && err == nil {
+		path, cleanup, n, err = tempFile(br)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(in.Reader, maxRPMDBSize+1))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	if n > maxRPMDBSize {
 		return nil, fmt.Errorf("%w (limit %d bytes)", errTooLarge, maxRPMDBSize)
 	}
-	return readRPMDB(tmp.Name())
+	return readRPMDB(path)
+}
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// tempFile copies r into a file of its own private temporary directory.
+func tempFile(r io.Reader) (path string, cleanup func(), n int64, err error) {
+	dir, err := os.MkdirTemp("", "dockvet-rpmdb-")
+	if err != nil {
+		return "", nil, 0, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	path = filepath.Join(dir, "rpmdb")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		n, err = io.Copy(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, 0, err
+	}
+	return path, cleanup, n, nil
 }
 
 // readRPMDB lists the packages of the rpm database at path. go-rpmdb

@@ -67,22 +67,70 @@ func (s *Scanner) Wants(p string, mode os.FileMode, size int64) bool {
 	if _, tracked := s.files[p]; tracked && !mode.IsDir() {
 		return true
 	}
+	read, _ := s.Reads(p, mode, size)
+	return read
+}
+
+// Reads reports, from the path, mode and size alone, whether an extractor
+// or the OS detector reads a file, and whether one of them needs random
+// access to it (zip archives, executables): a walker that can hold such a
+// file in memory passes Input.ReaderAt and spares the Scanner a copy.
+// Unlike Wants it does not depend on what the Scanner has seen, so a walker
+// that learns the order of its layers only at the end (Extract, then Place)
+// can ask it in any order.
+func (s *Scanner) Reads(p string, mode os.FileMode, size int64) (read, random bool) {
+	p = CleanPath(p)
 	if s.detector.Required(p, mode, size) {
-		return true
+		read = true
 	}
 	for _, e := range s.extractors {
 		if e.Required(p, mode, size) {
-			return true
+			read = true
+			if _, ok := e.(randomAccess); ok {
+				random = true
+			}
 		}
 	}
-	return false
+	return read, random
 }
 
 // File reads one file of layer. The only error returned is ctx's: a file
 // an extractor cannot read is recorded in the Result.
 func (s *Scanner) File(ctx context.Context, layer Layer, in Input) error {
-	if err := ctx.Err(); err != nil {
+	x, err := s.Extract(ctx, in)
+	if err != nil {
 		return err
+	}
+	s.Place(layer, in.Path, x)
+	return nil
+}
+
+// Extracted is what one file yielded, wherever it sits: its packages, the
+// distribution it names, the errors of the extractors that could not read
+// it. A nil *Extracted is a file that lists nothing.
+type Extracted struct {
+	pkgs []Package
+	os   *OS
+	errs []FileError
+}
+
+// Packages returns the packages the file lists (without layer, ecosystem
+// or purl: Place and Result add those).
+func (x *Extracted) Packages() []Package {
+	if x == nil {
+		return nil
+	}
+	return x.pkgs
+}
+
+// Extract runs the extractors and the OS detector that want in, without
+// changing the Scanner: a walker that cannot feed the layers in order (a
+// streamed archive lists them in any order) extracts every file as it
+// comes and calls Place, base layer first, once the order is known. The
+// only error returned is ctx's; Extract is safe to call concurrently.
+func (s *Scanner) Extract(ctx context.Context, in Input) (*Extracted, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	in.Path = CleanPath(in.Path)
 	var wanted []Extractor
@@ -92,48 +140,59 @@ func (s *Scanner) File(ctx context.Context, layer Layer, in Input) error {
 		}
 	}
 	detect := s.detector.Required(in.Path, in.Mode, in.Size)
-	entry := &fileEntry{layer: layer}
 	if len(wanted) == 0 && !detect {
-		// The path now holds something that lists no packages.
-		s.replace(in.Path, entry)
-		return nil
+		return nil, nil
 	}
+	x := &Extracted{}
 	if detect {
 		// Release files are wanted by no extractor, so the detector may
 		// consume the stream.
 		o, err := s.detector.Detect(in)
 		if err != nil {
-			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: "os", Err: err.Error()})
+			x.errs = append(x.errs, FileError{Path: in.Path, Extractor: "os", Err: err.Error()})
 		}
-		entry.os = o
+		x.os = o
 	}
 	inputs, cleanup, err := s.shareInput(in, wanted)
 	if err != nil {
 		for _, e := range wanted {
-			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: err.Error()})
+			x.errs = append(x.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: err.Error()})
 		}
-		s.replace(in.Path, entry)
-		return nil
+		return x, nil
 	}
 	defer cleanup()
 	for i, e := range wanted {
 		pkgs, err := e.Extract(ctx, inputs[i])
 		if cerr := ctx.Err(); cerr != nil {
-			return cerr
+			return nil, cerr
 		}
 		if err != nil {
-			entry.errs = append(entry.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: oneLineErr(err)})
+			x.errs = append(x.errs, FileError{Path: in.Path, Extractor: e.Name(), Err: oneLineErr(err)})
 		}
 		for _, p := range pkgs {
 			if p.Path == "" {
 				p.Path = in.Path
 			}
-			entry.pkgs = append(entry.pkgs, p)
+			x.pkgs = append(x.pkgs, p)
 		}
 	}
-	s.attribute(in.Path, entry)
-	s.replace(in.Path, entry)
-	return nil
+	return x, nil
+}
+
+// Place records what a file of layer yielded (nil: the path now holds
+// something that lists no packages, such as a link written over a binary).
+// Calls for one path must come base layer first, with Delete for the
+// whiteouts between them.
+func (s *Scanner) Place(layer Layer, p string, x *Extracted) {
+	p = CleanPath(p)
+	entry := &fileEntry{layer: layer}
+	if x != nil {
+		entry.os = x.os
+		entry.errs = slices.Clone(x.errs)
+		entry.pkgs = slices.Clone(x.pkgs)
+	}
+	s.attribute(p, entry)
+	s.replace(p, entry)
 }
 
 // spoolThreshold is the size above which a file several extractors want

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -59,18 +60,47 @@ func sniff(head []byte, path string, executables bool) contentMode {
 	return modeBinary
 }
 
-// controlShare is the share of bytes that no text file uses.
+// controlShare is the share of bytes that no text file uses. It runs on
+// the head of every file of every image layer, so it looks at eight bytes
+// at a time and counts one by one only in words that hold a byte below
+// 0x20 (in text, a word with a line end or a tab).
 func controlShare(b []byte) float64 {
 	if len(b) == 0 {
 		return 0
 	}
-	n := 0
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != '\b' && c != 0x1b {
-			n++
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n, i := 0, 0
+	for ; i+8 <= len(b); i += 8 {
+		// A byte below 0x20 has its high bit set in w-0x20…20 and clear
+		// in w (the classic "has less than" test); bytes of 0x80 and up
+		// never count.
+		if w := binary.LittleEndian.Uint64(b[i:]); (w-0x20*ones)&^w&highs != 0 {
+			n += countControl(b[i : i+8])
 		}
 	}
+	n += countControl(b[i:])
 	return float64(n) / float64(len(b))
+}
+
+// controlBytes is 1 for the bytes below 0x20 that text does not use (all
+// but backspace, tab, the line ends and escape).
+var controlBytes = func() (t [256]uint8) {
+	for c := range 0x20 {
+		switch c {
+		case '\b', '\t', '\n', '\v', '\f', '\r', 0x1b:
+		default:
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+func countControl(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n += int(controlBytes[c])
+	}
+	return n
 }
 
 // utf16Guess recognises UTF-16 without a byte-order mark: ASCII text with a

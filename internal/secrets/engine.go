@@ -108,6 +108,11 @@ func (e *Engine) Stats() Stats {
 	}
 }
 
+// MaxBytes is the cap on the bytes read from one input, 0 when there is
+// none. A walker that feeds the engine can stop one byte past it: that
+// byte tells a file of exactly the cap from a longer one (Result.Truncated).
+func (e *Engine) MaxBytes() int64 { return max(e.maxBytes, 0) }
+
 // defaultChunk is how much an input is read at a time.
 const defaultChunk = 1 << 20
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -345,6 +346,45 @@ func TestKind(t *testing.T) {
 	} {
 		if got := (Match{Rule: &Rule{Title: title}}).Kind(); got != want {
 			t.Errorf("Kind of %q = %q, want %q", title, got, want)
+		}
+	}
+}
+
+// TestControlShare compares the word-at-a-time count with the definition,
+// byte by byte, on text, binary data and every byte value at every
+// alignment.
+func TestControlShare(t *testing.T) {
+	control := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != '\b' && c != 0x1b {
+				n++
+			}
+		}
+		return n
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	inputs := [][]byte{nil, []byte("a"), []byte("line one\n\tline two\r\n"), []byte("\x00\x01\x1f\x20\x7f\x80\xff\x1b\x08")}
+	for range 200 {
+		b := make([]byte, r.IntN(300))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if r.IntN(3) > 0 {
+				b[i] = byte(0x20 + r.IntN(0x60))
+			}
+		}
+		inputs = append(inputs, b)
+	}
+	for c := range 256 {
+		for off := range 9 {
+			b := bytes.Repeat([]byte("x"), 17)
+			b[off] = byte(c)
+			inputs = append(inputs, b)
+		}
+	}
+	for _, b := range inputs {
+		if got, want := controlShare(b), float64(control(b))/float64(max(len(b), 1)); got != want {
+			t.Fatalf("controlShare(%q) = %v, want %v", b, got, want)
 		}
 	}
 }
