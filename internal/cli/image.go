@@ -146,7 +146,10 @@ func (g *globals) runImage(ctx context.Context, ref string, o *imageOptions) err
 		pkgs = image.NewPackages(ctx)
 		ao.Analyzers = append(ao.Analyzers, pkgs)
 	}
+	var progressDone func()
+	ao.Walk.Progress, progressDone = g.walkProgress(ref)
 	findings, view, err := image.Audit(ctx, img, ao)
+	progressDone()
 	if err != nil {
 		return fail("%s: %v", ref, err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -128,6 +129,29 @@ func TestImageInputErrors(t *testing.T) {
 		}
 		if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tc.want) || !strings.HasPrefix(errs, "dockvet: ") {
 			t.Errorf("%v: stderr %q, want one line containing %q", tc.args, errs, tc.want)
+		}
+	}
+}
+
+// TestImageProgress: a bar on standard error when it is a terminal, and
+// nothing with --no-progress (or when it is not a terminal, as in every
+// other test).
+func TestImageProgress(t *testing.T) {
+	p := keyImage(t)
+	for _, tc := range []struct {
+		args []string
+		bar  bool
+	}{{nil, true}, {[]string{"--no-progress"}, false}, {[]string{"--quiet"}, false}} {
+		var out, errb bytes.Buffer
+		args := append([]string{"image", "docker-archive:" + p, "--format", "json", "--config", os.DevNull, "--fail-on", "none"}, tc.args...)
+		if code := Execute(args, Streams{Out: &out, Err: &errb, ErrIsTerminal: true}); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errb.String())
+		}
+		if got := strings.Contains(errb.String(), "layer 3/3"); got != tc.bar {
+			t.Errorf("%v: progress bar shown = %v, want %v: %q", tc.args, got, tc.bar, errb.String())
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Errorf("%v: the bar must not reach standard output", tc.args)
 		}
 	}
 }

@@ -33,6 +33,12 @@ type Options struct {
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
+	// Progress, when set, is told how the walk advances: the number of the
+	// layer being read (1 for the base), the number of layers (0 while a
+	// streamed source has not said), and the uncompressed bytes read so
+	// far. It is called often, from the goroutine that inflates: it must
+	// be cheap and safe for concurrent use.
+	Progress func(layer, layers int, bytes int64)
 }
 
 // DefaultOptions are generous for real images and still bound a hostile one.
@@ -109,6 +115,7 @@ type walker struct {
 	analyzers []Analyzer
 
 	total   int64 // uncompressed bytes read so far
+	started int   // layers begun
 	content int64 // file content handed to analyzers so far
 	entries int
 	records map[*Layer][]*File
@@ -164,12 +171,16 @@ type capReader struct {
 	w     *walker
 	n     int64
 	label string
+	layer int // its number, from 1, for Progress
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.total += int64(n)
+	if pr := c.w.opts.Progress; pr != nil {
+		pr(c.layer, len(c.w.img.Layers), c.w.total)
+	}
 	if c.n > c.w.opts.MaxLayerBytes {
 		return n, fmt.Errorf("%s: uncompressed size exceeds the per-layer limit of %s (a compression bomb, or raise --max-layer-size): %w", c.label, humanBytes(c.w.opts.MaxLayerBytes), ErrLimit)
 	}
@@ -331,7 +342,8 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 	}
 	defer closeFn()
 	h := sha256.New()
-	capped := &capReader{r: un, w: w, label: label}
+	w.started++
+	capped := &capReader{r: un, w: w, label: label, layer: w.started}
 	// Inflating is most of the work: it runs in its own goroutine, ahead of
 	// the hashing, tar parsing and analyzers, so that two cores share it.
 	ahead := newReadAhead(capped)
