@@ -3,7 +3,6 @@ package image
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -89,32 +88,16 @@ func (p *Pass) reportSecret(loc finding.Location, m secrets.Match, format string
 	p.report(loc, fmt.Sprintf(format, args...)).Fingerprint = m.Fingerprint()
 }
 
-var rules []*Rule
+var rules = finding.NewRegistry[*Rule](finding.SurfaceImage)
 
 // rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule {
-	if len(r.Surfaces) == 0 {
-		r.Surfaces = []finding.Surface{finding.SurfaceImage}
-	}
-	rules = append(rules, r)
-	return r
-}
+func rule(r *Rule) *Rule { return rules.Add(r) }
 
 // Rules returns every image rule, sorted by ID.
-func Rules() []*Rule {
-	out := slices.Clone(rules)
-	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
+func Rules() []*Rule { return rules.Sorted() }
 
 // Catalog returns the metadata of every image rule.
-func Catalog() []finding.Rule {
-	var out []finding.Rule
-	for _, r := range Rules() {
-		out = append(out, r.Rule)
-	}
-	return out
-}
+func Catalog() []finding.Rule { return rules.Catalog() }
 
 // AuditOptions configure an audit.
 type AuditOptions struct {
