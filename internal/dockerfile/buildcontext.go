@@ -320,7 +320,9 @@ func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) 
 	}
 	for _, m := range matches {
 		file := filepath.Join(bc.Dir, filepath.FromSlash(rel))
-		msg := strings.TrimSuffix(m.Describe(file), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " of " + p.File.Path + " copies it into the image."
+		// The location names the file in full; the message names it as the
+		// build context does, next to the instruction that copies it.
+		msg := strings.TrimSuffix(m.Describe(rel), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " copies it into the image."
 		f := finding.New(&p.rule.Rule, finding.Target{Kind: finding.SurfaceDockerfile, Name: p.File.Path},
 			finding.Location{Path: file, Line: m.Line, Column: m.Column}, msg)
 		f.Severity = m.Severity

@@ -68,7 +68,7 @@ func TestBuildContextSecrets(t *testing.T) {
 				if w.sev != "" && fd.Severity.String() != w.sev {
 					t.Errorf("%s: severity %s, want %s", key, fd.Severity, w.sev)
 				}
-				if !strings.Contains(fd.Message, fmt.Sprintf("on line %d of %s", w.copyLine, df)) {
+				if !strings.Contains(fd.Message, fmt.Sprintf("` on line %d copies it", w.copyLine)) {
 					t.Errorf("%s: message does not name the COPY on line %d: %s", key, w.copyLine, fd.Message)
 				}
 				if fd.Fingerprint == "" || fd.Location.Column == 0 || fd.Target != df {
