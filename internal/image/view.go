@@ -186,11 +186,11 @@ const maxHops = 40
 // loop, or more than 40 links).
 func (v *View) Resolve(p string) *File {
 	hops := 0
-	todo := parts(p)
+	pending := parts(p)
 	cur := v.root
-	for len(todo) > 0 {
-		part := todo[0]
-		todo = todo[1:]
+	for len(pending) > 0 {
+		part := pending[0]
+		pending = pending[1:]
 		if part == ".." {
 			if cur.parent != nil {
 				cur = cur.parent
@@ -209,7 +209,7 @@ func (v *View) Resolve(p string) *File {
 			if strings.HasPrefix(target, "/") {
 				cur = v.root
 			}
-			todo = append(parts(target), todo...)
+			pending = append(parts(target), pending...)
 			continue
 		}
 		cur = next
