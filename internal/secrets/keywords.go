@@ -162,10 +162,14 @@ func (k *keywordIndex) find(data []byte, from, limit int, fn func(kw int, start 
 	end := min(limit+k.maxOffset+minKeyword-1, len(data))
 	code := &k.code
 	bits := &k.bits
-	var h uint32
-	for i, c := range data[from:end] {
-		h = (h<<6 | uint32(code[c])) & trigramMask
-		if bits[h>>6&(1<<12-1)]>>(h&63)&1 == 0 || i < minKeyword-1 {
+	// Each position's trigram is computed from its own three bytes, not
+	// rolled from the previous one: no iteration waits for the last, so
+	// the processor overlaps them (a rolling hash is one long dependency
+	// chain, and measured about twice as slow).
+	d := data[from:end]
+	for i := minKeyword - 1; i < len(d); i++ {
+		h := uint32(code[d[i-2]])<<12 | uint32(code[d[i-1]])<<6 | uint32(code[d[i]])
+		if bits[h>>6]>>(h&63)&1 == 0 {
 			continue
 		}
 		k.candidate(data, from, limit, from+i-(minKeyword-1), h, fn)
