@@ -30,7 +30,7 @@ func seedLayers(f *testing.F) {
 	plain := layerBytes(f, []tentry{
 		{hdr: tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}, body: []byte("root:x:0:0::/root:/bin/sh\nx::0:0::/:/bin/sh\n")},
 		{hdr: tar.Header{Name: "etc/shadow", Typeflag: tar.TypeReg, Mode: 0o640}, body: []byte("root::1::::::\n")},
-		{hdr: tar.Header{Name: "root/.ssh/id_rsa", Typeflag: tar.TypeReg, Mode: 0o600}, body: []byte(fakePrivateKey("f"))},
+		{hdr: tar.Header{Name: "root/.ssh/id_rsa", Typeflag: tar.TypeReg, Mode: 0o600}, body: []byte(fakePrivateKey(f, "f"))},
 		{hdr: tar.Header{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o777}},
 		{hdr: tar.Header{Name: "app/.wh.old", Typeflag: tar.TypeReg}},
 		{hdr: tar.Header{Name: "app/.wh..wh..opq", Typeflag: tar.TypeReg}},

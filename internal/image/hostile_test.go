@@ -367,7 +367,7 @@ func TestArchiveDefects(t *testing.T) {
 
 // TestCompressions reads gzip, zstd and uncompressed layers.
 func TestCompressions(t *testing.T) {
-	body := layerBytes(t, []tentry{{hdr: tar.Header{Name: "root/.ssh/id_rsa", Typeflag: tar.TypeReg, Mode: 0o600}, body: []byte(fakePrivateKey("k"))}})
+	body := layerBytes(t, []tentry{{hdr: tar.Header{Name: "root/.ssh/id_rsa", Typeflag: tar.TypeReg, Mode: 0o600}, body: []byte(fakePrivateKey(t, "k"))}})
 	zl, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
 		tarball.WithCompression(compression.ZStd))
 	if err != nil {

@@ -177,7 +177,7 @@ func parseSpec(t testing.TB, src string) *spec {
 				case k == "size":
 					body = filler(int(mustSize(t, v)))
 				case opt == "@privatekey":
-					body = []byte(fakePrivateKey(arg(1)))
+					body = []byte(fakePrivateKey(t, arg(1)))
 				case opt == "@cert":
 					body = []byte(fakeCertificate())
 				case k == "@secret":
@@ -273,13 +273,15 @@ func filler(n int) []byte {
 // fakePrivateKey is a fabricated PEM RSA private key with a real key's
 // structure (the secret engine checks that a key body decodes as a key),
 // from the secrets package's sample generator: never a key in use.
-func fakePrivateKey(seed string) string {
+func fakePrivateKey(t testing.TB, seed string) string {
+	t.Helper()
 	for _, s := range sample.All(uint64(len(seed))) {
 		if s.RuleID == "DV7013" {
 			return s.Text
 		}
 	}
-	panic("no RSA private key sample")
+	t.Fatal("the secrets sample generator has no RSA private key (DV7013)")
+	return ""
 }
 
 // sampleSecret is the secrets package's fabricated secret for a rule, in
