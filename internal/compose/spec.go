@@ -12,7 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dockvet/dockvet/internal/container"
-	"github.com/dockvet/dockvet/internal/runline"
 )
 
 // workload is what services and jobs share: both start containers.
@@ -224,7 +223,7 @@ func (b *builder) mounts() {
 		case types.VolumeTypeVolume:
 			m.Type = container.MountVolume
 			if vol, ok := b.p.Model.Volumes[v.Source]; ok && !bool(vol.External) {
-				m.HostPath = runline.BoundDevice(vol.Driver, vol.DriverOpts)
+				m.HostPath = container.BoundDevice(vol.Driver, vol.DriverOpts)
 			}
 		case types.VolumeTypeTmpfs:
 			m.Type = container.MountTmpfs
@@ -246,7 +245,7 @@ func (b *builder) mounts() {
 		sp.Mounts = append(sp.Mounts, container.Mount{Type: container.MountTmpfs, Target: target, Src: src})
 	}
 	if cs.UseAPISocket {
-		sp.Mounts = append(sp.Mounts, runline.APISocketMount(b.src("use_api_socket")))
+		sp.Mounts = append(sp.Mounts, container.APISocketMount(b.src("use_api_socket")))
 	}
 }
 
@@ -287,7 +286,7 @@ func (b *builder) ports() {
 			}
 			return false
 		})
-		port, err := runline.PortFromConfig(pc, src)
+		port, err := container.PortFromMapping(pc.HostIP, pc.Target, pc.Published, pc.Protocol, src)
 		if err != nil {
 			continue
 		}
@@ -337,7 +336,7 @@ func (b *builder) resources() {
 
 func (b *builder) restart() {
 	if b.w.restart != "" {
-		if p, err := runline.ParseRestart(b.w.restart); err == nil {
+		if p, err := container.ParseRestart(b.w.restart); err == nil {
 			b.spec.Restart = container.Of(p, b.src("restart"))
 		}
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/dockvet/dockvet/internal/eol"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
 )
@@ -160,8 +161,8 @@ var ruleEOL = rule(&Rule{
 			if err != nil || img.Tag == "" {
 				continue
 			}
-			if e, ok := endOfLife(path.Base(img.Path), img.Tag, p.Now); ok {
-				p.Report(st.From, "%s is based on %s, which reached end of life on %s.", img.Raw, e.what, e.eol)
+			if e, ok := eol.Lookup(path.Base(img.Path), img.Tag, p.Now); ok {
+				p.Report(st.From, "%s is based on %s, which reached end of life on %s.", img.Raw, e.Name, e.Date)
 			}
 		}
 	},

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dockvet/dockvet/internal/dockerfile"
+	"github.com/dockvet/dockvet/internal/eol"
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
@@ -192,7 +192,7 @@ var ruleEOL = rule(&Rule{
 		if ver == "" {
 			return
 		}
-		what, date, ok := dockerfile.EndOfLife(id, ver, p.Now)
+		rel, ok := eol.Lookup(id, ver, p.Now)
 		if !ok {
 			return
 		}
@@ -200,6 +200,6 @@ var ruleEOL = rule(&Rule{
 		if name == "" {
 			name = id + " " + ver
 		}
-		p.ReportFile(f, "The image's distribution is %s (%s), which reached end of life on %s.", display(name), what, date)
+		p.ReportFile(f, "The image's distribution is %s (%s), which reached end of life on %s.", display(name), rel.Name, rel.Date)
 	},
 })

@@ -11,7 +11,6 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/dockvet/dockvet/internal/container"
-	"github.com/dockvet/dockvet/internal/runline"
 )
 
 // Daemon holds daemon-wide defaults that apply to every container but that
@@ -182,7 +181,7 @@ func mounts(c *Container, hc *containertypes.HostConfig) []container.Mount {
 			// the volume exposes is its name, or the host path it binds.
 			mt.Source = mp.Name
 		}
-		m := runline.FromEngineMount(mt, none)
+		m := container.FromEngineMount(mt, none)
 		if m.Type == container.MountVolume {
 			m.HostPath = volumeHostPath(c, hc, mp)
 		}
@@ -201,11 +200,11 @@ func mounts(c *Container, hc *containertypes.HostConfig) []container.Mount {
 // inspect data, or from the options the container created it with.
 func volumeHostPath(c *Container, hc *containertypes.HostConfig, mp containertypes.MountPoint) string {
 	if v, ok := c.Volumes[mp.Name]; ok {
-		return runline.BoundDevice(v.Driver, v.Options)
+		return container.BoundDevice(v.Driver, v.Options)
 	}
 	for _, m := range hc.Mounts {
 		if m.Type == mount.TypeVolume && m.Target == mp.Destination && m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
-			return runline.BoundDevice(m.VolumeOptions.DriverConfig.Name, m.VolumeOptions.DriverConfig.Options)
+			return container.BoundDevice(m.VolumeOptions.DriverConfig.Name, m.VolumeOptions.DriverConfig.Options)
 		}
 	}
 	return ""

@@ -12,7 +12,6 @@ import (
 	composetypes "github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/opts"
 	"github.com/docker/go-units"
-	"github.com/moby/moby/api/types/mount"
 
 	"github.com/dockvet/dockvet/internal/container"
 )
@@ -127,50 +126,9 @@ func (st *state) mount(v string, at int) error {
 		// The CLI makes a relative source absolute against its working
 		// directory; dockvet is not running there, so keep it as written.
 		mt.Source = rawMountSource(v, mt.Source)
-		st.spec.Mounts = append(st.spec.Mounts, FromEngineMount(mt, st.src(at)))
+		st.spec.Mounts = append(st.spec.Mounts, container.FromEngineMount(mt, st.src(at)))
 	}
 	return nil
-}
-
-// FromEngineMount converts an Engine API mount (what `--mount` parses to,
-// and what HostConfig.Mounts holds) to a spec mount.
-func FromEngineMount(mt mount.Mount, src container.Source) container.Mount {
-	m := container.Mount{Source: mt.Source, Target: mt.Target, ReadOnly: mt.ReadOnly, Src: src}
-	switch mt.Type {
-	case mount.TypeBind:
-		m.Type, m.HostPath = container.MountBind, container.HostPath(mt.Source)
-		if mt.BindOptions != nil {
-			m.Propagation = string(mt.BindOptions.Propagation)
-		}
-	case mount.TypeVolume:
-		m.Type = container.MountVolume
-		if mt.VolumeOptions != nil && mt.VolumeOptions.DriverConfig != nil {
-			m.HostPath = BoundDevice(mt.VolumeOptions.DriverConfig.Name, mt.VolumeOptions.DriverConfig.Options)
-		}
-	case mount.TypeTmpfs:
-		m.Type = container.MountTmpfs
-	case mount.TypeNamedPipe:
-		m.Type, m.HostPath = container.MountPipe, container.HostPath(mt.Source)
-	case mount.TypeImage:
-		m.Type = container.MountImage
-	default:
-		m.Type = container.MountOther
-	}
-	return m
-}
-
-// BoundDevice is the host path a volume exposes when the local driver binds
-// it (`type=none,o=bind,device=/path`), or "".
-func BoundDevice(driver string, o map[string]string) string {
-	if driver != "" && driver != "local" {
-		return ""
-	}
-	for _, opt := range strings.Split(o["o"], ",") {
-		if strings.TrimSpace(opt) == "bind" || strings.TrimSpace(opt) == "rbind" {
-			return container.HostPath(o["device"])
-		}
-	}
-	return ""
 }
 
 func rawMountSource(csvValue, parsed string) string {
@@ -247,36 +205,13 @@ func (st *state) publish(v string, at int) error {
 		return err
 	}
 	for _, pc := range pcs {
-		p, err := PortFromConfig(pc, st.src(at))
+		p, err := container.PortFromMapping(pc.HostIP, pc.Target, pc.Published, pc.Protocol, st.src(at))
 		if err != nil {
 			return err
 		}
 		st.spec.Ports = append(st.spec.Ports, p)
 	}
 	return nil
-}
-
-// PortFromConfig converts a Compose/nat port mapping to a spec port.
-func PortFromConfig(pc composetypes.ServicePortConfig, src container.Source) (container.Port, error) {
-	p := container.Port{HostIP: pc.HostIP, Container: int(pc.Target), ContainerTo: int(pc.Target), Proto: pc.Protocol, Src: src}
-	if p.Proto == "" {
-		p.Proto = "tcp"
-	}
-	if pc.Published != "" {
-		lo, hi, isRange := strings.Cut(pc.Published, "-")
-		from, err := strconv.Atoi(lo)
-		if err != nil {
-			return p, fmt.Errorf("invalid published port %q", pc.Published)
-		}
-		to := from
-		if isRange {
-			if to, err = strconv.Atoi(hi); err != nil {
-				return p, fmt.Errorf("invalid published port range %q", pc.Published)
-			}
-		}
-		p.HostFrom, p.HostTo = from, to
-	}
-	return p, nil
 }
 
 func (st *state) publishAll(v string, at int) error {
@@ -363,35 +298,8 @@ func (st *state) readOnly(v string, at int) error {
 	return nil
 }
 
-// ParseRestart reads a restart policy: "no", "always", "unless-stopped",
-// "on-failure[:N]".
-func ParseRestart(v string) (container.RestartPolicy, error) {
-	name, count, hasCount := strings.Cut(strings.TrimSpace(v), ":")
-	p := container.RestartPolicy{Name: name}
-	switch name {
-	case "", "no", "always", "unless-stopped":
-		if hasCount {
-			return p, fmt.Errorf("maximum retry count can only be used with 'on-failure'")
-		}
-		if name == "" {
-			p.Name = "no"
-		}
-	case "on-failure":
-		if hasCount {
-			n, err := strconv.Atoi(count)
-			if err != nil || n < 0 {
-				return p, fmt.Errorf("invalid retry count %q", count)
-			}
-			p.MaxRetries = n
-		}
-	default:
-		return p, fmt.Errorf("unknown restart policy %q", name)
-	}
-	return p, nil
-}
-
 func (st *state) restart(v string, at int) error {
-	p, err := ParseRestart(v)
+	p, err := container.ParseRestart(v)
 	if err == nil {
 		st.spec.Restart = container.Of(p, st.src(at))
 	}
@@ -525,16 +433,9 @@ func (st *state) name(v string, _ int) error {
 // caller's registry credentials) into the container.
 func (st *state) useAPISocket(v string, at int) error {
 	if parseBool(v) {
-		st.spec.Mounts = append(st.spec.Mounts, APISocketMount(st.src(at)))
+		st.spec.Mounts = append(st.spec.Mounts, container.APISocketMount(st.src(at)))
 	}
 	return nil
-}
-
-// APISocketMount is the mount `--use-api-socket` and Compose's
-// `use_api_socket` add.
-func APISocketMount(src container.Source) container.Mount {
-	return container.Mount{Type: container.MountBind, Source: "/var/run/docker.sock", HostPath: "/var/run/docker.sock",
-		Target: "/var/run/docker.sock", Src: src}
 }
 
 func (st *state) help(v string, _ int) error {

@@ -1,4 +1,9 @@
-package dockerfile
+// Package eol knows when releases of distributions and of the official
+// images' language runtimes stopped getting security fixes. The Dockerfile
+// audit asks it about FROM lines, the image audit about /etc/os-release,
+// the host audit about the host's own distribution: one table, three
+// surfaces.
+package eol
 
 import (
 	"regexp"
@@ -119,14 +124,34 @@ var eolTable = []eolEntry{
 }
 
 var (
-	eolByImage  = map[string][]eolEntry{}
+	eolByImage = func() map[string][]eolEntry {
+		m := map[string][]eolEntry{}
+		for _, e := range eolTable {
+			m[e.image] = append(m[e.image], e)
+		}
+		return m
+	}()
 	versionHead = regexp.MustCompile(`^v?([0-9]+(?:\.[0-9]+)*)`)
 )
 
-func init() {
-	for _, e := range eolTable {
-		eolByImage[e.image] = append(eolByImage[e.image], e)
-	}
+// Release is a release past its end of life.
+type Release struct {
+	// Name names it in a message: "Python 3.8", "Debian 10 (buster)".
+	Name string
+	// Date is the day fixes stopped, YYYY-MM-DD.
+	Date string
+}
+
+// Lookup reports whether the release an official image tag, or a
+// distribution version, belongs to was past its end of life at now.
+// image is the last path element of the repository ("python", "debian")
+// or a distribution ID from os-release; tag the tag ("3.8-slim-buster") or
+// the distribution's VERSION_ID ("10"). A tag may name two releases
+// ("3.8-slim-buster": Python 3.8 on Debian 10); the first past its end of
+// life is returned.
+func Lookup(image, tag string, now time.Time) (Release, bool) {
+	e, ok := endOfLife(image, tag, now)
+	return Release{Name: e.what, Date: e.eol}, ok
 }
 
 // endOfLife reports the release an official image tag belongs to and its
