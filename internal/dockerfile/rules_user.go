@@ -11,7 +11,7 @@ import (
 
 var refUser = []string{"https://docs.docker.com/build/building/best-practices/#user"}
 
-var ruleNoUser = rule(&Rule{
+var ruleNoUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1001", Title: "Final stage runs as root (no USER)", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
 		Description: "The final stage never sets USER, so the container runs as the base image's user, which is root for almost every base image. " +
@@ -37,9 +37,9 @@ var ruleNoUser = rule(&Rule{
 		}
 		p.Report(final.From, "The final stage sets no USER, so the container runs as root unless the base image %s sets a non-root user.", quoteBase(final))
 	},
-})
+}
 
-var ruleRootUser = rule(&Rule{
+var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1002", Title: "Final USER is root", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
 		Description: "The last USER of the final stage is root (`root`, `0`, `0:0`), so the container runs as root.",
@@ -56,7 +56,7 @@ var ruleRootUser = rule(&Rule{
 			p.Report(in, "USER %s is the last user of the final stage, so the container runs as root.", u)
 		}
 	},
-})
+}
 
 // effectiveUser is the USER in force at the end of a stage, following FROM
 // <stage> to earlier stages.
@@ -101,7 +101,7 @@ func quoteBase(s *Stage) string {
 	return s.BaseRaw
 }
 
-var ruleSudo = rule(&Rule{
+var ruleSudo = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1003", Title: "sudo used in RUN", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "RUN already runs as the current USER; `sudo` in a build means sudo is installed and configured in the image, " +
@@ -119,9 +119,9 @@ var ruleSudo = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleSu = rule(&Rule{
+var ruleSu = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1004", Title: "su used to switch user in RUN", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "`su` in a build step switches users through PAM and a login shell; it needs root or a password and hides which user a step really runs as.",
@@ -137,9 +137,9 @@ var ruleSu = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleUserName = rule(&Rule{
+var ruleUserName = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1005", Title: "Final USER is a name, not a numeric UID", Practice: finding.PracticeNonRoot, Severity: finding.Info,
 		Description: "A USER given by name can only be resolved inside the image. Orchestrators that enforce non-root (Kubernetes `runAsNonRoot`, " +
@@ -159,4 +159,4 @@ var ruleUserName = rule(&Rule{
 		}
 		p.Report(in, "USER %s is a name; give its numeric UID so that non-root can be verified without the image.", u)
 	},
-})
+}
