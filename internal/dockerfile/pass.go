@@ -59,9 +59,14 @@ func lineOf(in *Instruction, c *shell.Command) int {
 
 // lineWith returns the physical line of an instruction that contains
 // needle (the line of `KEY=` in a multi-line ENV), or the first line.
+// Comment lines inside the instruction are not part of it.
 func (p *Pass) lineWith(in *Instruction, needle string) int {
 	for l := in.Line; l <= in.EndLine && l <= len(p.File.Lines); l++ {
-		if strings.Contains(p.File.Lines[l-1], needle) {
+		text := p.File.Lines[l-1]
+		if l > in.Line && strings.HasPrefix(strings.TrimSpace(text), "#") {
+			continue
+		}
+		if strings.Contains(text, needle) {
 			return l
 		}
 	}

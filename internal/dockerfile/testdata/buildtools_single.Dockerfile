@@ -1,6 +1,6 @@
 # dockvet-test rules=DV1057
 FROM debian:bookworm-slim
-# want DV1057
+# want DV1057 "installs build tools \\(build-essential, libssl-dev\\)"
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential libssl-dev && rm -rf /var/lib/apt/lists/*
 # ok DV1057
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
