@@ -201,10 +201,7 @@ var ruleContextSecret = &Rule{
 		References: []string{"https://docs.docker.com/build/concepts/context/#dockerignore-files", "https://docs.docker.com/build/building/secrets/"},
 	},
 	Check: func(p *Pass) {
-		dir := p.Context
-		if dir == "" {
-			dir = filepath.Dir(p.File.Path)
-		}
+		dir := p.contextDir()
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return
 		}

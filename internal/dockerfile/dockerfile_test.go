@@ -236,6 +236,26 @@ func TestContextSecretSeverity(t *testing.T) {
 	}
 }
 
+// TestCredentialFromBuildContext: DV1044 reads a .pem from the build
+// context, which need not be the Dockerfile's directory.
+func TestCredentialFromBuildContext(t *testing.T) {
+	ctx, elsewhere := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(ctx, "cert.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+	df := filepath.Join(elsewhere, "Dockerfile")
+	writeFile(t, df, "FROM alpine:3.22\nCOPY cert.pem /etc/ssl/\n")
+	f, err := ParseFile(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := func(r *finding.Rule) bool { return r.ID == ruleCopyCredential.ID }
+	if got := Check(f, Options{Enabled: only, Context: ctx}); len(got) != 1 || !strings.Contains(got[0].Message, "a PEM private key") {
+		t.Errorf("with the context: %v, want the private key reported", got)
+	}
+	if got := Check(f, Options{Enabled: only}); len(got) != 0 {
+		t.Errorf("without the context, cert.pem is a certificate by its name: %v", got)
+	}
+}
+
 func TestRuleMetadata(t *testing.T) {
 	if n := len(Rules()); n < 50 {
 		t.Errorf("only %d Dockerfile rules; the catalog promises at least 50", n)

@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -55,6 +56,14 @@ func lineOf(in *Instruction, c *shell.Command) int {
 		return in.Line
 	}
 	return c.Line
+}
+
+// contextDir is the build context directory.
+func (p *Pass) contextDir() string {
+	if p.Context != "" {
+		return p.Context
+	}
+	return filepath.Dir(p.File.Path)
 }
 
 // lineWith returns the physical line of an instruction that contains

@@ -210,12 +210,6 @@ func tlsOff(c *shell.Command) string {
 		if v, ok := c.Value("--setopt"); ok && strings.EqualFold(strings.ReplaceAll(v, " ", ""), "sslverify=false") || ok && v == "sslverify=0" {
 			return c.Name + " --setopt=sslverify=false"
 		}
-	case "export":
-		for _, a := range c.Assigns {
-			if w := envTLSOff(a.Name, a.Value); w != "" {
-				return w
-			}
-		}
 	}
 	return ""
 }

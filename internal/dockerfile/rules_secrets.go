@@ -195,7 +195,7 @@ func credentialPath(p string) string {
 	return ""
 }
 
-// pemIsPrivate reads a .pem from the build context when it is there; a
+// pemIsPrivate reads a .pem from the build context dir when it is there; a
 // certificate is public, a private key is not. Unknown content counts as a
 // key only when the name says so.
 func pemIsPrivate(dir, src string) bool {
@@ -217,7 +217,7 @@ var ruleCopyCredential = &Rule{
 		References: refSecrets,
 	},
 	Check: func(p *Pass) {
-		dir := filepath.Dir(p.File.Path)
+		dir := p.contextDir()
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
 				var sd *instructions.SourcesAndDest

@@ -31,7 +31,7 @@ var ruleNoUser = &Rule{
 				return
 			}
 		}
-		if strings.EqualFold(final.Chain()[len(final.Chain())-1].BaseRaw, "scratch") {
+		if strings.EqualFold(baseStage(final).BaseRaw, "scratch") {
 			p.Report(final.From, "The final stage is built FROM scratch and sets no USER, so its process runs as uid 0.")
 			return
 		}
@@ -89,16 +89,13 @@ func nonRootBase(ref string) bool {
 	return false
 }
 
+// quoteBase names the image a stage is built on, as written when a
+// variable leaves it unknown.
 func quoteBase(s *Stage) string {
-	for _, st := range s.Chain() {
-		if st.BaseStage == nil {
-			if st.Base != "" {
-				return st.Base
-			}
-			return st.BaseRaw
-		}
+	if st := baseStage(s); st.Base != "" {
+		return st.Base
 	}
-	return s.BaseRaw
+	return baseStage(s).BaseRaw
 }
 
 var ruleSudo = &Rule{

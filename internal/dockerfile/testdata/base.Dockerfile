@@ -44,3 +44,8 @@ FROM scratch AS r
 COPY --from=a /x /y
 # want DV1010 "nginx has no tag"
 COPY --from=nginx /etc/nginx/nginx.conf /etc/nginx/
+# want DV1010 "busybox:latest uses the mutable :latest tag"
+RUN --mount=type=bind,from=busybox:latest,target=/bb /bb/bin/true
+# Not a valid image reference (upper case): not a place the build pulls.
+# ok DV1010 DV1011
+COPY --from=Not_An_Image /a /b

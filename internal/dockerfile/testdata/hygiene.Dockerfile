@@ -87,3 +87,48 @@ FROM alpine:3.22
 WORKDIR /app
 # ok DV1117
 COPY app.conf conf/
+# An unnamed stage is named by its index.
+# want DV1093 "CMD repeated in stage 3; only the last one \\(line 93\\) takes effect"
+CMD ["serve"]
+CMD ["serve", "--port", "8080"]
+# want DV1097 "WORKDIR /etc is inside the system directory /etc"
+WORKDIR /etc
+# ok DV1097
+WORKDIR /etc/myapp
+# ok DV1098
+RUN cd /tmp/build && make
+# want DV1099 "COPY --from=3 copies from the stage it is in"
+COPY --from=3 /a /b
+# want DV1102 "ADD has 2 sources but destination /opt does not end with /"
+ADD a.tgz b.tgz /opt
+# ok DV1102
+COPY a.txt b.txt .
+# ok DV1102
+COPY a.txt b.txt $DEST
+# A Git source is DV1072's business.
+# ok DV1113
+ADD git@github.com:acme/tool.git /src/tool
+# want DV1113 "ADD of local files"
+ADD <<EOF /etc/motd
+hello
+EOF
+FROM alpine:3.22 AS pipes
+SHELL ["/bin/ash", "-o", "pipefail", "-c"]
+# ok DV1104
+RUN wget -qO- https://example.com/tool.tgz | tar -xz
+FROM alpine:3.22 AS heredoc
+# ok DV1104
+RUN <<EOF
+set -o pipefail
+wget -qO- https://example.com/tool.tgz | tar -xz
+EOF
+FROM alpine:3.22 AS wbase
+# ok DV1096
+WORKDIR ${APP_DIR}
+# ok DV1096
+WORKDIR sub
+WORKDIR /app
+# A WORKDIR of the stage this one is built on counts.
+FROM wbase
+# ok DV1117
+COPY app.conf conf/

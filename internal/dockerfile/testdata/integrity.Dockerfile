@@ -78,3 +78,71 @@ ENV PIP_INDEX_URL=http://pypi.internal/simple
 RUN pip install --no-cache-dir -i https://pypi.internal/simple app==1.0
 # ok DV1076
 ENV PIP_INDEX_URL=http://localhost:3141/root/pypi
+# The URL is in a variable: the message says "a file".
+# want DV1071 "`curl` downloads a file and this RUN never verifies"
+RUN curl -fsSLO "$TOOL_URL" && tar -xzf tool.tgz
+# want DV1071 "`aria2c` downloads https://example.com/big.iso and this RUN never verifies"
+RUN aria2c https://example.com/big.iso
+# Verified with cosign, with openssl dgst, with a provenance verifier.
+# ok DV1071
+RUN curl -fsSLo app.tgz https://example.com/app.tgz && cosign verify-blob --key k.pub --signature app.tgz.sig app.tgz && tar xzf app.tgz
+# ok DV1071
+RUN curl -fsSLo app.tgz https://example.com/app.tgz && openssl dgst -sha256 -verify k.pub -signature app.tgz.sig app.tgz && tar xzf app.tgz
+# ok DV1071
+RUN curl -fsSLo app.tgz https://example.com/app.tgz && slsa-verifier verify-artifact app.tgz --provenance-path app.intoto.jsonl --source-uri github.com/acme/app && tar xzf app.tgz
+# ok DV1071
+RUN wget -qO- https://api.example.com/version
+# want DV1072 "ADD git@github.com:acme/tool.git downloads without a checksum"
+ADD git@github.com:acme/tool.git /src/tool
+# ok DV1072
+ADD rootfs.tar.gz /
+# want DV1073 "npm --strict-ssl=false turns off TLS"
+RUN npm install --strict-ssl=false app@1.0.0
+# want DV1073 "git config http.sslVerify false turns off TLS"
+RUN git config --global http.sslVerify false
+# want DV1073 "helm --insecure-skip-tls-verify turns off TLS"
+RUN helm repo add internal https://charts.internal --insecure-skip-tls-verify
+# want DV1073 "conda ssl_verify false turns off TLS"
+RUN conda config --set ssl_verify false
+# want DV1073 "dnf --setopt=sslverify=false turns off TLS"
+RUN dnf install -y --setopt=sslverify=false nginx
+# want DV1073 "PYTHONHTTPSVERIFY=0 turns off TLS"
+RUN export PYTHONHTTPSVERIFY=0 && python3 fetch.py
+# ok DV1073
+RUN conda config --set ssl_verify true
+# want DV1074 "ENV PIP_TRUSTED_HOST=pypi.internal turns off TLS"
+ENV PIP_TRUSTED_HOST=pypi.internal
+# want DV1074 "ENV NPM_CONFIG_STRICT_SSL=false turns off TLS"
+ENV NPM_CONFIG_STRICT_SSL=false
+# want DV1074 "ENV GOINSECURE=git.internal turns off TLS"
+ENV GOINSECURE=git.internal
+# want DV1074 "ENV CURL_INSECURE=1 turns off TLS"
+ENV CURL_INSECURE=1
+# ok DV1074
+ENV PYTHONHTTPSVERIFY=1 CURL_INSECURE=0 GOINSECURE=
+# want DV1075 "apt-get -o Acquire::AllowInsecureRepositories=true installs packages without verifying"
+RUN apt-get -o Acquire::AllowInsecureRepositories=true update
+# want DV1075 "yum --setopt=gpgcheck=0 installs packages without verifying"
+RUN yum install -y --setopt=gpgcheck=0 httpd
+# want DV1075 "dpkg --force-bad-verify installs packages without verifying"
+RUN dpkg --force-bad-verify -i /tmp/app.deb
+# want DV1075 "dpkg --force-bad-verify installs packages without verifying"
+RUN dpkg --force=bad-verify -i /tmp/app.deb
+# want DV1075 "gem --trust-policy NoSecurity installs packages without verifying"
+RUN gem install app -v 1.0 -P NoSecurity
+# want DV1075 "GOSUMDB=off installs packages without verifying"
+RUN GOSUMDB=off go mod download
+# want DV1075 "ENV GONOSUMDB=\\* turns off checksum verification"
+ENV GONOSUMDB=*
+# want DV1075 "ENV GOFLAGS=-insecure turns off checksum verification"
+ENV GOFLAGS=-insecure
+# ok DV1075
+ENV GOSUMDB=sum.golang.org GONOSUMDB=git.internal/* GOFLAGS=-mod=mod
+# want DV1076 "npm config set registry http://npm.internal/ fetches packages"
+RUN npm config set registry http://npm.internal/
+# want DV1076 "gem --source http://gems.internal/ fetches packages"
+RUN gem install app -v 1.0 --source http://gems.internal/
+# want DV1076 "PIP_INDEX_URL=http://pypi.internal/simple fetches packages"
+RUN PIP_INDEX_URL=http://pypi.internal/simple pip install --no-cache-dir app==1.0
+# ok DV1076
+RUN npm config set registry https://npm.internal/ && gem install app -v 1.0 --source https://gems.internal/

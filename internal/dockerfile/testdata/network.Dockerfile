@@ -27,3 +27,10 @@ RUN apk add --no-cache openssh-client
 RUN --network=host wget -q -O /dev/null http://localhost:8080/
 # ok DV1025
 RUN --network=none true
+# want DV1023 "Port \"http\" is not a number"
+EXPOSE http
+# want DV1023 "Port range \"8000-80x\" is not numeric"
+EXPOSE 8000-80x
+# A version pin does not hide the package.
+# want DV1024 "apt-get installs openssh-server, a remote login server"
+RUN apt-get install -y --no-install-recommends openssh-server=1:9.2p1-2

@@ -50,3 +50,22 @@ RUN npm ci
 RUN npm ci && npm cache clean --force
 # ok DV1059
 RUN --mount=type=cache,target=/root/.npm npm ci
+# want DV1054 "`tdnf install` leaves its package cache"
+RUN tdnf install -y nginx
+# A bind mount does not keep the cache out of the layer; a cache mount does.
+# ok DV1052
+RUN --mount=type=bind,source=.,target=/src --mount=type=cache,target=/var/cache/apk apk add curl
+# ok DV1053
+RUN --mount=type=tmpfs,target=/var/cache/yum yum install -y httpd
+# want DV1056 "`pip install` without --no-cache-dir"
+RUN python3 -m pip install flask==3.0.3
+# ok DV1056
+RUN PIP_NO_CACHE_DIR=1 pip install flask==3.0.3
+# ok DV1056
+RUN pip install flask==3.0.3 && rm -rf /root/.cache
+# want DV1059 "`yarn install` leaves its package cache"
+RUN yarn
+# want DV1059 "`yarn add` leaves its package cache"
+RUN yarn add left-pad@1.3.0
+# ok DV1059
+RUN yarn install --frozen-lockfile && yarn cache clean

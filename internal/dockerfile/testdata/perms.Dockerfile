@@ -30,3 +30,19 @@ RUN --security=sandbox true
 VOLUME /proc/sys
 # ok DV1085
 VOLUME ["/var/lib/app", "/data/procedures"]
+# want DV1080 "Mode 4777 makes /opt/app/ writable by every user" DV1081 "Mode 4777 sets the setuid/setgid bit on /opt/app/"
+ADD --chmod=4777 app.tar.gz /opt/app/
+# Sticky and world-writable is what a shared temporary directory needs.
+# ok DV1080
+RUN chmod a+wt /var/tmp/cache
+# A world-writable directory outside /tmp, even sticky, is reported.
+# want DV1080 "Mode 1777 makes /srv/shared writable by every user"
+RUN chmod 1777 /srv/shared
+# Not modes dockvet can read: a mode taken from a file, a bad mode, an unknown who.
+# ok DV1080 DV1081
+RUN chmod --reference=/etc/passwd /app && chmod 999 /app && chmod z+w /app
+# want DV1081 "Mode g\\+s sets the setuid/setgid bit on /srv/shared"
+RUN chmod g+s /srv/shared
+# The setuid bit means nothing for others.
+# ok DV1081
+RUN chmod o+s /srv/shared

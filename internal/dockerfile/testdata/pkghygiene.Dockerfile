@@ -58,3 +58,31 @@ RUN apk update
 RUN apt-get update && apt-get dist-upgrade -y
 # ok DV1112
 RUN apt-get update && apt-get install -y --only-upgrade openssl=3.0.15-1
+# want DV1107 "`dnf install` has no non-interactive flag"
+RUN dnf install nginx-1.24.0
+# ok DV1107
+RUN apt-get -o APT::Get::Assume-Yes=true install curl=8.5.0-2
+# want DV1109 "`zypper install` installs nginx without a version"
+RUN zypper -n install nginx
+# ok DV1109
+RUN zypper -n install nginx=1.21 && apt-get install -y curl/bookworm-backports
+# want DV1110 "`cargo install` installs ripgrep without a pinned version"
+RUN cargo install ripgrep
+# ok DV1110
+RUN cargo install ripgrep --version 14.1.0 && cargo install --locked fd-find
+# want DV1110 "`yarn global` installs typescript without a pinned version"
+RUN yarn global add typescript
+# Local installs are pinned by the lock file.
+# ok DV1110
+RUN npm install left-pad
+# want DV1111 "`yum makecache` runs without an install"
+RUN yum makecache
+# want DV1111 "`zypper refresh` runs without an install"
+RUN zypper refresh
+# An upgrade in the same RUN uses the fresh index.
+# ok DV1111
+# want DV1112 "`apt-get upgrade` upgrades the whole distribution"
+RUN apt-get update && apt-get upgrade -y
+# A long list is cut short in the message.
+# want DV1109 "`apt-get install` installs curl, git, jq, make and 2 more without a version"
+RUN apt-get install -y curl git jq make unzip zip

@@ -18,3 +18,7 @@ VOLUME /var/run/docker.sock
 VOLUME /var/lib/app
 # want DV1031 "RUN mounts the socket /var/run/docker.sock into a build step"
 RUN --mount=type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock docker ps
+# want DV1031 "VOLUME /run/containerd/containerd.sock expects"
+VOLUME /run/containerd/containerd.sock
+# want DV1031 "RUN mounts the socket /var/run/docker.sock into a build step"
+RUN --mount=type=bind,target=/var/run/docker.sock docker ps
