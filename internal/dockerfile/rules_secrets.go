@@ -195,9 +195,9 @@ func credentialPath(p string) string {
 	return ""
 }
 
-// pemIsPrivate reads a .pem from the build context dir when it is there; a
-// certificate is public, a private key is not. Unknown content counts as a
-// key only when the name says so.
+// pemIsPrivate reads a .pem from the build context directory dir when it
+// is there: a certificate is public, a private key is not. Unknown content
+// counts as a key only when the name says so.
 func pemIsPrivate(dir, src string) bool {
 	base := strings.ToLower(path.Base(src))
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(src)))
