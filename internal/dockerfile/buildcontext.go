@@ -25,10 +25,6 @@ import (
 type BuildContext struct {
 	// Dir is the context directory.
 	Dir string
-	// IgnoreFile is the ignore file that applied ("" when none did):
-	// <Dockerfile>.dockerignore next to the Dockerfile if there is one,
-	// else .dockerignore at the root of the context.
-	IgnoreFile string
 	// Files are the files sent, slash-separated, relative to Dir, sorted.
 	Files []string
 }
@@ -48,7 +44,6 @@ func LoadBuildContext(dir, dockerfile string) (*BuildContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc.IgnoreFile = ignoreFile
 	var pm *patternmatcher.PatternMatcher
 	if len(patterns) > 0 {
 		if pm, err = patternmatcher.New(patterns); err != nil {
@@ -195,7 +190,7 @@ func globSegments(pattern, segs []string) bool {
 	return true
 }
 
-var ruleContextSecret = rule(&Rule{
+var ruleContextSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1047", Title: "Secret in the build context", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A file that a COPY or ADD would bring into the image holds a secret (a private key, a token, a password in a configuration file). " +
@@ -206,10 +201,7 @@ var ruleContextSecret = rule(&Rule{
 		References: []string{"https://docs.docker.com/build/concepts/context/#dockerignore-files", "https://docs.docker.com/build/building/secrets/"},
 	},
 	Check: func(p *Pass) {
-		dir := p.Context
-		if dir == "" {
-			dir = filepath.Dir(p.File.Path)
-		}
+		dir := p.contextDir()
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return
 		}
@@ -245,7 +237,7 @@ var ruleContextSecret = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // contextSources returns the sources of a COPY or ADD that come from the
 // build context (not another stage, an image, a URL or a here-document).
@@ -323,11 +315,9 @@ func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) 
 		// The location names the file in full; the message names it as the
 		// build context does, next to the instruction that copies it.
 		msg := strings.TrimSuffix(m.Describe(rel), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " copies it into the image."
-		f := finding.New(&p.rule.Rule, finding.Target{Kind: finding.SurfaceDockerfile, Name: p.File.Path},
-			finding.Location{Path: file, Line: m.Line, Column: m.Column}, msg)
+		f := p.Emit(finding.Location{Path: file, Line: m.Line, Column: m.Column}, "%s", msg)
 		f.Severity = m.Severity
 		f.Fingerprint = m.Fingerprint()
-		*p.out = append(*p.out, f)
 	}
 }
 

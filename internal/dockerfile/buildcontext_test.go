@@ -1,91 +1,15 @@
 package dockerfile
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
-
-	"github.com/dockvet/dockvet/internal/finding"
 )
-
-// wantContextRe is an expectation in a test Dockerfile: "# want DV1047
-// FILE:LINE [SEVERITY]" says the secret at FILE:LINE of the context is
-// reported, naming the next COPY or ADD.
-var wantContextRe = regexp.MustCompile(`^#\s*want\s+DV1047\s+(\S+):(\d+)(?:\s+(\w+))?\s*$`)
-
-// TestBuildContextSecrets runs DV1047 on every Dockerfile under
-// testdata/buildcontext and checks that exactly the expected secrets are
-// reported: the file and line in the context, the severity, and the line
-// of the COPY that copies the file.
-func TestBuildContextSecrets(t *testing.T) {
-	dockerfiles, _ := filepath.Glob("testdata/buildcontext/*/*ockerfile")
-	if len(dockerfiles) < 4 {
-		t.Fatalf("found %d test Dockerfiles", len(dockerfiles))
-	}
-	only := func(r *finding.Rule) bool { return r.ID == "DV1047" }
-	for _, df := range dockerfiles {
-		t.Run(strings.TrimPrefix(df, "testdata/buildcontext/"), func(t *testing.T) {
-			f, err := ParseFile(df)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Dir(df)
-			type want struct {
-				sev      string
-				copyLine int
-			}
-			wants := map[string]want{}
-			for i, l := range f.Lines {
-				m := wantContextRe.FindStringSubmatch(strings.TrimSpace(l))
-				if m == nil {
-					continue
-				}
-				w := want{sev: m[3]}
-				for _, in := range f.Instructions {
-					if in.Line > i+1 && (in.Keyword == "COPY" || in.Keyword == "ADD") {
-						w.copyLine = in.Line
-						break
-					}
-				}
-				wants[filepath.Join(dir, m[1])+":"+m[2]] = w
-			}
-			got := map[string]bool{}
-			for _, fd := range Check(f, Options{Enabled: only}) {
-				key := fmt.Sprintf("%s:%d", fd.Location.Path, fd.Location.Line)
-				got[key] = true
-				w, ok := wants[key]
-				if !ok {
-					t.Errorf("unexpected finding at %s: %s", key, fd.Message)
-					continue
-				}
-				if w.sev != "" && fd.Severity.String() != w.sev {
-					t.Errorf("%s: severity %s, want %s", key, fd.Severity, w.sev)
-				}
-				if !strings.Contains(fd.Message, fmt.Sprintf("` on line %d copies it", w.copyLine)) {
-					t.Errorf("%s: message does not name the COPY on line %d: %s", key, w.copyLine, fd.Message)
-				}
-				if fd.Fingerprint == "" || fd.Location.Column == 0 || fd.Target != df {
-					t.Errorf("%s: finding lacks fingerprint, column or target: %+v", key, fd)
-				}
-				if !strings.Contains(fd.Message, "****") {
-					t.Errorf("%s: message shows no masked secret: %s", key, fd.Message)
-				}
-			}
-			for key := range wants {
-				if !got[key] {
-					t.Errorf("missing finding at %s", key)
-				}
-			}
-		})
-	}
-}
 
 // TestBuildContextIgnore checks the context walk against the ignore file
 // rules of BuildKit: patterns, "!" exceptions, the per-Dockerfile ignore

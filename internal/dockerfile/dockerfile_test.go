@@ -2,221 +2,257 @@ package dockerfile
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/ruletest"
 )
 
-// The testdata convention, in the spirit of analysistest:
+// The rules are tested on the cases under testdata, annotated as
+// internal/ruletest describes:
 //
-//	# want DV1001 DV1010   the next line must produce exactly these findings
-//	# ok DV1010            the next line must not produce this finding (a
-//	                       negative case a naive rule would flag)
-//	# dockvet-test rules=DV1050,DV1051   only these rules run on this file
-//	# dockvet-test trusted=docker.io,gcr.io   trusted registries for the file
-//	# dockvet-test digests=ghcr.io/acme        a trust rule requiring digests for these images
+//	# want DV1001 "runs as root"   the next instruction gets this finding
+//	# ok DV1010                    the next instruction must not get DV1010
+//	# dockvet-test rules=DV1050,DV1051        only these rules run on the case
+//	# dockvet-test trusted=docker.io,gcr.io   trusted registries for the case
+//	# dockvet-test digests=ghcr.io/acme       a trust rule requiring digests
 //
-// Every finding on every line must be wanted, and every want must be found.
-// In a case directory (testdata/NAME/Dockerfile) the other files are the
-// build context, and their `# want`/`# ok` comments count too (DV1047
-// reports secrets at their line in the context file).
-var (
-	wantRe      = regexp.MustCompile(`^\s*#\s*want\s+(.+?)\s*$`)
-	okRe        = regexp.MustCompile(`^\s*#\s*ok\s+(.+?)\s*$`)
-	directiveRe = regexp.MustCompile(`^\s*#\s*dockvet-test\s+(\w+)=(\S+)\s*$`)
-)
+// A case is a file NAME.Dockerfile directly under testdata, which has no
+// build context, or the one Dockerfile of a directory below testdata,
+// whose other files are its build context: their annotations count too
+// (DV1047 reports a secret at its line in the context file).
 
 // testNow fixes "today" for end-of-life rules.
 var testNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-type expectations struct {
-	want    map[int][]string // line -> rule IDs
-	ok      map[int][]string
-	only    []string
-	trusted []string
-	digests []string
+// testCase is one Dockerfile and the files whose annotations belong to it.
+type testCase struct {
+	dockerfile string
+	// files are the context files of a case directory (the Dockerfile
+	// excluded), slash-separated as the walk gives them.
+	files []string
+	// dir is the case directory, "" for a Dockerfile on its own.
+	dir string
 }
 
-func readExpectations(t *testing.T, lines []string) expectations {
-	e := expectations{want: map[int][]string{}, ok: map[int][]string{}}
-	var pendingWant, pendingOK []string
-	for i, l := range lines {
-		switch {
-		case wantRe.MatchString(l):
-			pendingWant = append(pendingWant, strings.Fields(wantRe.FindStringSubmatch(l)[1])...)
-		case okRe.MatchString(l):
-			pendingOK = append(pendingOK, strings.Fields(okRe.FindStringSubmatch(l)[1])...)
-		case directiveRe.MatchString(l):
-			m := directiveRe.FindStringSubmatch(l)
-			switch m[1] {
-			case "rules":
-				e.only = strings.Split(m[2], ",")
-			case "trusted":
-				e.trusted = strings.Split(m[2], ",")
-			case "digests":
-				e.digests = strings.Split(m[2], ",")
-			default:
-				t.Fatalf("line %d: unknown directive %q", i+1, m[1])
-			}
-		default:
-			if len(pendingWant) > 0 {
-				e.want[i+1] = append(e.want[i+1], pendingWant...)
-			}
-			if len(pendingOK) > 0 {
-				e.ok[i+1] = append(e.ok[i+1], pendingOK...)
-			}
-			pendingWant, pendingOK = nil, nil
+// testCases finds every case under testdata.
+func testCases(t *testing.T) []testCase {
+	t.Helper()
+	var cases []testCase
+	byDir := map[string]int{}
+	err := filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || !IsName(d.Name()) {
+			return err
 		}
-	}
-	return e
-}
-
-func testFiles(t *testing.T) []string {
-	files, err := filepath.Glob(filepath.Join("testdata", "*", "Dockerfile"))
+		p = filepath.ToSlash(p)
+		dir := filepath.ToSlash(filepath.Dir(p))
+		if dir == "testdata" {
+			cases = append(cases, testCase{dockerfile: p})
+			return nil
+		}
+		if i, dup := byDir[dir]; dup {
+			return fmt.Errorf("%s: a case directory holds one Dockerfile, and %s is already its", p, cases[i].dockerfile)
+		}
+		byDir[dir] = len(cases)
+		cases = append(cases, testCase{dockerfile: p, dir: dir})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob(filepath.Join("testdata", "*.Dockerfile"))
-	files = append(files, more...)
-	sort.Strings(files)
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	return files
-}
-
-// contextFiles lists the other files of a case directory.
-func contextFiles(t *testing.T, dockerfilePath string) []string {
-	if filepath.Dir(dockerfilePath) == "testdata" {
-		return nil
-	}
-	var out []string
-	filepath.WalkDir(filepath.Dir(dockerfilePath), func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && p != dockerfilePath {
-			out = append(out, p)
+	for i := range cases {
+		c := &cases[i]
+		if c.dir == "" {
+			continue
 		}
-		return err
-	})
-	return out
-}
-
-// TestWant runs every rule over every testdata Dockerfile and requires
-// exactly the findings the comments ask for.
-func TestWant(t *testing.T) {
-	for _, path := range testFiles(t) {
-		t.Run(strings.TrimPrefix(path, "testdata/"), func(t *testing.T) {
-			f, err := ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
+		err := filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
 			}
-			exp := readExpectations(t, f.Lines)
-			pol := &policy.Policy{TrustedRegistries: exp.trusted}
-			if exp.digests != nil {
-				pol.Rules = []policy.Rule{{Images: exp.digests, Digests: policy.DigestsRequired}}
+			if p = filepath.ToSlash(p); p != c.dockerfile {
+				c.files = append(c.files, p)
 			}
-			opts := Options{Now: testNow, Policy: pol}
-			if exp.only != nil {
-				opts.Enabled = func(r *finding.Rule) bool { return slices.Contains(exp.only, r.ID) }
-			}
-			// want and ok, keyed by "path:line".
-			want, ok := map[string][]string{}, map[string][]string{}
-			add := func(file string, e expectations) {
-				for line, ids := range e.want {
-					want[fmt.Sprintf("%s:%d", file, line)] = ids
-				}
-				for line, ids := range e.ok {
-					ok[fmt.Sprintf("%s:%d", file, line)] = ids
-				}
-			}
-			add(path, exp)
-			for _, cf := range contextFiles(t, path) {
-				data, err := os.ReadFile(cf)
-				if err != nil {
-					t.Fatal(err)
-				}
-				add(cf, readExpectations(t, strings.Split(string(data), "\n")))
-			}
-			got := map[string]finding.Finding{}
-			for _, fd := range Check(f, opts) {
-				if fd.Target != path || fd.Location.Path != path && !strings.HasPrefix(fd.Location.Path, filepath.Dir(path)+"/") {
-					t.Errorf("%s: finding with wrong path %q/%q", fd.RuleID, fd.Location.Path, fd.Target)
-				}
-				if fd.Message == "" || !strings.HasSuffix(fd.Message, ".") {
-					t.Errorf("%s line %d: message %q must be one sentence", fd.RuleID, fd.Location.Line, fd.Message)
-				}
-				k := fmt.Sprintf("%s:%d:%s", fd.Location.Path, fd.Location.Line, fd.RuleID)
-				if _, dup := got[k]; dup {
-					t.Errorf("%s: reported twice: %s", k, fd.Message)
-				}
-				got[k] = fd
-			}
-			for at, ids := range want {
-				for _, id := range ids {
-					if _, found := got[at+":"+id]; !found {
-						t.Errorf("%s: want %s, not reported", at, id)
-					}
-					delete(got, at+":"+id)
-				}
-			}
-			for k, fd := range got {
-				t.Errorf("%s: unexpected: %s", k, fd.Message)
-			}
-			for at, ids := range ok {
-				for _, id := range ids {
-					if slices.Contains(want[at], id) {
-						t.Errorf("%s: %s is both wanted and ok", at, id)
-					}
-				}
-			}
+			return nil
 		})
-	}
-}
-
-// TestEveryRuleHasCases requires a positive (# want) and a negative (# ok)
-// case for every rule somewhere in testdata.
-func TestEveryRuleHasCases(t *testing.T) {
-	pos, neg := map[string]int{}, map[string]int{}
-	var all []string
-	for _, path := range testFiles(t) {
-		all = append(append(all, path), contextFiles(t, path)...)
-	}
-	for _, path := range all {
-		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp := readExpectations(t, strings.Split(string(data), "\n"))
-		for _, ids := range exp.want {
-			for _, id := range ids {
-				pos[id]++
-			}
+	}
+	if len(cases) == 0 {
+		t.Fatal("no testdata")
+	}
+	return cases
+}
+
+// annotations reads the annotations of every file of the case.
+func (tc testCase) annotations(t *testing.T) *ruletest.Case {
+	t.Helper()
+	c := &ruletest.Case{}
+	for _, p := range append([]string{tc.dockerfile}, tc.files...) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, ids := range exp.ok {
-			for _, id := range ids {
-				neg[id]++
-			}
+		if err := c.Add(p, data); err != nil {
+			t.Fatal(err)
 		}
 	}
-	for _, r := range Rules() {
+	return c
+}
+
+// options turns the case's directives into check options.
+func options(t *testing.T, c *ruletest.Case) Options {
+	t.Helper()
+	list := func(key string) []string {
+		if v := c.Directive(key); v != "" {
+			return strings.Split(v, ",")
+		}
+		return nil
+	}
+	for key := range c.Directives {
+		if !slices.Contains([]string{"rules", "trusted", "digests"}, key) {
+			t.Fatalf("unknown directive %q", key)
+		}
+	}
+	pol := &policy.Policy{TrustedRegistries: list("trusted")}
+	if d := list("digests"); d != nil {
+		pol.Rules = []policy.Rule{{Images: d, Digests: policy.DigestsRequired}}
+	}
+	opts := Options{Now: testNow, Policy: pol}
+	if only := list("rules"); only != nil {
+		opts.Enabled = func(r *finding.Rule) bool { return slices.Contains(only, r.ID) }
+	}
+	return opts
+}
+
+// TestRules runs the rules over every case and requires exactly the
+// findings its annotations want, messages included.
+func TestRules(t *testing.T) {
+	var ran []string
+	for _, tc := range testCases(t) {
+		ran = append(append(ran, tc.dockerfile), tc.files...)
+		t.Run(strings.TrimPrefix(tc.dockerfile, "testdata/"), func(t *testing.T) {
+			c := tc.annotations(t)
+			opts := options(t, c)
+			if tc.dir == "" {
+				// A Dockerfile on its own has no build context: the
+				// rest of testdata is not one.
+				opts.Context = t.TempDir()
+			}
+			f, err := ParseFile(tc.dockerfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Check(f, opts)
+			for _, fd := range got {
+				checkFinding(t, tc, fd)
+			}
+			c.Check(t, ruletest.At(got), func(id string) bool {
+				i := slices.IndexFunc(rules, func(r *Rule) bool { return r.ID == id })
+				return i >= 0 && (opts.Enabled == nil || opts.Enabled(&rules[i].Rule))
+			})
+			seen := map[string]bool{}
+			for _, fd := range got {
+				k := fmt.Sprintf("%s:%d:%s", fd.Location.Path, fd.Location.Line, fd.RuleID)
+				if seen[k] {
+					t.Errorf("%s: reported twice: %s", k, fd.Message)
+				}
+				seen[k] = true
+			}
+		})
+	}
+	ruletest.RequireRun(t, "testdata", ran)
+}
+
+// checkFinding holds what every finding must be, beyond its annotation.
+func checkFinding(t *testing.T, tc testCase, fd finding.Finding) {
+	t.Helper()
+	if fd.Target != tc.dockerfile || fd.TargetKind != finding.SurfaceDockerfile {
+		t.Errorf("%s: target %s %q, want the Dockerfile", fd.RuleID, fd.TargetKind, fd.Target)
+	}
+	if p := filepath.ToSlash(fd.Location.Path); p != tc.dockerfile && (tc.dir == "" || !strings.HasPrefix(p, tc.dir+"/")) {
+		t.Errorf("%s: location %q is neither the Dockerfile nor a file of its context", fd.RuleID, fd.Location.Path)
+	}
+	if !strings.HasSuffix(fd.Message, ".") || strings.Contains(fd.Message, "\n") {
+		t.Errorf("%s line %d: message %q must be one sentence", fd.RuleID, fd.Location.Line, fd.Message)
+	}
+	if fd.RuleID == ruleContextSecret.ID && (fd.Fingerprint == "" || fd.Location.Column == 0 || !strings.Contains(fd.Message, "****")) {
+		t.Errorf("%s: a secret in the context needs a fingerprint, a column and a masked value: %+v", fd.RuleID, fd)
+	}
+}
+
+// TestEveryRuleHasCases requires a positive (want) and a negative (ok) case
+// for every rule in this package's testdata, which TestRules runs.
+func TestEveryRuleHasCases(t *testing.T) {
+	pos, neg := map[string]int{}, map[string]int{}
+	for _, tc := range testCases(t) {
+		c := tc.annotations(t)
+		for _, w := range c.Wants {
+			pos[w.Rule]++
+		}
+		for _, o := range c.OKs {
+			neg[o.Rule]++
+		}
+	}
+	for _, r := range rules {
 		if pos[r.ID] == 0 {
-			t.Errorf("%s (%s) has no positive testdata (# want)", r.ID, r.Title)
+			t.Errorf("%s (%s) has no positive case (want)", r.ID, r.Title)
 		}
 		if neg[r.ID] == 0 {
-			t.Errorf("%s (%s) has no negative testdata (# ok)", r.ID, r.Title)
+			t.Errorf("%s (%s) has no negative case (ok)", r.ID, r.Title)
 		}
 	}
-	for id := range pos {
-		if !slices.ContainsFunc(Rules(), func(r *Rule) bool { return r.ID == id }) {
-			t.Errorf("testdata wants unknown rule %s", id)
+}
+
+// TestContextSecretSeverity: a secret in the build context is reported
+// with the severity of the secret, lowered for vendored test fixtures.
+func TestContextSecretSeverity(t *testing.T) {
+	const dir = "testdata/buildcontext/copyall"
+	f, err := ParseFile(dir + "/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]finding.Severity{
+		dir + "/.env": finding.Critical,
+		dir + "/node_modules/left-pad/test/fixture.js": finding.Low,
+	}
+	for _, fd := range Check(f, Options{Enabled: func(r *finding.Rule) bool { return r.ID == ruleContextSecret.ID }}) {
+		if sev, ok := want[fd.Location.Path]; ok {
+			if fd.Severity != sev {
+				t.Errorf("%s: severity %s, want %s", fd.Location.Path, fd.Severity, sev)
+			}
+			delete(want, fd.Location.Path)
 		}
+	}
+	for p := range want {
+		t.Errorf("%s: not reported", p)
+	}
+}
+
+// TestCredentialFromBuildContext: DV1044 reads a .pem from the build
+// context, which need not be the Dockerfile's directory.
+func TestCredentialFromBuildContext(t *testing.T) {
+	ctx, elsewhere := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(ctx, "cert.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+	df := filepath.Join(elsewhere, "Dockerfile")
+	writeFile(t, df, "FROM alpine:3.22\nCOPY cert.pem /etc/ssl/\n")
+	f, err := ParseFile(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := func(r *finding.Rule) bool { return r.ID == ruleCopyCredential.ID }
+	if got := Check(f, Options{Enabled: only, Context: ctx}); len(got) != 1 || !strings.Contains(got[0].Message, "a PEM private key") {
+		t.Errorf("with the context: %v, want the private key reported", got)
+	}
+	if got := Check(f, Options{Enabled: only}); len(got) != 0 {
+		t.Errorf("without the context, cert.pem is a certificate by its name: %v", got)
 	}
 }
 
@@ -224,20 +260,20 @@ func TestRuleMetadata(t *testing.T) {
 	if n := len(Rules()); n < 50 {
 		t.Errorf("only %d Dockerfile rules; the catalog promises at least 50", n)
 	}
-	seen := map[string]bool{}
-	for _, r := range Rules() {
-		if err := r.Validate(); err != nil {
-			t.Error(err)
-		}
-		if seen[r.ID] {
-			t.Errorf("duplicate ID %s", r.ID)
-		}
-		seen[r.ID] = true
-		if !slices.Contains(r.Surfaces, finding.SurfaceDockerfile) {
-			t.Errorf("%s lacks the dockerfile surface", r.ID)
+	for i, r := range rules {
+		if i > 0 && rules[i-1].ID >= r.ID {
+			t.Errorf("the rule list is not sorted by ID, or repeats one, at %s", r.ID)
 		}
 		if r.Check == nil {
 			t.Errorf("%s has no check", r.ID)
+		}
+	}
+	for _, r := range Catalog() {
+		if err := r.Validate(); err != nil {
+			t.Error(err)
+		}
+		if !slices.Contains(r.Surfaces, finding.SurfaceDockerfile) {
+			t.Errorf("%s lacks the dockerfile surface", r.ID)
 		}
 	}
 }

@@ -29,28 +29,24 @@ func (i install) OS() bool {
 	return false
 }
 
-// valuedFlags are the options that take a separate value, per manager, so
-// that the value is not taken for a package name.
-var valuedFlags = map[string][]string{
-	"apt-get": {"-o", "-t", "-c", "-a", "--option", "--target-release", "--config-file", "--host-architecture"},
-	"apk":     {"-X", "-t", "-p", "--repository", "--virtual", "--root", "--arch", "--keys-dir", "--repositories-file", "--cache-dir"},
-	"yum":     {"-c", "-x", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "--exclude", "--repo", "--setopt"},
-	"zypper":  {"-t", "-r", "--type", "--repo", "--from"},
-	"pip":     {"-r", "-c", "-i", "-t", "-e", "-f", "--requirement", "--constraint", "--index-url", "--extra-index-url", "--target", "--prefix", "--root", "--trusted-host", "--editable", "--find-links", "--python-version", "--platform", "--cache-dir", "--src", "--upgrade-strategy", "--progress-bar", "--log"},
-	"npm":     {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include"},
-	"gem":     {"-v", "-i", "-n", "--version", "--install-dir", "--bindir", "--source", "--platform"},
-	"cargo":   {"--version", "--git", "--branch", "--tag", "--rev", "--path", "--root", "--index", "--registry", "--target", "--features", "-F", "-j", "--jobs"},
-	"go":      {"-C", "-o", "-p", "-tags", "-ldflags", "-gcflags", "-modfile", "-mod"},
-}
-
-func init() {
-	for _, m := range []string{"dnf", "microdnf", "tdnf"} {
-		valuedFlags[m] = valuedFlags["yum"]
+// The options of each manager that take a separate value, so that the
+// value is not taken for a package name.
+var (
+	aptValued   = []string{"-o", "-t", "-c", "-a", "--option", "--target-release", "--config-file", "--host-architecture"}
+	rpmValued   = []string{"-c", "-x", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "--exclude", "--repo", "--setopt"}
+	nodeValued  = []string{"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include"}
+	valuedFlags = map[string][]string{
+		"apt-get": aptValued, "apt": aptValued,
+		"yum": rpmValued, "dnf": rpmValued, "microdnf": rpmValued, "tdnf": rpmValued,
+		"npm": nodeValued, "yarn": nodeValued, "pnpm": nodeValued,
+		"apk":    {"-X", "-t", "-p", "--repository", "--virtual", "--root", "--arch", "--keys-dir", "--repositories-file", "--cache-dir"},
+		"zypper": {"-t", "-r", "--type", "--repo", "--from"},
+		"pip":    {"-r", "-c", "-i", "-t", "-e", "-f", "--requirement", "--constraint", "--index-url", "--extra-index-url", "--target", "--prefix", "--root", "--trusted-host", "--editable", "--find-links", "--python-version", "--platform", "--cache-dir", "--src", "--upgrade-strategy", "--progress-bar", "--log"},
+		"gem":    {"-v", "-i", "-n", "--version", "--install-dir", "--bindir", "--source", "--platform"},
+		"cargo":  {"--version", "--git", "--branch", "--tag", "--rev", "--path", "--root", "--index", "--registry", "--target", "--features", "-F", "-j", "--jobs"},
+		"go":     {"-C", "-o", "-p", "-tags", "-ldflags", "-gcflags", "-modfile", "-mod"},
 	}
-	valuedFlags["apt"] = valuedFlags["apt-get"]
-	valuedFlags["yarn"] = valuedFlags["npm"]
-	valuedFlags["pnpm"] = valuedFlags["npm"]
-}
+)
 
 var installSubs = map[string][]string{
 	"apt-get": {"install"}, "apt": {"install"}, "apk": {"add"},

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -26,8 +25,6 @@ type File struct {
 	Lines []string
 	// Escape is the escape character (a `# escape=` directive changes it).
 	Escape rune
-	// Syntax is the `# syntax=` directive, if any.
-	Syntax string
 	// MetaArgs are the ARG instructions before the first FROM.
 	MetaArgs []*Instruction
 	Stages   []*Stage
@@ -35,8 +32,6 @@ type File struct {
 	Instructions []*Instruction
 	// Waivers are the "# dockvet ignore=…" comments.
 	Waivers []finding.Waiver
-
-	images *[]imageUse // computed once, for the image rules
 }
 
 // Stage is one FROM and the instructions after it.
@@ -145,7 +140,6 @@ func Parse(path string, src []byte) (*File, error) {
 		Path:   path,
 		Lines:  strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n"),
 		Escape: res.EscapeToken,
-		Syntax: syntaxDirective(src),
 	}
 	b := builder{f: f, lex: bkshell.NewLex(res.EscapeToken), args: map[string]string{}}
 	if err := b.build(res.AST, stages, metaArgs); err != nil {
@@ -171,21 +165,6 @@ func locatedError(path string, err error) error {
 		}
 	}
 	return &Error{Path: path, Line: line, Err: errors.New(msg)}
-}
-
-var syntaxRe = regexp.MustCompile(`(?i)^#\s*syntax\s*=\s*(\S+)`)
-
-func syntaxDirective(src []byte) string {
-	for _, line := range bytes.SplitN(src, []byte("\n"), 8) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] != '#' {
-			break
-		}
-		if m := syntaxRe.FindSubmatch(line); m != nil {
-			return string(m[1])
-		}
-	}
-	return ""
 }
 
 type builder struct {
@@ -305,9 +284,6 @@ func newInstruction(n *parser.Node) *Instruction {
 	return in
 }
 
-// IsFinal reports whether s is the stage `docker build` produces by default.
-func (s *Stage) IsFinal(f *File) bool { return s == f.Stages[len(f.Stages)-1] }
-
 // Final returns the last stage.
 func (f *File) Final() *Stage { return f.Stages[len(f.Stages)-1] }
 
@@ -334,12 +310,6 @@ func (s *Stage) Chain() []*Stage {
 		out = append(out, c)
 	}
 	return out
-}
-
-// External reports whether the stage's base is an image, not a stage or
-// scratch.
-func (s *Stage) External() bool {
-	return s.BaseStage == nil && !strings.EqualFold(s.BaseRaw, "scratch")
 }
 
 func unwrapPath(err error) error {

@@ -22,11 +22,7 @@ type imageUse struct {
 // variables that have no default are left out: the image is only known at
 // build time.
 func images(f *File) []imageUse {
-	if f.images != nil {
-		return *f.images
-	}
-	out := []imageUse{}
-	defer func() { f.images = &out }()
+	var out []imageUse
 	add := func(in *Instruction, ref string) {
 		if ref == "" || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "$") {
 			return
@@ -58,7 +54,7 @@ func images(f *File) []imageUse {
 	return out
 }
 
-var ruleLatest = rule(&Rule{
+var ruleLatest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1010", Title: "Image without a tag or with :latest", Practice: finding.PracticeRegistry, Severity: finding.Medium,
 		Description: "An image referenced without a tag, or with `latest`, is whatever the registry serves on the day of the build: " +
@@ -77,9 +73,9 @@ var ruleLatest = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleDigest = rule(&Rule{
+var ruleDigest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1011", Title: "Image tag not pinned by digest", Practice: finding.PracticeRegistry, Severity: finding.Low, CIS: "4.2",
 		Description: "A tag can be moved to other content at any time. Only a digest names exactly the bytes that were reviewed and scanned.",
@@ -93,9 +89,9 @@ var ruleDigest = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var rulePolicyDigest = rule(&Rule{
+var rulePolicyDigest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1016", Title: "Image not pinned by digest as the trust policy requires", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
 		Description: "A `trust:` rule of .dockvet.yaml says images from this registry or repository are used by digest only (`digests: required`), " +
@@ -112,7 +108,7 @@ var rulePolicyDigest = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // tagWords says how an unpinned reference names its image.
 func tagWords(img policy.Image) string {
@@ -122,7 +118,7 @@ func tagWords(img policy.Image) string {
 	return "the mutable tag :" + img.Tag
 }
 
-var ruleTrusted = rule(&Rule{
+var ruleTrusted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1012", Title: "Image from a registry outside the trusted list", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
 		Description: "The project's .dockvet.yaml lists trusted registries, and this image comes from another one. " +
@@ -140,9 +136,9 @@ var ruleTrusted = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleEOL = rule(&Rule{
+var ruleEOL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1013", Title: "Base image release is end of life", Practice: finding.PracticeUpdate, Severity: finding.High,
 		Surfaces: []finding.Surface{finding.SurfaceDockerfile, finding.SurfaceImage},
@@ -166,7 +162,7 @@ var ruleEOL = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // slimVariant maps full official images to the variant a final stage should
 // use instead.
@@ -176,7 +172,7 @@ var slimVariant = map[string]string{
 	"ubuntu": "a distroless or -slim image", "fedora": "a minimal or distroless image", "centos": "a minimal or distroless image",
 }
 
-var ruleFullBase = rule(&Rule{
+var ruleFullBase = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1014", Title: "Full distribution image as the final base", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "The final stage is built on a full distribution image although a slim or distroless variant exists. " +
@@ -197,7 +193,7 @@ var ruleFullBase = rule(&Rule{
 		}
 		p.Report(st.From, "The final image is built on %s, a full distribution; use %s.", img.Raw, alt)
 	},
-})
+}
 
 // sdkImages are toolchain images meant for building, not running.
 var sdkImages = map[string]string{
@@ -206,7 +202,7 @@ var sdkImages = map[string]string{
 	"haskell": "GHC", "swift": "the Swift toolchain", "elixir": "the Elixir toolchain", "crystallang/crystal": "the Crystal compiler",
 }
 
-var ruleSDKBase = rule(&Rule{
+var ruleSDKBase = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1015", Title: "Build toolchain image as the final base", Practice: finding.PracticeSmallImage, Severity: finding.Medium,
 		Description: "The final stage is a compiler/SDK image. Shipping a toolchain gives an attacker a compiler inside the container, " +
@@ -232,7 +228,7 @@ var ruleSDKBase = rule(&Rule{
 			p.Report(st.From, "The final image is built on %s, which ships %s.", img.Raw, what)
 		}
 	},
-})
+}
 
 // baseStage follows FROM <stage> to the stage that names an external image.
 func baseStage(s *Stage) *Stage {

@@ -14,15 +14,6 @@ import (
 
 var refReference = []string{"https://docs.docker.com/reference/dockerfile/"}
 
-// hygiene builds a rule of practice "hygiene".
-func hygiene(id, title string, sev finding.Severity, cis, desc, fix string, check func(p *Pass)) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeHygiene, Severity: sev, CIS: cis,
-			Description: desc, Remediation: fix, References: refReference},
-		Check: check,
-	})
-}
-
 // each calls fn for every instruction of a type in every stage.
 func each[T instructions.Command](f *File, fn func(in *Instruction, c T)) {
 	for _, st := range f.Stages {
@@ -34,14 +25,19 @@ func each[T instructions.Command](f *File, fn func(in *Instruction, c T)) {
 	}
 }
 
-var ruleMaintainer = hygiene("DV1090", "MAINTAINER is deprecated", finding.Info, "",
-	"MAINTAINER has been deprecated since Docker 1.13; it is not shown by current tools.",
-	"Use `LABEL org.opencontainers.image.authors=\"name <email>\"`.",
-	func(p *Pass) {
+var ruleMaintainer = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1090", Title: "MAINTAINER is deprecated", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "MAINTAINER has been deprecated since Docker 1.13; it is not shown by current tools.",
+		Remediation: "Use `LABEL org.opencontainers.image.authors=\"name <email>\"`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, _ *instructions.MaintainerCommand) {
 			p.Report(in, "MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors.")
 		})
-	})
+	},
+}
 
 // healthchecks returns the HEALTHCHECK instructions of a stage.
 func healthchecks(st *Stage) []*Instruction {
@@ -54,35 +50,39 @@ func healthchecks(st *Stage) []*Instruction {
 	return out
 }
 
-var ruleNoHealthcheck = hygiene("DV1091", "No HEALTHCHECK in the final image", finding.Low, "4.6",
-	"Without a HEALTHCHECK the Engine only knows whether the process runs, not whether it works: a hung service is never restarted or taken out of rotation.",
-	"Add a check that exercises the service, e.g. `HEALTHCHECK --interval=30s --timeout=3s CMD [\"/app\", \"healthcheck\"]`, or declare `HEALTHCHECK NONE` when the orchestrator checks health itself.",
-	func(p *Pass) {
+var ruleNoHealthcheck = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1091", Title: "No HEALTHCHECK in the final image", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.6",
+		Description: "Without a HEALTHCHECK the Engine only knows whether the process runs, not whether it works: a hung service is never restarted or taken out of rotation.",
+		Remediation: "Add a check that exercises the service, e.g. `HEALTHCHECK --interval=30s --timeout=3s CMD [\"/app\", \"healthcheck\"]`, or declare `HEALTHCHECK NONE` when the orchestrator checks health itself.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Final().Chain() {
 			if len(healthchecks(st)) > 0 {
 				return
 			}
 		}
 		p.Report(p.File.Final().From, "The final image defines no HEALTHCHECK.")
-	})
+	},
+}
 
-func duplicates(id, title string, sev finding.Severity, keyword string) *Rule {
-	return hygiene(id, title, sev, "",
-		"Only the last "+keyword+" of a stage takes effect; earlier ones are dead code that misleads readers.",
-		"Keep one "+keyword+" per stage.",
-		func(p *Pass) {
-			for _, st := range p.File.Stages {
-				var seen []*Instruction
-				for _, in := range st.Instructions {
-					if in.Keyword == keyword {
-						seen = append(seen, in)
-					}
-				}
-				for _, in := range seen[:max(0, len(seen)-1)] {
-					p.Report(in, "%s repeated in stage %s; only the last one (line %d) takes effect.", keyword, stageName(st), seen[len(seen)-1].Line)
-				}
+// repeated is the check of the rules about an instruction that only
+// takes effect once per stage.
+type repeated struct{ keyword string }
+
+func (r repeated) check(p *Pass) {
+	for _, st := range p.File.Stages {
+		var seen []*Instruction
+		for _, in := range st.Instructions {
+			if in.Keyword == r.keyword {
+				seen = append(seen, in)
 			}
-		})
+		}
+		for _, in := range seen[:max(0, len(seen)-1)] {
+			p.Report(in, "%s repeated in stage %s; only the last one (line %d) takes effect.", r.keyword, stageName(st), seen[len(seen)-1].Line)
+		}
+	}
 }
 
 func stageName(st *Stage) string {
@@ -92,17 +92,45 @@ func stageName(st *Stage) string {
 	return strconv.Itoa(st.Index)
 }
 
-var (
-	ruleDupHealth     = duplicates("DV1092", "Several HEALTHCHECK instructions in a stage", finding.Low, "HEALTHCHECK")
-	ruleDupCmd        = duplicates("DV1093", "Several CMD instructions in a stage", finding.Low, "CMD")
-	ruleDupEntrypoint = duplicates("DV1094", "Several ENTRYPOINT instructions in a stage", finding.Medium, "ENTRYPOINT")
-)
+var ruleDupHealth = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1092", Title: "Several HEALTHCHECK instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "Only the last HEALTHCHECK of a stage takes effect; earlier ones are dead code that misleads readers.",
+		Remediation: "Keep one HEALTHCHECK per stage.",
+		References:  refReference,
+	},
+	Check: repeated{keyword: "HEALTHCHECK"}.check,
+}
 
-var ruleShellForm = hygiene("DV1095", "CMD or ENTRYPOINT in shell form", finding.Low, "",
-	"In shell form the process runs under `/bin/sh -c`, which becomes PID 1 and does not pass SIGTERM on: `docker stop` waits and then kills the application "+
-		"without a clean shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
-	"Use the exec (JSON) form: `CMD [\"node\", \"server.js\"]`, `ENTRYPOINT [\"/app\"]`.",
-	func(p *Pass) {
+var ruleDupCmd = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1093", Title: "Several CMD instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "Only the last CMD of a stage takes effect; earlier ones are dead code that misleads readers.",
+		Remediation: "Keep one CMD per stage.",
+		References:  refReference,
+	},
+	Check: repeated{keyword: "CMD"}.check,
+}
+
+var ruleDupEntrypoint = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1094", Title: "Several ENTRYPOINT instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "Only the last ENTRYPOINT of a stage takes effect; earlier ones are dead code that misleads readers.",
+		Remediation: "Keep one ENTRYPOINT per stage.",
+		References:  refReference,
+	},
+	Check: repeated{keyword: "ENTRYPOINT"}.check,
+}
+
+var ruleShellForm = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1095", Title: "CMD or ENTRYPOINT in shell form", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "In shell form the process runs under `/bin/sh -c`, which becomes PID 1 and does not pass SIGTERM on: `docker stop` waits and then kills the application " +
+			"without a clean shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
+		Remediation: "Use the exec (JSON) form: `CMD [\"node\", \"server.js\"]`, `ENTRYPOINT [\"/app\"]`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Final().Chain() {
 			for _, in := range st.Instructions {
 				if (in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT") && !in.JSON && len(in.Args) > 0 {
@@ -110,12 +138,17 @@ var ruleShellForm = hygiene("DV1095", "CMD or ENTRYPOINT in shell form", finding
 				}
 			}
 		}
-	})
+	},
+}
 
-var ruleRelativeWorkdir = hygiene("DV1096", "Relative WORKDIR", finding.Low, "",
-	"A relative WORKDIR is resolved against whatever the previous WORKDIR (or the base image's) was, so the same Dockerfile means different paths on different bases.",
-	"Use an absolute path: `WORKDIR /app`.",
-	func(p *Pass) {
+var ruleRelativeWorkdir = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1096", Title: "Relative WORKDIR", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "A relative WORKDIR is resolved against whatever the previous WORKDIR (or the base image's) was, so the same Dockerfile means different paths on different bases.",
+		Remediation: "Use an absolute path: `WORKDIR /app`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			absolute := false
 			for _, in := range st.Instructions {
@@ -131,7 +164,8 @@ var ruleRelativeWorkdir = hygiene("DV1096", "Relative WORKDIR", finding.Low, "",
 				}
 			}
 		}
-	})
+	},
+}
 
 func isWindowsPath(p string) bool {
 	return len(p) >= 2 && p[1] == ':' || strings.HasPrefix(p, `\`)
@@ -139,10 +173,14 @@ func isWindowsPath(p string) bool {
 
 var systemDirs = []string{"/proc", "/sys", "/dev", "/boot", "/initrd", "/lost+found", "/etc", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/lib"}
 
-var ruleSystemWorkdir = hygiene("DV1097", "WORKDIR in a system directory", finding.Medium, "",
-	"WORKDIR points into a system directory (/proc, /sys, /dev, /boot, /etc, /bin, …). Files the application writes there mix with the OS or the kernel's interfaces.",
-	"Use an application directory such as /app or /srv/app.",
-	func(p *Pass) {
+var ruleSystemWorkdir = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1097", Title: "WORKDIR in a system directory", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "WORKDIR points into a system directory (/proc, /sys, /dev, /boot, /etc, /bin, …). Files the application writes there mix with the OS or the kernel's interfaces.",
+		Remediation: "Use an application directory such as /app or /srv/app.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, w *instructions.WorkdirCommand) {
 			d := path.Clean(w.Path)
 			for _, s := range systemDirs {
@@ -152,12 +190,17 @@ var ruleSystemWorkdir = hygiene("DV1097", "WORKDIR in a system directory", findi
 				}
 			}
 		})
-	})
+	},
+}
 
-var ruleCd = hygiene("DV1098", "cd used to change directory in RUN", finding.Info, "",
-	"`cd /dir` inside a RUN only lasts for that RUN; readers (and later instructions) easily assume otherwise.",
-	"Use WORKDIR to change directory for the following instructions.",
-	func(p *Pass) {
+var ruleCd = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1098", Title: "cd used to change directory in RUN", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "`cd /dir` inside a RUN only lasts for that RUN; readers (and later instructions) easily assume otherwise.",
+		Remediation: "Use WORKDIR to change directory for the following instructions.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if c.Name == "cd" && c.Parent == nil && len(c.Args) == 1 && strings.HasPrefix(c.Args[0], "/") && !underTmp(c.Args) {
@@ -165,23 +208,33 @@ var ruleCd = hygiene("DV1098", "cd used to change directory in RUN", finding.Inf
 				}
 			})
 		}
-	})
+	},
+}
 
-var ruleCopyFromSelf = hygiene("DV1099", "COPY --from refers to its own stage", finding.Medium, "",
-	"A stage cannot copy from itself; the build fails or resolves the name to an image of the same name.",
-	"Copy from an earlier stage (give it an alias with `FROM … AS build`).",
-	func(p *Pass) {
+var ruleCopyFromSelf = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1099", Title: "COPY --from refers to its own stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "A stage cannot copy from itself; the build fails or resolves the name to an image of the same name.",
+		Remediation: "Copy from an earlier stage (give it an alias with `FROM … AS build`).",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.CopyCommand) {
 			if c.From != "" && in.Stage.Name != "" && strings.EqualFold(c.From, in.Stage.Name) || c.From == strconv.Itoa(in.Stage.Index) {
 				p.Report(in, "COPY --from=%s copies from the stage it is in.", c.From)
 			}
 		})
-	})
+	},
+}
 
-var ruleDupAlias = hygiene("DV1100", "Duplicate stage name", finding.Medium, "",
-	"Two stages have the same name; `COPY --from` and `--target` then refer to an unexpected stage.",
-	"Give every stage a unique name.",
-	func(p *Pass) {
+var ruleDupAlias = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1100", Title: "Duplicate stage name", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "Two stages have the same name; `COPY --from` and `--target` then refer to an unexpected stage.",
+		Remediation: "Give every stage a unique name.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		seen := map[string]*Stage{}
 		for _, st := range p.File.Stages {
 			if st.Name == "" {
@@ -193,12 +246,17 @@ var ruleDupAlias = hygiene("DV1100", "Duplicate stage name", finding.Medium, "",
 			}
 			seen[strings.ToLower(st.Name)] = st
 		}
-	})
+	},
+}
 
-var ruleCopyFromLater = hygiene("DV1101", "COPY --from refers to a later or missing stage", finding.Medium, "",
-	"`COPY --from=<n>` names a stage index that does not exist before this stage; BuildKit then tries to pull an image called `<n>`.",
-	"Refer to an earlier stage by its name.",
-	func(p *Pass) {
+var ruleCopyFromLater = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1101", Title: "COPY --from refers to a later or missing stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "`COPY --from=<n>` names a stage index that does not exist before this stage; BuildKit then tries to pull an image called `<n>`.",
+		Remediation: "Refer to an earlier stage by its name.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.CopyCommand) {
 			if c.From == "" {
 				return
@@ -211,12 +269,17 @@ var ruleCopyFromLater = hygiene("DV1101", "COPY --from refers to a later or miss
 				p.Report(in, "COPY --from=%s refers to a stage defined later (line %d).", c.From, st.From.Line)
 			}
 		})
-	})
+	},
+}
 
-var ruleCopyDest = hygiene("DV1102", "COPY of several sources to a destination without a trailing slash", finding.Medium, "",
-	"When COPY or ADD has more than one source, the destination must be a directory ending in `/`; otherwise the build fails.",
-	"End the destination with `/`: `COPY a b /app/`.",
-	func(p *Pass) {
+var ruleCopyDest = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1102", Title: "COPY of several sources to a destination without a trailing slash", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Description: "When COPY or ADD has more than one source, the destination must be a directory ending in `/`; otherwise the build fails.",
+		Remediation: "End the destination with `/`: `COPY a b /app/`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
 				var sd *instructions.SourcesAndDest
@@ -233,12 +296,17 @@ var ruleCopyDest = hygiene("DV1102", "COPY of several sources to a destination w
 				}
 			}
 		}
-	})
+	},
+}
 
-var ruleReplaceSh = hygiene("DV1103", "/bin/sh replaced in a RUN", finding.Low, "",
-	"Replacing /bin/sh (`ln -sf /bin/bash /bin/sh`) changes the shell for every later program in the image, not only for the build.",
-	"Use the SHELL instruction to choose the build shell: `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`.",
-	func(p *Pass) {
+var ruleReplaceSh = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1103", Title: "/bin/sh replaced in a RUN", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "Replacing /bin/sh (`ln -sf /bin/bash /bin/sh`) changes the shell for every later program in the image, not only for the build.",
+		Remediation: "Use the SHELL instruction to choose the build shell: `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if (c.Name == "ln" || c.Name == "mv" || c.Name == "cp") && len(c.Positional()) >= 2 {
@@ -249,14 +317,19 @@ var ruleReplaceSh = hygiene("DV1103", "/bin/sh replaced in a RUN", finding.Low, 
 				}
 			})
 		}
-	})
+	},
+}
 
 var pipefailRe = regexp.MustCompile(`set\s+-[a-zA-Z]*o\s+pipefail|set\s+-o\s+pipefail|-o\s*pipefail`)
 
-var rulePipefail = hygiene("DV1104", "Pipe without pipefail", finding.Low, "",
-	"/bin/sh -c reports the status of the last command of a pipe only: `curl … | tar x` succeeds even when the download fails, and the image is built broken.",
-	"Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN, or start the RUN with `set -o pipefail &&`.",
-	func(p *Pass) {
+var rulePipefail = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1104", Title: "Pipe without pipefail", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "/bin/sh -c reports the status of the last command of a pipe only: `curl … | tar x` succeeds even when the download fails, and the image is built broken.",
+		Remediation: "Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN, or start the RUN with `set -o pipefail &&`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			if pipefailRe.MatchString(strings.Join(st.Shell, " ")) {
 				continue
@@ -278,12 +351,17 @@ var rulePipefail = hygiene("DV1104", "Pipe without pipefail", finding.Low, "",
 				}
 			})
 		}
-	})
+	},
+}
 
-var ruleUseraddUID = hygiene("DV1106", "useradd with a high UID without -l", finding.Low, "",
-	"`useradd` writes the user into /var/log/lastlog and faillog at an offset of the UID; for a high UID that is a sparse file of many megabytes that the layer stores in full.",
-	"Add `-l` (`--no-log-init`) to useradd, or use a UID below 65536.",
-	func(p *Pass) {
+var ruleUseraddUID = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1106", Title: "useradd with a high UID without -l", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "`useradd` writes the user into /var/log/lastlog and faillog at an offset of the UID; for a high UID that is a sparse file of many megabytes that the layer stores in full.",
+		Remediation: "Add `-l` (`--no-log-init`) to useradd, or use a UID below 65536.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if c.Name != "useradd" || c.Has("-l", "--no-log-init") {
@@ -296,14 +374,19 @@ var ruleUseraddUID = hygiene("DV1106", "useradd with a high UID without -l", fin
 				}
 			})
 		}
-	})
+	},
+}
 
 var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".tzst"}
 
-var ruleAddForCopy = hygiene("DV1113", "ADD used where COPY would do", finding.Low, "4.9",
-	"ADD also fetches URLs and unpacks archives; for plain local files that magic is a trap (an archive added later is silently extracted). COPY does only what it says.",
-	"Use COPY for local files and directories; keep ADD for archives you mean to extract.",
-	func(p *Pass) {
+var ruleAddForCopy = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1113", Title: "ADD used where COPY would do", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.9",
+		Description: "ADD also fetches URLs and unpacks archives; for plain local files that magic is a trap (an archive added later is silently extracted). COPY does only what it says.",
+		Remediation: "Use COPY for local files and directories; keep ADD for archives you mean to extract.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.AddCommand) {
 			for _, src := range c.SourcePaths {
 				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
@@ -319,14 +402,19 @@ var ruleAddForCopy = hygiene("DV1113", "ADD used where COPY would do", finding.L
 				p.Report(in, "ADD of local files; use COPY.")
 			}
 		})
-	})
+	},
+}
 
 var varRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
-var ruleEnvSelfRef = hygiene("DV1114", "ENV refers to a variable set in the same ENV", finding.Low, "",
-	"Variables in one ENV instruction are all expanded with the values from before it: `ENV A=1 B=$A` sets B to the old A, not 1.",
-	"Split into two ENV instructions: `ENV A=1` then `ENV B=$A`.",
-	func(p *Pass) {
+var ruleEnvSelfRef = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1114", Title: "ENV refers to a variable set in the same ENV", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "Variables in one ENV instruction are all expanded with the values from before it: `ENV A=1 B=$A` sets B to the old A, not 1.",
+		Remediation: "Split into two ENV instructions: `ENV A=1` then `ENV B=$A`.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		// The typed ENV holds values as written, before expansion.
 		each(p.File, func(in *Instruction, env *instructions.EnvCommand) {
 			defined := map[string]bool{}
@@ -339,27 +427,37 @@ var ruleEnvSelfRef = hygiene("DV1114", "ENV refers to a variable set in the same
 				defined[kv.Key] = true
 			}
 		})
-	})
+	},
+}
 
-var ruleOnbuild = hygiene("DV1115", "ONBUILD trigger", finding.Info, "",
-	"ONBUILD registers an instruction that runs in the build of every image made FROM this one. Whoever builds the child image runs a step "+
-		"that is not in their Dockerfile, which surprises reviewers and hides what the build does.",
-	"Put the step in the child images' Dockerfiles explicitly, or document the trigger prominently.",
-	func(p *Pass) {
+var ruleOnbuild = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1115", Title: "ONBUILD trigger", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "ONBUILD registers an instruction that runs in the build of every image made FROM this one. Whoever builds the child image runs a step " +
+			"that is not in their Dockerfile, which surprises reviewers and hides what the build does.",
+		Remediation: "Put the step in the child images' Dockerfiles explicitly, or document the trigger prominently.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.OnbuildCommand) {
 			p.Report(in, "ONBUILD %s runs in every build that uses this image as a base.", strings.Fields(c.Expression + " ?")[0])
 		})
-	})
+	},
+}
 
 var pointless = map[string]string{"ssh": "remote login", "vim": "an editor", "vi": "an editor", "nano": "an editor", "shutdown": "power control",
 	"reboot": "power control", "service": "an init system", "systemctl": "an init system", "ps": "process listing", "top": "process monitoring",
 	"free": "memory listing", "kill": "process control", "mount": "mounting", "ifconfig": "network configuration"}
 
-var rulePointless = hygiene("DV1116", "Command that makes no sense in a build", finding.Info, "",
-	"The RUN calls an interactive or system-management command (ssh, vim, service, systemctl, shutdown, mount, ps, top, …). In a build there is no init system, "+
-		"no terminal and no running service; the command fails, hangs or does nothing.",
-	"Remove it; start services with CMD/ENTRYPOINT, configure files directly.",
-	func(p *Pass) {
+var rulePointless = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1116", Title: "Command that makes no sense in a build", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "The RUN calls an interactive or system-management command (ssh, vim, service, systemctl, shutdown, mount, ps, top, …). In a build there is no init system, " +
+			"no terminal and no running service; the command fails, hangs or does nothing.",
+		Remediation: "Remove it; start services with CMD/ENTRYPOINT, configure files directly.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if what, ok := pointless[c.Name]; ok && c.Parent == nil {
@@ -367,12 +465,17 @@ var rulePointless = hygiene("DV1116", "Command that makes no sense in a build", 
 				}
 			})
 		}
-	})
+	},
+}
 
-var ruleRelativeCopyDest = hygiene("DV1117", "COPY to a relative path without WORKDIR", finding.Low, "",
-	"A relative COPY destination is resolved against the working directory, which is the base image's unless the stage sets WORKDIR first.",
-	"Set `WORKDIR /app` before the COPY, or use an absolute destination.",
-	func(p *Pass) {
+var ruleRelativeCopyDest = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1117", Title: "COPY to a relative path without WORKDIR", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Description: "A relative COPY destination is resolved against the working directory, which is the base image's unless the stage sets WORKDIR first.",
+		Remediation: "Set `WORKDIR /app` before the COPY, or use an absolute destination.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			hasWorkdir := false
 			for _, s := range st.Chain() {
@@ -396,12 +499,17 @@ var ruleRelativeCopyDest = hygiene("DV1117", "COPY to a relative path without WO
 				}
 			}
 		}
-	})
+	},
+}
 
-var ruleCurlAndWget = hygiene("DV1118", "Both curl and wget used", finding.Info, "",
-	"The stage uses both curl and wget; one download tool is enough, and each one shipped is one more binary to patch.",
-	"Standardise on one of them.",
-	func(p *Pass) {
+var ruleCurlAndWget = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1118", Title: "Both curl and wget used", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "The stage uses both curl and wget; one download tool is enough, and each one shipped is one more binary to patch.",
+		Remediation: "Standardise on one of them.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			var first *shell.Command
 			var firstIn *Instruction
@@ -420,15 +528,21 @@ var ruleCurlAndWget = hygiene("DV1118", "Both curl and wget used", finding.Info,
 				}
 			})
 		}
-	})
+	},
+}
 
-var rulePlatform = hygiene("DV1119", "FROM with a hard-coded --platform", finding.Info, "",
-	"`FROM --platform=linux/amd64` forces that platform on every builder; on other hardware the image builds under emulation (slow) and multi-platform builds produce the wrong architecture.",
-	"Drop --platform, or use `--platform=$BUILDPLATFORM` for build stages that cross-compile.",
-	func(p *Pass) {
+var rulePlatform = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1119", Title: "FROM with a hard-coded --platform", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Description: "`FROM --platform=linux/amd64` forces that platform on every builder; on other hardware the image builds under emulation (slow) and multi-platform builds produce the wrong architecture.",
+		Remediation: "Drop --platform, or use `--platform=$BUILDPLATFORM` for build stages that cross-compile.",
+		References:  refReference,
+	},
+	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			if st.Platform != "" && !strings.Contains(st.Platform, "$") {
 				p.Report(st.From, "FROM --platform=%s is hard-coded.", st.Platform)
 			}
 		}
-	})
+	},
+}

@@ -17,7 +17,7 @@ func isDownloader(c *shell.Command) bool {
 		c.Name == "busybox" && len(c.Args) > 0 && c.Args[0] == "wget"
 }
 
-var rulePipeToShell = rule(&Rule{
+var rulePipeToShell = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1070", Title: "Download piped into a shell", Practice: finding.PracticeContentTrust, Severity: finding.High,
 		Description: "A RUN downloads a script and runs it at once (`curl … | sh`, `bash <(curl …)`, `sh -c \"$(wget -O- …)\"`). " +
@@ -38,7 +38,7 @@ var rulePipeToShell = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
 // verifies reports whether a command checks a file's integrity.
 func verifies(c *shell.Command) bool {
@@ -79,7 +79,7 @@ func downloadsToFile(c *shell.Command) bool {
 
 var unpackers = map[string]bool{"tar": true, "unzip": true, "gunzip": true, "bsdtar": true, "dpkg": true, "rpm": true, "install": true, "xz": true, "bunzip2": true, "zstd": true, "cpio": true}
 
-var ruleNoChecksum = rule(&Rule{
+var ruleNoChecksum = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1071", Title: "Download without checksum verification", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
 		Description: "A RUN downloads a file or archive and uses it without checking a checksum or signature in the same step. " +
@@ -113,7 +113,7 @@ var ruleNoChecksum = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
 func downloadTarget(c *shell.Command) string {
 	for _, a := range c.Positional("-o", "-O", "--output", "--output-document", "-H", "--header", "-u", "--user", "-A", "-e", "--retry", "-m", "--max-time", "-w") {
@@ -124,7 +124,7 @@ func downloadTarget(c *shell.Command) string {
 	return "a file"
 }
 
-var ruleAddURL = rule(&Rule{
+var ruleAddURL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1072", Title: "ADD of a remote URL without a checksum", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.9",
 		Description: "ADD fetches a URL (or Git repository) at build time and takes whatever the server returns. Without `--checksum` " +
@@ -152,7 +152,7 @@ var ruleAddURL = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 var commitRef = regexp.MustCompile(`#[0-9a-f]{40}(?::|$)`)
 
@@ -210,12 +210,6 @@ func tlsOff(c *shell.Command) string {
 		if v, ok := c.Value("--setopt"); ok && strings.EqualFold(strings.ReplaceAll(v, " ", ""), "sslverify=false") || ok && v == "sslverify=0" {
 			return c.Name + " --setopt=sslverify=false"
 		}
-	case "export":
-		for _, a := range c.Assigns {
-			if w := envTLSOff(a.Name, a.Value); w != "" {
-				return w
-			}
-		}
 	}
 	return ""
 }
@@ -266,7 +260,7 @@ func envTLSOff(name, value string) string {
 	return ""
 }
 
-var ruleTLSRun = rule(&Rule{
+var ruleTLSRun = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1073", Title: "TLS verification disabled in RUN", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
 		Description: "A build step turns off certificate verification (`curl -k`, `wget --no-check-certificate`, `pip --trusted-host`, " +
@@ -283,9 +277,9 @@ var ruleTLSRun = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleTLSEnv = rule(&Rule{
+var ruleTLSEnv = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1074", Title: "TLS verification disabled by ENV", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
 		Description: "An ENV sets a variable that turns off certificate verification (GIT_SSL_NO_VERIFY, NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, " +
@@ -306,7 +300,7 @@ var ruleTLSEnv = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // sigOff lists what in a command turns package signature checks off.
 func sigOff(c *shell.Command) string {
@@ -385,7 +379,7 @@ func envSigOff(name, value string) string {
 	return ""
 }
 
-var ruleSignaturesOff = rule(&Rule{
+var ruleSignaturesOff = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1075", Title: "Package signature checks disabled", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
 		Description: "Packages are installed with signature or digest verification turned off (`apt-get --allow-unauthenticated`, `apk --allow-untrusted`, " +
@@ -411,7 +405,7 @@ var ruleSignaturesOff = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // plainIndex lists what in a command fetches packages over plain HTTP.
 func plainIndex(c *shell.Command) string {
@@ -462,7 +456,7 @@ func envPlainIndex(name, value string) string {
 	return ""
 }
 
-var rulePlainIndex = rule(&Rule{
+var rulePlainIndex = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1076", Title: "Packages fetched from an index over plain HTTP", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
 		Description: "pip, npm, gem or Go fetch packages from an `http://` index. Language package managers do not sign packages by default, " +
@@ -488,4 +482,4 @@ var rulePlainIndex = rule(&Rule{
 			}
 		}
 	},
-})
+}

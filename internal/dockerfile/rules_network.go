@@ -31,58 +31,82 @@ func exposed(p *Pass, fn func(in *Instruction, raw string, r ports.Range, err er
 	}
 }
 
-func exposeRule(id, title string, sev finding.Severity, class ports.Class, desc, fix string, cis string) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeNetwork, Severity: sev, CIS: cis,
-			Description: desc, Remediation: fix, References: []string{"https://docs.docker.com/reference/dockerfile/#expose"}},
-		Check: func(p *Pass) {
-			// One finding per EXPOSE instruction, naming every port of the class.
-			var order []*Instruction
-			found := map[*Instruction][]string{}
-			exposed(p, func(in *Instruction, raw string, r ports.Range, err error) {
-				if err != nil {
-					return
+var refExpose = []string{"https://docs.docker.com/reference/dockerfile/#expose"}
+
+// exposedClass is the check of the rules about a class of sensitive port
+// published by EXPOSE: one finding per EXPOSE instruction, naming every
+// port of the class.
+type exposedClass struct{ class ports.Class }
+
+func (e exposedClass) check(p *Pass) {
+	var order []*Instruction
+	found := map[*Instruction][]string{}
+	exposed(p, func(in *Instruction, raw string, r ports.Range, err error) {
+		if err != nil {
+			return
+		}
+		for _, port := range ports.SensitiveIn(r) {
+			if s, _ := ports.Lookup(port); s.Class == e.class {
+				if found[in] == nil {
+					order = append(order, in)
 				}
-				for _, port := range ports.SensitiveIn(r) {
-					if s, _ := ports.Lookup(port); s.Class == class {
-						if found[in] == nil {
-							order = append(order, in)
-						}
-						found[in] = append(found[in], fmt.Sprintf("%d (%s)", port, s.Name))
-					}
-				}
-			})
-			for _, in := range order {
-				p.Report(in, "EXPOSE publishes port %s.", strings.Join(found[in], ", "))
+				found[in] = append(found[in], fmt.Sprintf("%d (%s)", port, s.Name))
 			}
-		},
+		}
 	})
+	for _, in := range order {
+		p.Report(in, "EXPOSE publishes port %s.", strings.Join(found[in], ", "))
+	}
 }
 
-var ruleExposeSSH = exposeRule("DV1020", "Remote shell port exposed", finding.Medium, ports.Shell,
-	"The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is an extra way in, "+
-		"with credentials to manage, and `docker exec` already gives operators a shell.",
-	"Remove the EXPOSE and the SSH/remote-desktop server; use `docker exec` or your orchestrator's exec for debugging.", "5.7")
+var ruleExposeSSH = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1020", Title: "Remote shell port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
+		Description: "The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is an extra way in, " +
+			"with credentials to manage, and `docker exec` already gives operators a shell.",
+		Remediation: "Remove the EXPOSE and the SSH/remote-desktop server; use `docker exec` or your orchestrator's exec for debugging.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Shell}.check,
+}
 
-var ruleExposeDocker = exposeRule("DV1021", "Docker API port exposed", finding.High, ports.Docker,
-	"The image exposes the Docker daemon's TCP port (2375 plain, 2376 TLS, 2377 Swarm). Whoever reaches a Docker API controls the host.",
-	"Do not run or expose a Docker daemon in an application image; if a daemon must be reachable, bind it to a Unix socket or use TLS with client certificates on a private network.", "")
+var ruleExposeDocker = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1021", Title: "Docker API port exposed", Practice: finding.PracticeNetwork, Severity: finding.High,
+		Description: "The image exposes the Docker daemon's TCP port (2375 plain, 2376 TLS, 2377 Swarm). Whoever reaches a Docker API controls the host.",
+		Remediation: "Do not run or expose a Docker daemon in an application image; if a daemon must be reachable, bind it to a Unix socket or use TLS with client certificates on a private network.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Docker}.check,
+}
 
-var ruleExposeDB = exposeRule("DV1022", "Database or admin port exposed", finding.Low, ports.Database,
-	"The image exposes a database, cache or broker port. Exposing it documents that the service should be reachable; "+
-		"make sure it is published only on private networks, never on all host interfaces.",
-	"Keep the EXPOSE only if other containers need the port, and publish it at run time on a private network or 127.0.0.1, never 0.0.0.0.", "")
+var ruleExposeDB = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1022", Title: "Database or admin port exposed", Practice: finding.PracticeNetwork, Severity: finding.Low,
+		Description: "The image exposes a database, cache or broker port. Exposing it documents that the service should be reachable; " +
+			"make sure it is published only on private networks, never on all host interfaces.",
+		Remediation: "Keep the EXPOSE only if other containers need the port, and publish it at run time on a private network or 127.0.0.1, never 0.0.0.0.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Database}.check,
+}
 
-var ruleExposeAdmin = exposeRule("DV1026", "Cluster or admin API port exposed", finding.Medium, ports.Admin,
-	"The image exposes an administrative or cluster control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, …).",
-	"Expose control-plane ports only from images that are that control plane, and publish them only on private networks.", "")
+var ruleExposeAdmin = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1026", Title: "Cluster or admin API port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium,
+		Description: "The image exposes an administrative or cluster control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, …).",
+		Remediation: "Expose control-plane ports only from images that are that control plane, and publish them only on private networks.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Admin}.check,
+}
 
-var ruleExposeInvalid = rule(&Rule{
+var ruleExposeInvalid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1023", Title: "EXPOSE with an invalid port", Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "An EXPOSE value is not a port number in 0-65535 (or a valid range/protocol); the build fails or the port is silently wrong.",
 		Remediation: "Use `EXPOSE <port>[/tcp|/udp]` with a port between 1 and 65535.",
-		References:  []string{"https://docs.docker.com/reference/dockerfile/#expose"},
+		References:  refExpose,
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
@@ -102,11 +126,11 @@ var ruleExposeInvalid = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 var sshServers = map[string]bool{"openssh-server": true, "dropbear": true, "dropbear-bin": true, "ssh-server": true, "telnetd": true, "xinetd": true, "tigervnc-standalone-server": true, "x11vnc": true}
 
-var ruleSSHServer = rule(&Rule{
+var ruleSSHServer = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1024", Title: "Remote login server installed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
 		Description: "The Dockerfile installs an SSH, telnet or VNC server. A container should run one application; a login daemon " +
@@ -125,9 +149,9 @@ var ruleSSHServer = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleRunNetworkHost = rule(&Rule{
+var ruleRunNetworkHost = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1025", Title: "RUN with the host network", Practice: finding.PracticeNetwork, Severity: finding.Low,
 		Description: "`RUN --network=host` gives a build step the host's network stack: it can reach services bound to the host's loopback " +
@@ -144,9 +168,9 @@ var ruleRunNetworkHost = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleDockerHost = rule(&Rule{
+var ruleDockerHost = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1030", Title: "DOCKER_HOST points at a TCP daemon without TLS", Practice: finding.PracticeDaemonSocket, Severity: finding.High, CIS: "2.7",
 		Description: "The image or a build step talks to a Docker daemon over plain TCP (`tcp://…` without TLS verification). " +
@@ -185,7 +209,7 @@ var ruleDockerHost = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
 func plainTCP(v string) bool {
 	return strings.HasPrefix(strings.ToLower(strings.Trim(v, `"'`)), "tcp://")
@@ -202,7 +226,7 @@ func assigned(c *shell.Command, name string) bool {
 
 var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock", "/var/run/docker", "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock", "/run/podman/podman.sock"}
 
-var ruleSocket = rule(&Rule{
+var ruleSocket = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1031", Title: "Docker socket used in the image or build", Practice: finding.PracticeDaemonSocket, Severity: finding.High, CIS: "5.32",
 		Description: "The Dockerfile declares the Docker (or containerd) socket as a VOLUME, or mounts it into a build step. " +
@@ -231,7 +255,7 @@ var ruleSocket = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 func isSocket(p string) bool {
 	p = strings.TrimRight(strings.TrimSpace(p), "/")

@@ -47,75 +47,126 @@ func cacheMounted(in *Instruction, dirs ...string) bool {
 	return false
 }
 
-// cleanupRule builds a "package cache left in the layer" rule for managers.
-func cleanupRule(id, title string, managers []string, cacheDirs []string, cleaned func(*shell.Command) bool, fix, desc string) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeSmallImage, Severity: finding.Low,
-			Description: desc, Remediation: fix, References: refBestPractice},
-		Check: func(p *Pass) {
-			for _, i := range finalInstalls(p) {
-				if !slices.Contains(managers, i.Manager) {
-					continue
-				}
-				if cacheMounted(i.in, cacheDirs...) || laterIn(i.in, i.Cmd, cleaned) || cleaned(i.Cmd) {
-					continue
-				}
-				p.ReportCmd(i.in, i.Cmd, "`%s %s` leaves its package cache in the layer; %s", i.Manager, i.Sub, fix)
-			}
-		},
-	})
+// cacheLeft is the check of the rules about a package manager's cache left
+// in a layer of the final image: an install by one of managers, with no
+// cache mount over dirs and no command of the same RUN that cleaned it.
+// The message ends with the rule's remediation.
+type cacheLeft struct {
+	managers []string
+	dirs     []string
+	cleaned  func(*shell.Command) bool
 }
 
-var ruleAptLists = cleanupRule("DV1051", "apt lists not removed after install", []string{"apt-get", "apt"},
-	[]string{"/var/lib/apt/lists", "/var/cache/apt"},
-	func(c *shell.Command) bool { return removes(c, "/var/lib/apt/lists") },
-	"end the same RUN with `rm -rf /var/lib/apt/lists/*` (or use a cache mount).",
-	"apt-get install after apt-get update leaves the package lists (tens of MB) in the layer. They are useless at run time and stale by the next build.")
+func (c cacheLeft) check(p *Pass) {
+	for _, i := range finalInstalls(p) {
+		if !slices.Contains(c.managers, i.Manager) {
+			continue
+		}
+		if cacheMounted(i.in, c.dirs...) || laterIn(i.in, i.Cmd, c.cleaned) || c.cleaned(i.Cmd) {
+			continue
+		}
+		p.ReportCmd(i.in, i.Cmd, "`%s %s` leaves its package cache in the layer; %s", i.Manager, i.Sub, p.Rule().Remediation)
+	}
+}
 
-var ruleApkCache = cleanupRule("DV1052", "apk add without --no-cache", []string{"apk"},
-	[]string{"/var/cache/apk", "/etc/apk/cache"},
-	func(c *shell.Command) bool {
-		return c.Name == "apk" && c.Has("--no-cache") || removes(c, "/var/cache/apk")
+var ruleAptLists = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1051", Title: "apt lists not removed after install", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "apt-get install after apt-get update leaves the package lists (tens of MB) in the layer. They are useless at run time and stale by the next build.",
+		Remediation: "end the same RUN with `rm -rf /var/lib/apt/lists/*` (or use a cache mount).",
+		References:  refBestPractice,
 	},
-	"use `apk add --no-cache …`.",
-	"`apk add` without --no-cache keeps the package index in /var/cache/apk.")
+	Check: cacheLeft{
+		managers: []string{"apt-get", "apt"},
+		dirs:     []string{"/var/lib/apt/lists", "/var/cache/apt"},
+		cleaned:  func(c *shell.Command) bool { return removes(c, "/var/lib/apt/lists") },
+	}.check,
+}
 
-var ruleYumCache = cleanupRule("DV1053", "yum cache not cleaned", []string{"yum"},
-	[]string{"/var/cache/yum"},
-	func(c *shell.Command) bool {
-		return c.Name == "yum" && c.Subcommand() == "clean" || removes(c, "/var/cache/yum")
+var ruleApkCache = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1052", Title: "apk add without --no-cache", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "`apk add` without --no-cache keeps the package index in /var/cache/apk.",
+		Remediation: "use `apk add --no-cache …`.",
+		References:  refBestPractice,
 	},
-	"end the same RUN with `yum clean all && rm -rf /var/cache/yum`.",
-	"`yum install` leaves its metadata and package cache in /var/cache/yum unless the same RUN cleans it.")
+	Check: cacheLeft{
+		managers: []string{"apk"},
+		dirs:     []string{"/var/cache/apk", "/etc/apk/cache"},
+		cleaned: func(c *shell.Command) bool {
+			return c.Name == "apk" && c.Has("--no-cache") || removes(c, "/var/cache/apk")
+		},
+	}.check,
+}
 
-var ruleDnfCache = cleanupRule("DV1054", "dnf/microdnf cache not cleaned", []string{"dnf", "microdnf", "tdnf"},
-	[]string{"/var/cache/dnf", "/var/cache/yum", "/var/cache/tdnf"},
-	func(c *shell.Command) bool {
-		return (c.Name == "dnf" || c.Name == "microdnf" || c.Name == "tdnf") && c.Subcommand() == "clean" ||
-			removes(c, "/var/cache/dnf") || removes(c, "/var/cache/yum") || removes(c, "/var/cache/tdnf")
+var ruleYumCache = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1053", Title: "yum cache not cleaned", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "`yum install` leaves its metadata and package cache in /var/cache/yum unless the same RUN cleans it.",
+		Remediation: "end the same RUN with `yum clean all && rm -rf /var/cache/yum`.",
+		References:  refBestPractice,
 	},
-	"end the same RUN with `dnf clean all` (or `microdnf clean all`).",
-	"`dnf`/`microdnf install` leaves repository metadata and packages in /var/cache unless the same RUN cleans it.")
+	Check: cacheLeft{
+		managers: []string{"yum"},
+		dirs:     []string{"/var/cache/yum"},
+		cleaned: func(c *shell.Command) bool {
+			return c.Name == "yum" && c.Subcommand() == "clean" || removes(c, "/var/cache/yum")
+		},
+	}.check,
+}
 
-var ruleZypperCache = cleanupRule("DV1055", "zypper cache not cleaned", []string{"zypper"},
-	[]string{"/var/cache/zypp"},
-	func(c *shell.Command) bool {
-		return c.Name == "zypper" && (c.Subcommand("-t", "-r") == "clean" || c.Subcommand("-t", "-r") == "cc") || removes(c, "/var/cache/zypp")
+var ruleDnfCache = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1054", Title: "dnf/microdnf cache not cleaned", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "`dnf`/`microdnf install` leaves repository metadata and packages in /var/cache unless the same RUN cleans it.",
+		Remediation: "end the same RUN with `dnf clean all` (or `microdnf clean all`).",
+		References:  refBestPractice,
 	},
-	"end the same RUN with `zypper clean --all`.",
-	"`zypper install` keeps downloaded packages and metadata in /var/cache/zypp unless the same RUN cleans it.")
+	Check: cacheLeft{
+		managers: []string{"dnf", "microdnf", "tdnf"},
+		dirs:     []string{"/var/cache/dnf", "/var/cache/yum", "/var/cache/tdnf"},
+		cleaned: func(c *shell.Command) bool {
+			return (c.Name == "dnf" || c.Name == "microdnf" || c.Name == "tdnf") && c.Subcommand() == "clean" ||
+				removes(c, "/var/cache/dnf") || removes(c, "/var/cache/yum") || removes(c, "/var/cache/tdnf")
+		},
+	}.check,
+}
 
-var ruleNpmCache = cleanupRule("DV1059", "npm/yarn cache not cleaned", []string{"npm", "yarn"},
-	[]string{"/root/.npm", "/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/home/node/.npm"},
-	func(c *shell.Command) bool {
-		pos := c.Positional()
-		return (c.Name == "npm" || c.Name == "yarn") && len(pos) >= 2 && pos[0] == "cache" && pos[1] == "clean" ||
-			removes(c, "/root/.npm") || removes(c, "/usr/local/share/.cache") || c.Name == "npm" && c.Has("--cache") || c.Name == "yarn" && c.Has("--cache-folder")
+var ruleZypperCache = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1055", Title: "zypper cache not cleaned", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "`zypper install` keeps downloaded packages and metadata in /var/cache/zypp unless the same RUN cleans it.",
+		Remediation: "end the same RUN with `zypper clean --all`.",
+		References:  refBestPractice,
 	},
-	"add `&& npm cache clean --force` (or `yarn cache clean`) to the same RUN, or use a cache mount.",
-	"npm and yarn keep a copy of every downloaded package in their cache directory, which then ships in the layer.")
+	Check: cacheLeft{
+		managers: []string{"zypper"},
+		dirs:     []string{"/var/cache/zypp"},
+		cleaned: func(c *shell.Command) bool {
+			return c.Name == "zypper" && (c.Subcommand("-t", "-r") == "clean" || c.Subcommand("-t", "-r") == "cc") || removes(c, "/var/cache/zypp")
+		},
+	}.check,
+}
 
-var ruleNoRecommends = rule(&Rule{
+var ruleNpmCache = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1059", Title: "npm/yarn cache not cleaned", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Description: "npm and yarn keep a copy of every downloaded package in their cache directory, which then ships in the layer.",
+		Remediation: "add `&& npm cache clean --force` (or `yarn cache clean`) to the same RUN, or use a cache mount.",
+		References:  refBestPractice,
+	},
+	Check: cacheLeft{
+		managers: []string{"npm", "yarn"},
+		dirs:     []string{"/root/.npm", "/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/home/node/.npm"},
+		cleaned: func(c *shell.Command) bool {
+			pos := c.Positional()
+			return (c.Name == "npm" || c.Name == "yarn") && len(pos) >= 2 && pos[0] == "cache" && pos[1] == "clean" ||
+				removes(c, "/root/.npm") || removes(c, "/usr/local/share/.cache") || c.Name == "npm" && c.Has("--cache") || c.Name == "yarn" && c.Has("--cache-folder")
+		},
+	}.check,
+}
+
+var ruleNoRecommends = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1050", Title: "apt-get install without --no-install-recommends", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "Without --no-install-recommends apt also installs every 'recommended' package, often doubling the size and attack surface of the image.",
@@ -133,7 +184,7 @@ var ruleNoRecommends = rule(&Rule{
 			p.ReportCmd(i.in, i.Cmd, "`%s install` without --no-install-recommends pulls in recommended packages.", i.Manager)
 		}
 	},
-})
+}
 
 var recommendsRe = regexp.MustCompile(`(?i)^APT::Install-Recommends=("?)(false|0|no)("?)$`)
 
@@ -142,7 +193,7 @@ func recommendsOff(c *shell.Command) bool {
 	return ok && recommendsRe.MatchString(v)
 }
 
-var rulePipCache = rule(&Rule{
+var rulePipCache = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1056", Title: "pip install without --no-cache-dir", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "pip keeps downloaded wheels in ~/.cache/pip, which then ships in the layer.",
@@ -172,7 +223,7 @@ var rulePipCache = rule(&Rule{
 			p.ReportCmd(i.in, i.Cmd, "`pip install` without --no-cache-dir leaves its download cache in the layer.")
 		}
 	},
-})
+}
 
 func assignedAny(c *shell.Command, name string) bool {
 	for _, a := range c.Assigns {
@@ -192,7 +243,7 @@ var buildTools = map[string]bool{
 	"curl": true, "wget": true, "development tools": true, "gfortran": true, "bison": true, "flex": true, "ninja-build": true,
 }
 
-var ruleBuildTools = rule(&Rule{
+var ruleBuildTools = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1057", Title: "Build tools installed in a single-stage build", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "The Dockerfile has one stage and installs compilers, build systems, headers or download tools (curl, wget, git). " +
@@ -220,7 +271,7 @@ var ruleBuildTools = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // removedLater reports whether the same RUN purges the packages again
 // (`apk del`, `apt-get purge`), the single-stage way to keep them out.
@@ -243,7 +294,7 @@ func listShort(items []string) string {
 	return strings.Join(items, ", ")
 }
 
-var ruleCopyRoot = rule(&Rule{
+var ruleCopyRoot = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1058", Title: "COPY --from copies a whole filesystem", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "`COPY --from=<stage> / …` copies every file of the other stage, toolchain and caches included, which defeats the point of a multi-stage build.",
@@ -265,11 +316,11 @@ var ruleCopyRoot = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // hygiene rules about package managers
 
-var ruleAssumeYes = rule(&Rule{
+var ruleAssumeYes = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1107", Title: "Package install is interactive", Practice: finding.PracticeHygiene, Severity: finding.Medium,
 		Description: "The package manager is run without its non-interactive flag, so the build waits for an answer nobody gives and fails or hangs.",
@@ -298,7 +349,7 @@ var ruleAssumeYes = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // qq reports apt's quiet level 2, which implies -y.
 func qq(c *shell.Command) bool {
@@ -317,7 +368,7 @@ func assumeYesOption(c *shell.Command) bool {
 	return ok && strings.HasPrefix(strings.ToLower(v), "apt::get::assume-yes=")
 }
 
-var ruleApt = rule(&Rule{
+var ruleApt = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1108", Title: "apt used instead of apt-get", Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "`apt` is meant for people: its output and behaviour may change between releases and it warns that it has no stable CLI. Scripts should use apt-get.",
@@ -333,9 +384,9 @@ var ruleApt = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleOSPin = rule(&Rule{
+var ruleOSPin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1109", Title: "OS packages installed without versions", Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "Distribution packages are installed without a version, so two builds of the same Dockerfile can contain different software. " +
@@ -361,7 +412,7 @@ var ruleOSPin = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 var rpmVersioned = regexp.MustCompile(`-[0-9][^/]*$`)
 
@@ -378,7 +429,7 @@ func osPinned(mgr, pkg string) bool {
 	}
 }
 
-var ruleLangPin = rule(&Rule{
+var ruleLangPin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1110", Title: "Language packages installed without versions", Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "pip, npm (global), gem, go or cargo install a package by name only, so every build may fetch a different, possibly compromised, release.",
@@ -430,9 +481,9 @@ var ruleLangPin = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleNpmCI = rule(&Rule{
+var ruleNpmCI = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1105", Title: "npm install instead of npm ci", Practice: finding.PracticeHygiene, Severity: finding.Low,
 		Description: "`npm install` may update package-lock.json and resolve different versions than were tested; `npm ci` installs exactly the lock file and fails if it is out of date.",
@@ -448,7 +499,7 @@ var ruleNpmCI = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // updates reports whether c refreshes a package index.
 func updates(c *shell.Command) bool {
@@ -482,7 +533,7 @@ func upgrades(c *shell.Command) bool {
 	return false
 }
 
-var ruleUpdateAlone = rule(&Rule{
+var ruleUpdateAlone = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1111", Title: "Package index update alone in a RUN", Practice: finding.PracticeHygiene, Severity: finding.Medium, CIS: "4.7",
 		Description: "A RUN updates the package index without installing anything. The build cache keeps that layer, so a later RUN's install " +
@@ -509,9 +560,9 @@ var ruleUpdateAlone = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleUpgrade = rule(&Rule{
+var ruleUpgrade = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1112", Title: "Distribution upgrade in a Dockerfile", Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "`apt-get upgrade`/`dist-upgrade` (and the yum, dnf, apk, zypper equivalents) inside a build makes the image depend on the day it was built " +
@@ -528,4 +579,4 @@ var ruleUpgrade = rule(&Rule{
 			})
 		}
 	},
-})
+}

@@ -99,7 +99,7 @@ func underTmp(targets []string) bool {
 	return true
 }
 
-var ruleWorldWritable = rule(&Rule{
+var ruleWorldWritable = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1080", Title: "World-writable permissions", Practice: finding.PracticeCapabilities, Severity: finding.Medium,
 		Description: "`chmod 777`, `a+w`/`o+w` or `--chmod` with the world-write bit lets any user in the container (and any process that gets a foothold) " +
@@ -115,9 +115,9 @@ var ruleWorldWritable = rule(&Rule{
 			report(p, in, c, "Mode %s makes %s writable by every user.", mode, strings.Join(targets, " "))
 		})
 	},
-})
+}
 
-var ruleSetuid = rule(&Rule{
+var ruleSetuid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1081", Title: "setuid/setgid bit set", Practice: finding.PracticeCapabilities, Severity: finding.Medium, CIS: "4.8",
 		Description: "A build step sets the setuid or setgid bit (`chmod u+s`, `4755`). A setuid binary runs with its owner's privileges, " +
@@ -132,9 +132,9 @@ var ruleSetuid = rule(&Rule{
 			}
 		})
 	},
-})
+}
 
-var ruleSetcap = rule(&Rule{
+var ruleSetcap = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1082", Title: "File capabilities granted with setcap", Practice: finding.PracticeCapabilities, Severity: finding.Info,
 		Description: "`setcap` grants Linux capabilities to a binary. This is often the right way to avoid root (cap_net_bind_service for port 80), " +
@@ -153,9 +153,9 @@ var ruleSetcap = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleInsecureRun = rule(&Rule{
+var ruleInsecureRun = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1083", Title: "RUN --security=insecure", Practice: finding.PracticeCapabilities, Severity: finding.High,
 		Description: "`RUN --security=insecure` runs the build step as a privileged container: all capabilities, no seccomp or AppArmor, host devices. " +
@@ -172,11 +172,11 @@ var ruleInsecureRun = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 var kernelDirs = []string{"/proc", "/sys", "/dev", "/boot", "/lib/modules"}
 
-var ruleVolumeKernel = rule(&Rule{
+var ruleVolumeKernel = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1085", Title: "VOLUME over a kernel or host directory", Practice: finding.PracticeNamespaces, Severity: finding.High,
 		Description: "A VOLUME is declared on /proc, /sys, /dev, /boot or /lib/modules. These are the kernel's and host's interfaces; a volume there " +
@@ -203,4 +203,4 @@ var ruleVolumeKernel = rule(&Rule{
 			}
 		}
 	},
-})
+}

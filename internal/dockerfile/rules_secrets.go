@@ -18,25 +18,25 @@ import (
 
 var refSecrets = []string{"https://docs.docker.com/build/building/secrets/", "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/"}
 
-func secretRule(id, title, keyword string, sev finding.Severity, desc string) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeSecrets, Severity: sev, CIS: "4.10",
-			Description: desc,
-			Remediation: "Remove the value from the Dockerfile, revoke and rotate it, and pass it only where needed: " +
-				"`RUN --mount=type=secret,id=…` at build time, or a runtime secret (Docker/Compose secrets, a vault) for the container.",
-			References: refSecrets},
-		Check: func(p *Pass) {
-			for _, st := range p.File.Stages {
-				for _, in := range append(metaArgsIf(p, keyword, st), st.Instructions...) {
-					for _, kv := range keyValues(in, keyword) {
-						if m, ok := secrets.Assignment(kv.key, kv.value); ok {
-							p.ReportSecret(in, p.lineWith(in, kv.key), m.Fingerprint(), "%s %s holds %s (%s).", keyword, kv.key, m.Kind(), m.Masked())
-						}
-					}
+// secretRemediation is the advice of every rule about a credential
+// written into the Dockerfile.
+const secretRemediation = "Remove the value from the Dockerfile, revoke and rotate it, and pass it only where needed: " +
+	"`RUN --mount=type=secret,id=…` at build time, or a runtime secret (Docker/Compose secrets, a vault) for the container."
+
+// secretValues is the check of the rules about a credential in the values
+// of one kind of instruction (ENV, ARG, LABEL).
+type secretValues struct{ keyword string }
+
+func (s secretValues) check(p *Pass) {
+	for _, st := range p.File.Stages {
+		for _, in := range slices.Concat(metaArgsIf(p, s.keyword, st), st.Instructions) {
+			for _, kv := range keyValues(in, s.keyword) {
+				if m, ok := secrets.Assignment(kv.key, kv.value); ok {
+					p.ReportLine(in, p.lineWith(in, kv.key), "%s %s holds %s (%s).", s.keyword, kv.key, m.Kind(), m.Masked()).Fingerprint = m.Fingerprint()
 				}
 			}
-		},
-	})
+		}
+	}
 }
 
 // metaArgsIf adds the global ARGs once (with the first stage) for ARG rules.
@@ -76,18 +76,39 @@ func keyValues(in *Instruction, keyword string) []keyValue {
 	return out
 }
 
-var ruleEnvSecret = secretRule("DV1040", "Secret in ENV", "ENV", finding.Critical,
-	"An ENV instruction sets a credential. ENV values are stored in the image configuration, visible to `docker inspect` "+
-		"and `docker history` on every machine that has the image, and inherited by every container and child image.")
+var ruleEnvSecret = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1040", Title: "Secret in ENV", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Description: "An ENV instruction sets a credential. ENV values are stored in the image configuration, visible to `docker inspect` " +
+			"and `docker history` on every machine that has the image, and inherited by every container and child image.",
+		Remediation: secretRemediation,
+		References:  refSecrets,
+	},
+	Check: secretValues{keyword: "ENV"}.check,
+}
 
-var ruleArgSecret = secretRule("DV1041", "Secret as an ARG default", "ARG", finding.Critical,
-	"An ARG has a credential as its default value. The value is in the Dockerfile (and so in version control), "+
-		"and build arguments used by RUN are recorded in the image history.")
+var ruleArgSecret = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1041", Title: "Secret as an ARG default", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Description: "An ARG has a credential as its default value. The value is in the Dockerfile (and so in version control), " +
+			"and build arguments used by RUN are recorded in the image history.",
+		Remediation: secretRemediation,
+		References:  refSecrets,
+	},
+	Check: secretValues{keyword: "ARG"}.check,
+}
 
-var ruleLabelSecret = secretRule("DV1043", "Secret in LABEL", "LABEL", finding.High,
-	"A LABEL holds a credential. Labels are part of the image configuration that anyone with the image can read.")
+var ruleLabelSecret = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1043", Title: "Secret in LABEL", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
+		Description: "A LABEL holds a credential. Labels are part of the image configuration that anyone with the image can read.",
+		Remediation: secretRemediation,
+		References:  refSecrets,
+	},
+	Check: secretValues{keyword: "LABEL"}.check,
+}
 
-var ruleSecretArgUsed = rule(&Rule{
+var ruleSecretArgUsed = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1042", Title: "Secret passed as a build argument", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
 		Description: "An ARG named like a credential is used by a RUN. Build arguments that a RUN uses are written into the image history " +
@@ -116,7 +137,7 @@ var ruleSecretArgUsed = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // firstUse finds the first RUN of the stage that expands $name.
 func firstUse(st *Stage, name string) *Instruction {
@@ -174,9 +195,9 @@ func credentialPath(p string) string {
 	return ""
 }
 
-// pemIsPrivate reads a .pem from the build context when it is there; a
-// certificate is public, a private key is not. Unknown content counts as a
-// key only when the name says so.
+// pemIsPrivate reads a .pem from the build context directory dir when it
+// is there: a certificate is public, a private key is not. Unknown content
+// counts as a key only when the name says so.
 func pemIsPrivate(dir, src string) bool {
 	base := strings.ToLower(path.Base(src))
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(src)))
@@ -186,7 +207,7 @@ func pemIsPrivate(dir, src string) bool {
 	return strings.Contains(base, "key") || strings.Contains(base, "priv") || strings.HasPrefix(base, "id_")
 }
 
-var ruleCopyCredential = rule(&Rule{
+var ruleCopyCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1044", Title: "Credential file copied into the image", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "COPY or ADD brings a key or credential file (SSH keys, TLS private keys, .env, .npmrc, .pypirc, .netrc, cloud " +
@@ -196,7 +217,7 @@ var ruleCopyCredential = rule(&Rule{
 		References: refSecrets,
 	},
 	Check: func(p *Pass) {
-		dir := filepath.Dir(p.File.Path)
+		dir := p.contextDir()
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
 				var sd *instructions.SourcesAndDest
@@ -231,7 +252,7 @@ var ruleCopyCredential = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // Commands with an option that takes a password or token.
 var passwordOptions = map[string][]string{
@@ -243,7 +264,7 @@ var passwordOptions = map[string][]string{
 	"doctl": {"-t", "--access-token"}, "heroku": {}, "svn": {"--password"}, "oc": {"-p", "--password", "--token"}, "kubectl": {"--token", "--password"},
 }
 
-var ruleInlineCredential = rule(&Rule{
+var ruleInlineCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1045", Title: "Credential on a RUN command line", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A RUN passes a literal credential: a token in a known format, a password option (`-p`, `--password`, `curl -u user:pass`), " +
@@ -255,18 +276,11 @@ var ruleInlineCredential = rule(&Rule{
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if m, ok := inlineCredential(c); ok {
-					p.ReportSecret(in, lineOf(in, c), m.Fingerprint(), "`%s` is given %s on its command line (%s).", c.Name, m.Kind(), m.Masked())
+					p.ReportCmd(in, c, "`%s` is given %s on its command line (%s).", c.Name, m.Kind(), m.Masked()).Fingerprint = m.Fingerprint()
 				}
 			})
 		}
 	},
-})
-
-func lineOf(in *Instruction, c *shell.Command) int {
-	if c.Line < in.Line || c.Line > in.EndLine {
-		return in.Line
-	}
-	return c.Line
 }
 
 var passwordRule = secrets.GenericRule
@@ -349,7 +363,7 @@ func inlineCredential(c *shell.Command) (secrets.Match, bool) {
 // Files that tools write credentials to.
 var credentialStores = []string{".npmrc", ".pypirc", ".netrc", ".git-credentials", ".docker/config.json", ".aws/credentials", ".kube/config", ".ssh/id_", ".pgpass", ".my.cnf", ".yarnrc"}
 
-var rulePersistedCredential = rule(&Rule{
+var rulePersistedCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1046", Title: "RUN stores a credential in the image", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
 		Description: "A build step writes a credential into the filesystem: `docker login`, `npm config set …_authToken`, `git config credential.helper store`, " +
@@ -373,7 +387,7 @@ var rulePersistedCredential = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
 // persistsCredential says what credential a command leaves on disk, and how
 // a later command of the same RUN would remove it.

@@ -11,7 +11,7 @@ import (
 
 var refUser = []string{"https://docs.docker.com/build/building/best-practices/#user"}
 
-var ruleNoUser = rule(&Rule{
+var ruleNoUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1001", Title: "Final stage runs as root (no USER)", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
 		Description: "The final stage never sets USER, so the container runs as the base image's user, which is root for almost every base image. " +
@@ -31,15 +31,15 @@ var ruleNoUser = rule(&Rule{
 				return
 			}
 		}
-		if strings.EqualFold(final.Chain()[len(final.Chain())-1].BaseRaw, "scratch") {
+		if strings.EqualFold(baseStage(final).BaseRaw, "scratch") {
 			p.Report(final.From, "The final stage is built FROM scratch and sets no USER, so its process runs as uid 0.")
 			return
 		}
 		p.Report(final.From, "The final stage sets no USER, so the container runs as root unless the base image %s sets a non-root user.", quoteBase(final))
 	},
-})
+}
 
-var ruleRootUser = rule(&Rule{
+var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1002", Title: "Final USER is root", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
 		Description: "The last USER of the final stage is root (`root`, `0`, `0:0`), so the container runs as root.",
@@ -56,7 +56,7 @@ var ruleRootUser = rule(&Rule{
 			p.Report(in, "USER %s is the last user of the final stage, so the container runs as root.", u)
 		}
 	},
-})
+}
 
 // effectiveUser is the USER in force at the end of a stage, following FROM
 // <stage> to earlier stages.
@@ -89,19 +89,16 @@ func nonRootBase(ref string) bool {
 	return false
 }
 
+// quoteBase names the image a stage is built on, as written when a
+// variable leaves it unknown.
 func quoteBase(s *Stage) string {
-	for _, st := range s.Chain() {
-		if st.BaseStage == nil {
-			if st.Base != "" {
-				return st.Base
-			}
-			return st.BaseRaw
-		}
+	if st := baseStage(s); st.Base != "" {
+		return st.Base
 	}
-	return s.BaseRaw
+	return baseStage(s).BaseRaw
 }
 
-var ruleSudo = rule(&Rule{
+var ruleSudo = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1003", Title: "sudo used in RUN", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "RUN already runs as the current USER; `sudo` in a build means sudo is installed and configured in the image, " +
@@ -119,9 +116,9 @@ var ruleSudo = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleSu = rule(&Rule{
+var ruleSu = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1004", Title: "su used to switch user in RUN", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "`su` in a build step switches users through PAM and a login shell; it needs root or a password and hides which user a step really runs as.",
@@ -137,9 +134,9 @@ var ruleSu = rule(&Rule{
 			})
 		}
 	},
-})
+}
 
-var ruleUserName = rule(&Rule{
+var ruleUserName = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1005", Title: "Final USER is a name, not a numeric UID", Practice: finding.PracticeNonRoot, Severity: finding.Info,
 		Description: "A USER given by name can only be resolved inside the image. Orchestrators that enforce non-root (Kubernetes `runAsNonRoot`, " +
@@ -159,4 +156,4 @@ var ruleUserName = rule(&Rule{
 		}
 		p.Report(in, "USER %s is a name; give its numeric UID so that non-root can be verified without the image.", u)
 	},
-})
+}

@@ -72,9 +72,6 @@ func heredocScript(cmdline string, files []instructions.ShellInlineFile, in *Ins
 	}
 	// Lines: the command line is at in.Line; the documents follow it and
 	// end at in.EndLine.
-	lineAt := func(base int) func(int) int {
-		return func(off int) int { return base }
-	}
 	trimmed := strings.TrimSpace(cmdline)
 	if len(files) == 1 && (trimmed == "<<"+files[0].Name || trimmed == "<<-"+files[0].Name ||
 		trimmed == "<<'"+files[0].Name+"'" || trimmed == `<<"`+files[0].Name+`"`) {
@@ -108,10 +105,9 @@ func heredocScript(cmdline string, files []instructions.ShellInlineFile, in *Ins
 	src := sb.String()
 	headerEnd := len(cmdline) + 1
 	body := byNewlines(src[headerEnd:], first+1)
-	head := lineAt(in.Line)
 	return src, func(off int) int {
 		if off < headerEnd {
-			return head(off)
+			return in.Line
 		}
 		return body(off - headerEnd)
 	}, true

@@ -2,5 +2,5 @@
 # ok DV1015
 FROM golang:1.26 AS build
 RUN true
-# want DV1014
+# want DV1014 "python:3.13, a full distribution; use python:<version>-slim"
 FROM python:3.13

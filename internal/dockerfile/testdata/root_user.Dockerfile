@@ -5,5 +5,5 @@ USER root
 RUN true
 # ok DV1001
 FROM alpine:3.22
-# want DV1002
+# want DV1002 "USER 0:0 is the last user"
 USER 0:0

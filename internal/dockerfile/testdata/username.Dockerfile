@@ -3,5 +3,5 @@ FROM alpine:3.22
 # ok DV1002
 USER root
 RUN adduser -D app
-# want DV1005
+# want DV1005 "USER app is a name"
 USER app
