@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -51,21 +54,47 @@ func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
 		g.auditDockerfile(p, r)
 		return nil
 	}
-	found := 0
+	var paths []string
 	err = g.walkFiles(p, nil, func(path string) error {
 		if dockerfile.IsName(fileName(path)) {
-			found++
-			g.auditDockerfile(path, r)
+			paths = append(paths, path)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if found == 0 {
+	g.auditDockerfiles(paths, r)
+	if len(paths) == 0 {
 		return fail("%s: no Dockerfile found (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile)", p)
 	}
 	return nil
+}
+
+// auditDockerfiles audits Dockerfiles on every core and adds their results
+// to r in the order given. They share only the run's build contexts and
+// their secret scans, which are safe for concurrent use.
+func (g *globals) auditDockerfiles(paths []string, r *finding.Report) {
+	if g.buildContexts == nil {
+		g.buildContexts = dockerfile.NewContexts()
+	}
+	parts := make([]finding.Report, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				g.auditDockerfile(paths[i], &parts[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, part := range parts {
+		r.Targets = append(r.Targets, part.Targets...)
+		r.Findings = append(r.Findings, part.Findings...)
+		r.Errors = append(r.Errors, part.Errors...)
+		r.Waivers = append(r.Waivers, part.Waivers...)
+	}
 }
 
 // auditDockerfile parses and checks one Dockerfile into r; a file BuildKit
@@ -87,6 +116,10 @@ func (g *globals) auditDockerfile(path string, r *finding.Report) {
 		return
 	}
 	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceDockerfile, Name: path})
-	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now(), Context: g.buildContext})...)
+	if g.buildContexts == nil {
+		g.buildContexts = dockerfile.NewContexts()
+	}
+	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now(), Context: g.buildContext,
+		Contexts: g.buildContexts})...)
 	r.Waivers = append(r.Waivers, f.Waivers...)
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dockvet/dockvet/internal/config"
+	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
@@ -31,6 +32,8 @@ type globals struct {
 	insecureRegistry bool
 	// buildContext is `dockvet dockerfile --context`.
 	buildContext string
+	// buildContexts are the build contexts the run's Dockerfiles share.
+	buildContexts *dockerfile.Contexts
 
 	streams Streams
 	now     func() time.Time
