@@ -243,7 +243,7 @@ func (g *globals) imageVulnerabilities(ref string, db *vulndb.DB, pkgs *image.Pa
 	}
 	for _, s := range view.Skipped {
 		if s.Analyzer == pkgs.Name() {
-			lines = append(lines, fmt.Sprintf("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason))
+			lines = append(lines, fmt.Sprintf("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path(), s.File.Layer.Index, s.Reason))
 		}
 	}
 	for i, l := range lines {

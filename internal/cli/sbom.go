@@ -94,7 +94,7 @@ func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *i
 	}
 	for _, s := range view.Skipped {
 		if s.Analyzer == pkgs.Name() {
-			g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason)
+			g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path(), s.File.Layer.Index, s.Reason)
 		}
 	}
 	subject := sbom.Subject{Name: ref, Image: true}

@@ -140,9 +140,9 @@ func (r *reader) Visit(f *File, c Content) error {
 		r.got, r.whole = map[string]int{}, map[string]bool{}
 	}
 	n, err := io.Copy(io.Discard, c)
-	r.got[f.Path] += int(n)
+	r.got[f.Path()] += int(n)
 	if c.At != nil {
-		r.whole[f.Path] = true
+		r.whole[f.Path()] = true
 	}
 	return err
 }
@@ -221,14 +221,14 @@ func TestEntriesAsData(t *testing.T) {
 	if v.Resolve("/loop/a") != nil {
 		t.Error("a symlink loop resolved")
 	}
-	if f := v.Final("/app/orphan"); f == nil || f.Type != Hardlink || f.Linkname != "/no/such/target" {
+	if f := v.Final("/app/orphan"); f == nil || f.Type != Hardlink || f.Linkname() != "/no/such/target" {
 		t.Errorf("dangling hard link: %+v", f)
 	}
 	if f := v.Final("/dup"); f == nil || f.Size != 7 {
 		t.Errorf("duplicate entry: the later one wins, got %+v", f)
 	}
-	if e := v.Entry("/dup"); len(e.Events) != 2 || e.Events[1].Kind != Changed {
-		t.Errorf("duplicate entry history: %+v", e.Events)
+	if e := v.Entry("/dup"); len(e.Events()) != 2 || e.Events()[1].Kind != Changed {
+		t.Errorf("duplicate entry history: %+v", e.Events())
 	}
 	if f := v.Final("/x"); f == nil || f.Type != Other {
 		t.Errorf("unknown type flag: %+v", f)
@@ -275,7 +275,7 @@ func TestWhiteouts(t *testing.T) {
 	}
 	hidden := map[string]int{}
 	for f, ev := range v.Hidden() {
-		hidden[f.Path] = ev.Layer
+		hidden[f.Path()] = ev.Layer
 	}
 	for _, p := range []string{"/a/one", "/a/two", "/b/x/deep", "/c/keep"} {
 		if l, ok := hidden[p]; !ok || l != 1 {
@@ -452,7 +452,7 @@ func TestDelivery(t *testing.T) {
 	if !whole.whole["/app.jar"] || whole.got["/app.jar"] != 2<<20 {
 		t.Errorf("whole reader: %v %v", whole.whole, whole.got)
 	}
-	if len(v.Skipped) != 1 || v.Skipped[0].File.Path != "/large" {
+	if len(v.Skipped) != 1 || v.Skipped[0].File.Path() != "/large" {
 		t.Errorf("skipped = %+v, want /large", v.Skipped)
 	}
 }

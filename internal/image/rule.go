@@ -68,7 +68,7 @@ func (p *Pass) Report(format string, args ...any) *finding.Finding {
 
 // ReportFile records a finding at a file of a layer.
 func (p *Pass) ReportFile(f *File, format string, args ...any) *finding.Finding {
-	loc := finding.Location{Path: display(f.Path), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
+	loc := finding.Location{Path: display(f.Path()), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
 	return p.report(loc, fmt.Sprintf(format, args...))
 }
 

@@ -167,11 +167,12 @@ func (w *walker) cloneLayer(src *Layer) *Layer {
 	files := w.records[src]
 	out := make([]*File, len(files))
 	for i, f := range files {
-		c := *f
+		c := w.view.newFile()
+		*c = *f
 		c.Layer = &l
-		out[i] = &c
-		if r, ok := w.rawNames[f]; ok {
-			w.rawNames[&c] = r
+		out[i] = c
+		if r, ok := w.view.rawNames[f]; ok {
+			w.view.rawNames[c] = r
 		}
 	}
 	w.records[&l] = out

@@ -87,6 +87,7 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 	w := newWalker(ctx, img, opts, analyzers)
 	var err error
 	if img.stream != nil {
+		w.streamed = true
 		err = img.stream(w)
 	} else {
 		err = w.readAll()
@@ -104,8 +105,8 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 }
 
 func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
-	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers,
-		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, rawNames: map[*File]string{}}
+	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers, view: newView(img),
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}}
 }
 
 type walker struct {
@@ -113,19 +114,24 @@ type walker struct {
 	img       *Image
 	opts      Options
 	analyzers []Analyzer
+	// view is built as the layers are read: a random-access source's
+	// layers are merged into it as soon as each is read, a streamed
+	// source's when its order is known (merge).
+	view *View
 
 	total   int64 // uncompressed bytes read so far
 	started int   // layers begun
 	content int64 // file content handed to analyzers so far
 	entries int
+	// records are the entries of the layers read but not merged yet.
 	records map[*Layer][]*File
-	// rawNames are the tar names of escaped entries, as written.
-	rawNames map[*File]string
 	// walkedDiff is the digest each streamed layer was read with.
 	walkedDiff map[*Layer]v1.Hash
-	slab       []File
 	buf        []byte
 	skipped    []Skipped
+	// streamed is set while a streamed source is read: its layers are
+	// merged at the end, in the order its manifest gives.
+	streamed bool
 }
 
 // readAll reads the layers of a random-access source, base first.
@@ -380,6 +386,11 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 				return v1.Hash{}, layerErr(label, err)
 			}
 		}
+		// Delivered: the file keeps its base name, its directory's
+		// path is stored once.
+		if err := w.shorten(f, hdr); err != nil {
+			return v1.Hash{}, fmt.Errorf("%s: %w", label, err)
+		}
 	}
 	// The diff ID covers the whole stream, padding after the end-of-archive
 	// blocks included; reading on to the end also lets a verifying source
@@ -392,7 +403,13 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 		return v1.Hash{}, layerErr(label, err)
 	}
 	l.Stored, l.Tar = stored.n, capped.n
-	w.records[l] = files
+	if w.streamed {
+		w.records[l] = files
+	} else {
+		// Layers come base first: this one is merged now, and its list
+		// of entries is dropped.
+		w.view.apply(files)
+	}
 	return hashOf(h), nil
 }
 
@@ -441,7 +458,8 @@ func cleanName(name string) (p string, escaped bool) {
 }
 
 // entry turns a tar header into a File of layer l (nil for entries that
-// describe nothing in the filesystem, such as aufs metadata).
+// describe nothing in the filesystem, such as aufs metadata). The File
+// holds its whole path until shorten: analyzers read it during delivery.
 func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	w.entries++
 	if w.entries > w.opts.MaxEntries {
@@ -452,26 +470,34 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	}
 	p, escaped := cleanName(hdr.Name)
 	base := path.Base(p)
-	f := w.newFile()
-	f.Path, f.Layer, f.Escaped = p, l, escaped
+	if len(base) > maxComponent {
+		return nil, fmt.Errorf("%s: an entry name has a part longer than %d bytes, which no filesystem accepts", label, maxComponent)
+	}
+	f := w.view.newFile()
+	f.Layer, f.Escaped = l, escaped
 	if escaped {
-		w.rawNames[f] = hdr.Name
+		w.view.rawNames[f] = hdr.Name
 	}
 	switch {
 	case strings.HasPrefix(base, ".wh..wh."):
 		if base != ".wh..wh..opq" {
 			return nil, nil // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
 		}
-		f.Path, f.Type = path.Dir(p), Opaque
-		return f, nil
+		p, f.Type = path.Dir(p), Opaque
 	case strings.HasPrefix(base, ".wh."):
 		if base == ".wh." {
 			return nil, nil
 		}
-		f.Path, f.Type = path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")), Whiteout
-		return f, nil
+		p, f.Type = path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")), Whiteout
 	case strings.Contains(p, "/.wh..wh.plnk/"):
 		return nil, nil
+	}
+	if p != "/" {
+		f.dir = w.view.intern(path.Dir(p))
+	}
+	f.setFullPath(p)
+	if f.Type == Whiteout || f.Type == Opaque {
+		return f, nil
 	}
 	f.Mode = fs.FileMode(hdr.Mode & 0o777)
 	if hdr.Mode&0o4000 != 0 {
@@ -490,10 +516,9 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	case tar.TypeDir:
 		f.Type = Dir
 	case tar.TypeSymlink:
-		f.Type, f.Linkname = Symlink, hdr.Linkname
+		f.Type = Symlink
 	case tar.TypeLink:
-		target, _ := cleanName(hdr.Linkname)
-		f.Type, f.Linkname = Hardlink, target
+		f.Type = Hardlink
 	case tar.TypeChar:
 		f.Type = CharDevice
 	case tar.TypeBlock:
@@ -506,14 +531,27 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	return f, nil
 }
 
-// newFile allocates Files in slabs: images have hundreds of thousands.
-func (w *walker) newFile() *File {
-	if len(w.slab) == 0 {
-		w.slab = make([]File, 1024)
+// shorten moves a delivered File's name into the view's arena: its base
+// name, and a link's target (a hard link's as a clean absolute path).
+func (w *walker) shorten(f *File, hdr *tar.Header) error {
+	if f.nlen&nameFull == 0 {
+		return nil
 	}
-	f := &w.slab[0]
-	w.slab = w.slab[1:]
-	return f
+	base := f.Name()
+	link, hasLink := "", false
+	switch f.Type {
+	case Symlink:
+		link, hasLink = hdr.Linkname, true
+	case Hardlink:
+		link, _ = cleanName(hdr.Linkname)
+		hasLink = true
+	}
+	ptr, n, err := w.view.names.store(base, link, hasLink)
+	if err != nil {
+		return err
+	}
+	f.name, f.nlen = ptr, uint16(n)|f.nlen&inEntry
+	return nil
 }
 
 // Skipped is a file an analyzer asked for but did not get.
@@ -570,7 +608,7 @@ func limitOf(w Want, size int64) int64 {
 
 func visit(a Analyzer, f *File, c Content) error {
 	if err := a.Visit(f, c); err != nil {
-		return fmt.Errorf("%s: %s: %w", a.Name(), f.Path, err)
+		return fmt.Errorf("%s: %s: %w", a.Name(), f.Path(), err)
 	}
 	return nil
 }
@@ -700,4 +738,20 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.0f %ciB", v, "KMGTPE"[exp])
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+}
+
+// merge ends the walk: a streamed source's layers are merged in the order
+// its manifest gave (a random-access source's already are), and the view
+// is finished.
+func (w *walker) merge() *View {
+	v := w.view
+	v.Layers, v.Skipped = w.img.Layers, w.skipped
+	for _, l := range w.img.Layers {
+		if files, ok := w.records[l]; ok {
+			v.apply(files)
+		}
+	}
+	w.records = nil
+	v.finish()
+	return v
 }
