@@ -30,7 +30,7 @@ func walkBlobs(opts Options, analyzers []Analyzer, blobs ...[]byte) (*View, erro
 	for i, b := range blobs {
 		l := &Layer{Index: i, HistoryIndex: -1}
 		img.Layers = append(img.Layers, l)
-		if _, err := w.readLayer(l, bytes.NewReader(b), fmt.Sprintf("layer %d", i)); err != nil {
+		if _, _, err := w.readLayer(l, bytes.NewReader(b), fmt.Sprintf("layer %d", i)); err != nil {
 			return nil, err
 		}
 	}

@@ -33,6 +33,12 @@ type Options struct {
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
+	// Cache, when set, keeps each layer's facts between walks (see
+	// layerfacts.go): a layer whose facts it has is not read. Program
+	// names the running program in its keys (layercache.Program); without
+	// it nothing is cached.
+	Cache   LayerStore
+	Program string
 	// Progress, when set, is told how the walk advances: the number of the
 	// layer being read (1 for the base), the number of layers (0 while a
 	// streamed source has not said), and the uncompressed bytes read so
@@ -106,7 +112,7 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 
 func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
 	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers, view: newView(img),
-		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}}
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, clones: map[*Layer]bool{}}
 }
 
 type walker struct {
@@ -125,8 +131,10 @@ type walker struct {
 	entries int
 	// records are the entries of the layers read but not merged yet.
 	records map[*Layer][]*File
-	// walkedDiff is the digest each streamed layer was read with.
+	// walkedDiff is the digest each streamed layer was read with; clones
+	// are the copies of a layer an archive uses twice.
 	walkedDiff map[*Layer]v1.Hash
+	clones     map[*Layer]bool
 	buf        []byte
 	skipped    []Skipped
 	// streamed is set while a streamed source is read: its layers are
@@ -134,17 +142,31 @@ type walker struct {
 	streamed bool
 }
 
-// readAll reads the layers of a random-access source, base first.
+// readAll reads the layers of a random-access source, base first; a layer
+// whose facts the cache has is not read.
 func (w *walker) readAll() error {
 	for i, l := range w.img.Layers {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
+		label := fmt.Sprintf("layer %d", i)
+		files, ok, err := w.loadLayer(l, label)
+		if err != nil {
+			return err
+		}
+		if ok {
+			w.view.apply(files)
+			if pr := w.opts.Progress; pr != nil {
+				w.started++
+				pr(w.started, len(w.img.Layers), w.total)
+			}
+			continue
+		}
 		rc, err := w.img.open(i)
 		if err != nil {
 			return fmt.Errorf("layer %d: %w", i, err)
 		}
-		diffID, err := w.readLayer(l, rc, fmt.Sprintf("layer %d", i))
+		diffID, files, err := w.readLayer(l, rc, label)
 		cerr := rc.Close()
 		if err == nil && cerr != nil {
 			err = fmt.Errorf("layer %d: %w", i, cerr)
@@ -155,6 +177,7 @@ func (w *walker) readAll() error {
 		if diffID != l.DiffID {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
 		}
+		w.storeLayer(l, files)
 	}
 	return nil
 }
@@ -339,12 +362,12 @@ func decompress(br *bufio.Reader) (io.Reader, func(), error) {
 // readLayer reads one layer's stored bytes to the end, recording its
 // entries for l and feeding the analyzers, and returns the digest of the
 // uncompressed stream (the layer's diff ID).
-func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, error) {
+func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*File, error) {
 	stored := &countReader{r: raw}
 	br := bufio.NewReaderSize(stored, 64<<10)
 	un, closeFn, err := decompress(br)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", label, err)
+		return v1.Hash{}, nil, fmt.Errorf("%s: %w", label, err)
 	}
 	defer closeFn()
 	h := sha256.New()
@@ -362,18 +385,18 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 	var files []*File
 	for {
 		if err := w.ctx.Err(); err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, nil, err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return v1.Hash{}, layerErr(label, err)
+			return v1.Hash{}, nil, layerErr(label, err)
 		}
 		f, err := w.entry(l, hdr, label)
 		if err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, nil, err
 		}
 		if f == nil {
 			continue
@@ -383,24 +406,24 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 		if f.Type == Regular {
 			l.Size += f.Size
 			if err := w.deliver(f, content); err != nil {
-				return v1.Hash{}, layerErr(label, err)
+				return v1.Hash{}, nil, layerErr(label, err)
 			}
 		}
 		// Delivered: the file keeps its base name, its directory's
 		// path is stored once.
 		if err := w.shorten(f, hdr); err != nil {
-			return v1.Hash{}, fmt.Errorf("%s: %w", label, err)
+			return v1.Hash{}, nil, fmt.Errorf("%s: %w", label, err)
 		}
 	}
 	// The diff ID covers the whole stream, padding after the end-of-archive
 	// blocks included; reading on to the end also lets a verifying source
 	// check the stored digest.
 	if _, err := io.Copy(io.Discard, tarIn); err != nil {
-		return v1.Hash{}, layerErr(label, err)
+		return v1.Hash{}, nil, layerErr(label, err)
 	}
 	ahead.Close()
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return v1.Hash{}, layerErr(label, err)
+		return v1.Hash{}, nil, layerErr(label, err)
 	}
 	l.Stored, l.Tar = stored.n, capped.n
 	if w.streamed {
@@ -410,7 +433,7 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 		// of entries is dropped.
 		w.view.apply(files)
 	}
-	return hashOf(h), nil
+	return hashOf(h), files, nil
 }
 
 func hashOf(h hash.Hash) v1.Hash {
