@@ -10,6 +10,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -58,7 +59,7 @@ func ExecuteAs(progName string, args []string, s Streams) int {
 	if filepath.Base(progName) == pluginBinary && len(args) > 0 && args[0] == pluginName {
 		args = args[1:]
 	}
-	return execute(NewFactory(s), args)
+	return execute(context.Background(), NewFactory(s), args)
 }
 
 // Main is the program's entry point.
@@ -68,12 +69,12 @@ func Main() int {
 	return ExecuteAs(os.Args[0], os.Args[1:], s)
 }
 
-// execute runs the command line args with f's dependencies and turns the
-// result into an exit code.
-func execute(f *Factory, args []string) int {
+// execute runs the command line args with f's dependencies until it ends
+// or ctx is done, and turns the result into an exit code.
+func execute(ctx context.Context, f *Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
