@@ -12,22 +12,22 @@ import (
 )
 
 // fileAuditor recognises one kind of file in a repository and audits it.
-// Later surfaces (Compose files, scripts with `docker run` lines) add
-// entries, so `dockvet scan` stays one walk and one report.
+// Each kind the scan reads is one entry, so `dockvet scan` stays one walk
+// and one report.
 type fileAuditor struct {
-	kind  string
 	match func(path string) bool
 	audit func(s *Shared, path string, r *finding.Report)
 }
 
 var fileAuditors = []fileAuditor{
-	{kind: "Dockerfile", match: isDockerfile, audit: func(s *Shared, path string, r *finding.Report) { auditDockerfile(s, path, "", r) }},
-	{kind: "Compose file", match: compose.IsName, audit: auditComposeFile},
-	{kind: "docker run in a Dockerfile", match: isDockerfile, audit: auditDockerfileRunLines},
-	{kind: "docker run in a shell script", match: isShellScript, audit: runLineAuditor(runline.FromShell)},
-	{kind: "docker run in a Makefile", match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
-	{kind: "docker run in a GitHub workflow", match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
-	{kind: "docker run in GitLab CI", match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
+	{match: isDockerfile, audit: func(s *Shared, path string, r *finding.Report) { auditDockerfile(s, path, "", r) }},
+	{match: compose.IsName, audit: auditComposeFile},
+	// `docker run` lines: in RUN instructions, scripts, Makefiles, CI files.
+	{match: isDockerfile, audit: auditDockerfileRunLines},
+	{match: isShellScript, audit: runLineAuditor(runline.FromShell)},
+	{match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
+	{match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
+	{match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
 }
 
 func isDockerfile(path string) bool { return dockerfile.IsName(filepath.Base(path)) }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/docker/go-units"
 	"github.com/vbauerster/mpb/v8"
@@ -44,6 +45,12 @@ func (s *Shared) progress() bool {
 // interrupted download stops at once (and leaves the old data in place).
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt)
+}
+
+// stoppable is ctx cancelled on SIGINT or SIGTERM: how a person or a
+// service manager stops `dockvet watch`.
+func stoppable(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
 
 // walkProgress draws one bar on standard error while an image is read:

@@ -6,12 +6,9 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -218,7 +215,7 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 	}
 	w := watch.New(cli, wo)
 
-	sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	sctx, stop := stoppable(ctx)
 	defer stop()
 	if opts.Once {
 		err = w.Once(sctx, disp.Write)
