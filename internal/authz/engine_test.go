@@ -1,0 +1,336 @@
+package authz_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/authz"
+	"github.com/dockvet/dockvet/internal/testenv"
+	"github.com/dockvet/dockvet/internal/watch"
+)
+
+// pluginSpecDir is where dockerd looks for plugin spec files; the test
+// writes one there that points at its own socket, and removes it.
+const pluginSpecDir = "/etc/docker/plugins"
+
+// needDaemon skips (or fails, under DOCKVET_REQUIRE_DOCKER=1) when a
+// private dockerd cannot be started here.
+func needDaemon(t *testing.T) {
+	t.Helper()
+	why := ""
+	switch {
+	case os.Geteuid() != 0:
+		why = "a private dockerd needs root"
+	default:
+		for _, bin := range []string{"dockerd", "docker"} {
+			if _, err := exec.LookPath(bin); err != nil {
+				why = bin + " is not installed"
+			}
+		}
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv(testenv.RequireDockerEnv) == "1" {
+		t.Fatalf("%s=1 but %s", testenv.RequireDockerEnv, why)
+	}
+	t.Skipf("%s; set %s=1 to make this a failure", why, testenv.RequireDockerEnv)
+}
+
+// daemon is a private dockerd: its own configuration file, data and exec
+// roots, socket, pidfile and containerd namespaces, no bridge and no
+// iptables rules, so that it touches nothing of the machine's daemon.
+type daemon struct {
+	t      *testing.T
+	dir    string
+	host   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    bytes.Buffer
+}
+
+func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, dir: dir, host: "unix://" + filepath.Join(dir, "d.sock"), exited: make(chan struct{})}
+	cfg := filepath.Join(dir, "daemon.json")
+	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ns := filepath.Base(dir)
+	d.cmd = exec.Command("dockerd",
+		"--config-file", cfg,
+		"--data-root", filepath.Join(dir, "data"),
+		"--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "d.pid"),
+		"-H", d.host,
+		"--bridge=none", "--iptables=false",
+		// vfs works on every filesystem, the machine's overlay or fuse
+		// mounts included, and the test images are tiny.
+		"--storage-driver", "vfs",
+		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
+		"--authorization-plugin", authzPlugin)
+	d.cmd.Stdout, d.cmd.Stderr = &d.log, &d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("starting dockerd: %v", err)
+	}
+	go func() { d.cmd.Wait(); close(d.exited) }()
+	t.Cleanup(d.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if out, err := d.docker("version", "--format", "{{.Server.Version}}"); err == nil {
+			t.Logf("private dockerd %s at %s", strings.TrimSpace(out), d.host)
+			break
+		}
+		select {
+		case <-d.exited:
+			t.Fatalf("dockerd exited: %s", d.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dockerd did not answer within 60s: %s", d.log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return d
+}
+
+// docker runs the real docker CLI against the private daemon, with a
+// client configuration of its own.
+func (d *daemon) docker(args ...string) (string, error) {
+	cmd := exec.Command("docker", append([]string{"-H", d.host}, args...)...)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(d.dir, "client"), "DOCKER_HOST=", "DOCKER_CONTEXT=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// stop stops the daemon by its pid: SIGTERM, then SIGKILL after 30s.
+func (d *daemon) stop() {
+	if d.cmd.Process == nil {
+		return
+	}
+	if pid, err := os.ReadFile(filepath.Join(d.dir, "d.pid")); err == nil && strings.TrimSpace(string(pid)) != "" &&
+		strings.TrimSpace(string(pid)) != strconv.Itoa(d.cmd.Process.Pid) {
+		d.t.Errorf("the pidfile names %s, the daemon started is %d", pid, d.cmd.Process.Pid)
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(30 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.exited
+	}
+}
+
+// servePlugin serves the plugin on a socket of the test and writes the
+// spec file that makes dockerd find it under name; both are removed when
+// the test ends.
+func servePlugin(t *testing.T, dir, name string, h http.Handler) {
+	t.Helper()
+	sock := filepath.Join(dir, "plugin.sock")
+	ln, err := authz.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- authz.Serve(ctx, ln, h) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	created := false
+	if _, err := os.Stat(pluginSpecDir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(pluginSpecDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		created = true
+	}
+	spec := filepath.Join(pluginSpecDir, name+".spec")
+	if err := os.WriteFile(spec, []byte("unix://"+sock+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.Remove(spec); err != nil {
+			t.Errorf("removing %s: %v", spec, err)
+		}
+		if created {
+			os.Remove(pluginSpecDir) // only if still empty
+		}
+	})
+}
+
+// TestAgainstDockerd puts the plugin in front of a private dockerd and
+// drives it with the real docker CLI: a run that mounts the Engine socket
+// is refused with the rule's message, a hardened run is allowed, a
+// privileged exec is refused; in audit mode all three go through and two
+// would-be denials are logged.
+func TestAgainstDockerd(t *testing.T) {
+	needDaemon(t)
+	dir, err := os.MkdirTemp("", "dvz") // short: socket paths are limited to 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	name := "dockvet-test-" + hex.EncodeToString(suffix[:])
+
+	cfgPath := filepath.Join(dir, "dockvet.yaml")
+	writeFile(t, cfgPath, "enforce: {mode: enforce}\n")
+	logPath := filepath.Join(dir, "decisions.jsonl")
+	sink, err := watch.OpenFileSink(logPath, watch.EncodeJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disp := watch.NewDispatcher(watch.DispatcherOptions{}, sink)
+	dec := authz.New(authz.Options{Load: func() (*authz.Policy, error) { return authz.LoadPolicy(cfgPath, "", nil) }, Log: authz.LogTo(disp)})
+	if err := dec.LoadError(); err != nil {
+		t.Fatal(err)
+	}
+	servePlugin(t, dir, name, &authz.Handler{Decider: dec})
+	d := startDaemon(t, dir, name)
+
+	c, err := client.New(client.WithHost(d.host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	img := "dockvet-authz-test/app:1"
+	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001:10001"}), img)
+	var started []string
+	t.Cleanup(func() {
+		if len(started) > 0 {
+			d.docker(append([]string{"rm", "-f"}, started...)...)
+		}
+	})
+	run := func(cname string, args ...string) (string, error) {
+		started = append(started, cname)
+		return d.docker(append(append([]string{"run", "-d", "--name", cname}, args...), img)...)
+	}
+	hardened := []string{"--user", "10001:10001", "--cap-drop", "ALL", "--read-only", "--security-opt", "no-new-privileges",
+		"--memory", "64m", "--pids-limit", "64", "--cpus", "0.5"}
+
+	out, err := run("sock", "-v", "/var/run/docker.sock:/var/run/docker.sock")
+	want := "authorization denied by plugin " + name + ": dockvet: DV3020 denied: container sock mounts the engine socket " +
+		"/var/run/docker.sock at /var/run/docker.sock; do not give containers the Engine socket, or add an exception in .dockvet.yaml (enforce.exceptions)"
+	if err == nil || !strings.Contains(out, want) {
+		t.Fatalf("run with the socket: %v\n%s\nwant %s", err, out, want)
+	}
+	if out, err := run("hard", hardened...); err != nil {
+		t.Fatalf("hardened run: %v\n%s", err, out)
+	}
+	out, err = d.docker("exec", "--privileged", "hard", "/app", "healthcheck")
+	if err == nil || !strings.Contains(out, "authorization denied by plugin "+name+`: dockvet: DV5001 denied: an exec of "/app" into container hard asked for --privileged`) {
+		t.Fatalf("exec --privileged: %v\n%s", err, out)
+	}
+	if out, err := d.docker("exec", "hard", "/app", "healthcheck"); err != nil {
+		t.Fatalf("plain exec: %v\n%s", err, out)
+	}
+
+	// Audit mode: everything goes through, and what would have been
+	// denied is logged.
+	writeFile(t, cfgPath, "enforce: {mode: audit}\n")
+	if err := dec.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	mark := countLines(t, disp, logPath)
+	if out, err := run("sock2", "-v", "/var/run/docker.sock:/var/run/docker.sock"); err != nil {
+		t.Fatalf("audit: run with the socket: %v\n%s", err, out)
+	}
+	if out, err := run("hard2", hardened...); err != nil {
+		t.Fatalf("audit: hardened run: %v\n%s", err, out)
+	}
+	// runc on some hosts cannot start a privileged exec (it lacks the
+	// capabilities); what matters is that the plugin let it through.
+	if out, err := d.docker("exec", "--privileged", "hard2", "/app", "healthcheck"); err != nil && strings.Contains(out, "authorization denied") {
+		t.Fatalf("audit: exec --privileged denied: %s", out)
+	}
+	var would []string
+	for i, line := range readLines(t, disp, logPath) {
+		if i < mark {
+			continue
+		}
+		var rec struct {
+			Verdict string
+			Request struct{ Kind string }
+			Rules   []struct {
+				RuleID string
+				Denies bool
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec.Verdict == authz.VerdictDeny {
+			t.Errorf("denied in audit mode: %s", line)
+		}
+		if rec.Verdict == authz.VerdictWouldDeny {
+			would = append(would, rec.Request.Kind+" "+rec.Rules[0].RuleID)
+		}
+	}
+	if got := strings.Join(would, ", "); got != "container.create DV3020, container.exec DV5001" {
+		t.Fatalf("would-be denials: %q", got)
+	}
+}
+
+// countLines flushes the decision log and counts its lines.
+func countLines(t *testing.T, disp *watch.Dispatcher, path string) int {
+	return len(readLines(t, disp, path))
+}
+
+// readLines waits until the dispatcher has written what it was given (it
+// writes in the background) and reads the log.
+func readLines(t *testing.T, disp *watch.Dispatcher, path string) []string {
+	t.Helper()
+	_, n := disp.Worst()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lines := fileLines(t, path)
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func fileLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
