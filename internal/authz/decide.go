@@ -255,12 +255,11 @@ func (j *judgement) body(v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errors.New("the Engine sent no request body to judge (a body of 1 MiB or more, sent in chunks, or not labelled application/json is not passed to plugins)")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
+	// Strict: one JSON value and nothing after it. The daemon reads the
+	// first value and ignores the rest; whatever it might make of the
+	// rest, the plugin does not judge half a body.
+	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("the request body does not decode: %s", oneLine(err.Error()))
-	}
-	if dec.More() {
-		return errors.New("the request body holds more than one JSON value")
 	}
 	return nil
 }
