@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,7 +65,14 @@ type daemon struct {
 	host   string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	mu     sync.Mutex
 	log    bytes.Buffer
+}
+
+func (d *daemon) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.log.Write(p)
 }
 
 func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
@@ -85,9 +93,11 @@ func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
 		// vfs works on every filesystem, the machine's overlay or fuse
 		// mounts included, and the test images are tiny.
 		"--storage-driver", "vfs",
-		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
-		"--authorization-plugin", authzPlugin)
-	d.cmd.Stdout, d.cmd.Stderr = &d.log, &d.log
+		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins")
+	if authzPlugin != "" {
+		d.cmd.Args = append(d.cmd.Args, "--authorization-plugin", authzPlugin)
+	}
+	d.cmd.Stdout, d.cmd.Stderr = d, d
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("starting dockerd: %v", err)
@@ -102,11 +112,11 @@ func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
 		}
 		select {
 		case <-d.exited:
-			t.Fatalf("dockerd exited: %s", d.log.String())
+			t.Fatalf("dockerd exited: %s", d.logText())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dockerd did not answer within 60s: %s", d.log.String())
+			t.Fatalf("dockerd did not answer within 60s: %s", d.logText())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -122,6 +132,28 @@ func (d *daemon) docker(args ...string) (string, error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// reload has the daemon read its configuration file again (SIGHUP), as
+// `systemctl reload docker` does.
+func (d *daemon) reload(daemonJSON string) {
+	d.t.Helper()
+	writeFile(d.t, filepath.Join(d.dir, "daemon.json"), daemonJSON)
+	before := strings.Count(d.logText(), "Reloaded configuration")
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(d.logText(), "Reloaded configuration") == before {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("dockerd did not reload: %s", d.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *daemon) logText() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.log.String()
 }
 
 // stop stops the daemon by its pid: SIGTERM, then SIGKILL after 30s.
@@ -332,5 +364,74 @@ func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestManagedPlugin builds the managed plugin directory as the README
+// says (packaging/authz-plugin/build.sh), creates and enables it in a
+// private dockerd, turns it on through daemon.json and a reload, and runs
+// the real docker CLI: the socket mount is refused, a plain run allowed,
+// and the decision log is written where the plugin's mount says.
+func TestManagedPlugin(t *testing.T) {
+	needDaemon(t)
+	dir, err := os.MkdirTemp("", "dvz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	build := exec.Command("sh", "../../packaging/authz-plugin/build.sh", filepath.Join(dir, "plugin"))
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build.sh: %v\n%s", err, out)
+	}
+	policyDir, logDir := filepath.Join(dir, "policy"), filepath.Join(dir, "log")
+	os.Mkdir(policyDir, 0o755)
+	os.Mkdir(logDir, 0o755)
+	writeFile(t, filepath.Join(policyDir, "dockvet.yaml"), "enforce: {mode: enforce}\n")
+
+	d := startDaemon(t, dir, "")
+	name := "dockvet-test/authz:" + filepath.Base(dir)
+	for _, args := range [][]string{
+		{"plugin", "create", name, filepath.Join(dir, "plugin")},
+		{"plugin", "set", name, "policy.source=" + policyDir, "log.source=" + logDir},
+		{"plugin", "enable", name},
+	} {
+		if out, err := d.docker(args...); err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	d.reload(`{"authorization-plugins": ["` + name + `"]}`)
+
+	c, err := client.New(client.WithHost(d.host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	img := "dockvet-authz-test/app:1"
+	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), img)
+	t.Cleanup(func() { d.docker("rm", "-f", "plain") })
+	out, err := d.docker("run", "-d", "--name", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", img)
+	if err == nil || !strings.Contains(out, "authorization denied by plugin "+name+": dockvet: DV3020 denied: container sock mounts the engine socket") {
+		t.Fatalf("run with the socket: %v\n%s", err, out)
+	}
+	if out, err := d.docker("run", "-d", "--name", "plain", img); err != nil {
+		t.Fatalf("plain run: %v\n%s", err, out)
+	}
+	// The plugin writes its log in the background: wait for the line.
+	var lines []string
+	denied := 0
+	for deadline := time.Now().Add(10 * time.Second); denied == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(logDir, "authz.jsonl")); err != nil {
+			continue
+		}
+		lines = fileLines(t, filepath.Join(logDir, "authz.jsonl"))
+		denied = 0
+		for _, l := range lines {
+			if strings.Contains(l, `"verdict":"deny"`) && strings.Contains(l, `"DV3020"`) {
+				denied++
+			}
+		}
+	}
+	if denied != 1 {
+		t.Fatalf("%d denials of DV3020 in the plugin's log:\n%s", denied, strings.Join(lines, "\n"))
 	}
 }
