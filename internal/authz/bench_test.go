@@ -131,7 +131,9 @@ func reportPercentiles(b *testing.B, times []time.Duration) {
 		return
 	}
 	slices.Sort(times)
-	at := func(q float64) float64 { return float64(times[min(len(times)-1, int(q*float64(len(times))))].Nanoseconds()) / 1e3 }
+	at := func(q float64) float64 {
+		return float64(times[min(len(times)-1, int(q*float64(len(times))))].Nanoseconds()) / 1e3
+	}
 	b.ReportMetric(at(0.5), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -98,11 +99,21 @@ func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
 		d.cmd.Args = append(d.cmd.Args, "--authorization-plugin", authzPlugin)
 	}
 	d.cmd.Stdout, d.cmd.Stderr = d, d
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A network namespace of its own: a dockerd started with
+	// --bridge=none deletes the interface docker0 at start, which in the
+	// machine's namespace is the machine's daemon's bridge.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Cloneflags: syscall.CLONE_NEWNET}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("starting dockerd: %v", err)
 	}
 	go func() { d.cmd.Wait(); close(d.exited) }()
+	if _, err := net.InterfaceByName("docker0"); err == nil {
+		t.Cleanup(func() {
+			if _, err := net.InterfaceByName("docker0"); err != nil {
+				t.Errorf("the machine's docker0 is gone after the private dockerd ran: %v", err)
+			}
+		})
+	}
 	t.Cleanup(d.stop)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -241,7 +252,7 @@ func TestAgainstDockerd(t *testing.T) {
 	servePlugin(t, dir, name, &authz.Handler{Decider: dec})
 	d := startDaemon(t, dir, name)
 
-	c, err := client.New(client.WithHost(d.host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(d.host))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +412,7 @@ func TestManagedPlugin(t *testing.T) {
 	}
 	d.reload(`{"authorization-plugins": ["` + name + `"]}`)
 
-	c, err := client.New(client.WithHost(d.host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(d.host))
 	if err != nil {
 		t.Fatal(err)
 	}
