@@ -8,12 +8,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +25,14 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/dockvet/dockvet/internal/authz"
+	"github.com/dockvet/dockvet/internal/container"
+	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/live"
+	"github.com/dockvet/dockvet/internal/runline"
 	"github.com/dockvet/dockvet/internal/testenv"
 	"github.com/dockvet/dockvet/internal/watch"
 )
@@ -445,4 +453,122 @@ func TestManagedPlugin(t *testing.T) {
 	if denied != 1 {
 		t.Fatalf("%d denials of DV3020 in the plugin's log:\n%s", denied, strings.Join(lines, "\n"))
 	}
+}
+
+// recorder keeps the create bodies the Engine passes to the plugin.
+type recorder struct {
+	h      http.Handler
+	mu     sync.Mutex
+	bodies map[string][]byte // by the create's name
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path == authz.PathRequest {
+		raw, _ := io.ReadAll(req.Body)
+		var m authz.Request
+		if json.Unmarshal(raw, &m) == nil && strings.Contains(m.RequestURI, "/containers/create") {
+			if u, err := url.ParseRequestURI(m.RequestURI); err == nil {
+				if b, err := m.Body(); err == nil {
+					r.mu.Lock()
+					r.bodies[u.Query().Get("name")] = b
+					r.mu.Unlock()
+				}
+			}
+		}
+		req.Body = io.NopCloser(bytes.NewReader(raw))
+	}
+	r.h.ServeHTTP(w, req)
+}
+
+// TestCreateBodiesAgreeWithRunLines: the body the real docker CLI sends
+// for a `docker create` line and the spec runline reads from the same
+// line face the same rules with the same result.
+func TestCreateBodiesAgreeWithRunLines(t *testing.T) {
+	needDaemon(t)
+	dir, err := os.MkdirTemp("", "dvz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	name := "dockvet-test-" + hex.EncodeToString(suffix[:])
+	cfgPath := filepath.Join(dir, "dockvet.yaml")
+	writeFile(t, cfgPath, "enforce: {mode: audit}\n")
+	dec := authz.New(authz.Options{Load: func() (*authz.Policy, error) { return authz.LoadPolicy(cfgPath, "", nil) }})
+	rec := &recorder{h: &authz.Handler{Decider: dec}, bodies: map[string][]byte{}}
+	servePlugin(t, dir, name, rec)
+	d := startDaemon(t, dir, name)
+	c, err := client.New(client.WithHost(d.host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	img := "dockvet-authz-test/app:1"
+	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), img)
+
+	cases := map[string]string{
+		"defaults":   "",
+		"hardened":   "--cap-drop ALL --security-opt no-new-privileges:true --read-only --memory 256m --cpus 0.5 --pids-limit 100 --user 10001",
+		"privileged": "--privileged --cap-add SYS_ADMIN --cap-add NET_BIND_SERVICE --cap-drop ALL",
+		"confinement": "--security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt label=disable " +
+			"--security-opt systempaths=unconfined --security-opt no-new-privileges:false",
+		"namespaces": "--pid host --ipc host --uts host --network host --userns host --cgroupns host --sysctl kernel.shm_rmid_forced=1",
+		"mounts":     "-v /var/run/docker.sock:/var/run/docker.sock:ro -v /etc:/host/etc -v /srv:/srv:rshared -v /data --mount type=bind,src=/run,dst=/r --tmpfs /tmp",
+		"devices":    "(below)",
+		"dockerhost": "-e DOCKER_HOST=tcp://dind:2375",
+		"limits":     "--memory 0 --pids-limit -1 --ulimit nofile=-1",
+		"restart":    "--restart on-failure",
+		"ports":      "-p 5432:5432 -p 22:22 -p 127.0.0.1:6379:6379",
+		"root":       "--user root",
+		"secret":     "-e DB_PASSWORD=s3cr3t-Pa55w0rd",
+		"logging":    "--log-driver none",
+	}
+	t.Cleanup(func() {
+		var names []string
+		for n := range cases {
+			names = append(names, "eq-"+n)
+		}
+		d.docker(append([]string{"rm", "-f"}, names...)...)
+	})
+	for n, flags := range cases {
+		args := strings.Fields(flags)
+		if n == "devices" {
+			args = []string{"--device", "/dev/null:/dev/xnull", "--device-cgroup-rule", "c 1:3 rwm"}
+		}
+		cname := "eq-" + n
+		// The daemon may refuse a setting after the plugin saw it (a
+		// namespace it cannot share here): the body is what counts.
+		out, _ := d.docker(append(append([]string{"create", "--name", cname}, args...), img)...)
+		t.Logf("%s: %s", n, strings.TrimSpace(out))
+		rec.mu.Lock()
+		body := rec.bodies[cname]
+		rec.mu.Unlock()
+		if body == nil {
+			t.Errorf("%s: the plugin saw no create body", n)
+			continue
+		}
+		var req containertypes.CreateRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			t.Fatal(err)
+		}
+		fromBody := ruleIDs(container.Check(live.CreateSpec(&req, cname, live.Daemon{}), container.Options{}))
+		spec, err := runline.Parse(runline.Command{Args: append(append([]string{"docker", "create", "--name", cname}, args...), img)}, runline.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromLine := ruleIDs(container.Check(spec, container.Options{}))
+		if fromBody != fromLine {
+			t.Errorf("%s: the create body gives %s, the run line %s\n%s", n, fromBody, fromLine, body)
+		}
+	}
+}
+
+func ruleIDs(fs []finding.Finding) string {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.RuleID)
+	}
+	slices.Sort(ids)
+	return strings.Join(slices.Compact(ids), " ")
 }
