@@ -56,7 +56,9 @@ func MarshalLine(r *Record, enc Encoding, color bool) ([]byte, error) {
 
 func marshalJSON(r *Record) ([]byte, error) {
 	if r.line != nil {
-		return append(bytes.TrimSpace(r.line), '\n'), nil
+		// A copy: every sink gets the same record, concurrently.
+		obj := bytes.TrimSpace(r.line)
+		return append(append(make([]byte, 0, len(obj)+1), obj...), '\n'), nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
