@@ -22,15 +22,12 @@ import (
 	"github.com/dockvet/dockvet/internal/authz"
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/engine"
-	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/watch"
 )
 
-var _ = register(func(g *globals) *cobra.Command { return NewCmdAuthz(g, nil) })
-
 // AuthzOptions are `dockvet authz`'s flags and what it depends on.
 type AuthzOptions struct {
-	g *globals
+	*Shared
 
 	Listen        string
 	Verify        bool
@@ -54,8 +51,8 @@ type AuthzOptions struct {
 }
 
 // NewCmdAuthz makes `dockvet authz`. runF replaces the run in tests.
-func NewCmdAuthz(g *globals, runF func(context.Context, *AuthzOptions) error) *cobra.Command {
-	o := &AuthzOptions{g: g, Engine: func(ctx context.Context) (authz.Engine, func(), error) {
+func NewCmdAuthz(f *Factory, runF func(context.Context, *AuthzOptions) error) *cobra.Command {
+	o := &AuthzOptions{Shared: f.Shared, Engine: func(ctx context.Context) (authz.Engine, func(), error) {
 		c, err := engine.Connect(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -73,7 +70,7 @@ func NewCmdAuthz(g *globals, runF func(context.Context, *AuthzOptions) error) *c
 			"Every decision is one JSON line on standard output (or --output FILE, and --webhook). SIGHUP reloads the policy;\n" +
 			"a policy that does not load leaves the previous one in force.",
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
@@ -85,25 +82,25 @@ func NewCmdAuthz(g *globals, runF func(context.Context, *AuthzOptions) error) *c
 			return runAuthz(ctx, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Listen, "listen", "unix://"+authz.DefaultSocket, "the plugin's Unix socket (unix:///PATH.sock)")
-	f.BoolVar(&o.Verify, "verify", false, "check the signatures the trust policy (.dockvet.yaml trust:) requires, before creates and pulls (DV6501)")
-	f.BoolVar(&o.EngineInspect, "engine-inspect", false, "ask the Engine (DOCKER_HOST) for the container of an exec or update and an image's registry digests")
-	f.StringVar(&o.OnFailure, "on-failure", config.FailDeny, "while no policy is loaded: deny every request, or allow (audit roll-outs only)")
-	f.BoolVar(&o.LogReads, "log-reads", true, "log allowed GET and HEAD requests too")
-	f.Int64Var(&o.MaxRequest, "max-request", authz.DefaultMaxRequest, "largest message from the Engine, in bytes")
-	f.StringVar(&o.Webhook, "webhook", "", "POST each decision as JSON to this http(s) URL (spooled on disk while it is down)")
-	f.StringVar(&o.HeaderFile, "webhook-header-file", "", "read webhook headers from this file, one \"Name: value\" per line")
-	f.StringVar(&o.SpoolDir, "webhook-spool", "", "directory for decisions the webhook has not accepted yet (default: under the cache directory)")
-	f.IntVar(&o.SpoolMax, "webhook-spool-max", 10000, "most decisions the webhook spool holds")
-	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics; a port alone (\":9465\") listens on loopback")
+	fl := cmd.Flags()
+	fl.StringVar(&o.Listen, "listen", "unix://"+authz.DefaultSocket, "the plugin's Unix socket (unix:///PATH.sock)")
+	fl.BoolVar(&o.Verify, "verify", false, "check the signatures the trust policy (.dockvet.yaml trust:) requires, before creates and pulls (DV6501)")
+	fl.BoolVar(&o.EngineInspect, "engine-inspect", false, "ask the Engine (DOCKER_HOST) for the container of an exec or update and an image's registry digests")
+	fl.StringVar(&o.OnFailure, "on-failure", config.FailDeny, "while no policy is loaded: deny every request, or allow (audit roll-outs only)")
+	fl.BoolVar(&o.LogReads, "log-reads", true, "log allowed GET and HEAD requests too")
+	fl.Int64Var(&o.MaxRequest, "max-request", authz.DefaultMaxRequest, "largest message from the Engine, in bytes")
+	fl.StringVar(&o.Webhook, "webhook", "", "POST each decision as JSON to this http(s) URL (spooled on disk while it is down)")
+	fl.StringVar(&o.HeaderFile, "webhook-header-file", "", "read webhook headers from this file, one \"Name: value\" per line")
+	fl.StringVar(&o.SpoolDir, "webhook-spool", "", "directory for decisions the webhook has not accepted yet (default: under the cache directory)")
+	fl.IntVar(&o.SpoolMax, "webhook-spool-max", 10000, "most decisions the webhook spool holds")
+	fl.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics; a port alone (\":9465\") listens on loopback")
 	return cmd
 }
 
 func runAuthz(ctx context.Context, o *AuthzOptions) error {
-	g := o.g
-	if g.format != "" && g.format != "json" {
-		return fail("--format %s does not fit this command: decisions are JSON lines", g.format)
+	g := o.Shared
+	if g.Format != "" && g.Format != "json" {
+		return fail("--format %s does not fit this command: decisions are JSON lines", g.Format)
 	}
 	socket, err := authz.SocketPath(o.Listen)
 	if err != nil {
@@ -117,7 +114,7 @@ func runAuthz(ctx context.Context, o *AuthzOptions) error {
 	if o.MaxRequest < 1<<20 {
 		return fail("--max-request: at least 1048576 bytes (the Engine sends bodies up to 1 MiB)")
 	}
-	if o.Verify && g.offline {
+	if o.Verify && g.Offline {
 		return fail("--verify reads signatures from the registry, which --offline forbids")
 	}
 	if o.Webhook == "" && (o.HeaderFile != "" || o.SpoolDir != "") {
@@ -172,7 +169,7 @@ func runAuthz(ctx context.Context, o *AuthzOptions) error {
 	}
 
 	d := authz.New(authz.Options{Load: o.loader(), Engine: eng, FailOpen: o.OnFailure == config.FailAllow,
-		LogReads: o.LogReads, Log: authz.LogTo(disp), Notice: notice, Metrics: metrics, Now: g.now})
+		LogReads: o.LogReads, Log: authz.LogTo(disp), Notice: notice, Metrics: metrics, Now: g.Now})
 	if err := d.LoadError(); err != nil {
 		notice("policy not loaded, every request is %s until a SIGHUP loads one: %v", map[bool]string{true: "allowed", false: "denied"}[o.OnFailure == config.FailAllow], err)
 	} else {
@@ -227,15 +224,11 @@ func runAuthz(ctx context.Context, o *AuthzOptions) error {
 // --config, else .dockvet.yaml in the working directory when there is one,
 // else the defaults; --ignore-file, else .dockvetignore when there is one.
 func (o *AuthzOptions) loader() func() (*authz.Policy, error) {
-	g := o.g
+	g := o.Shared
 	var verifier func(*config.Config) (authz.Verifier, error)
 	if o.Verify {
 		verifier = func(cfg *config.Config) (authz.Verifier, error) {
-			l, err := g.loader()
-			if err != nil {
-				return nil, err
-			}
-			return &sign.Checker{Policy: cfg.Policy(), Remote: g.remote(), Loader: l, Enabled: cfg.Enabled}, nil
+			return newSignChecker(cfg, g.CacheDir, g.Offline, g.InsecureRegistry)
 		}
 	}
 	exists := func(p string) bool {
@@ -243,7 +236,7 @@ func (o *AuthzOptions) loader() func() (*authz.Policy, error) {
 		return !errors.Is(err, fs.ErrNotExist)
 	}
 	return func() (*authz.Policy, error) {
-		cfgPath, ignPath := g.configFile, g.ignoreFile
+		cfgPath, ignPath := g.ConfigFile, g.IgnoreFile
 		if cfgPath == "" && exists(config.DefaultFile) {
 			cfgPath = config.DefaultFile
 		}
@@ -272,16 +265,16 @@ func (o *AuthzOptions) loader() func() (*authz.Policy, error) {
 // sinks are where decisions go: standard output or --output, and the
 // webhook.
 func (o *AuthzOptions) sinks(notice func(string, ...any), metrics *authz.Metrics) ([]watch.Sink, error) {
-	g := o.g
+	g := o.Shared
 	var sinks []watch.Sink
-	if g.output != "" && g.output != "-" {
-		s, err := watch.OpenFileSink(g.output, watch.EncodeJSON)
+	if g.Output != "" && g.Output != "-" {
+		s, err := watch.OpenFileSink(g.Output, watch.EncodeJSON)
 		if err != nil {
-			return nil, fail("--output %s: %v", g.output, unwrap(err))
+			return nil, fail("--output %s: %v", g.Output, unwrap(err))
 		}
 		sinks = append(sinks, s)
 	} else {
-		sinks = append(sinks, watch.NewWriterSink("standard output", g.streams.Out, watch.EncodeJSON, false))
+		sinks = append(sinks, watch.NewWriterSink("standard output", g.IO.Out, watch.EncodeJSON, false))
 	}
 	if o.Webhook == "" {
 		return sinks, nil
@@ -289,7 +282,7 @@ func (o *AuthzOptions) sinks(notice func(string, ...any), metrics *authz.Metrics
 	if _, err := watch.CheckWebhookURL(o.Webhook); err != nil {
 		return nil, fail("%v", err)
 	}
-	if g.offline {
+	if g.Offline {
 		return nil, fail("--webhook posts decisions over the network, which --offline forbids")
 	}
 	header := http.Header{}
@@ -302,7 +295,7 @@ func (o *AuthzOptions) sinks(notice func(string, ...any), metrics *authz.Metrics
 	}
 	dir := o.SpoolDir
 	if dir == "" {
-		cache, err := g.CacheDir()
+		cache, err := g.cacheDir()
 		if err != nil {
 			return nil, err
 		}

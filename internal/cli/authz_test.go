@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,9 +71,9 @@ services:
 	logPath := filepath.Join(dir, "decisions.jsonl")
 	ready := make(chan string, 1)
 	hup := make(chan os.Signal, 1)
-	var errOut bytes.Buffer
+	errOut := &syncBuffer{}
 	o := &AuthzOptions{
-		g:        &globals{configFile: cfg, output: logPath, streams: Streams{Out: &bytes.Buffer{}, Err: &syncBuffer{b: &errOut}}, now: time.Now},
+		Shared:   &Shared{ConfigFile: cfg, Output: logPath, IO: Streams{Out: &bytes.Buffer{}, Err: errOut}, Now: time.Now},
 		Listen:   "unix://" + filepath.Join(sockDir, "p.sock"),
 		LogReads: true, MaxRequest: authz.DefaultMaxRequest, OnFailure: "deny", SpoolMax: 10,
 		Hangup: hup, Ready: func(s string) { ready <- s },
@@ -116,13 +115,13 @@ services:
 	// SIGHUP: a broken policy is refused and the old one stays in force.
 	writeFile(t, cfg, "enforce: {mode: sideways}\n")
 	hup <- os.Interrupt
-	waitFor(t, &errOut, "policy not reloaded, the previous one stays in force")
+	waitFor(t, errOut, "policy not reloaded, the previous one stays in force")
 	if r := ask(); r.Allow {
 		t.Fatal("the previous policy no longer denies")
 	}
 	writeFile(t, cfg, "enforce: {mode: audit}\n")
 	hup <- os.Interrupt
-	waitFor(t, &errOut, "policy reloaded from")
+	waitFor(t, errOut, "policy reloaded from")
 	if r := ask(); !r.Allow {
 		t.Fatalf("audit mode: %+v", r)
 	}
@@ -165,31 +164,14 @@ func writeFile(t *testing.T, path, data string) {
 }
 
 // waitFor waits until the notices hold want.
-func waitFor(t *testing.T, b *bytes.Buffer, want string) {
+func waitFor(t *testing.T, b *syncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(syncString(b), want) {
+		if strings.Contains(b.String(), want) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("no %q in %s", want, syncString(b))
-}
-
-var syncMu sync.Mutex
-
-// syncBuffer is a buffer the command writes to while the test reads it.
-type syncBuffer struct{ b *bytes.Buffer }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	syncMu.Lock()
-	defer syncMu.Unlock()
-	return s.b.Write(p)
-}
-
-func syncString(b *bytes.Buffer) string {
-	syncMu.Lock()
-	defer syncMu.Unlock()
-	return b.String()
+	t.Fatalf("no %q in %s", want, b.String())
 }

@@ -121,6 +121,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdContainer(f, nil),
 		NewCmdHost(f, nil),
 		NewCmdWatch(f, nil),
+		NewCmdAuthz(f, nil),
 		NewCmdSBOM(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDB(f),
