@@ -157,7 +157,7 @@ func TestEveryRuleHasCases(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range secrets.Rules {
+	for _, r := range secrets.Rules() {
 		if !found[r.ID] {
 			t.Errorf("%s (%s): no secret in the corpus is found by it", r.ID, r.Title)
 		}
@@ -182,7 +182,7 @@ func writeSecretsCorpus(t *testing.T) {
 }
 
 func ruleTitle(id string) string {
-	for _, r := range secrets.Rules {
+	for _, r := range secrets.Rules() {
 		if r.ID == id {
 			return r.Title
 		}
