@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,17 +58,6 @@ var historyRules = map[string]bool{
 	// Hygiene of the steps themselves.
 	"DV1090": true, "DV1095": true, "DV1097": true, "DV1098": true, "DV1103": true, "DV1104": true, "DV1106": true,
 	"DV1115": true, "DV1116": true, "DV1117": true,
-}
-
-// HistoryRules lists the IDs of the Dockerfile rules run on an image's
-// history, sorted.
-func HistoryRules() []string {
-	ids := make([]string, 0, len(historyRules))
-	for id := range historyRules {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 // configSecrets pairs an image rule over the configuration with the
