@@ -177,55 +177,73 @@ var posixShells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash":
 // cutShell splits a record into the shell that ran the script and the
 // script: the shell in force (SHELL) when the record starts with it, else
 // a POSIX shell with its options up to -c, or Windows' cmd /S /C and
-// PowerShell -Command. ok is false for an exec-form command.
+// PowerShell -Command. ok is false for an exec-form command. It reads
+// only the words it needs: a record is searched for where its shell
+// starts (splitBuildArgs), so every call must cost the shell, not the
+// record.
 func cutShell(s string, shell []string) ([]string, string, bool) {
 	if len(shell) > 0 {
-		prefix := strings.Join(shell, " ")
-		if rest, ok := strings.CutPrefix(s, prefix+" "); ok {
+		rest, ok := s, true
+		for i, w := range shell {
+			if rest, ok = strings.CutPrefix(rest, w); !ok {
+				break
+			}
+			if i < len(shell)-1 {
+				if rest, ok = strings.CutPrefix(rest, " "); !ok {
+					break
+				}
+			}
+		}
+		if ok && (rest == "" || rest[0] == ' ') {
+			if rest != "" {
+				rest = rest[1:]
+			}
 			return slices.Clone(shell), rest, true
 		}
-		if s == prefix {
-			return slices.Clone(shell), "", true
+	}
+	// word takes one word off the front of s, up to one space.
+	word := func(s string) (string, string) {
+		if i := strings.IndexByte(s, ' '); i >= 0 {
+			return s[:i], s[i+1:]
 		}
+		return s, ""
 	}
-	words := strings.SplitAfter(s, " ")
-	if len(words) == 0 {
-		return nil, "", false
-	}
-	first := strings.TrimSpace(words[0])
+	first, rest := word(s)
 	switch base := strings.ToLower(path.Base(first)); {
 	case posixShells[base]:
 		sh := []string{first}
-		for i := 1; i < len(words); i++ {
-			w := strings.TrimSpace(words[i])
+		for rest != "" {
+			var w string
+			w, rest = word(rest)
 			if !strings.HasPrefix(w, "-") || w == "-" || w == "--" {
 				return nil, "", false
 			}
 			sh = append(sh, w)
 			if strings.Trim(w[1:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && strings.HasSuffix(w, "c") {
-				return sh, strings.Join(words[i+1:], ""), true
+				return sh, rest, true
 			}
-			if strings.HasSuffix(w, "o") && i+1 < len(words) { // -o pipefail, -eo pipefail
-				i++
-				sh = append(sh, strings.TrimSpace(words[i]))
+			if strings.HasSuffix(w, "o") && rest != "" { // -o pipefail, -eo pipefail
+				w, rest = word(rest)
+				sh = append(sh, w)
 			}
 		}
 	case base == "cmd" || base == "cmd.exe":
-		if len(words) >= 3 && strings.EqualFold(strings.TrimSpace(words[1]), "/S") && strings.EqualFold(strings.TrimSpace(words[2]), "/C") {
-			return []string{first, strings.TrimSpace(words[1]), strings.TrimSpace(words[2])}, strings.Join(words[3:], ""), true
+		s1, rest := word(rest)
+		c, rest := word(rest)
+		if strings.EqualFold(s1, "/S") && strings.EqualFold(c, "/C") {
+			return []string{first, s1, c}, rest, true
 		}
 	case base == "powershell" || base == "powershell.exe" || base == "pwsh":
-		for i := 1; i < len(words); i++ {
-			w := strings.TrimSpace(words[i])
+		sh := []string{first}
+		for rest != "" {
+			var w string
+			w, rest = word(rest)
 			if !strings.HasPrefix(w, "-") {
 				return nil, "", false
 			}
+			sh = append(sh, w)
 			if strings.EqualFold(w, "-Command") || strings.EqualFold(w, "-c") {
-				sh := []string{first}
-				for _, x := range words[1 : i+1] {
-					sh = append(sh, strings.TrimSpace(x))
-				}
-				return sh, strings.Join(words[i+1:], ""), true
+				return sh, rest, true
 			}
 		}
 	}
@@ -485,9 +503,10 @@ func quoteValue(v string) string {
 	if v != "" && !strings.ContainsAny(v, " \t\n\"'\\") {
 		return v
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
-	return `"` + r.Replace(v) + `"`
+	return `"` + valueEscapes.Replace(v) + `"`
 }
+
+var valueEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
 
 func quoteKey(k string) string {
 	if !strings.ContainsAny(k, " \t\"'\\=") {
