@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/finding"
 )
 
 // An image's configuration records, for every build step, the instruction
@@ -637,3 +639,31 @@ func copyLine(kw, args string) string {
 	}
 	return line + " " + jsonArray(paths)
 }
+
+// historySurfaces are the surfaces of the Dockerfile rules that judge what
+// an image's history records hold: they run on a Dockerfile and on the
+// Dockerfile an image's history is read back into (ParseHistory), and the
+// catalog lists both surfaces for them.
+//
+// Left out, because the record does not hold what they judge: the FROM
+// line and the stages (DV1001, DV1010–DV1016, DV1057, DV1099–DV1101,
+// DV1119), COPY --from (DV1058), the flags of RUN (DV1025 --network,
+// DV1083 --security) and with them cache mounts (the cache rules DV1051–
+// DV1056 and DV1059; DV2024 finds the caches in the layers themselves),
+// variables before expansion (DV1096 relative WORKDIR, DV1114), the build
+// context (DV1044, DV1047), the sources of the classic builder's ADD,
+// which it records as content hashes (DV1113), and a build argument's
+// declaration apart from its value (DV1042; DV1041 judges the value the
+// record holds). A built image cannot carry what BuildKit refuses (DV1023
+// invalid port, DV1102 several sources to a file).
+//
+// Left out, because the configuration is what counts and an image rule
+// judges it: the user (DV1002; DV2001), exposed ports (DV1020–DV1022,
+// DV1026; DV2006–DV2009) and the health check (DV1091; DV2010). Left out
+// as noise in a history, where the base image's steps precede the
+// image's own: several CMD, ENTRYPOINT or HEALTHCHECK (DV1092–DV1094), and
+// curl next to wget (DV1118).
+var historySurfaces = []finding.Surface{finding.SurfaceDockerfile, finding.SurfaceImage}
+
+// OnHistory reports whether r runs on an image's history.
+func OnHistory(r *finding.Rule) bool { return slices.Contains(r.Surfaces, finding.SurfaceImage) }

@@ -514,7 +514,7 @@ func (w placement) place(f finding.Finding) int {
 // Dockerfile rules run on its history, and the secret formats when the
 // secret scan is on.
 func (s *spec) ranOn(id string) bool {
-	if historyRules[id] || slices.ContainsFunc(rules, func(r *Rule) bool { return r.ID == id }) {
+	if onHistory(id) || slices.ContainsFunc(rules, func(r *Rule) bool { return r.ID == id }) {
 		return true
 	}
 	return !s.noSecrets && slices.ContainsFunc(secrets.Rules(), func(r *secrets.Rule) bool { return r.ID == id })

@@ -110,7 +110,7 @@ var rules = []*Rule{
 	planetScaleCredential,       // DV7096
 	pulumiToken,                 // DV7097
 	postmanKey,                  // DV7098
-	GenericRule,                 // DV7099
+	genericRule,                 // DV7099
 	newRelicKey,                 // DV7100
 	postgresURL,                 // DV7101
 	mysqlURL,                    // DV7102

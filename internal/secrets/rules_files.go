@@ -151,11 +151,11 @@ var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]+)+$`)
 // in a value (in "scmVersion=" it starts another assignment).
 var base64Padded = regexp.MustCompile(`^[A-Za-z0-9+/_-]+={1,2}$`)
 
-// GenericRule is the context rule: a name that says "secret" assigned a
+// genericRule is the context rule: a name that says "secret" assigned a
 // literal that looks like one, in a file (`DB_PASSWORD=…`, `"apiKey":
 // "…"`, `secret: …`) or in a NAME=VALUE setting (ENV, Compose environment,
 // `docker run -e`, where Assignment applies it).
-var GenericRule = &Rule{
+var genericRule = &Rule{
 	Rule: finding.Rule{ID: "DV7099", Title: "Credential in a sensitive variable or option", Severity: finding.High,
 		Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
 			"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported"},

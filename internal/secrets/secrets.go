@@ -129,7 +129,7 @@ type Match struct {
 // Kind names what was found, with an article, for messages: "an AWS
 // access key ID", "a literal credential".
 func (m Match) Kind() string {
-	if m.Rule == GenericRule {
+	if m.Rule == genericRule {
 		return "a literal credential"
 	}
 	return withArticle(m.Rule.Title)
