@@ -8,8 +8,8 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -166,8 +166,12 @@ func plant(g *rand.Rand, data []byte, text string) []byte {
 // comments, test tables and embedded test keys.
 func goSources() ([]byte, error) {
 	var buf bytes.Buffer
-	root := filepath.Join(runtime.GOROOT(), "src")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOROOT: %w", err)
+	}
+	root := filepath.Join(strings.TrimSpace(string(out)), "src")
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || buf.Len() > 96<<20 {
 			return nil
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +24,8 @@ func newReport() *finding.Report {
 }
 
 // checkFormat rejects a format the command cannot write (a usage error).
-func (g *globals) checkFormat(allowed []string) (string, error) {
-	f := g.format
+func (s *Shared) checkFormat(allowed []string) (string, error) {
+	f := s.Format
 	if f == "" {
 		f = "table"
 	}
@@ -34,42 +35,59 @@ func (g *globals) checkFormat(allowed []string) (string, error) {
 	return f, nil
 }
 
+// filter applies the project's configuration, the ignore file and
+// --severity to r, and says which ignores have expired.
+func (s *Shared) filter(r *finding.Report) {
+	flt := &config.Filter{Config: s.cfg, IgnoreFile: s.ignores, Severities: s.severities, Now: s.Now}
+	for _, n := range flt.Apply(r) {
+		s.notice("%s", n)
+	}
+}
+
 // finish is the end of every audit: apply the project's configuration and
 // the flags, render, write atomically, and turn the result into an exit
 // code. A run whose inputs could not all be read exits 2, and says so in
 // the report instead of passing it off as complete.
-func (g *globals) finish(r *finding.Report, allowed []string) error {
-	format, err := g.checkFormat(allowed)
+func (s *Shared) finish(r *finding.Report, allowed []string) error {
+	return s.finishWith(r, allowed, nil)
+}
+
+// finishWith is finish with more written after the rendered report, in
+// the same write (the image command's layer table).
+func (s *Shared) finishWith(r *finding.Report, allowed []string, after func(*bytes.Buffer) error) error {
+	format, err := s.checkFormat(allowed)
 	if err != nil {
 		return err
 	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(g.streams.Err, "dockvet: %s: %s\n", e.Target, e.Message)
+		fmt.Fprintf(s.IO.Err, "dockvet: %s: %s\n", e.Target, e.Message)
 	}
 	if len(r.Errors) > 0 && len(r.Targets) == 0 {
 		// Nothing was audited: no report at all, only the errors.
 		return &exitError{code: ExitError}
 	}
-	flt := &config.Filter{Config: g.cfg, IgnoreFile: g.ignores, Severities: g.severities, Now: g.now}
-	for _, n := range flt.Apply(r) {
-		g.notice("%s", n)
-	}
+	s.filter(r)
 	r.Rules = ruleMetadata(r)
 	render, err := report.Lookup(format)
 	if err != nil {
 		return fail("%v", err)
 	}
 	var buf bytes.Buffer
-	if err := render(&buf, r, report.Options{Color: g.color()}); err != nil {
+	if err := render(&buf, r, report.Options{Color: s.color()}); err != nil {
 		return fail("rendering %s: %v", format, err)
 	}
-	if err := g.write(buf.Bytes()); err != nil {
+	if after != nil {
+		if err := after(&buf); err != nil {
+			return err
+		}
+	}
+	if err := s.write(buf.Bytes()); err != nil {
 		return err
 	}
 	if len(r.Errors) > 0 {
 		return &exitError{code: ExitError}
 	}
-	if g.failLevel != 0 && r.Max() >= g.failLevel {
+	if s.failLevel != 0 && r.Max() >= s.failLevel {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
@@ -95,35 +113,35 @@ func ruleMetadata(r *finding.Report) []finding.Rule {
 // half-written file) or to standard output. An output that exists and is
 // not a regular file (/dev/null, /dev/stdout, a FIFO) is written to as it
 // is: renaming over it would replace a device with a file.
-func (g *globals) write(data []byte) error {
-	if g.output == "" || g.output == "-" {
-		_, err := g.streams.Out.Write(data)
+func (s *Shared) write(data []byte) error {
+	out := s.Output
+	if out == "" || out == "-" {
+		_, err := s.IO.Out.Write(data)
 		if err != nil {
 			return fail("writing the report: %v", err)
 		}
 		return nil
 	}
-	if fi, err := os.Stat(g.output); err == nil && !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(out); err == nil && !fi.Mode().IsRegular() {
 		if fi.IsDir() {
-			return fail("--output %s: is a directory", g.output)
+			return fail("--output %s: is a directory", out)
 		}
-		f, err := os.OpenFile(g.output, os.O_WRONLY, 0)
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
 		if err != nil {
-			return fail("--output %s: %v", g.output, unwrap(err))
+			return fail("--output %s: %v", out, unwrap(err))
 		}
 		_, werr := f.Write(data)
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}
 		if werr != nil {
-			return fail("--output %s: %v", g.output, unwrap(werr))
+			return fail("--output %s: %v", out, unwrap(werr))
 		}
 		return nil
 	}
-	dir := filepath.Dir(g.output)
-	tmp, err := os.CreateTemp(dir, ".dockvet-report-*")
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".dockvet-report-*")
 	if err != nil {
-		return fail("--output %s: %v", g.output, unwrap(err))
+		return fail("--output %s: %v", out, unwrap(err))
 	}
 	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
@@ -134,21 +152,37 @@ func (g *globals) write(data []byte) error {
 		werr = os.Chmod(tmp.Name(), 0o644)
 	}
 	if werr == nil {
-		werr = os.Rename(tmp.Name(), g.output)
+		werr = os.Rename(tmp.Name(), out)
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return fail("--output %s: %v", g.output, unwrap(werr))
+		return fail("--output %s: %v", out, unwrap(werr))
 	}
 	return nil
 }
 
+// writeJSON writes v as indented JSON, as write does.
+func (s *Shared) writeJSON(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fail("%v", err)
+	}
+	return s.write(append(b, '\n'))
+}
+
 // notice prints an informational line on standard error unless --quiet.
-func (g *globals) notice(format string, args ...any) {
-	if g.quiet {
+func (s *Shared) notice(format string, args ...any) {
+	if s.Quiet {
 		return
 	}
-	fmt.Fprintf(g.streams.Err, "dockvet: "+format+"\n", args...)
+	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
+}
+
+// say prints a result line on standard output unless --quiet.
+func (s *Shared) say(format string, args ...any) {
+	if !s.Quiet {
+		fmt.Fprintf(s.IO.Out, format+"\n", args...)
+	}
 }
 
 // unwrap drops the "op path:" prefix of file errors; the message already

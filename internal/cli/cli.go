@@ -1,17 +1,21 @@
-// Package cli is dockvet's command line: one file per command, each an
-// options struct, a constructor that binds flags, and a run function. The
-// shared steps of every audit (configuration, filtering, rendering, exit
-// codes) live in audit.go.
+// Package cli is dockvet's command line. Each command has one file: an
+// options struct (XOptions) carrying its flags and its dependencies, a
+// constructor NewCmdX(f, runF) that binds the flags, and runX, which does
+// the work. The flags every command takes live in Shared, which every
+// options struct embeds; the end of every audit (configuration, filters,
+// rendering, the atomic write, the exit code) is in audit.go, and
+// everything about the terminal (colour, progress bars, Ctrl-C) in
+// terminal.go. Tests give a Factory with buffers, a fixed clock or a fake
+// Engine, or a runF that captures the options.
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -25,17 +29,6 @@ const (
 	ExitFindings = 1
 	ExitError    = 2
 )
-
-// Streams are the standard streams; tests pass buffers.
-type Streams struct {
-	In  io.Reader
-	Out io.Writer
-	Err io.Writer
-	// OutIsTerminal enables colour and progress when writing to Out.
-	OutIsTerminal bool
-	// ErrIsTerminal enables progress bars on Err.
-	ErrIsTerminal bool
-}
 
 // exitError carries an exit code out of a command. A message, when set, is
 // printed as one line on standard error.
@@ -66,22 +59,7 @@ func ExecuteAs(progName string, args []string, s Streams) int {
 	if filepath.Base(progName) == pluginBinary && len(args) > 0 && args[0] == pluginName {
 		args = args[1:]
 	}
-	root := newRoot(s)
-	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return ExitOK
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintf(s.Err, "dockvet: %s\n", ee.msg)
-		}
-		return ee.code
-	}
-	// Cobra's own errors: unknown commands and flags, wrong argument counts.
-	fmt.Fprintf(s.Err, "dockvet: %s (see 'dockvet --help')\n", oneLine(err.Error()))
-	return ExitError
+	return execute(context.Background(), NewFactory(s), args)
 }
 
 // Main is the program's entry point.
@@ -91,8 +69,32 @@ func Main() int {
 	return ExecuteAs(os.Args[0], os.Args[1:], s)
 }
 
-func newRoot(s Streams) *cobra.Command {
-	g := &globals{streams: s, now: time.Now}
+// execute runs the command line args with f's dependencies until it ends
+// or ctx is done, and turns the result into an exit code.
+func execute(ctx context.Context, f *Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	// Cobra's own errors: unknown commands and flags, wrong argument counts.
+	fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s (see 'dockvet --help')\n", oneLine(err.Error()))
+	return ExitError
+}
+
+// NewCmdRoot is the dockvet command with every subcommand. The shared
+// flags are bound to f.Shared and checked, and the project configuration
+// loaded, before any subcommand runs.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	s := f.Shared
 	root := &cobra.Command{
 		Use:   "dockvet",
 		Short: "Audit the whole life of a Docker container for security",
@@ -103,23 +105,43 @@ func newRoot(s Streams) *cobra.Command {
 		// No default completion command: it would be one more thing to
 		// document as part of the contract.
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return g.validate(cmd) },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return s.validate(!annotation(cmd, noConfig)) },
 	}
-	root.SetIn(s.In)
-	root.SetOut(s.Out)
-	root.SetErr(s.Err)
+	root.SetIn(s.IO.In)
+	root.SetOut(s.IO.Out)
+	root.SetErr(s.IO.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fail("%v (see 'dockvet --help')", err) })
-	g.bind(root)
-	for _, c := range commands {
-		root.AddCommand(c(g))
-	}
+	s.bind(root.PersistentFlags())
+	root.AddCommand(
+		NewCmdDockerfile(f, nil),
+		NewCmdImage(f, nil),
+		NewCmdCompose(f, nil),
+		NewCmdRun(f, nil),
+		NewCmdScan(f, nil),
+		NewCmdContainer(f, nil),
+		NewCmdHost(f, nil),
+		NewCmdWatch(f, nil),
+		NewCmdAuthz(f, nil),
+		NewCmdSBOM(f, nil),
+		NewCmdVerify(f, nil),
+		NewCmdDB(f),
+		NewCmdCache(f, nil),
+		NewCmdRules(f, nil),
+		NewCmdVersion(f, nil),
+		NewCmdPluginMetadata(f, nil),
+	)
 	return root
 }
 
-// commands are the subcommands; each command file adds itself.
-var commands []func(*globals) *cobra.Command
+// noConfig is the annotation of commands that read no project
+// configuration (.dockvet.yaml, .dockvetignore): they audit nothing.
+const noConfig = "noConfig"
 
-func register(c func(*globals) *cobra.Command) bool {
-	commands = append(commands, c)
-	return true
+func annotation(cmd *cobra.Command, key string) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[key] == "true" {
+			return true
+		}
+	}
+	return false
 }

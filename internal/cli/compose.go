@@ -5,27 +5,31 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockvet/dockvet/internal/compose"
-	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-var _ = register(newComposeCmd)
-
-type composeOptions struct {
-	profiles      []string
-	envFiles      []string
-	projectDir    string
-	fixPreview    bool
-	bindLocalhost bool
+// ComposeOptions are those of `dockvet compose`.
+type ComposeOptions struct {
+	*Shared
+	// Files are read as `docker compose -f` reads them; empty: the
+	// project `docker compose` would find.
+	Files         []string
+	Profiles      []string
+	EnvFiles      []string
+	ProjectDir    string
+	FixPreview    bool
+	BindLocalhost bool
 }
 
-func newComposeCmd(g *globals) *cobra.Command {
-	var o composeOptions
+// NewCmdCompose audits a Compose project.
+func NewCmdCompose(f *Factory, runF func(*ComposeOptions) error) *cobra.Command {
+	opts := &ComposeOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "compose [FILE...]",
 		Short: "Audit a Compose project (default: the Compose file in the current directory)",
@@ -36,44 +40,46 @@ func newComposeCmd(g *globals) *cobra.Command {
 			"Only the project's env files interpolate variables, never dockvet's own environment.\n" +
 			"--fix-preview prints a Compose override file that resolves the fixable findings, for review.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runCompose(cmd, args, o)
+			opts.Files = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCompose(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringSliceVar(&o.profiles, "profile", nil, "only services of these profiles (default: every service, whatever its profiles)")
-	f.StringArrayVar(&o.envFiles, "env-file", nil, "env file for interpolation, repeatable (default: .env in the project directory)")
-	f.StringVar(&o.projectDir, "project-directory", "", "project directory (default: the directory of the first file)")
-	f.BoolVar(&o.fixPreview, "fix-preview", false, "print a Compose override file that resolves the fixable findings, instead of the report")
-	f.BoolVar(&o.bindLocalhost, "bind-localhost", false, "with --fix-preview: bind every port published on all interfaces to 127.0.0.1, not only sensitive ones")
+	fl := cmd.Flags()
+	fl.StringSliceVar(&opts.Profiles, "profile", nil, "only services of these profiles (default: every service, whatever its profiles)")
+	fl.StringArrayVar(&opts.EnvFiles, "env-file", nil, "env file for interpolation, repeatable (default: .env in the project directory)")
+	fl.StringVar(&opts.ProjectDir, "project-directory", "", "project directory (default: the directory of the first file)")
+	fl.BoolVar(&opts.FixPreview, "fix-preview", false, "print a Compose override file that resolves the fixable findings, instead of the report")
+	fl.BoolVar(&opts.BindLocalhost, "bind-localhost", false, "with --fix-preview: bind every port published on all interfaces to 127.0.0.1, not only sensitive ones")
 	return cmd
 }
 
-func (g *globals) runCompose(cmd *cobra.Command, files []string, o composeOptions) error {
-	if o.bindLocalhost && !o.fixPreview {
+func runCompose(ctx context.Context, opts *ComposeOptions) error {
+	if opts.BindLocalhost && !opts.FixPreview {
 		return fail("--bind-localhost only applies with --fix-preview")
 	}
+	files := opts.Files
 	if len(files) == 0 {
 		var err error
 		if files, err = defaultComposeFiles(); err != nil {
 			return err
 		}
 	}
-	p, err := compose.Load(cmd.Context(), compose.Options{Files: files, ProjectDir: o.projectDir, EnvFiles: o.envFiles, Profiles: o.profiles})
+	p, err := compose.Load(ctx, compose.Options{Files: files, ProjectDir: opts.ProjectDir, EnvFiles: opts.EnvFiles, Profiles: opts.Profiles})
 	if err != nil {
 		return fail("%v", err)
 	}
 	r := newReport()
 	r.Targets = append(r.Targets, p.Target())
-	r.Findings = append(r.Findings, p.Audit(compose.AuditOptions{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled})...)
-	if !o.fixPreview {
-		return g.finish(r, findingFormats)
+	r.Findings = append(r.Findings, p.Audit(compose.AuditOptions{Policy: opts.cfg.Policy(), Enabled: opts.cfg.Enabled})...)
+	if !opts.FixPreview {
+		return opts.finish(r, findingFormats)
 	}
 	// The preview fixes what the report would show: ignored findings stay.
-	flt := &config.Filter{Config: g.cfg, IgnoreFile: g.ignores, Severities: g.severities, Now: g.now}
-	for _, n := range flt.Apply(r) {
-		g.notice("%s", n)
-	}
-	return g.write(p.FixPreview(r.Findings, compose.FixOptions{BindLocalhost: o.bindLocalhost}))
+	opts.filter(r)
+	return opts.write(p.FixPreview(r.Findings, compose.FixOptions{BindLocalhost: opts.BindLocalhost}))
 }
 
 // defaultComposeFiles finds the project as `docker compose` does: the
@@ -110,7 +116,7 @@ func defaultComposeFiles() ([]string, error) {
 // *compose*.yml is audited alone, or, when it is only a fragment (services
 // without an image), on top of the main file next to it — then only the
 // findings in the fragment are its own.
-func (g *globals) auditComposeFile(path string, r *finding.Report) {
+func auditComposeFile(s *Shared, path string, r *finding.Report) {
 	name := filepath.Base(path)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -128,7 +134,7 @@ func (g *globals) auditComposeFile(path string, r *finding.Report) {
 	if o := compose.OverrideFor(path); o != "" {
 		files = append(files, o)
 	}
-	opts := compose.AuditOptions{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled}
+	opts := compose.AuditOptions{Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled}
 	p, err := compose.Load(context.Background(), compose.Options{Files: files, Display: displayLike(path)})
 	var le *compose.Error
 	if err != nil && errors.As(err, &le) && strings.Contains(le.Msg, "neither an image nor a build context") &&
@@ -160,7 +166,7 @@ func inputMessage(target string, err error) string {
 	var ce *compose.Error
 	if errors.As(err, &ce) && ce.Path == target {
 		if ce.Line > 0 {
-			return "line " + itoa(ce.Line) + ": " + ce.Msg
+			return "line " + strconv.Itoa(ce.Line) + ": " + ce.Msg
 		}
 		return ce.Msg
 	}

@@ -2,57 +2,46 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
-var _ = register(newDBCmd)
-
-func init() {
-	versionLines = append(versionLines, dbVersionLine)
-}
-
-func newDBCmd(g *globals) *cobra.Command {
+// NewCmdDB groups the vulnerability database's subcommands.
+func NewCmdDB(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "db",
 		Short: "Manage the local vulnerability database (OSV data)",
 		Long: "Manage the local vulnerability database: OSV advisories stored in the cache directory\n" +
 			"(--cache-dir, DOCKVET_CACHE_DIR, default the user cache directory), indexed by ecosystem and package.",
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return fail("db needs a subcommand: update, import FILE|DIR or status (see 'dockvet db --help')")
 		},
 	}
-	cmd.AddCommand(newDBUpdateCmd(g), newDBImportCmd(g), newDBStatusCmd(g))
+	cmd.AddCommand(NewCmdDBUpdate(f, nil), NewCmdDBImport(f, nil), NewCmdDBStatus(f, nil))
 	return cmd
 }
 
-// interruptible is ctx cancelled on Ctrl-C, so that an interrupted
-// download stops at once (and leaves the old data in place).
-func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return signal.NotifyContext(ctx, os.Interrupt)
+// DBUpdateOptions are those of `dockvet db update`.
+type DBUpdateOptions struct {
+	*Shared
+	Ecosystems []string
+	// BaseURL is where the exports are; empty: DOCKVET_DB_URL, else OSV's.
+	BaseURL string
 }
 
-func newDBUpdateCmd(g *globals) *cobra.Command {
-	var ecosystems []string
-	var baseURL string
+// NewCmdDBUpdate downloads OSV's exports into the database.
+func NewCmdDBUpdate(f *Factory, runF func(*DBUpdateOptions) error) *cobra.Command {
+	opts := &DBUpdateOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Download OSV's per-ecosystem exports into the database",
@@ -63,62 +52,78 @@ func newDBUpdateCmd(g *globals) *cobra.Command {
 			"The export location is --base-url, else DOCKVET_DB_URL, else " + vulndb.DefaultBaseURL + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if g.offline {
-				return fail("db update: --offline forbids downloading; use 'dockvet db import FILE' with an OSV export")
+			if runF != nil {
+				return runF(opts)
 			}
-			dir, err := g.CacheDir()
-			if err != nil {
-				return err
-			}
-			if baseURL == "" {
-				baseURL = os.Getenv("DOCKVET_DB_URL")
-			}
-			ctx, stop := interruptible(cmd.Context())
-			defer stop()
-			opt := vulndb.UpdateOptions{BaseURL: baseURL, Ecosystems: splitList(ecosystems), Now: g.now}
-			var bars *downloadBars
-			if g.progress() {
-				bars = newDownloadBars(g.streams.Err)
-				opt.Progress = bars.update
-			}
-			results, err := vulndb.Update(ctx, dir, opt)
-			if bars != nil {
-				bars.wait()
-			}
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return fail("db update interrupted; the previous data is still in use")
-				}
-				return fail("db update: %v", err)
-			}
-			failed := 0
-			for _, r := range results {
-				switch {
-				case r.Err != nil:
-					failed++
-					fmt.Fprintf(g.streams.Err, "dockvet: %s: %s\n", r.Ecosystem, oneLine(r.Err.Error()))
-				case r.Unchanged:
-					g.say("%s: unchanged since %s (%s records)", r.Ecosystem, r.Meta.Updated.UTC().Format(time.DateOnly), thousands(r.Meta.Records))
-				default:
-					line := fmt.Sprintf("%s: updated, %s records", r.Ecosystem, thousands(r.Meta.Records))
-					if r.Skipped > 0 {
-						line += fmt.Sprintf(" (%d unreadable files skipped)", r.Skipped)
-					}
-					g.say("%s", line)
-				}
-			}
-			if failed > 0 {
-				return &exitError{code: ExitError}
-			}
-			return nil
+			return runDBUpdate(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&ecosystems, "ecosystem", nil, "OSV ecosystems to fetch (comma-separated or repeated), e.g. Debian,npm")
-	cmd.Flags().StringVar(&baseURL, "base-url", "", "where the OSV exports are: BASE/ECOSYSTEM/all.zip (default "+vulndb.DefaultBaseURL+")")
+	cmd.Flags().StringSliceVar(&opts.Ecosystems, "ecosystem", nil, "OSV ecosystems to fetch (comma-separated or repeated), e.g. Debian,npm")
+	cmd.Flags().StringVar(&opts.BaseURL, "base-url", "", "where the OSV exports are: BASE/ECOSYSTEM/all.zip (default "+vulndb.DefaultBaseURL+")")
 	return cmd
 }
 
-func newDBImportCmd(g *globals) *cobra.Command {
+func runDBUpdate(ctx context.Context, opts *DBUpdateOptions) error {
+	if opts.Offline {
+		return fail("db update: --offline forbids downloading; use 'dockvet db import FILE' with an OSV export")
+	}
+	dir, err := opts.cacheDir()
+	if err != nil {
+		return err
+	}
+	baseURL := opts.BaseURL
+	if baseURL == "" {
+		baseURL = os.Getenv("DOCKVET_DB_URL")
+	}
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	opt := vulndb.UpdateOptions{BaseURL: baseURL, Ecosystems: splitList(opts.Ecosystems), Now: opts.Now}
+	bars := opts.downloadProgress()
+	if bars != nil {
+		opt.Progress = bars.update
+	}
+	results, err := vulndb.Update(ctx, dir, opt)
+	if bars != nil {
+		bars.wait()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fail("db update interrupted; the previous data is still in use")
+		}
+		return fail("db update: %v", err)
+	}
+	failed := 0
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			failed++
+			fmt.Fprintf(opts.IO.Err, "dockvet: %s: %s\n", r.Ecosystem, oneLine(r.Err.Error()))
+		case r.Unchanged:
+			opts.say("%s: unchanged since %s (%s records)", r.Ecosystem, r.Meta.Updated.UTC().Format(time.DateOnly), thousands(r.Meta.Records))
+		default:
+			line := fmt.Sprintf("%s: updated, %s records", r.Ecosystem, thousands(r.Meta.Records))
+			if r.Skipped > 0 {
+				line += fmt.Sprintf(" (%d unreadable files skipped)", r.Skipped)
+			}
+			opts.say("%s", line)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: ExitError}
+	}
+	return nil
+}
+
+// DBImportOptions are those of `dockvet db import`.
+type DBImportOptions struct {
+	*Shared
+	// Path is an OSV export, a zip or a directory of OSV JSON, or one file.
+	Path string
+}
+
+// NewCmdDBImport imports OSV records from a file or a directory.
+func NewCmdDBImport(f *Factory, runF func(*DBImportOptions) error) *cobra.Command {
+	opts := &DBImportOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:   "import FILE|DIR",
 		Short: "Import OSV records from an all.zip export, any zip of OSV JSON files, or a directory",
@@ -126,72 +131,95 @@ func newDBImportCmd(g *globals) *cobra.Command {
 			"Records are merged into the database: a record replaces an earlier copy with the same ID, a withdrawn record removes it.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := g.CacheDir()
-			if err != nil {
-				return err
+			opts.Path = args[0]
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, stop := interruptible(cmd.Context())
-			defer stop()
-			res, err := vulndb.Import(ctx, dir, args[0], g.now())
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return fail("db import interrupted; the previous data is still in use")
-				}
-				return fail("%s: %v", args[0], unwrap(err))
-			}
-			for _, s := range res.Skipped {
-				g.notice("%s: %s: skipped: %s", args[0], s.Name, s.Err)
-			}
-			if n := res.SkippedCount - len(res.Skipped); n > 0 {
-				g.notice("%s: %d more files skipped", args[0], n)
-			}
-			var ecos []string
-			for _, m := range res.Ecosystems {
-				ecos = append(ecos, fmt.Sprintf("%s (%s records)", m.Ecosystem, thousands(m.Records)))
-			}
-			g.say("imported %s records from %s into %s", thousands(res.Records), args[0], strings.Join(ecos, ", "))
-			return nil
+			return runDBImport(cmd.Context(), opts)
 		},
 	}
 }
 
-func newDBStatusCmd(g *globals) *cobra.Command {
+func runDBImport(ctx context.Context, opts *DBImportOptions) error {
+	dir, err := opts.cacheDir()
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	res, err := vulndb.Import(ctx, dir, opts.Path, opts.Now())
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fail("db import interrupted; the previous data is still in use")
+		}
+		return fail("%s: %v", opts.Path, unwrap(err))
+	}
+	for _, s := range res.Skipped {
+		opts.notice("%s: %s: skipped: %s", opts.Path, s.Name, s.Err)
+	}
+	if n := res.SkippedCount - len(res.Skipped); n > 0 {
+		opts.notice("%s: %d more files skipped", opts.Path, n)
+	}
+	var ecos []string
+	for _, m := range res.Ecosystems {
+		ecos = append(ecos, fmt.Sprintf("%s (%s records)", m.Ecosystem, thousands(m.Records)))
+	}
+	opts.say("imported %s records from %s into %s", thousands(res.Records), opts.Path, strings.Join(ecos, ", "))
+	return nil
+}
+
+// DBStatusOptions are those of `dockvet db status`.
+type DBStatusOptions struct {
+	*Shared
+}
+
+// NewCmdDBStatus shows what the database holds and how old it is.
+func NewCmdDBStatus(f *Factory, runF func(*DBStatusOptions) error) *cobra.Command {
+	opts := &DBStatusOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the database's ecosystems, record counts and age",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := g.checkFormat([]string{"table", "json"})
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			dir, err := g.CacheDir()
-			if err != nil {
-				return err
-			}
-			st, err := vulndb.ReadStatus(dir)
-			if err != nil {
-				return fail("%v", err)
-			}
-			if format == "json" {
-				return g.writeJSON(statusJSON(st, g.now()))
-			}
-			out := g.streams.Out
-			if len(st.Ecosystems) == 0 {
-				fmt.Fprintf(out, "no vulnerability database in %s (run 'dockvet db update' or 'dockvet db import FILE')\n", st.Dir)
-				return nil
-			}
-			fmt.Fprintf(out, "vulnerability database: %s\n", st.Dir)
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tPACKAGES\tUPDATED\tAGE\tSOURCE")
-			for _, m := range st.Ecosystems {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Ecosystem, thousands(m.Records), thousands(m.Packages),
-					m.Updated.UTC().Format("2006-01-02 15:04 UTC"), age(g.now().Sub(m.Fresh())), m.Source)
-			}
-			tw.Flush()
-			return nil
+			return runDBStatus(opts)
 		},
 	}
+}
+
+func runDBStatus(opts *DBStatusOptions) error {
+	format, err := opts.checkFormat([]string{"table", "json"})
+	if err != nil {
+		return err
+	}
+	dir, err := opts.cacheDir()
+	if err != nil {
+		return err
+	}
+	st, err := vulndb.ReadStatus(dir)
+	if err != nil {
+		return fail("%v", err)
+	}
+	now := opts.Now()
+	if format == "json" {
+		return opts.writeJSON(statusJSON(st, now))
+	}
+	out := opts.IO.Out
+	if len(st.Ecosystems) == 0 {
+		fmt.Fprintf(out, "no vulnerability database in %s (run 'dockvet db update' or 'dockvet db import FILE')\n", st.Dir)
+		return nil
+	}
+	fmt.Fprintf(out, "vulnerability database: %s\n", st.Dir)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tPACKAGES\tUPDATED\tAGE\tSOURCE")
+	for _, m := range st.Ecosystems {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Ecosystem, thousands(m.Records), thousands(m.Packages),
+			m.Updated.UTC().Format("2006-01-02 15:04 UTC"), age(now.Sub(m.Fresh())), m.Source)
+	}
+	tw.Flush()
+	return nil
 }
 
 type ecosystemStatus struct {
@@ -213,17 +241,9 @@ func statusJSON(st vulndb.Status, now time.Time) any {
 	return map[string]any{"dir": st.Dir, "ecosystems": ecos}
 }
 
-func (g *globals) writeJSON(v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fail("%v", err)
-	}
-	return g.write(append(b, '\n'))
-}
-
 // dbVersionLine is `dockvet version`'s line about the database.
-func dbVersionLine(g *globals) string {
-	dir, err := g.CacheDir()
+func dbVersionLine(s *Shared) string {
+	dir, err := s.cacheDir()
 	if err != nil {
 		return "vulnerability database: no cache directory"
 	}
@@ -236,14 +256,7 @@ func dbVersionLine(g *globals) string {
 	}
 	oldest := st.Oldest()
 	return fmt.Sprintf("vulnerability database: %s, %s records, oldest data from %s (%s ago)",
-		plural(len(st.Ecosystems), "ecosystem"), thousands(st.Records()), oldest.UTC().Format("2006-01-02 15:04 UTC"), age(g.now().Sub(oldest)))
-}
-
-// say prints a result line on standard output unless --quiet.
-func (g *globals) say(format string, args ...any) {
-	if !g.quiet {
-		fmt.Fprintf(g.streams.Out, format+"\n", args...)
-	}
+		plural(len(st.Ecosystems), "ecosystem"), thousands(st.Records()), oldest.UTC().Format("2006-01-02 15:04 UTC"), age(s.Now().Sub(oldest)))
 }
 
 // splitList accepts "a,b" and repeated flags alike.
@@ -289,41 +302,4 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// downloadBars draws one progress bar per export on a terminal.
-type downloadBars struct {
-	p    *mpb.Progress
-	bars map[string]*mpb.Bar
-}
-
-func newDownloadBars(w io.Writer) *downloadBars {
-	return &downloadBars{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40)), bars: map[string]*mpb.Bar{}}
-}
-
-func (d *downloadBars) update(eco string, done, total int64) {
-	b := d.bars[eco]
-	if b == nil {
-		b = d.p.AddBar(max(total, 0),
-			mpb.PrependDecorators(decor.Name(eco, decor.WC{C: decor.DindentRight | decor.DextraSpace})),
-			mpb.AppendDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
-		)
-		d.bars[eco] = b
-	}
-	if total <= 0 {
-		b.SetTotal(done+1, false)
-	}
-	b.SetCurrent(done)
-	if total > 0 && done >= total {
-		b.SetTotal(total, true)
-	}
-}
-
-func (d *downloadBars) wait() {
-	for _, b := range d.bars {
-		if !b.Completed() {
-			b.Abort(false)
-		}
-	}
-	d.p.Wait()
 }

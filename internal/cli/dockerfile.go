@@ -3,7 +3,9 @@ package cli
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -13,9 +15,19 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-var _ = register(newDockerfileCmd)
+// DockerfileOptions are those of `dockvet dockerfile`.
+type DockerfileOptions struct {
+	*Shared
+	// Paths are Dockerfiles, or directories to search for them.
+	Paths []string
+	// Context is the build context of the one Dockerfile given
+	// (--context); empty: the Dockerfile's directory.
+	Context string
+}
 
-func newDockerfileCmd(g *globals) *cobra.Command {
+// NewCmdDockerfile audits Dockerfiles.
+func NewCmdDockerfile(f *Factory, runF func(*DockerfileOptions) error) *cobra.Command {
+	opts := &DockerfileOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "dockerfile PATH...",
 		Short: "Audit Dockerfiles (a directory: every Dockerfile under it)",
@@ -23,40 +35,48 @@ func newDockerfileCmd(g *globals) *cobra.Command {
 			"Inline suppression: a comment `# dockvet ignore=DV1001 reason` on the line before an instruction.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if g.buildContext != "" {
-				if len(args) != 1 {
-					return fail("--context names the build context of one Dockerfile; give exactly one")
-				}
-				if fi, err := os.Stat(g.buildContext); err != nil || !fi.IsDir() {
-					return fail("--context %s: not a directory", g.buildContext)
-				}
+			opts.Paths = args
+			if runF != nil {
+				return runF(opts)
 			}
-			r := newReport()
-			for _, p := range args {
-				if err := g.auditDockerfilePath(p, r); err != nil {
-					return err
-				}
-			}
-			return g.finish(r, findingFormats)
+			return runDockerfile(opts)
 		},
 	}
-	cmd.Flags().StringVar(&g.buildContext, "context", "", "build context directory of the Dockerfile (as `docker build -f Dockerfile DIR`; default: the Dockerfile's directory)")
+	cmd.Flags().StringVar(&opts.Context, "context", "", "build context directory of the Dockerfile (as `docker build -f Dockerfile DIR`; default: the Dockerfile's directory)")
 	return cmd
 }
 
+func runDockerfile(opts *DockerfileOptions) error {
+	if opts.Context != "" {
+		if len(opts.Paths) != 1 {
+			return fail("--context names the build context of one Dockerfile; give exactly one")
+		}
+		if fi, err := os.Stat(opts.Context); err != nil || !fi.IsDir() {
+			return fail("--context %s: not a directory", opts.Context)
+		}
+	}
+	r := newReport()
+	for _, p := range opts.Paths {
+		if err := auditDockerfilePath(opts, p, r); err != nil {
+			return err
+		}
+	}
+	return opts.finish(r, findingFormats)
+}
+
 // auditDockerfilePath audits a file, or every Dockerfile under a directory.
-func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
+func auditDockerfilePath(opts *DockerfileOptions, p string, r *finding.Report) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return fail("%s: %v", p, unwrap(err))
 	}
 	if !fi.IsDir() {
-		g.auditDockerfile(p, r)
+		auditDockerfile(opts.Shared, p, opts.Context, r)
 		return nil
 	}
 	var paths []string
-	err = g.walkFiles(p, nil, func(path string) error {
-		if dockerfile.IsName(fileName(path)) {
+	err = walkFiles(opts.Shared, p, nil, func(path string) error {
+		if dockerfile.IsName(filepath.Base(path)) {
 			paths = append(paths, path)
 		}
 		return nil
@@ -64,7 +84,7 @@ func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
 	if err != nil {
 		return err
 	}
-	g.auditDockerfiles(paths, r)
+	auditDockerfiles(opts.Shared, paths, opts.Context, r)
 	if len(paths) == 0 {
 		return fail("%s: no Dockerfile found (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile)", p)
 	}
@@ -73,18 +93,15 @@ func (g *globals) auditDockerfilePath(p string, r *finding.Report) error {
 
 // auditDockerfiles audits Dockerfiles on every core and adds their results
 // to r in the order given. They share only the run's build contexts and
-// their secret scans, which are safe for concurrent use.
-func (g *globals) auditDockerfiles(paths []string, r *finding.Report) {
-	if g.buildContexts == nil {
-		g.buildContexts = dockerfile.NewContexts()
-	}
+// their secret scans (Shared.contexts), which are safe for concurrent use.
+func auditDockerfiles(s *Shared, paths []string, buildContext string, r *finding.Report) {
 	parts := make([]finding.Report, len(paths))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(paths)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				g.auditDockerfile(paths[i], &parts[i])
+				auditDockerfile(s, paths[i], buildContext, &parts[i])
 			}
 		})
 	}
@@ -97,9 +114,17 @@ func (g *globals) auditDockerfiles(paths []string, r *finding.Report) {
 	}
 }
 
-// auditDockerfile parses and checks one Dockerfile into r; a file BuildKit
-// rejects becomes an input error of the report.
-func (g *globals) auditDockerfile(path string, r *finding.Report) {
+// contexts are the build contexts the run's Dockerfiles share: each is
+// walked, and each of its files scanned for secrets, once per run.
+func (s *Shared) contexts() *dockerfile.Contexts {
+	s.buildContextsOnce.Do(func() { s.buildContexts = dockerfile.NewContexts() })
+	return s.buildContexts
+}
+
+// auditDockerfile parses and checks one Dockerfile into r, with its build
+// context (empty: its directory); a file BuildKit rejects becomes an input
+// error of the report.
+func auditDockerfile(s *Shared, path, buildContext string, r *finding.Report) {
 	f, err := dockerfile.ParseFile(path)
 	if err != nil {
 		// The report names the file as the target; the message says where
@@ -109,17 +134,14 @@ func (g *globals) auditDockerfile(path string, r *finding.Report) {
 		if errors.As(err, &de) {
 			msg = oneLine(de.Err.Error())
 			if de.Line > 0 {
-				msg = "line " + itoa(de.Line) + ": " + msg
+				msg = "line " + strconv.Itoa(de.Line) + ": " + msg
 			}
 		}
 		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceDockerfile, Message: msg})
 		return
 	}
 	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceDockerfile, Name: path})
-	if g.buildContexts == nil {
-		g.buildContexts = dockerfile.NewContexts()
-	}
-	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Now: g.now(), Context: g.buildContext,
-		Contexts: g.buildContexts})...)
+	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled, Now: s.Now(), Context: buildContext,
+		Contexts: s.contexts()})...)
 	r.Waivers = append(r.Waivers, f.Waivers...)
 }

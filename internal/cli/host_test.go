@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,5 +247,99 @@ func TestHostLive(t *testing.T) {
 	t.Log("\n" + table)
 	if os.Getenv("DOCKVET_SHOW_HOST") != "" {
 		os.Stdout.WriteString(table)
+	}
+}
+
+// TestHostFakeEngine audits a host tree with recorded Engine answers: the
+// Engine's checks are made (not reported as not checked), the running
+// containers are targets of their own with the container rules at their
+// names, and an exec session read over the client's connection is judged.
+func TestHostFakeEngine(t *testing.T) {
+	root := hostTree(t, `{"hosts": ["tcp://0.0.0.0:2375"]}`)
+	e := newFakeEngine(t, "unix:///var/run/docker.sock")
+	code, out, errOut := runFake(t, e.connect, "host", "--root", root, "--format", "json")
+	if code != ExitFindings || errOut != "" {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
+	}
+	if e.closes() != 1 {
+		t.Errorf("the Engine client was closed %d times", e.closes())
+	}
+	r := jsonReport(t, out)
+	var targets []string
+	for _, tg := range r.Targets {
+		targets = append(targets, string(tg.Kind)+" "+tg.Name)
+	}
+	// Only running containers: lvexp-hardened was created, never started.
+	if want := []string{"host " + root, "container cap-user", "container lvexp-unsafe-running"}; !slices.Equal(targets, want) {
+		t.Errorf("targets %v, want %v", targets, want)
+	}
+	status := map[string]finding.CheckStatus{}
+	for _, c := range r.Checks {
+		status[c.RuleID] = c.Status
+	}
+	for id, want := range map[string]finding.CheckStatus{
+		"DV4122": finding.CheckPass, // the Engine's version, known now
+		"DV4207": finding.CheckWarn,
+		"DV3020": finding.CheckWarn, // 5.32: the socket container
+		"DV4523": finding.CheckWarn, // the privileged exec session
+		"DV3001": finding.CheckPass,
+	} {
+		if status[id] != want {
+			t.Errorf("%s is %v, want %v", id, status[id], want)
+		}
+	}
+	has := func(id, target string) bool {
+		for _, f := range r.Findings {
+			if f.RuleID == id && f.Target == target && (f.TargetKind == finding.SurfaceHost || f.Location.Container == target) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, w := range [][2]string{{"DV4207", root}, {"DV3020", "lvexp-unsafe-running"}, {"DV3060", "lvexp-unsafe-running"}, {"DV4523", "cap-user"}} {
+		if !has(w[0], w[1]) {
+			t.Errorf("no %s at %s", w[0], w[1])
+		}
+	}
+}
+
+// TestHostEngineErrors: an Engine that cannot be reached, or does not
+// answer /info, leaves the file checks standing; the report says what
+// was not checked and the run exits 2.
+func TestHostEngineErrors(t *testing.T) {
+	root := hostTree(t, `{"icc": false}`)
+	unreachable := func(context.Context) (EngineClient, error) {
+		return nil, errors.New("docker engine at unix:///run/none.sock is not reachable: connection refused")
+	}
+	code, out, errOut := runFake(t, unreachable, "host", "--root", root, "--format", "json")
+	want := "dockvet: docker engine: docker engine at unix:///run/none.sock is not reachable: connection refused " +
+		"(the Engine's checks are reported as not checked; --no-engine audits the files alone)\n"
+	if code != ExitError || errOut != want {
+		t.Errorf("unreachable: exit %d, stderr %q", code, errOut)
+	}
+	r := jsonReport(t, out)
+	status := map[string]finding.CheckStatus{}
+	for _, c := range r.Checks {
+		status[c.RuleID] = c.Status
+	}
+	if len(r.Errors) != 1 || status["DV4122"] != finding.CheckInfo || status["DV4202"] != finding.CheckPass {
+		t.Errorf("errors %+v, DV4122 %v, DV4202 %v", r.Errors, status["DV4122"], status["DV4202"])
+	}
+
+	e := newFakeEngine(t, "unix:///var/run/docker.sock")
+	e.infoErr = errors.New("Error response from daemon: internal error")
+	code, out, errOut = runFake(t, e.connect, "host", "--root", root, "--format", "json")
+	if code != ExitError || errOut != "dockvet: docker engine: GET /info: Error response from daemon: internal error\n" {
+		t.Errorf("no /info: exit %d, stderr %q", code, errOut)
+	}
+	if r := jsonReport(t, out); len(r.Errors) != 1 || len(r.Targets) != 1 {
+		t.Errorf("no /info: errors %+v, targets %+v", r.Errors, r.Targets)
+	}
+
+	// This machine's files with another machine's Engine: said, not hidden.
+	e = newFakeEngine(t, "tcp://engine.test:2376")
+	_, _, errOut = runFake(t, e.connect, "host", "--format", "json", "--output", os.DevNull)
+	if !strings.Contains(errOut, "dockvet: the Engine at tcp://engine.test:2376 may be another machine's; the file checks describe this one\n") {
+		t.Errorf("no notice about a remote Engine: %q", errOut)
 	}
 }

@@ -2,17 +2,24 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/testenv"
 )
 
@@ -154,4 +161,53 @@ func TestImageProgress(t *testing.T) {
 			t.Errorf("%v: the bar must not reach standard output", tc.args)
 		}
 	}
+}
+
+// TestAuditImageIsTheCommand: AuditImage, which needs no command line,
+// gives the report `dockvet image --format json` writes once the shared
+// end of an audit (filters, rendering) has run over it; its notices are
+// the command's standard error.
+func TestAuditImageIsTheCommand(t *testing.T) {
+	ref := "docker-archive:" + keyImage(t)
+	code, cliOut, cliErr := runFake(t, nil, "image", ref, "--format", "json", "--config", os.DevNull)
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, cliErr)
+	}
+
+	var notices bytes.Buffer
+	r, view, err := AuditImage(context.Background(), ImageAuditOptions{
+		Ref: ref, Walk: image.DefaultOptions(), Settings: image.DefaultSettings(), Now: testNow,
+		Notice: func(format string, args ...any) { fmt.Fprintf(&notices, "dockvet: "+format+"\n", args...) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(view.Layers) != 3 {
+		t.Errorf("the view has %d layers, want 3", len(view.Layers))
+	}
+	var out bytes.Buffer
+	s := &Shared{Format: "json", FailOn: "high", IO: Streams{Out: &out, Err: io.Discard}, Now: func() time.Time { return testNow }}
+	if err := s.validate(false); err != nil {
+		t.Fatal(err)
+	}
+	s.cfg = config.Default()
+	if err := s.finish(r, findingFormats); !isExit(err, ExitFindings) {
+		t.Errorf("finish: %v", err)
+	}
+	if out.String() != cliOut {
+		t.Errorf("AuditImage's report differs from the command's:\n%s\nthe command's:\n%s", out.String(), cliOut)
+	}
+	if notices.String() != cliErr {
+		t.Errorf("notices %q, the command's standard error %q", notices.String(), cliErr)
+	}
+
+	if _, _, err := AuditImage(context.Background(), ImageAuditOptions{Ref: "docker-archive:/nonexistent/x.tar"}); err == nil ||
+		err.Error() != "/nonexistent/x.tar: no such file or directory" {
+		t.Errorf("a missing archive: %v", err)
+	}
+}
+
+func isExit(err error, code int) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.code == code
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -71,7 +70,8 @@ func releaseGoBinary(t *testing.T) []byte {
 	for p, body := range files {
 		write(t, src, p, body)
 	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-mod=vendor", "-trimpath",
+	// go test puts its own toolchain's bin directory first in PATH.
+	cmd := exec.Command("go", "build", "-mod=vendor", "-trimpath",
 		"-ldflags=-X runtime.buildVersion=go1.26.5", "-o", "textapp", ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "GOPROXY=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOOS=linux")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/testenv"
 )
 
@@ -102,3 +104,74 @@ func TestContainerNoEngine(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestContainerFakeEngine runs `dockvet container` against recorded Engine
+// answers: one target per container however it is named (name, ID
+// prefix), exactly the container rules at each container's name, one
+// line and exit 2 for a container the Engine does not have, and the
+// client closed once.
+func TestContainerFakeEngine(t *testing.T) {
+	e := newFakeEngine(t, "tcp://engine.test:2376")
+	code, out, errOut := runFake(t, e.connect, "container", "lvexp-unsafe-running", "4c546516", "cap-user", "9219b7a0747b", "--format", "json")
+	if code != ExitFindings || errOut != "" {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
+	}
+	if e.closes() != 1 {
+		t.Errorf("the Engine client was closed %d times", e.closes())
+	}
+	r := jsonReport(t, out)
+	var targets []string
+	for _, tg := range r.Targets {
+		targets = append(targets, string(tg.Kind)+" "+tg.Name)
+	}
+	if want := []string{"container cap-user", "container lvexp-hardened", "container lvexp-unsafe-running"}; !slices.Equal(targets, want) {
+		t.Errorf("targets %v, want %v", targets, want)
+	}
+	got := map[string][]string{}
+	for _, f := range r.Findings {
+		if f.TargetKind != finding.SurfaceContainer || f.Location.Container != f.Target {
+			t.Errorf("%s of %s (%s) located at %+v", f.RuleID, f.Target, f.TargetKind, f.Location)
+		}
+		got[f.Target] = append(got[f.Target], f.RuleID)
+	}
+	for name, want := range map[string][]string{
+		"lvexp-unsafe-running": {"DV3002", "DV3002", "DV3003", "DV3004", "DV3009", "DV3010", "DV3015", "DV3020", "DV3021", "DV3030",
+			"DV3031", "DV3032", "DV3040", "DV3042", "DV3050", "DV3060", "DV3071", "DV3100", "DV3101"},
+		"lvexp-hardened": {"DV3071", "DV3100"},
+		// Its image is not on the Engine: the image rules have nothing to judge.
+		"cap-user": {"DV3003", "DV3004", "DV3009", "DV3030", "DV3031", "DV3032", "DV3071"},
+	} {
+		slices.Sort(got[name])
+		if !slices.Equal(got[name], want) {
+			t.Errorf("%s: %v, want %v", name, got[name], want)
+		}
+	}
+	if !strings.Contains(out, "GITHUB_TOKEN (ghp_****)") || strings.Contains(out, "ghp_Zt") {
+		t.Error("the token in the container's environment is not masked")
+	}
+
+	code, out, errOut = runFake(t, e.connect, "container", "lvexp-hardened", "missing", "--format", "json")
+	if code != ExitError || errOut != "dockvet: missing: no such container on the Docker Engine at tcp://engine.test:2376\n" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if r := jsonReport(t, out); len(r.Targets) != 1 || len(r.Errors) != 1 || r.Errors[0].Target != "missing" {
+		t.Errorf("the report lists what was audited and what was not: %+v %+v", r.Targets, r.Errors)
+	}
+	if code, out, errOut := runFake(t, e.connect, "container", "missing"); code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("nothing audited: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, _ := runFake(t, e.connect, "container", "lvexp-unsafe-running", "--fail-on", "none"); code != ExitOK {
+		t.Errorf("--fail-on none: exit %d", code)
+	}
+	if e.closes() != 4 {
+		t.Errorf("the Engine client was closed %d times after 4 runs", e.closes())
+	}
+
+	unreachable := func(context.Context) (EngineClient, error) {
+		return nil, errors.New("docker engine at unix:///run/none.sock is not reachable: connection refused")
+	}
+	code, out, errOut = runFake(t, unreachable, "container", "web")
+	if code != ExitError || out != "" || errOut != "dockvet: docker engine at unix:///run/none.sock is not reachable: connection refused\n" {
+		t.Errorf("unreachable Engine: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -13,25 +13,37 @@ const (
 	pluginName   = "vet"
 )
 
-var _ = register(newPluginMetadataCmd)
+// PluginMetadataOptions are those of the Docker CLI's plugin discovery
+// command.
+type PluginMetadataOptions struct {
+	*Shared
+}
 
-// newPluginMetadataCmd answers the Docker CLI's plugin discovery.
-func newPluginMetadataCmd(g *globals) *cobra.Command {
+// NewCmdPluginMetadata answers the Docker CLI's plugin discovery.
+func NewCmdPluginMetadata(f *Factory, runF func(*PluginMetadataOptions) error) *cobra.Command {
+	opts := &PluginMetadataOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:         "docker-cli-plugin-metadata",
 		Hidden:      true,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			enc := json.NewEncoder(g.streams.Out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]string{
-				"SchemaVersion":    "0.1.0",
-				"Vendor":           "dockvet",
-				"Version":          Version,
-				"ShortDescription": "Audit Dockerfiles, images, Compose files and hosts for security",
-				"URL":              "https://github.com/dockvet/dockvet",
-			})
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPluginMetadata(opts)
 		},
 	}
+}
+
+func runPluginMetadata(opts *PluginMetadataOptions) error {
+	enc := json.NewEncoder(opts.IO.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]string{
+		"SchemaVersion":    "0.1.0",
+		"Vendor":           "dockvet",
+		"Version":          Version,
+		"ShortDescription": "Audit Dockerfiles, images, Compose files and hosts for security",
+		"URL":              "https://github.com/dockvet/dockvet",
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,64 +15,85 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-var _ = register(newRulesCmd)
+// RulesOptions are those of `dockvet rules`.
+type RulesOptions struct {
+	*Shared
+	// ID documents one rule; empty lists the catalog.
+	ID       string
+	Surface  string
+	Practice string
+}
 
-func newRulesCmd(g *globals) *cobra.Command {
-	var surface, practice string
+// NewCmdRules lists the rule catalog or documents one rule.
+func NewCmdRules(f *Factory, runF func(*RulesOptions) error) *cobra.Command {
+	opts := &RulesOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "rules [ID]",
 		Short: "List the rule catalog, or document one rule",
 		Long: "List every rule with its ID, practice, severity, surfaces and CIS reference, or print one rule's documentation.\n" +
 			"--format json gives the catalog as a JSON array; --format markdown gives docs/rules.md.",
 		Args:        cobra.MaximumNArgs(1),
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.checkFormat([]string{"table", "json", "markdown"})
-			if err != nil {
-				return err
-			}
-			rules := catalog.All()
 			if len(args) == 1 {
-				r, ok := catalog.Lookup(args[0])
-				if !ok {
-					return fail("no rule %s (see 'dockvet rules')", args[0])
+				if args[0] == "" {
+					return fail("no rule  (see 'dockvet rules')")
 				}
-				rules = []finding.Rule{r}
+				opts.ID = args[0]
 			}
-			rules, err = filterRules(rules, surface, practice)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			out := bufio.NewWriter(g.streams.Out)
-			switch {
-			case format == "json":
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if len(args) == 1 {
-					err = enc.Encode(rules[0])
-				} else {
-					err = enc.Encode(nonNil(rules))
-				}
-			case format == "markdown":
-				writeMarkdown(out, rules)
-			case len(args) == 1:
-				writeRuleDoc(out, rules[0])
-			default:
-				writeRuleTable(out, rules)
-			}
-			if err != nil {
-				return fail("%v", err)
-			}
-			if err := out.Flush(); err != nil {
-				return fail("writing: %v", err)
-			}
-			return nil
+			return runRules(opts)
 		},
 	}
-	cmd.Flags().StringVar(&surface, "surface", "", "only rules of this surface (dockerfile, image, compose, container, host, watch, sbom)")
-	cmd.Flags().StringVar(&practice, "practice", "", "only rules of this practice key")
+	cmd.Flags().StringVar(&opts.Surface, "surface", "", "only rules of this surface (dockerfile, image, compose, container, host, watch, sbom)")
+	cmd.Flags().StringVar(&opts.Practice, "practice", "", "only rules of this practice key")
 	return cmd
+}
+
+func runRules(opts *RulesOptions) error {
+	format, err := opts.checkFormat([]string{"table", "json", "markdown"})
+	if err != nil {
+		return err
+	}
+	rules := catalog.All()
+	if opts.ID != "" {
+		r, ok := catalog.Lookup(opts.ID)
+		if !ok {
+			return fail("no rule %s (see 'dockvet rules')", opts.ID)
+		}
+		rules = []finding.Rule{r}
+	}
+	rules, err = filterRules(rules, opts.Surface, opts.Practice)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(opts.IO.Out)
+	switch {
+	case format == "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if opts.ID != "" {
+			err = enc.Encode(rules[0])
+		} else {
+			err = enc.Encode(nonNil(rules))
+		}
+	case format == "markdown":
+		writeMarkdown(out, rules)
+	case opts.ID != "":
+		writeRuleDoc(out, rules[0])
+	default:
+		writeRuleTable(out, rules)
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := out.Flush(); err != nil {
+		return fail("writing: %v", err)
+	}
+	return nil
 }
 
 func nonNil(r []finding.Rule) []finding.Rule {
@@ -93,21 +115,12 @@ func filterRules(rules []finding.Rule, surface, practice string) ([]finding.Rule
 		if practice != "" && string(r.Practice) != practice {
 			continue
 		}
-		if surface != "" && !hasSurface(r, finding.Surface(surface)) {
+		if surface != "" && !slices.Contains(r.Surfaces, finding.Surface(surface)) {
 			continue
 		}
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func hasSurface(r finding.Rule, s finding.Surface) bool {
-	for _, x := range r.Surfaces {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func surfacesText(r finding.Rule) string {

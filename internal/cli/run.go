@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,9 +16,16 @@ import (
 	"github.com/dockvet/dockvet/internal/runline"
 )
 
-var _ = register(newRunCmd)
+// RunOptions are those of `dockvet run`.
+type RunOptions struct {
+	*Shared
+	// Args are the command line to audit: docker run [OPTIONS] IMAGE ….
+	Args []string
+}
 
-func newRunCmd(g *globals) *cobra.Command {
+// NewCmdRun audits a `docker run` command line without running it.
+func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
+	opts := &RunOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:   "run -- docker run [OPTIONS] IMAGE [COMMAND...]",
 		Short: "Audit a `docker run` command line without running it",
@@ -27,21 +35,29 @@ func newRunCmd(g *globals) *cobra.Command {
 			"Put dockvet's own flags before `--`:  dockvet run --format json -- docker run --privileged nginx",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := runline.Command{Args: args}
-			spec, err := runline.Parse(c, runline.Options{ReadFile: os.ReadFile, Strict: true})
-			if err != nil {
-				return fail("%s: %v", commandName(args), err)
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
 			}
-			if spec == nil {
-				return fail("%s: the command only asks for help; nothing to audit", commandName(args))
-			}
-			t := finding.Target{Kind: finding.SurfaceContainer, Name: commandName(args) + " " + spec.Image.Value}
-			r := newReport()
-			r.Targets = append(r.Targets, t)
-			r.Findings = append(r.Findings, container.Check(spec, container.Options{Target: t, Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled})...)
-			return g.finish(r, findingFormats)
+			return runRun(opts)
 		},
 	}
+}
+
+func runRun(opts *RunOptions) error {
+	args := opts.Args
+	spec, err := runline.Parse(runline.Command{Args: args}, runline.Options{ReadFile: os.ReadFile, Strict: true})
+	if err != nil {
+		return fail("%s: %v", commandName(args), err)
+	}
+	if spec == nil {
+		return fail("%s: the command only asks for help; nothing to audit", commandName(args))
+	}
+	t := finding.Target{Kind: finding.SurfaceContainer, Name: commandName(args) + " " + spec.Image.Value}
+	r := newReport()
+	r.Targets = append(r.Targets, t)
+	r.Findings = append(r.Findings, container.Check(spec, container.Options{Target: t, Policy: opts.cfg.Policy(), Enabled: opts.cfg.Enabled})...)
+	return opts.finish(r, findingFormats)
 }
 
 // commandName is "docker run", "podman create", … for messages.
@@ -56,8 +72,8 @@ func commandName(args []string) string {
 type runLineFinder func(path string, src []byte) ([]runline.Command, error)
 
 // runLineAuditor audits the `docker run` lines of the files find reads.
-func runLineAuditor(find runLineFinder) func(g *globals, path string, r *finding.Report) {
-	return func(g *globals, path string, r *finding.Report) {
+func runLineAuditor(find runLineFinder) func(s *Shared, path string, r *finding.Report) {
+	return func(s *Shared, path string, r *finding.Report) {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: unwrap(err).Error()})
@@ -68,17 +84,14 @@ func runLineAuditor(find runLineFinder) func(g *globals, path string, r *finding
 			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: runLineMessage(path, err)})
 			return
 		}
-		g.auditRunLines(path, cmds, r)
+		auditRunLines(s, finding.Target{Kind: finding.SurfaceContainer, Name: path}, path, cmds, r)
 	}
 }
 
-// auditRunLines checks each command; one that cannot be parsed is an
-// input error and the others are still audited.
-func (g *globals) auditRunLines(path string, cmds []runline.Command, r *finding.Report) {
-	g.auditRunLinesAs(finding.Target{Kind: finding.SurfaceContainer, Name: path}, path, cmds, r)
-}
-
-func (g *globals) auditRunLinesAs(t finding.Target, path string, cmds []runline.Command, r *finding.Report) {
+// auditRunLines checks each command of the file path as part of target t;
+// one that cannot be parsed is an input error and the others are still
+// audited.
+func auditRunLines(s *Shared, t finding.Target, path string, cmds []runline.Command, r *finding.Report) {
 	if len(cmds) == 0 {
 		return
 	}
@@ -92,7 +105,7 @@ func (g *globals) auditRunLinesAs(t finding.Target, path string, cmds []runline.
 			continue
 		}
 		if spec != nil {
-			r.Findings = append(r.Findings, container.Check(spec, container.Options{Target: t, Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled})...)
+			r.Findings = append(r.Findings, container.Check(spec, container.Options{Target: t, Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled})...)
 		}
 	}
 }
@@ -101,7 +114,7 @@ func runLineMessage(path string, err error) string {
 	var re *runline.Error
 	if errors.As(err, &re) && re.Path == path {
 		if re.Line > 0 {
-			return "line " + itoa(re.Line) + ": " + re.Msg
+			return "line " + strconv.Itoa(re.Line) + ": " + re.Msg
 		}
 		return oneLine(re.Msg)
 	}
@@ -112,7 +125,7 @@ func runLineMessage(path string, err error) string {
 // instructions. Their findings belong to the Dockerfile's own target, so a
 // Dockerfile is one entry of the report. A Dockerfile that does not parse
 // is left to the Dockerfile auditor, which reports it.
-func (g *globals) auditDockerfileRunLines(path string, r *finding.Report) {
+func auditDockerfileRunLines(s *Shared, path string, r *finding.Report) {
 	src, err := os.ReadFile(path)
 	if err != nil || !bytes.Contains(src, []byte(" run")) {
 		return
@@ -121,7 +134,7 @@ func (g *globals) auditDockerfileRunLines(path string, r *finding.Report) {
 	if err != nil {
 		return
 	}
-	g.auditRunLinesAs(finding.Target{Kind: finding.SurfaceDockerfile, Name: path}, path, runline.FromDockerfile(f), r)
+	auditRunLines(s, finding.Target{Kind: finding.SurfaceDockerfile, Name: path}, path, runline.FromDockerfile(f), r)
 }
 
 // isShellScript recognises a shell script by its extension or its #! line.

@@ -18,13 +18,21 @@ import (
 	"github.com/dockvet/dockvet/internal/sbom"
 )
 
-var _ = register(newSBOMCmd)
-
 // sbomFormats are the formats `dockvet sbom` writes; table lists the
 // packages for a person.
 var sbomFormats = []string{"table", "cyclonedx", "spdx"}
 
-func newSBOMCmd(g *globals) *cobra.Command {
+// SBOMOptions are those of `dockvet sbom`.
+type SBOMOptions struct {
+	*Shared
+	// Ref is an image in any form `dockvet image` takes, or a directory
+	// tree read as a root filesystem.
+	Ref string
+}
+
+// NewCmdSBOM lists the packages of an image or a directory tree.
+func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
+	opts := &SBOMOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:   "sbom REF",
 		Short: "List the packages of an image or a directory tree as an SBOM (CycloneDX or SPDX)",
@@ -35,43 +43,52 @@ func newSBOMCmd(g *globals) *cobra.Command {
 			"--format cyclonedx writes CycloneDX 1.6 JSON, --format spdx SPDX 2.3 JSON; table (the default) lists the packages.\n" +
 			"Files that cannot be read are reported on standard error; the rest of the inventory is still written.",
 		Args:        cobra.ExactArgs(1),
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.checkFormat(sbomFormats)
-			if err != nil {
-				return err
+			opts.Ref = args[0]
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, stop := interruptible(cmd.Context())
-			defer stop()
-			subject, inv, err := g.inventoryOf(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			for _, e := range inv.Errors {
-				g.notice("%s: %s: %s: skipped: %s", args[0], e.Path, e.Extractor, e.Err)
-			}
-			doc := &sbom.Document{Subject: subject, Inventory: inv, Tool: "dockvet", ToolVersion: Version, Created: g.now()}
-			var buf bytes.Buffer
-			switch format {
-			case "cyclonedx":
-				err = sbom.CycloneDX(&buf, doc)
-			case "spdx":
-				err = sbom.SPDX(&buf, doc)
-			default:
-				writeInventoryTable(&buf, doc)
-			}
-			if err != nil {
-				return fail("writing the %s SBOM: %v", format, err)
-			}
-			return g.write(buf.Bytes())
+			return runSBOM(cmd.Context(), opts)
 		},
 	}
+}
+
+func runSBOM(ctx context.Context, opts *SBOMOptions) error {
+	format, err := opts.checkFormat(sbomFormats)
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	subject, inv, err := inventoryOf(ctx, opts)
+	if err != nil {
+		return err
+	}
+	for _, e := range inv.Errors {
+		opts.notice("%s: %s: %s: skipped: %s", opts.Ref, e.Path, e.Extractor, e.Err)
+	}
+	doc := &sbom.Document{Subject: subject, Inventory: inv, Tool: "dockvet", ToolVersion: Version, Created: opts.Now()}
+	var buf bytes.Buffer
+	switch format {
+	case "cyclonedx":
+		err = sbom.CycloneDX(&buf, doc)
+	case "spdx":
+		err = sbom.SPDX(&buf, doc)
+	default:
+		writeInventoryTable(&buf, doc)
+	}
+	if err != nil {
+		return fail("writing the %s SBOM: %v", format, err)
+	}
+	return opts.write(buf.Bytes())
 }
 
 // inventoryOf takes the inventory of REF: a directory tree is read as a
 // root filesystem, anything else is an image (one walk, the package
 // analyzer alone).
-func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *inventory.Result, error) {
+func inventoryOf(ctx context.Context, opts *SBOMOptions) (sbom.Subject, *inventory.Result, error) {
+	ref := opts.Ref
 	if isTreeDir(ref) {
 		inv, err := inventory.ScanDir(ctx, ref)
 		if err != nil {
@@ -82,9 +99,14 @@ func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *i
 		}
 		return sbom.Subject{Name: ref}, inv, nil
 	}
-	img, err := g.openImage(ctx, ref)
+	open, err := opts.imageOpenOptions()
 	if err != nil {
 		return sbom.Subject{}, nil, err
+	}
+	limitImageMemory()
+	img, err := image.Open(ctx, ref, open)
+	if err != nil {
+		return sbom.Subject{}, nil, fail("%v", err)
 	}
 	defer img.Close()
 	pkgs := image.NewPackages(ctx)
@@ -94,7 +116,7 @@ func (g *globals) inventoryOf(ctx context.Context, ref string) (sbom.Subject, *i
 	}
 	for _, s := range view.Skipped {
 		if s.Analyzer == pkgs.Name() {
-			g.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path(), s.File.Layer.Index, s.Reason)
+			opts.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path(), s.File.Layer.Index, s.Reason)
 		}
 	}
 	subject := sbom.Subject{Name: ref, Image: true}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/dockvet/dockvet/internal/compose"
@@ -9,29 +11,40 @@ import (
 	"github.com/dockvet/dockvet/internal/runline"
 )
 
-var _ = register(newScanCmd)
-
 // fileAuditor recognises one kind of file in a repository and audits it.
-// Later surfaces (Compose files, scripts with `docker run` lines) add
-// entries, so `dockvet scan` stays one walk and one report.
+// Each kind the scan reads is one entry, so `dockvet scan` stays one walk
+// and one report.
 type fileAuditor struct {
-	kind  string
 	match func(path string) bool
-	audit func(g *globals, path string, r *finding.Report)
+	audit func(s *Shared, path string, r *finding.Report)
 }
 
 var fileAuditors = []fileAuditor{
-	{kind: "Dockerfile", match: func(p string) bool { return dockerfile.IsName(fileName(p)) }, audit: (*globals).auditDockerfile},
-	{kind: "Compose file", match: compose.IsName, audit: (*globals).auditComposeFile},
-	{kind: "docker run in a Dockerfile", match: func(p string) bool { return dockerfile.IsName(fileName(p)) }, audit: (*globals).auditDockerfileRunLines},
-	{kind: "docker run in a shell script", match: isShellScript, audit: runLineAuditor(runline.FromShell)},
-	{kind: "docker run in a Makefile", match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
-	{kind: "docker run in a GitHub workflow", match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
-	{kind: "docker run in GitLab CI", match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
+	{match: isDockerfile, audit: func(s *Shared, path string, r *finding.Report) { auditDockerfile(s, path, "", r) }},
+	{match: compose.IsName, audit: auditComposeFile},
+	// `docker run` lines: in RUN instructions, scripts, Makefiles, CI files.
+	{match: isDockerfile, audit: auditDockerfileRunLines},
+	{match: isShellScript, audit: runLineAuditor(runline.FromShell)},
+	{match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
+	{match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
+	{match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
 }
 
-func newScanCmd(g *globals) *cobra.Command {
-	var exclude []string
+func isDockerfile(path string) bool { return dockerfile.IsName(filepath.Base(path)) }
+
+// ScanOptions are those of `dockvet scan`.
+type ScanOptions struct {
+	*Shared
+	// Dir is the repository's root.
+	Dir string
+	// Exclude are path globs under Dir not to read (besides the
+	// configuration's exclude).
+	Exclude []string
+}
+
+// NewCmdScan audits a repository in one walk and one report.
+func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "scan [DIR]",
 		Short: "Audit a repository: every Dockerfile, Compose file and docker run line under DIR in one report",
@@ -41,30 +54,37 @@ func newScanCmd(g *globals) *cobra.Command {
 			"Paths in `exclude` of .dockvet.yaml and --exclude (globs relative to DIR) are not read.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root := "."
+			opts.Dir = "."
 			if len(args) == 1 {
-				root = args[0]
+				opts.Dir = args[0]
 			}
-			r := newReport()
-			err := g.walkFiles(root, exclude, func(path string) error {
-				// Every auditor that recognises a file audits it: a
-				// Dockerfile is also searched for `docker run` lines.
-				for _, a := range fileAuditors {
-					if a.match(path) {
-						a.audit(g, path, r)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			if len(r.Targets) == 0 && len(r.Errors) == 0 {
-				g.notice("%s: nothing to audit (no Dockerfile, Compose file or docker run line found)", root)
-			}
-			return g.finish(r, findingFormats)
+			return runScan(opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&exclude, "exclude", nil, "path globs under DIR not to read (repeatable; \"**\" crosses directories)")
+	cmd.Flags().StringSliceVar(&opts.Exclude, "exclude", nil, "path globs under DIR not to read (repeatable; \"**\" crosses directories)")
 	return cmd
+}
+
+func runScan(opts *ScanOptions) error {
+	r := newReport()
+	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, func(path string) error {
+		// Every auditor that recognises a file audits it: a Dockerfile is
+		// also searched for `docker run` lines.
+		for _, a := range fileAuditors {
+			if a.match(path) {
+				a.audit(opts.Shared, path, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(r.Targets) == 0 && len(r.Errors) == 0 {
+		opts.notice("%s: nothing to audit (no Dockerfile, Compose file or docker run line found)", opts.Dir)
+	}
+	return opts.finish(r, findingFormats)
 }

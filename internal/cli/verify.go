@@ -5,42 +5,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/dockvet/dockvet/internal/engine"
+	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
-	"github.com/dockvet/dockvet/internal/host"
 	"github.com/dockvet/dockvet/internal/image"
-	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/sign"
 )
-
-var _ = register(newVerifyCmd)
 
 // verifyTimeout bounds one image's verification: listing and reading its
 // signature artifacts, and fetching a trusted root.
 const verifyTimeout = 2 * time.Minute
 
-type verifyOptions struct {
-	keys           []string
-	identity       string
-	identityRegexp string
-	issuer         string
-	issuerRegexp   string
-	trustedRoot    string
-	notation       string
-	attestations   bool
+// VerifyOptions are those of `dockvet verify`.
+type VerifyOptions struct {
+	*Shared
+	Ref            string
+	Keys           []string
+	Identity       string
+	IdentityRegexp string
+	Issuer         string
+	IssuerRegexp   string
+	TrustedRoot    string
+	Notation       string
+	Attestations   bool
 }
 
-func newVerifyCmd(g *globals) *cobra.Command {
-	o := &verifyOptions{}
+// NewCmdVerify verifies an image's signatures and attestations.
+func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
 		Use:   "verify REF",
 		Short: "Verify an image's signatures (cosign, Sigstore bundles, notation) and attestations",
@@ -53,57 +50,76 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			"Exit code 0: a signature verified; 1: none did; 2: the check could not be made.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runVerify(cmd.Context(), args[0], o)
+			opts.Ref = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringArrayVar(&o.keys, "key", nil, "PEM public key (ECDSA P-256/P-384, Ed25519 or RSA) that may have signed the image; repeatable")
-	f.StringVar(&o.identity, "certificate-identity", "", "keyless: the signer's identity (certificate subject: an e-mail address or workflow URI)")
-	f.StringVar(&o.identityRegexp, "certificate-identity-regexp", "", "keyless: a regular expression the signer's identity must match")
-	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "keyless: the OIDC issuer that vouched for the identity")
-	f.StringVar(&o.issuerRegexp, "certificate-oidc-issuer-regexp", "", "keyless: a regular expression the OIDC issuer must match")
-	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted root (trusted_root.json) for keyless signatures and transparency logs; verifies offline")
-	f.StringVar(&o.notation, "notation", "", "notation configuration directory: trustpolicy.oci.json and truststore/x509/…")
-	f.BoolVar(&o.attestations, "attestations", false, "also verify in-toto attestations (SLSA provenance, SBOM) with the same signers")
+	fl := cmd.Flags()
+	fl.StringArrayVar(&opts.Keys, "key", nil, "PEM public key (ECDSA P-256/P-384, Ed25519 or RSA) that may have signed the image; repeatable")
+	fl.StringVar(&opts.Identity, "certificate-identity", "", "keyless: the signer's identity (certificate subject: an e-mail address or workflow URI)")
+	fl.StringVar(&opts.IdentityRegexp, "certificate-identity-regexp", "", "keyless: a regular expression the signer's identity must match")
+	fl.StringVar(&opts.Issuer, "certificate-oidc-issuer", "", "keyless: the OIDC issuer that vouched for the identity")
+	fl.StringVar(&opts.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "keyless: a regular expression the OIDC issuer must match")
+	fl.StringVar(&opts.TrustedRoot, "trusted-root", "", "Sigstore trusted root (trusted_root.json) for keyless signatures and transparency logs; verifies offline")
+	fl.StringVar(&opts.Notation, "notation", "", "notation configuration directory: trustpolicy.oci.json and truststore/x509/…")
+	fl.BoolVar(&opts.Attestations, "attestations", false, "also verify in-toto attestations (SLSA provenance, SBOM) with the same signers")
 	return cmd
 }
 
-func (g *globals) loader() (*sign.Loader, error) {
-	dir, err := g.CacheDir()
+// signLoader reads keys, trusted roots and notation configurations, and
+// caches the public Sigstore root under the cache directory (cacheDirFlag
+// is --cache-dir; empty: the default).
+func signLoader(cacheDirFlag string, offline bool) (*sign.Loader, error) {
+	dir, err := resolveCacheDir(cacheDirFlag)
 	if err != nil {
 		return nil, err
 	}
-	return &sign.Loader{Offline: g.offline, CacheDir: dir}, nil
+	return &sign.Loader{Offline: offline, CacheDir: dir}, nil
 }
 
-func (g *globals) remote() sign.Remote { return sign.Remote{Insecure: g.insecureRegistry} }
+// newSignChecker is the trust policy's signature checker (DV6501).
+func newSignChecker(cfg *config.Config, cacheDirFlag string, offline, insecure bool) (*sign.Checker, error) {
+	l, err := signLoader(cacheDirFlag, offline)
+	if err != nil {
+		return nil, err
+	}
+	return &sign.Checker{Policy: cfg.Policy(), Remote: sign.Remote{Insecure: insecure}, Loader: l, Enabled: cfg.Enabled}, nil
+}
+
+// signChecker is newSignChecker with the shared flags.
+func (s *Shared) signChecker() (*sign.Checker, error) {
+	return newSignChecker(s.cfg, s.CacheDir, s.Offline, s.InsecureRegistry)
+}
 
 // trust builds the signers from the flags, or from the trust policy when
 // no flag names one.
-func (o *verifyOptions) trust(l *sign.Loader, pol *policy.Policy, ref string) (sign.Trust, error) {
+func (opts *VerifyOptions) trust(l *sign.Loader, pol *policy.Policy) (sign.Trust, error) {
 	var t sign.Trust
-	for _, k := range o.keys {
-		s, err := l.Key(k, o.trustedRoot)
+	for _, k := range opts.Keys {
+		s, err := l.Key(k, opts.TrustedRoot)
 		if err != nil {
 			return nil, err
 		}
 		t = append(t, s)
 	}
-	keyless := o.identity != "" || o.identityRegexp != ""
+	keyless := opts.Identity != "" || opts.IdentityRegexp != ""
 	switch {
-	case keyless && o.issuer == "" && o.issuerRegexp == "":
+	case keyless && opts.Issuer == "" && opts.IssuerRegexp == "":
 		return nil, errors.New("--certificate-identity needs --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)")
-	case !keyless && (o.issuer != "" || o.issuerRegexp != ""):
+	case !keyless && (opts.Issuer != "" || opts.IssuerRegexp != ""):
 		return nil, errors.New("--certificate-oidc-issuer needs --certificate-identity (or --certificate-identity-regexp)")
 	case keyless:
-		s, err := l.Identity(o.identity, o.identityRegexp, o.issuer, o.issuerRegexp, o.trustedRoot)
+		s, err := l.Identity(opts.Identity, opts.IdentityRegexp, opts.Issuer, opts.IssuerRegexp, opts.TrustedRoot)
 		if err != nil {
 			return nil, err
 		}
 		t = append(t, s)
 	}
-	if o.notation != "" {
-		s, err := l.Notation(o.notation)
+	if opts.Notation != "" {
+		s, err := l.Notation(opts.Notation)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +128,7 @@ func (o *verifyOptions) trust(l *sign.Loader, pol *policy.Policy, ref string) (s
 	if len(t) > 0 {
 		return t, nil
 	}
-	if img, err := policy.ParseImage(strings.TrimPrefix(ref, image.SourceRegistry+":")); err == nil {
+	if img, err := policy.ParseImage(strings.TrimPrefix(opts.Ref, image.SourceRegistry+":")); err == nil {
 		if signers := pol.RequiredSigners(img); len(signers) > 0 {
 			return l.FromPolicy(signers)
 		}
@@ -120,37 +136,34 @@ func (o *verifyOptions) trust(l *sign.Loader, pol *policy.Policy, ref string) (s
 	return nil, sign.ErrNoSigners
 }
 
-func (g *globals) runVerify(ctx context.Context, ref string, o *verifyOptions) error {
-	format, err := g.checkFormat([]string{"table", "json"})
+func runVerify(ctx context.Context, opts *VerifyOptions) error {
+	format, err := opts.checkFormat([]string{"table", "json"})
 	if err != nil {
 		return err
 	}
-	if g.offline {
-		return fail("%s: --offline forbids reading signatures from the registry", ref)
+	if opts.Offline {
+		return fail("%s: --offline forbids reading signatures from the registry", opts.Ref)
 	}
-	l, err := g.loader()
+	l, err := signLoader(opts.CacheDir, opts.Offline)
 	if err != nil {
 		return err
 	}
-	trust, err := o.trust(l, g.cfg.Policy(), ref)
+	trust, err := opts.trust(l, opts.cfg.Policy())
 	if err != nil {
 		return fail("%v", err)
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	res, err := sign.Verify(ctx, ref, sign.Options{Remote: g.remote(), Trust: trust, Attestations: o.attestations})
+	res, err := sign.Verify(ctx, opts.Ref, sign.Options{Remote: sign.Remote{Insecure: opts.InsecureRegistry}, Trust: trust, Attestations: opts.Attestations})
 	if err != nil {
 		return fail("%v", err)
 	}
 	if format == "json" {
-		err = g.writeJSON(verifyDocument{SchemaVersion: 1, Tool: finding.Tool{Name: "dockvet", Version: Version}, Result: res, Verified: res.Verified()})
+		err = opts.writeJSON(verifyDocument{SchemaVersion: 1, Tool: finding.Tool{Name: "dockvet", Version: Version}, Result: res, Verified: res.Verified()})
 	} else {
-		err = g.write(renderVerify(res))
+		err = opts.write(renderVerify(res))
 	}
 	if err != nil {
 		return err
@@ -249,109 +262,4 @@ func signedAt(t time.Time, source string, log *sign.LogEntry) string {
 		s += fmt.Sprintf(", entry %d", log.Index)
 	}
 	return s + ")"
-}
-
-// verifyImage is `dockvet image --verify`: when the trust policy requires
-// signatures of the audited image, check them and report DV6501 if none
-// verifies.
-func (g *globals) verifyImage(ctx context.Context, img *image.Image, target finding.Target) ([]finding.Finding, error) {
-	l, err := g.loader()
-	if err != nil {
-		return nil, err
-	}
-	c := &sign.Checker{Policy: g.cfg.Policy(), Remote: g.remote(), Loader: l, Enabled: g.cfg.Enabled}
-	nm := img.Name
-	if nm == "" || !c.Requires(nm) {
-		g.notice("%s: the trust policy requires no signature of this image; nothing to verify", target.Name)
-		return nil, nil
-	}
-	if g.offline {
-		return nil, fmt.Errorf("--verify reads signatures from the registry, which --offline forbids")
-	}
-	digests, err := sign.ImageDigests(ctx, img, g.remote())
-	if err != nil {
-		return nil, err
-	}
-	if img.Source == image.SourceDocker {
-		rd, err := engineRepoDigests(ctx, img.Name)
-		if err != nil {
-			return nil, err
-		}
-		digests = append(digests, sign.RepoDigests(nm, rd)...)
-	}
-	return c.Check(ctx, sign.Subject{Name: nm, Digests: digests, Target: target, Who: "Image " + nm})
-}
-
-// engineRepoDigests are the registry digests the Engine recorded for an
-// image when it was pulled.
-func engineRepoDigests(ctx context.Context, ref string) ([]string, error) {
-	c, err := engine.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	res, err := c.ImageInspect(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", ref, oneLine(err.Error()))
-	}
-	return res.RepoDigests, nil
-}
-
-// verifyContainers is --verify of `dockvet container` and `dockvet host`:
-// each container's image against the trust policy's signature
-// requirements.
-func (g *globals) verifyContainers(ctx context.Context, cs []*live.Container, r *finding.Report) {
-	l, err := g.loader()
-	if err != nil {
-		r.Errors = append(r.Errors, finding.InputError{Target: "trust policy", Kind: finding.SurfaceContainer, Message: err.Error()})
-		return
-	}
-	c := &sign.Checker{Policy: g.cfg.Policy(), Remote: g.remote(), Loader: l, Enabled: g.cfg.Enabled}
-	for _, lc := range cs {
-		if lc.Inspect.Config == nil || !c.Requires(lc.Inspect.Config.Image) {
-			continue
-		}
-		if g.offline {
-			r.Errors = append(r.Errors, finding.InputError{Target: lc.Name(), Kind: finding.SurfaceContainer,
-				Message: "--verify reads signatures from the registry, which --offline forbids"})
-			continue
-		}
-		vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
-		fs, err := c.Container(vctx, lc, finding.Target{})
-		cancel()
-		if err != nil {
-			r.Errors = append(r.Errors, finding.InputError{Target: lc.Name(), Kind: finding.SurfaceContainer, Message: oneLine(err.Error())})
-			continue
-		}
-		r.Findings = append(r.Findings, fs...)
-	}
-}
-
-// verifyHostContainers is `dockvet host --verify`: the running
-// containers of the snapshot, completed with their images' inspect data.
-func (g *globals) verifyHostContainers(ctx context.Context, api host.EngineAPI, snap *host.Snapshot, r *finding.Report) {
-	lcli, ok := api.(live.Client)
-	if !ok {
-		return
-	}
-	var cs []*live.Container
-	for _, hc := range snap.Engine.Containers {
-		cctx, cancel := context.WithTimeout(ctx, engineTimeout)
-		lc, err := live.Complete(cctx, lcli, hc.Inspect)
-		cancel()
-		if err != nil {
-			r.Errors = append(r.Errors, finding.InputError{Target: hc.Name, Kind: finding.SurfaceContainer, Message: oneLine(err.Error())})
-			continue
-		}
-		cs = append(cs, lc)
-	}
-	before := len(r.Findings)
-	g.verifyContainers(ctx, cs, r)
-	// Findings about a container belong to it as a target of its own.
-	for _, f := range r.Findings[before:] {
-		t := finding.Target{Kind: f.TargetKind, Name: f.Target}
-		if !slices.Contains(r.Targets, t) {
-			r.Targets = append(r.Targets, t)
-		}
-	}
 }

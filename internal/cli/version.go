@@ -8,26 +8,32 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(newVersionCmd)
+// VersionOptions are those of `dockvet version`.
+type VersionOptions struct {
+	*Shared
+}
 
-// versionLines lets other parts add a line to `dockvet version` (the
-// vulnerability database reports its age).
-var versionLines []func(g *globals) string
-
-func newVersionCmd(g *globals) *cobra.Command {
+// NewCmdVersion prints the version, the commit and the database's age.
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{Shared: f.Shared}
 	return &cobra.Command{
 		Use:         "version",
 		Short:       "Print the version, commit and database age",
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{"noConfig": "true"},
+		Annotations: map[string]string{noConfig: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(g.streams.Out, "dockvet %s\ncommit: %s\ngo: %s %s/%s\n", Version, commit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			for _, l := range versionLines {
-				fmt.Fprintln(g.streams.Out, l(g))
+			if runF != nil {
+				return runF(opts)
 			}
-			return nil
+			return runVersion(opts)
 		},
 	}
+}
+
+func runVersion(opts *VersionOptions) error {
+	fmt.Fprintf(opts.IO.Out, "dockvet %s\ncommit: %s\ngo: %s %s/%s\n", Version, commit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintln(opts.IO.Out, dbVersionLine(opts.Shared))
+	return nil
 }
 
 // commit is the VCS revision the binary was built from, when Go recorded it.

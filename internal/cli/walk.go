@@ -15,8 +15,8 @@ var skippedDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node
 // walkFiles calls fn for every regular file under root, in lexical order,
 // without following symbolic links (so a link loop cannot trap it), leaving
 // out excluded paths (config `exclude` and --exclude, relative to root).
-func (g *globals) walkFiles(root string, extra []string, fn func(path string) error) error {
-	patterns := append(append([]string{}, g.cfg.Exclude...), extra...)
+func walkFiles(s *Shared, root string, extra []string, fn func(path string) error) error {
+	patterns := append(append([]string{}, s.cfg.Exclude...), extra...)
 	var pm *patternmatcher.PatternMatcher
 	if len(patterns) > 0 {
 		var err error

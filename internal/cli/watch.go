@@ -6,44 +6,41 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockvet/dockvet/internal/config"
-	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/host"
 	"github.com/dockvet/dockvet/internal/live"
-	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/watch"
 )
 
-var _ = register(newWatchCmd)
-
-type watchOptions struct {
-	once          bool
-	verify        bool
-	webhook       string
-	headers       []string
-	headerFile    string
-	spoolDir      string
-	spoolMax      int
-	metricsAddr   string
-	workers       int
-	queueSize     int
-	drainTimeout  time.Duration
-	webhookTimout time.Duration
+// WatchOptions are those of `dockvet watch`.
+type WatchOptions struct {
+	*Shared
+	Engine         func(context.Context) (EngineClient, error)
+	Once           bool
+	Verify         bool
+	Webhook        string
+	Headers        []string
+	HeaderFile     string
+	SpoolDir       string
+	SpoolMax       int
+	MetricsAddr    string
+	Workers        int
+	QueueSize      int
+	DrainTimeout   time.Duration
+	WebhookTimeout time.Duration
 }
 
-func newWatchCmd(g *globals) *cobra.Command {
-	o := &watchOptions{}
+// NewCmdWatch follows the Engine's events and audits what they are about.
+func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
+	opts := &WatchOptions{Shared: f.Shared, Engine: f.Engine}
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Follow the Docker Engine's events and audit containers, execs, pulls and reloads as they happen",
@@ -55,29 +52,31 @@ func newWatchCmd(g *globals) *cobra.Command {
 			"webhook is down). A lost connection is resumed from the last event read. On SIGINT/SIGTERM watch audits what is\n" +
 			"queued, delivers what it can and exits 0. --once audits what runs and exits (for cron), with --fail-on.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return g.runWatch(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runWatch(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&o.once, "once", false, "audit the running containers and exit (exit code as --fail-on says)")
-	f.BoolVar(&o.verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
-	f.StringVar(&o.webhook, "webhook", "", "POST each finding as JSON to this http(s) URL")
-	f.StringArrayVar(&o.headers, "webhook-header", nil, "add a header to every webhook POST, \"Name: value\" (repeatable; a token is better kept in --webhook-header-file)")
-	f.StringVar(&o.headerFile, "webhook-header-file", "", "read webhook headers from this file, one \"Name: value\" per line")
-	f.StringVar(&o.spoolDir, "webhook-spool", "", "directory for findings the webhook has not accepted yet (default: under the cache directory)")
-	f.IntVar(&o.spoolMax, "webhook-spool-max", 10000, "most findings the webhook spool holds")
-	f.DurationVar(&o.webhookTimout, "webhook-timeout", 10*time.Second, "time limit of one webhook POST")
-	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics; a port alone (\":9464\") listens on loopback")
-	f.IntVar(&o.workers, "workers", 16, "audits run concurrently (they mostly wait for the Engine)")
-	f.IntVar(&o.queueSize, "queue-size", 4096, "audits waiting before events overflow the queue (each overflow is reported)")
-	f.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to audit what is queued and deliver to the webhook")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Once, "once", false, "audit the running containers and exit (exit code as --fail-on says)")
+	fl.BoolVar(&opts.Verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
+	fl.StringVar(&opts.Webhook, "webhook", "", "POST each finding as JSON to this http(s) URL")
+	fl.StringArrayVar(&opts.Headers, "webhook-header", nil, "add a header to every webhook POST, \"Name: value\" (repeatable; a token is better kept in --webhook-header-file)")
+	fl.StringVar(&opts.HeaderFile, "webhook-header-file", "", "read webhook headers from this file, one \"Name: value\" per line")
+	fl.StringVar(&opts.SpoolDir, "webhook-spool", "", "directory for findings the webhook has not accepted yet (default: under the cache directory)")
+	fl.IntVar(&opts.SpoolMax, "webhook-spool-max", 10000, "most findings the webhook spool holds")
+	fl.DurationVar(&opts.WebhookTimeout, "webhook-timeout", 10*time.Second, "time limit of one webhook POST")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics; a port alone (\":9464\") listens on loopback")
+	fl.IntVar(&opts.Workers, "workers", 16, "audits run concurrently (they mostly wait for the Engine)")
+	fl.IntVar(&opts.QueueSize, "queue-size", 4096, "audits waiting before events overflow the queue (each overflow is reported)")
+	fl.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to audit what is queued and deliver to the webhook")
 	return cmd
 }
 
-func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	format, err := g.checkFormat([]string{"table", "json"})
+func runWatch(ctx context.Context, opts *WatchOptions) error {
+	format, err := opts.checkFormat([]string{"table", "json"})
 	if err != nil {
 		return err
 	}
@@ -85,52 +84,52 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	if format == "json" {
 		enc = watch.EncodeJSON
 	}
-	if o.workers < 1 || o.queueSize < 1 || o.spoolMax < 1 {
+	if opts.Workers < 1 || opts.QueueSize < 1 || opts.SpoolMax < 1 {
 		return fail("--workers, --queue-size and --webhook-spool-max must be at least 1")
 	}
 	var mu sync.Mutex
 	notice := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		g.notice(format, args...)
+		opts.notice(format, args...)
 	}
 	header := http.Header{}
-	if o.headerFile != "" {
-		h, err := watch.ReadHeaderFile(o.headerFile)
+	if opts.HeaderFile != "" {
+		h, err := watch.ReadHeaderFile(opts.HeaderFile)
 		if err != nil {
 			return fail("--webhook-header-file: %v", unwrap(err))
 		}
 		header = h
 	}
-	for _, line := range o.headers {
+	for _, line := range opts.Headers {
 		if err := watch.AddHeader(header, line); err != nil {
 			return fail("--webhook-header: %v", err)
 		}
 	}
-	if o.webhook == "" && (len(header) > 0 || o.spoolDir != "") {
+	if opts.Webhook == "" && (len(header) > 0 || opts.SpoolDir != "") {
 		return fail("--webhook-header, --webhook-header-file and --webhook-spool need --webhook")
 	}
-	if o.verify && g.offline {
+	if opts.Verify && opts.Offline {
 		return fail("--verify reads signatures from the registry, which --offline forbids")
 	}
-	if o.webhook != "" {
-		if _, err := watch.CheckWebhookURL(o.webhook); err != nil {
+	if opts.Webhook != "" {
+		if _, err := watch.CheckWebhookURL(opts.Webhook); err != nil {
 			return fail("%v", err)
 		}
-		if g.offline {
+		if opts.Offline {
 			return fail("--webhook posts findings over the network, which --offline forbids")
 		}
 	}
 
 	var metrics *watch.Metrics
 	var metricsLn net.Listener
-	if o.metricsAddr != "" {
-		addr := o.metricsAddr
+	if opts.MetricsAddr != "" {
+		addr := opts.MetricsAddr
 		if strings.HasPrefix(addr, ":") {
 			addr = "127.0.0.1" + addr // loopback unless an address is named
 		}
 		if metricsLn, err = net.Listen("tcp", addr); err != nil {
-			return fail("--metrics-addr %s: %v", o.metricsAddr, err)
+			return fail("--metrics-addr %s: %v", opts.MetricsAddr, err)
 		}
 		metrics = watch.NewMetrics()
 	}
@@ -150,7 +149,7 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	defer closeMetrics()
 
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	cli, err := engine.Connect(cctx)
+	cli, err := opts.Engine(cctx)
 	cancel()
 	if err != nil {
 		return fail("%v", err)
@@ -158,27 +157,27 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	defer cli.Close()
 
 	var sinks []watch.Sink
-	if g.output != "" && g.output != "-" {
-		s, err := watch.OpenFileSink(g.output, enc)
+	if opts.Output != "" && opts.Output != "-" {
+		s, err := watch.OpenFileSink(opts.Output, enc)
 		if err != nil {
-			return fail("--output %s: %v", g.output, unwrap(err))
+			return fail("--output %s: %v", opts.Output, unwrap(err))
 		}
 		sinks = append(sinks, s)
 	} else {
-		sinks = append(sinks, watch.NewWriterSink("standard output", g.streams.Out, enc, g.color()))
+		sinks = append(sinks, watch.NewWriterSink("standard output", opts.IO.Out, enc, opts.color()))
 	}
-	if o.webhook != "" {
-		dir := o.spoolDir
+	if opts.Webhook != "" {
+		dir := opts.SpoolDir
 		if dir == "" {
-			cache, err := g.CacheDir()
+			cache, err := opts.cacheDir()
 			if err != nil {
 				return err
 			}
-			sum := sha256.Sum256([]byte(o.webhook))
+			sum := sha256.Sum256([]byte(opts.Webhook))
 			dir = filepath.Join(cache, "watch-spool", hex.EncodeToString(sum[:8]))
 		}
-		wh, err := watch.NewWebhook(watch.WebhookOptions{URL: o.webhook, Header: header, SpoolDir: dir, SpoolMax: o.spoolMax,
-			Timeout: o.webhookTimout, UserAgent: "dockvet/" + Version, Metrics: metrics, Notice: notice})
+		wh, err := watch.NewWebhook(watch.WebhookOptions{URL: opts.Webhook, Header: header, SpoolDir: dir, SpoolMax: opts.SpoolMax,
+			Timeout: opts.WebhookTimeout, UserAgent: "dockvet/" + Version, Metrics: metrics, Notice: notice})
 		if err != nil {
 			for _, s := range sinks {
 				s.Close(ctx)
@@ -188,20 +187,19 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 		sinks = append(sinks, wh)
 	}
 
-	filter := g.findingFilter(notice)
+	filter := findingFilter(opts.Shared, notice)
 	disp := watch.NewDispatcher(watch.DispatcherOptions{Metrics: metrics, Notice: notice, Filter: filter}, sinks...)
-	opts := watch.Options{
-		Policy: g.cfg.Policy(), Enabled: g.cfg.Enabled, Filter: filter,
-		Workers: o.workers, QueueSize: o.queueSize, DrainTimeout: o.drainTimeout,
+	wo := watch.Options{
+		Policy: opts.cfg.Policy(), Enabled: opts.cfg.Enabled, Filter: filter,
+		Workers: opts.Workers, QueueSize: opts.QueueSize, DrainTimeout: opts.DrainTimeout,
 		Metrics: metrics, Notice: notice,
 	}
-	if o.verify {
-		l, err := g.loader()
+	if opts.Verify {
+		checker, err := opts.signChecker()
 		if err != nil {
 			return fail("trust policy: %v", err)
 		}
-		checker := &sign.Checker{Policy: g.cfg.Policy(), Remote: g.remote(), Loader: l, Enabled: g.cfg.Enabled}
-		opts.Verify = func(ctx context.Context, c *live.Container, target finding.Target) ([]finding.Finding, error) {
+		wo.Verify = func(ctx context.Context, c *live.Container, target finding.Target) ([]finding.Finding, error) {
 			vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 			defer cancel()
 			return checker.Container(vctx, c, target)
@@ -209,24 +207,24 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	}
 	if h := cli.DaemonHost(); strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "npipe://") {
 		// The daemon's files are this machine's only when the Engine is.
-		opts.Snapshot = func(ctx context.Context) (*host.Snapshot, error) {
-			return host.Collect(ctx, host.Options{Root: "/", Engine: cli, Now: g.now()})
+		wo.Snapshot = func(ctx context.Context) (*host.Snapshot, error) {
+			return host.Collect(ctx, host.Options{Root: "/", Engine: cli, Now: opts.Now()})
 		}
 	} else {
 		notice("the Engine at %s is not local: daemon reloads are not compared", h)
 	}
-	w := watch.New(cli, opts)
+	w := watch.New(cli, wo)
 
-	sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	sctx, stop := stoppable(ctx)
 	defer stop()
-	if o.once {
+	if opts.Once {
 		err = w.Once(sctx, disp.Write)
 	} else {
 		notice("watching the Docker Engine at %s (SIGINT or SIGTERM to stop)", cli.DaemonHost())
 		err = w.Run(sctx, disp.Write)
 	}
 	stop()
-	dctx, dcancel := context.WithTimeout(context.Background(), o.drainTimeout)
+	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	cerr := disp.Close(dctx)
 	dcancel()
 	if err != nil {
@@ -235,12 +233,12 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 	if cerr != nil {
 		return fail("%v", cerr)
 	}
-	if !o.once {
+	if !opts.Once {
 		notice("stopped")
 		return nil
 	}
 	worst, _ := disp.Worst()
-	if g.failLevel != 0 && worst >= g.failLevel {
+	if opts.failLevel != 0 && worst >= opts.failLevel {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
@@ -249,8 +247,8 @@ func (g *globals) runWatch(ctx context.Context, o *watchOptions) error {
 // findingFilter applies the project's configuration and the severity flags
 // to one finding at a time, as finish does to a report; an expired ignore
 // is announced once.
-func (g *globals) findingFilter(notice func(string, ...any)) func(finding.Finding) (finding.Finding, bool) {
-	flt := &config.Filter{Config: g.cfg, IgnoreFile: g.ignores, Severities: g.severities, Now: g.now}
+func findingFilter(s *Shared, notice func(string, ...any)) func(finding.Finding) (finding.Finding, bool) {
+	flt := &config.Filter{Config: s.cfg, IgnoreFile: s.ignores, Severities: s.severities, Now: s.Now}
 	var said sync.Map
 	return func(f finding.Finding) (finding.Finding, bool) {
 		r := &finding.Report{Findings: []finding.Finding{f}}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -289,5 +290,85 @@ func TestWatchLifecycle(t *testing.T) {
 		if strings.Contains(s, "s3cret") {
 			t.Errorf("standard error shows the token: %s", s)
 		}
+	}
+}
+
+// TestWatchFakeEngineOnce: --once against recorded Engine answers audits
+// the running containers, one JSON line per finding at the container's
+// name, exits as --fail-on says and closes the client.
+func TestWatchFakeEngineOnce(t *testing.T) {
+	e := newFakeEngine(t, "tcp://engine.test:2376")
+	code, out, errOut := runFake(t, e.connect, "watch", "--once", "--format", "json")
+	if code != ExitFindings {
+		t.Errorf("exit %d, want 1 (critical findings, --fail-on high)", code)
+	}
+	if errOut != "dockvet: the Engine at tcp://engine.test:2376 is not local: daemon reloads are not compared\n" {
+		t.Errorf("stderr %q", errOut)
+	}
+	ls := parseLines(t, out)
+	for _, w := range [][2]string{{"DV3020", "lvexp-unsafe-running"}, {"DV3060", "lvexp-unsafe-running"}, {"DV3004", "cap-user"}} {
+		if !hasLine(ls, w[0], w[1]) {
+			t.Errorf("no %s for %s:\n%s", w[0], w[1], out)
+		}
+	}
+	for _, l := range ls {
+		if l.Target == "lvexp-hardened" || l.Kind != "watch" || l.Event.Type != "container" || l.Event.Action != "running" {
+			t.Errorf("line %+v", l)
+		}
+	}
+	if e.closes() != 1 {
+		t.Errorf("the Engine client was closed %d times", e.closes())
+	}
+
+	code, out, errOut = runFake(t, e.connect, "watch", "--once", "--format", "json", "--quiet", "--fail-on", "none", "--severity", "critical")
+	if ls := parseLines(t, out); code != ExitOK || errOut != "" || len(ls) != 1 || !hasLine(ls, "DV3020", "lvexp-unsafe-running") {
+		t.Errorf("--fail-on none --severity critical: exit %d, stderr %q, lines:\n%s", code, errOut, out)
+	}
+
+	unreachable := func(context.Context) (EngineClient, error) {
+		return nil, errors.New("docker engine at unix:///run/none.sock is not reachable: connection refused")
+	}
+	code, out, errOut = runFake(t, unreachable, "watch", "--once")
+	if code != ExitError || out != "" || errOut != "dockvet: docker engine at unix:///run/none.sock is not reachable: connection refused\n" {
+		t.Errorf("unreachable: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestWatchFakeEngineEvents follows a recorded event stream: a privileged
+// exec created in a running container is reported from its event (the
+// exec read over the client's own connection), and the end of the
+// context stops watch, which exits 0.
+func TestWatchFakeEngineEvents(t *testing.T) {
+	e := newFakeEngine(t, "tcp://engine.test:2376")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done, out, errOut := startFake(ctx, e.connect, "watch", "--format", "json")
+	deadline := time.After(30 * time.Second)
+	for !hasLine(parseLines(t, out.String()), "DV5001", "cap-user") {
+		select {
+		case code := <-done:
+			t.Fatalf("watch ended (exit %d) before reporting the exec:\n%s\n%s", code, out, errOut)
+		case <-deadline:
+			t.Fatalf("no DV5001 for the privileged exec:\n%s\n%s", out, errOut)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit %d after the stop, want 0", code)
+	}
+	for _, l := range parseLines(t, out.String()) {
+		if l.RuleID == "DV5001" && (l.Event.Type != "container" || !strings.HasPrefix(l.Event.Action, "exec_create")) {
+			t.Errorf("DV5001 from event %+v", l.Event)
+		}
+	}
+	want := "dockvet: the Engine at tcp://engine.test:2376 is not local: daemon reloads are not compared\n" +
+		"dockvet: watching the Docker Engine at tcp://engine.test:2376 (SIGINT or SIGTERM to stop)\n" +
+		"dockvet: stopped\n"
+	if errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+	if e.closes() != 1 {
+		t.Errorf("the Engine client was closed %d times", e.closes())
 	}
 }

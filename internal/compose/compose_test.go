@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
-	"github.com/dockvet/dockvet/internal/wanttest"
+	"github.com/dockvet/dockvet/internal/ruletest"
 )
 
 func load(t *testing.T, opts Options) *Project {
@@ -23,8 +24,8 @@ func load(t *testing.T, opts Options) *Project {
 	return p
 }
 
-// projectFiles lists the files of a testdata project whose lines findings
-// may point at.
+// projectFiles lists the files of a testdata project: the files whose
+// annotations make up its case.
 func projectFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
@@ -40,8 +41,36 @@ func projectFiles(t *testing.T, dir string) []string {
 	return out
 }
 
+// readCase reads the annotations of every file of a case.
+func readCase(t *testing.T, files ...string) *ruletest.Case {
+	t.Helper()
+	c := &ruletest.Case{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Add(f, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// ran says which rules an audit without a filter runs: the container rules
+// and the project rules.
+func ran(id string) bool {
+	return slices.ContainsFunc(container.Rules(), func(r *container.Rule) bool { return r.ID == id }) ||
+		slices.ContainsFunc(Rules(), func(r *Rule) bool { return r.ID == id })
+}
+
+// rulesPolicy is the trust policy testdata/rules is audited with.
+var rulesPolicy = &policy.Policy{TrustedRegistries: []string{"docker.io", "registry.example.com"},
+	Rules: []policy.Rule{{Images: []string{"registry.example.com/pinned"}, Digests: policy.DigestsRequired}}}
+
 // TestRules checks each single-file testdata project against its
-// `# want` comments: exactly those findings, on exactly those lines.
+// annotations: exactly the wanted findings, on exactly those lines, with
+// matching messages.
 func TestRules(t *testing.T) {
 	files, _ := filepath.Glob("testdata/rules/*.yaml")
 	if len(files) == 0 {
@@ -50,38 +79,49 @@ func TestRules(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p := load(t, Options{Files: []string{f}})
-			pol := &policy.Policy{TrustedRegistries: []string{"docker.io", "registry.example.com"},
-				Rules: []policy.Rule{{Images: []string{"registry.example.com/pinned"}, Digests: policy.DigestsRequired}}}
-			wanttest.Check(t, wanttest.Parse(t, f), p.Audit(AuditOptions{Policy: pol}), []string{f})
+			readCase(t, f).Check(t, ruletest.At(p.Audit(AuditOptions{Policy: rulesPolicy})), ran)
 		})
 	}
 }
 
-// TestProjects checks projects whose settings come from several files:
-// .env and env files, overrides, extends, include, top-level secrets.
+// projects are the testdata projects whose settings come from several
+// files: .env and env files, overrides, extends, include, top-level
+// secrets. Every file of a project's directory is part of its case.
+var projects = []struct {
+	dir      string
+	files    []string
+	profiles []string
+}{
+	{dir: "testdata/env", files: []string{"compose.yaml"}},
+	{dir: "testdata/secrets", files: []string{"compose.yaml"}},
+	{dir: "testdata/override", files: []string{"compose.yaml", "compose.override.yaml", "compose.prod.yaml"}},
+	{dir: "testdata/extends", files: []string{"compose.yaml"}},
+	{dir: "testdata/include", files: []string{"compose.yaml"}},
+	{dir: "testdata/profiles", files: []string{"compose.yaml"}},
+}
+
+// TestProjects checks the multi-file projects against their annotations.
 func TestProjects(t *testing.T) {
-	for _, tc := range []struct {
-		dir      string
-		files    []string
-		profiles []string
-	}{
-		{dir: "testdata/env", files: []string{"compose.yaml"}},
-		{dir: "testdata/secrets", files: []string{"compose.yaml"}},
-		{dir: "testdata/override", files: []string{"compose.yaml", "compose.override.yaml", "compose.prod.yaml"}},
-		{dir: "testdata/extends", files: []string{"compose.yaml"}},
-		{dir: "testdata/include", files: []string{"compose.yaml"}},
-		{dir: "testdata/profiles", files: []string{"compose.yaml"}},
-	} {
+	for _, tc := range projects {
 		t.Run(tc.dir, func(t *testing.T) {
 			var files []string
 			for _, f := range tc.files {
 				files = append(files, filepath.Join(tc.dir, f))
 			}
 			p := load(t, Options{Files: files, Profiles: tc.profiles})
-			all := projectFiles(t, tc.dir)
-			wanttest.Check(t, wanttest.Parse(t, all...), p.Audit(AuditOptions{}), all)
+			readCase(t, projectFiles(t, tc.dir)...).Check(t, ruletest.At(p.Audit(AuditOptions{})), ran)
 		})
 	}
+}
+
+// TestEveryCaseRuns: every annotated file under testdata belongs to a case
+// that TestRules or TestProjects checks.
+func TestEveryCaseRuns(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/rules/*.yaml")
+	for _, tc := range projects {
+		cases = append(cases, projectFiles(t, tc.dir)...)
+	}
+	ruletest.RequireRun(t, "testdata", cases)
 }
 
 // TestProfiles: with --profile, services of other profiles are not

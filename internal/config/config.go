@@ -43,6 +43,8 @@ type Config struct {
 	// Exclude lists path globs (relative to the scanned directory) that
 	// `dockvet scan` does not read at all: fixtures, vendored code.
 	Exclude []string `yaml:"exclude"`
+	// Enforce says what `dockvet authz` denies (see Enforce).
+	Enforce Enforce `yaml:"enforce"`
 
 	policy policy.Policy
 	source string
@@ -156,6 +158,9 @@ func (c *Config) prepare() error {
 		if _, err := patternmatcher.New([]string{p}); err != nil {
 			return fmt.Errorf("exclude: bad pattern %q", p)
 		}
+	}
+	if err := c.Enforce.prepare(); err != nil {
+		return err
 	}
 	c.policy = policy.Policy{TrustedRegistries: c.TrustedRegistries, Rules: c.Trust}
 	if err := c.policy.Validate(); err != nil {

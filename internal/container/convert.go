@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/format"
+	composetypes "github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/mount"
 )
 
@@ -37,6 +39,35 @@ func FromEngineMount(mt mount.Mount, src Source) Mount {
 		m.Type = MountOther
 	}
 	return m
+}
+
+// ParseBind reads a `-v` value, which is also what the Engine API's
+// HostConfig.Binds hold ("SRC:DST[:OPTS]", or "DST" alone for an anonymous
+// volume), with the parser Compose uses for its short volume syntax: the
+// same syntax, Windows drive letters and pipes included.
+func ParseBind(v string, src Source) (Mount, error) {
+	vc, err := format.ParseVolume(v)
+	if err != nil {
+		return Mount{}, err
+	}
+	m := Mount{Target: vc.Target, Source: vc.Source, ReadOnly: vc.ReadOnly, Src: src}
+	switch {
+	case vc.Source == "":
+		m.Type = MountVolume // anonymous volume
+	case vc.Type == composetypes.VolumeTypeBind, strings.HasPrefix(vc.Source, "$"):
+		// A source from a variable ($HOME/.aws, "$(pwd)") is a host path
+		// once the shell expands it.
+		m.Type, m.HostPath = MountBind, HostPath(vc.Source)
+	default:
+		m.Type = MountVolume
+	}
+	if strings.HasPrefix(strings.ReplaceAll(vc.Source, `\`, "/"), "//./pipe/") {
+		m.Type, m.HostPath = MountPipe, HostPath(vc.Source)
+	}
+	if vc.Bind != nil {
+		m.Propagation = vc.Bind.Propagation
+	}
+	return m, nil
 }
 
 // BoundDevice is the host path a volume exposes when the local driver binds

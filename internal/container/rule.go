@@ -6,22 +6,18 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
 // Rule is one container check: its metadata and one function over a spec.
-type Rule struct {
-	finding.Rule
-	Check func(p *Pass)
-}
+type Rule = rule.Rule[*Pass]
 
-// Pass is what a rule sees: one spec, the project's trust policy, and a way
-// to report.
+// Pass is what a rule sees: one spec and the project's trust policy; the
+// Reporter it embeds records the findings.
 type Pass struct {
+	rule.Reporter
 	Spec   *Spec
 	Policy *policy.Policy
-	target finding.Target
-	rule   *Rule
-	out    *[]finding.Finding
 }
 
 // Report records a finding at src; a setting that was never given has no
@@ -42,8 +38,7 @@ func (p *Pass) Report(src Source, format string, args ...any) *finding.Finding {
 	if p.Spec.Origin != FromCompose {
 		loc.Container = p.Spec.Name
 	}
-	*p.out = append(*p.out, finding.New(&p.rule.Rule, p.target, loc, msg))
-	return &(*p.out)[len(*p.out)-1]
+	return p.Emit(loc, "%s", msg)
 }
 
 // Who names the container at the start of a message: "Service web",
@@ -53,17 +48,6 @@ func (p *Pass) Who() string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-var registry = finding.NewRegistry[*Rule](finding.SurfaceContainer, finding.SurfaceCompose)
-
-// rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule { return registry.Add(r) }
-
-// Rules returns every container rule, sorted by ID.
-func Rules() []*Rule { return registry.Sorted() }
-
-// Catalog returns the metadata of every container rule.
-func Catalog() []finding.Rule { return registry.Catalog() }
-
 // Options configure a check.
 type Options struct {
 	// Target is what the findings belong to: the Compose file, the script
@@ -71,7 +55,7 @@ type Options struct {
 	Target finding.Target
 	Policy *policy.Policy
 	// Enabled filters rules; nil runs all.
-	Enabled func(*finding.Rule) bool
+	Enabled rule.Filter
 }
 
 // Check runs every rule over a spec.
@@ -81,11 +65,8 @@ func Check(s *Spec, opts Options) []finding.Finding {
 	if pol == nil {
 		pol = &policy.Policy{}
 	}
-	for _, r := range Rules() {
-		if opts.Enabled != nil && !opts.Enabled(&r.Rule) {
-			continue
-		}
-		r.Check(&Pass{Spec: s, Policy: pol, target: opts.Target, rule: r, out: &out})
-	}
+	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
+		return &Pass{Reporter: rule.NewReporter(r, opts.Target, &out), Spec: s, Policy: pol}
+	})
 	return out
 }

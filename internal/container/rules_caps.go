@@ -10,7 +10,7 @@ import (
 var refRuntime = []string{"https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities"}
 var refSecurityOpt = []string{"https://docs.docker.com/engine/security/", "https://docs.docker.com/reference/cli/docker/container/run/#security-opt"}
 
-var rulePrivileged = rule(&Rule{
+var rulePrivileged = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3001", Title: "Container runs privileged", Practice: finding.PracticeCapabilities, Severity: finding.Critical, CIS: "5.5",
 		Description: "A privileged container gets every capability, every host device, no seccomp or AppArmor confinement and a writable /sys. " +
@@ -23,7 +23,7 @@ var rulePrivileged = rule(&Rule{
 			p.Report(s.Src, "%s runs privileged: every capability and host device, no seccomp or AppArmor.", p.Who())
 		}
 	},
-})
+}
 
 // dangerousCaps are capabilities that let a process escape, reconfigure the
 // host, or read what it should not. Docker's default set is not listed
@@ -60,7 +60,7 @@ func DangerousCap(name string) (string, bool) {
 	return why, ok
 }
 
-var ruleDangerousCap = rule(&Rule{
+var ruleDangerousCap = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3002", Title: "Dangerous capability added", Practice: finding.PracticeCapabilities, Severity: finding.High, CIS: "5.4",
 		Description: "The container is given a capability that lets it reconfigure or escape to the host (SYS_ADMIN, SYS_MODULE, SYS_PTRACE, " +
@@ -76,9 +76,9 @@ var ruleDangerousCap = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleCapDrop = rule(&Rule{
+var ruleCapDrop = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3003", Title: "Capabilities not dropped", Practice: finding.PracticeCapabilities, Severity: finding.Low, CIS: "5.4",
 		Description: "The container keeps Docker's default capabilities (CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, NET_RAW, MKNOD, …). " +
@@ -95,9 +95,9 @@ var ruleCapDrop = rule(&Rule{
 		}
 		p.Report(Source{}, "%s does not drop Docker's default capabilities (no cap_drop: ALL).", p.Who())
 	},
-})
+}
 
-var ruleNoNewPrivileges = rule(&Rule{
+var ruleNoNewPrivileges = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3004", Title: "no-new-privileges not set", Practice: finding.PracticeCapabilities, Severity: finding.Medium, CIS: "5.26",
 		Description: "Without `no-new-privileges`, a process in the container can gain privileges through setuid/setgid binaries or file capabilities " +
@@ -116,9 +116,9 @@ var ruleNoNewPrivileges = rule(&Rule{
 			p.Report(Source{}, "%s does not set no-new-privileges, so setuid binaries can raise privileges.", p.Who())
 		}
 	},
-})
+}
 
-var ruleSeccomp = rule(&Rule{
+var ruleSeccomp = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3005", Title: "Seccomp disabled", Practice: finding.PracticeCapabilities, Severity: finding.High, CIS: "5.22",
 		Description: "`seccomp=unconfined` removes Docker's default system-call filter, which blocks dozens of calls used in kernel exploits " +
@@ -131,9 +131,9 @@ var ruleSeccomp = rule(&Rule{
 			p.Report(s.Src, "%s runs without a seccomp profile (seccomp=unconfined).", p.Who())
 		}
 	},
-})
+}
 
-var ruleAppArmor = rule(&Rule{
+var ruleAppArmor = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3006", Title: "AppArmor disabled", Practice: finding.PracticeCapabilities, Severity: finding.High, CIS: "5.2",
 		Description: "`apparmor=unconfined` removes the AppArmor profile (docker-default) that stops the container writing to /proc and /sys, " +
@@ -146,9 +146,9 @@ var ruleAppArmor = rule(&Rule{
 			p.Report(s.Src, "%s runs without an AppArmor profile (apparmor=unconfined).", p.Who())
 		}
 	},
-})
+}
 
-var ruleSELinux = rule(&Rule{
+var ruleSELinux = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3007", Title: "SELinux labeling disabled", Practice: finding.PracticeCapabilities, Severity: finding.Medium, CIS: "5.3",
 		Description: "`label=disable` turns off SELinux separation for the container on hosts that enforce SELinux: it runs as an unconfined " +
@@ -163,9 +163,9 @@ var ruleSELinux = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleSystemPaths = rule(&Rule{
+var ruleSystemPaths = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3008", Title: "Kernel paths unmasked", Practice: finding.PracticeCapabilities, Severity: finding.High,
 		Description: "`systempaths=unconfined` (Podman: `unmask=ALL`) lifts the masking of /proc/kcore, /proc/sysrq-trigger, /sys/firmware and " +
@@ -178,9 +178,9 @@ var ruleSystemPaths = rule(&Rule{
 			p.Report(s.Src, "%s unmasks the kernel's /proc and /sys paths.", p.Who())
 		}
 	},
-})
+}
 
-var ruleReadOnly = rule(&Rule{
+var ruleReadOnly = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3009", Title: "Root filesystem is writable", Practice: finding.PracticeCapabilities, Severity: finding.Low, CIS: "5.13",
 		Description: "A writable root filesystem lets an intruder change binaries and configuration inside the container and persist across " +
@@ -194,4 +194,4 @@ var ruleReadOnly = rule(&Rule{
 		}
 		p.Report(p.Spec.ReadOnlyRootfs.Src, "%s has a writable root filesystem.", p.Who())
 	},
-})
+}

@@ -8,7 +8,7 @@ import (
 
 var refResources = []string{"https://docs.docker.com/engine/containers/resource_constraints/"}
 
-var ruleMemory = rule(&Rule{
+var ruleMemory = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3030", Title: "No memory limit", Practice: finding.PracticeResourceLimits, Severity: finding.Medium, CIS: "5.11",
 		Description: "Without a memory limit one container can take all of the host's memory: a leak or an attack on it makes the kernel's " +
@@ -26,9 +26,9 @@ var ruleMemory = rule(&Rule{
 			p.Report(Source{}, "%s has no memory limit.", p.Who())
 		}
 	},
-})
+}
 
-var ruleCPU = rule(&Rule{
+var ruleCPU = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3031", Title: "No CPU limit", Practice: finding.PracticeResourceLimits, Severity: finding.Low, CIS: "5.12",
 		Description: "Without a CPU limit or a CPU share a busy or compromised container can starve the other containers and the host.",
@@ -42,9 +42,9 @@ var ruleCPU = rule(&Rule{
 		}
 		p.Report(Source{}, "%s has no CPU limit or CPU share.", p.Who())
 	},
-})
+}
 
-var rulePids = rule(&Rule{
+var rulePids = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3032", Title: "No pids limit", Practice: finding.PracticeResourceLimits, Severity: finding.Medium, CIS: "5.29",
 		Description: "Without a pids limit a fork bomb in one container exhausts the host's process table and takes every other container down.",
@@ -63,9 +63,9 @@ var rulePids = rule(&Rule{
 			p.Report(Source{}, "%s has no pids limit.", p.Who())
 		}
 	},
-})
+}
 
-var ruleUlimit = rule(&Rule{
+var ruleUlimit = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3033", Title: "Unlimited ulimit", Practice: finding.PracticeResourceLimits, Severity: finding.Medium, CIS: "5.19",
 		Description: "A ulimit set to unlimited (-1) removes a per-process bound that the daemon's defaults would otherwise keep (open files, " +
@@ -80,9 +80,9 @@ var ruleUlimit = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleRestartHealth = rule(&Rule{
+var ruleRestartHealth = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3034", Title: "Restarted forever without a health check", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "5.27",
 		Description: "The restart policy (`always`, `unless-stopped`) brings the container back whenever its process exits, but nothing checks " +
@@ -107,9 +107,9 @@ var ruleRestartHealth = rule(&Rule{
 			p.Report(r.Src, "%s restarts %s without a health check, unless its image defines HEALTHCHECK.", p.Who(), r.Value.Name)
 		}
 	},
-})
+}
 
-var ruleRestartRetries = rule(&Rule{
+var ruleRestartRetries = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3035", Title: "on-failure restart without a retry limit", Practice: finding.PracticeResourceLimits, Severity: finding.Low, CIS: "5.15",
 		Description: "`on-failure` without a maximum retry count restarts a failing container forever, which can hide an attack that crashes it " +
@@ -122,14 +122,14 @@ var ruleRestartRetries = rule(&Rule{
 			p.Report(r.Src, "%s restarts on failure without a retry limit.", p.Who())
 		}
 	},
-})
+}
 
 // defaultCgroupParents are the parents the Engine uses when none is given:
 // "/docker" with the cgroupfs driver, "system.slice" with systemd's.
 // Naming one of them explicitly changes nothing.
 var defaultCgroupParents = map[string]bool{"/docker": true, "docker": true, "system.slice": true}
 
-var ruleCgroupParent = rule(&Rule{
+var ruleCgroupParent = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3036", Title: "Container placed under a non-default cgroup parent", Practice: finding.PracticeResourceLimits, Severity: finding.Low, CIS: "5.25",
 		Description: "The container's cgroup is created under a parent chosen at run time instead of the daemon's. The limits and accounting " +
@@ -145,4 +145,4 @@ var ruleCgroupParent = rule(&Rule{
 			p.Report(cp.Src, "%s runs under cgroup parent %s instead of the daemon's.", p.Who(), v)
 		}
 	},
-})
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
-var ruleEnvSecret = rule(&Rule{
+var ruleEnvSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3060", Title: "Secret in the container environment", Practice: finding.PracticeSecrets, Severity: finding.High,
 		Description: "A credential is passed as an environment variable value written in the Compose file, an env file, the `docker run` line " +
@@ -29,7 +29,7 @@ var ruleEnvSecret = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // imageRef is the spec's image when it names something pulled from a
 // registry and is fully known.
@@ -44,7 +44,7 @@ func imageRef(s *Spec) (policy.Image, bool) {
 
 var refImages = []string{"https://docs.docker.com/reference/cli/docker/image/pull/#pull-an-image-by-digest-immutable-identifier"}
 
-var ruleImageLatest = rule(&Rule{
+var ruleImageLatest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3070", Title: "Image without a tag or with :latest", Practice: finding.PracticeRegistry, Severity: finding.Medium,
 		Description: "The container runs an image referenced without a tag or by `latest`: what runs is whatever the registry served on the " +
@@ -62,9 +62,9 @@ var ruleImageLatest = rule(&Rule{
 			p.Report(p.Spec.Image.Src, "%s runs image %s, with the mutable :latest tag.", p.Who(), img.Raw)
 		}
 	},
-})
+}
 
-var ruleImageDigest = rule(&Rule{
+var ruleImageDigest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3071", Title: "Image not pinned by digest", Practice: finding.PracticeRegistry, Severity: finding.Low,
 		Description: "A tag can be moved to other content at any time; only a digest names exactly the image that was reviewed and scanned.",
@@ -76,9 +76,9 @@ var ruleImageDigest = rule(&Rule{
 			p.Report(p.Spec.Image.Src, "%s runs image %s, pinned by tag only.", p.Who(), img.Raw)
 		}
 	},
-})
+}
 
-var ruleImageTrusted = rule(&Rule{
+var ruleImageTrusted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3072", Title: "Image from a registry outside the trusted list", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
 		Description: "The project's .dockvet.yaml lists trusted registries and this container's image comes from another one (the same policy " +
@@ -94,9 +94,9 @@ var ruleImageTrusted = rule(&Rule{
 			p.Report(p.Spec.Image.Src, "%s runs image %s from %s, which is not in trustedRegistries.", p.Who(), img.Raw, img.Domain)
 		}
 	},
-})
+}
 
-var rulePolicyDigest = rule(&Rule{
+var rulePolicyDigest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3073", Title: "Image not pinned by digest as the trust policy requires", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
 		Description: "A `trust:` rule of .dockvet.yaml says images from this registry or repository run by digest only (`digests: required`), " +
@@ -115,9 +115,9 @@ var rulePolicyDigest = rule(&Rule{
 			p.Report(p.Spec.Image.Src, "%s runs image %s by %s, but the trust policy requires a digest for %s.", p.Who(), img.Raw, how, img.Repository)
 		}
 	},
-})
+}
 
-var ruleSysctl = rule(&Rule{
+var ruleSysctl = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3080", Title: "Sysctl that weakens the host", Practice: finding.PracticeNamespaces, Severity: finding.Medium,
 		Description: "The container sets a kernel parameter that is not confined to it: `kernel.*` parameters (shared memory and message queues) " +
@@ -143,9 +143,9 @@ var ruleSysctl = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleLogging = rule(&Rule{
+var ruleLogging = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3090", Title: "Container logging disabled", Practice: finding.PracticeMonitoring, Severity: finding.Low,
 		Description: "The `none` logging driver throws away everything the container writes: there is nothing to investigate after an incident.",
@@ -157,4 +157,4 @@ var ruleLogging = rule(&Rule{
 			p.Report(l.Src, "%s discards its logs (logging driver none).", p.Who())
 		}
 	},
-})
+}

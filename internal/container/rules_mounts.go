@@ -6,7 +6,7 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-var ruleSocket = rule(&Rule{
+var ruleSocket = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3020", Title: "Docker socket mounted into the container", Practice: finding.PracticeDaemonSocket, Severity: finding.Critical, CIS: "5.32",
 		Description: "The container can reach the Engine's API socket: it is bind-mounted (as a file, through a directory that holds it, " +
@@ -48,7 +48,7 @@ var ruleSocket = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 func cutScheme(v, scheme string) (string, bool) {
 	if len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
@@ -57,7 +57,7 @@ func cutScheme(v, scheme string) (string, bool) {
 	return "", false
 }
 
-var ruleDockerHostTCP = rule(&Rule{
+var ruleDockerHostTCP = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3021", Title: "Container talks to a Docker daemon over TCP without TLS", Practice: finding.PracticeDaemonSocket, Severity: finding.High,
 		Description: "DOCKER_HOST in the container points at a daemon on plain TCP (`tcp://…`) without DOCKER_TLS_VERIFY. The container can " +
@@ -79,9 +79,9 @@ var ruleDockerHostTCP = rule(&Rule{
 		}
 		p.Report(host.Src, "%s sets DOCKER_HOST=%s without DOCKER_TLS_VERIFY, so it drives a daemon over unauthenticated TCP.", p.Who(), host.Value)
 	},
-})
+}
 
-var ruleSensitiveMount = rule(&Rule{
+var ruleSensitiveMount = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3022", Title: "Sensitive host path mounted", Practice: finding.PracticeNamespaces, Severity: finding.High, CIS: "5.6",
 		Description: "A host system directory (/, /etc, /proc, /sys, /boot, /dev, /var/lib/docker, /root, …), a home directory or a credential " +
@@ -110,4 +110,4 @@ var ruleSensitiveMount = rule(&Rule{
 			p.Report(m.Src, "%s mounts %s, %s, at %s %s%s.", p.Who(), m.HostPath, why, m.Target, mode, via)
 		}
 	},
-})
+}

@@ -9,7 +9,7 @@ import (
 
 var refPorts = []string{"https://docs.docker.com/engine/network/port-publishing/"}
 
-var ruleSensitivePort = rule(&Rule{
+var ruleSensitivePort = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3040", Title: "Sensitive port published on all interfaces", Practice: finding.PracticeNetwork, Severity: finding.High, CIS: "5.14",
 		Description: "A remote shell, the Docker API, a database, a cache, a broker or an admin interface is published on every host interface " +
@@ -36,12 +36,12 @@ var ruleSensitivePort = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // webPorts are the privileged ports a reverse proxy is expected to take.
 var webPorts = map[int]bool{80: true, 443: true}
 
-var rulePrivilegedPort = rule(&Rule{
+var rulePrivilegedPort = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3041", Title: "Privileged host port published", Practice: finding.PracticeNetwork, Severity: finding.Low, CIS: "5.8",
 		Description: "A host port below 1024 is published. Ports below 1024 are reserved for system services; taking one from a container " +
@@ -56,9 +56,9 @@ var rulePrivilegedPort = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var rulePublishAll = rule(&Rule{
+var rulePublishAll = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3042", Title: "Every exposed port published", Practice: finding.PracticeNetwork, Severity: finding.Low, CIS: "5.9",
 		Description: "`-P` / `--publish-all` publishes every port the image EXPOSEs, on every host interface, on random host ports: " +
@@ -71,4 +71,4 @@ var rulePublishAll = rule(&Rule{
 			p.Report(s.Src, "%s publishes every port its image exposes on all interfaces (-P).", p.Who())
 		}
 	},
-})
+}

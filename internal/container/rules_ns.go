@@ -8,53 +8,82 @@ import (
 
 var refNamespaces = []string{"https://docs.docker.com/engine/containers/run/#network-settings", "https://docs.docker.com/reference/cli/docker/container/run/"}
 
-// hostNamespaceRule reports a namespace mode "host".
-func hostNamespaceRule(id, what string, practice finding.Practice, sev finding.Severity, cis, flag string,
-	get func(*Namespaces) Setting[string], desc, fix string) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: "Host " + what + " namespace shared", Practice: practice, Severity: sev, CIS: cis,
-			Description: desc, Remediation: fix, References: refNamespaces},
-		Check: func(p *Pass) {
-			if s := get(&p.Spec.Namespaces); s.Set && strings.EqualFold(strings.TrimSpace(s.Value), "host") {
-				p.Report(s.Src, "%s shares the host's %s namespace (%s: host).", p.Who(), what, flag)
-			}
-		},
-	})
+// hostNamespace reports a namespace mode "host": what names the namespace
+// in the message, flag is the Compose key / run option that sets it.
+type hostNamespace struct {
+	what, flag string
+	get        func(*Namespaces) Setting[string]
 }
 
-var ruleHostPID = hostNamespaceRule("DV3010", "PID", finding.PracticeNamespaces, finding.High, "5.16", "pid",
-	func(n *Namespaces) Setting[string] { return n.PID },
-	"The container sees and can signal every process on the host, read their environment and, with ptrace, inject into them.",
-	"Remove `pid: host` / `--pid=host`; share another container's PID namespace (`pid: service:x`) if a sidecar needs it.")
+func (h hostNamespace) check(p *Pass) {
+	if s := h.get(&p.Spec.Namespaces); s.Set && strings.EqualFold(strings.TrimSpace(s.Value), "host") {
+		p.Report(s.Src, "%s shares the host's %s namespace (%s: host).", p.Who(), h.what, h.flag)
+	}
+}
 
-var ruleHostIPC = hostNamespaceRule("DV3011", "IPC", finding.PracticeNamespaces, finding.High, "5.17", "ipc",
-	func(n *Namespaces) Setting[string] { return n.IPC },
-	"The container shares System V IPC and POSIX shared memory with host processes, which can leak or corrupt their data.",
-	"Remove `ipc: host` / `--ipc=host`; use `ipc: shareable` and `ipc: service:x` between containers that need shared memory.")
+var ruleHostPID = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3010", Title: "Host PID namespace shared", Practice: finding.PracticeNamespaces, Severity: finding.High, CIS: "5.16",
+		Description: "The container sees and can signal every process on the host, read their environment and, with ptrace, inject into them.",
+		Remediation: "Remove `pid: host` / `--pid=host`; share another container's PID namespace (`pid: service:x`) if a sidecar needs it.",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "PID", flag: "pid", get: func(n *Namespaces) Setting[string] { return n.PID }}.check,
+}
 
-var ruleHostUTS = hostNamespaceRule("DV3012", "UTS", finding.PracticeNamespaces, finding.Medium, "5.21", "uts",
-	func(n *Namespaces) Setting[string] { return n.UTS },
-	"The container shares the host's hostname and domain name and can change them for the whole host.",
-	"Remove `uts: host` / `--uts=host`; set a hostname with `hostname:` if the workload needs one.")
+var ruleHostIPC = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3011", Title: "Host IPC namespace shared", Practice: finding.PracticeNamespaces, Severity: finding.High, CIS: "5.17",
+		Description: "The container shares System V IPC and POSIX shared memory with host processes, which can leak or corrupt their data.",
+		Remediation: "Remove `ipc: host` / `--ipc=host`; use `ipc: shareable` and `ipc: service:x` between containers that need shared memory.",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "IPC", flag: "ipc", get: func(n *Namespaces) Setting[string] { return n.IPC }}.check,
+}
 
-var ruleHostNetwork = hostNamespaceRule("DV3013", "network", finding.PracticeNetwork, finding.High, "5.10", "network",
-	func(n *Namespaces) Setting[string] { return n.Network },
-	"With the host network the container's services listen on every host interface, it can reach services bound to the host's loopback "+
-		"(and cloud metadata endpoints), and it can sniff host traffic with NET_RAW.",
-	"Remove `network_mode: host` / `--network host`; publish only the ports needed, bound to a specific address (`127.0.0.1:8080:8080`).")
+var ruleHostUTS = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3012", Title: "Host UTS namespace shared", Practice: finding.PracticeNamespaces, Severity: finding.Medium, CIS: "5.21",
+		Description: "The container shares the host's hostname and domain name and can change them for the whole host.",
+		Remediation: "Remove `uts: host` / `--uts=host`; set a hostname with `hostname:` if the workload needs one.",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "UTS", flag: "uts", get: func(n *Namespaces) Setting[string] { return n.UTS }}.check,
+}
 
-var ruleHostUserns = hostNamespaceRule("DV3014", "user", finding.PracticeNamespaces, finding.Medium, "5.31", "userns",
-	func(n *Namespaces) Setting[string] { return n.User },
-	"`userns=host` opts the container out of the daemon's user-namespace remapping, so uid 0 in the container is uid 0 on the host.",
-	"Remove `userns_mode: host` / `--userns=host` so the daemon's `userns-remap` applies.")
+var ruleHostNetwork = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3013", Title: "Host network namespace shared", Practice: finding.PracticeNetwork, Severity: finding.High, CIS: "5.10",
+		Description: "With the host network the container's services listen on every host interface, it can reach services bound to the host's loopback " +
+			"(and cloud metadata endpoints), and it can sniff host traffic with NET_RAW.",
+		Remediation: "Remove `network_mode: host` / `--network host`; publish only the ports needed, bound to a specific address (`127.0.0.1:8080:8080`).",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "network", flag: "network", get: func(n *Namespaces) Setting[string] { return n.Network }}.check,
+}
 
-var ruleHostCgroupns = hostNamespaceRule("DV3015", "cgroup", finding.PracticeNamespaces, finding.Medium, "", "cgroupns",
-	func(n *Namespaces) Setting[string] { return n.Cgroup },
-	"With the host cgroup namespace the container sees the host's whole cgroup tree, which leaks information about other containers "+
-		"and helps cgroup-based escapes (release_agent).",
-	"Remove `cgroup: host` / `--cgroupns=host`; the private cgroup namespace is the default on cgroup v2 hosts.")
+var ruleHostUserns = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3014", Title: "Host user namespace shared", Practice: finding.PracticeNamespaces, Severity: finding.Medium, CIS: "5.31",
+		Description: "`userns=host` opts the container out of the daemon's user-namespace remapping, so uid 0 in the container is uid 0 on the host.",
+		Remediation: "Remove `userns_mode: host` / `--userns=host` so the daemon's `userns-remap` applies.",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "user", flag: "userns", get: func(n *Namespaces) Setting[string] { return n.User }}.check,
+}
 
-var rulePropagation = rule(&Rule{
+var ruleHostCgroupns = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3015", Title: "Host cgroup namespace shared", Practice: finding.PracticeNamespaces, Severity: finding.Medium,
+		Description: "With the host cgroup namespace the container sees the host's whole cgroup tree, which leaks information about other containers " +
+			"and helps cgroup-based escapes (release_agent).",
+		Remediation: "Remove `cgroup: host` / `--cgroupns=host`; the private cgroup namespace is the default on cgroup v2 hosts.",
+		References:  refNamespaces,
+	},
+	Check: hostNamespace{what: "cgroup", flag: "cgroupns", get: func(n *Namespaces) Setting[string] { return n.Cgroup }}.check,
+}
+
+var rulePropagation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3016", Title: "Mount propagation is shared", Practice: finding.PracticeNamespaces, Severity: finding.Medium, CIS: "5.20",
 		Description: "A bind mount with `shared` or `rshared` propagation passes mounts made inside the container back to the host (and the other way), " +
@@ -69,9 +98,9 @@ var rulePropagation = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleDevices = rule(&Rule{
+var ruleDevices = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3017", Title: "Host device exposed", Practice: finding.PracticeNamespaces, Severity: finding.Medium, CIS: "5.18",
 		Description: "A host device given to a container (`devices`, `--device`, or a device cgroup rule that allows all devices) lets it read " +
@@ -94,4 +123,4 @@ var ruleDevices = rule(&Rule{
 			}
 		}
 	},
-})
+}

@@ -15,7 +15,7 @@ func IsRootUser(u string) bool {
 	return name == "root" || name == "0"
 }
 
-var ruleRootUser = rule(&Rule{
+var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3050", Title: "Container runs as root", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "The container's process runs as uid 0. Root in a container shares the host kernel with root on the host; one kernel or " +
@@ -33,9 +33,9 @@ var ruleRootUser = rule(&Rule{
 			p.Report(u.Src, "%s runs as root: neither it nor its image sets a user.", p.Who())
 		}
 	},
-})
+}
 
-var ruleUserUnset = rule(&Rule{
+var ruleUserUnset = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3051", Title: "Container user not set", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "No user is given where the container is started, so it runs as the image's USER — root unless the image sets another. " +
@@ -50,4 +50,4 @@ var ruleUserUnset = rule(&Rule{
 		}
 		p.Report(u.Src, "%s sets no user, so it runs as root unless its image sets USER.", p.Who())
 	},
-})
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/rule"
+	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/shell"
 )
 
@@ -115,5 +116,10 @@ func Check(f *File, opts Options) []finding.Finding {
 	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
 		return &Pass{Reporter: rule.NewReporter(r, target, &out), File: f, Policy: pol, Now: now, Context: opts.Context, Contexts: opts.Contexts}
 	})
+	// Messages quote instructions (a download URL, a command line); a
+	// credential in one is shown masked, as the secret rules show theirs.
+	for i := range out {
+		out[i].Message = secrets.MaskText(out[i].Message)
+	}
 	return out
 }

@@ -141,7 +141,6 @@ var ruleTrusted = &Rule{
 var ruleEOL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1013", Title: "Base image release is end of life", Practice: finding.PracticeUpdate, Severity: finding.High,
-		Surfaces: []finding.Surface{finding.SurfaceDockerfile, finding.SurfaceImage},
 		Description: "The base image belongs to a distribution or language release that no longer gets security fixes. " +
 			"Every vulnerability found after its end of life stays in the image for good.",
 		Remediation: "Move to a supported release of the same image (for example `debian:bookworm-slim`, `python:3.13-slim`, `node:22-slim`, `alpine:3.22`).",

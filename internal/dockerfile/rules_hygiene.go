@@ -28,6 +28,7 @@ func each[T instructions.Command](f *File, fn func(in *Instruction, c T)) {
 var ruleMaintainer = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1090", Title: "MAINTAINER is deprecated", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces:    historySurfaces,
 		Description: "MAINTAINER has been deprecated since Docker 1.13; it is not shown by current tools.",
 		Remediation: "Use `LABEL org.opencontainers.image.authors=\"name <email>\"`.",
 		References:  refReference,
@@ -125,6 +126,7 @@ var ruleDupEntrypoint = &Rule{
 var ruleShellForm = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1095", Title: "CMD or ENTRYPOINT in shell form", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces: historySurfaces,
 		Description: "In shell form the process runs under `/bin/sh -c`, which becomes PID 1 and does not pass SIGTERM on: `docker stop` waits and then kills the application " +
 			"without a clean shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
 		Remediation: "Use the exec (JSON) form: `CMD [\"node\", \"server.js\"]`, `ENTRYPOINT [\"/app\"]`.",
@@ -176,6 +178,7 @@ var systemDirs = []string{"/proc", "/sys", "/dev", "/boot", "/initrd", "/lost+fo
 var ruleSystemWorkdir = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1097", Title: "WORKDIR in a system directory", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Surfaces:    historySurfaces,
 		Description: "WORKDIR points into a system directory (/proc, /sys, /dev, /boot, /etc, /bin, …). Files the application writes there mix with the OS or the kernel's interfaces.",
 		Remediation: "Use an application directory such as /app or /srv/app.",
 		References:  refReference,
@@ -196,6 +199,7 @@ var ruleSystemWorkdir = &Rule{
 var ruleCd = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1098", Title: "cd used to change directory in RUN", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces:    historySurfaces,
 		Description: "`cd /dir` inside a RUN only lasts for that RUN; readers (and later instructions) easily assume otherwise.",
 		Remediation: "Use WORKDIR to change directory for the following instructions.",
 		References:  refReference,
@@ -302,6 +306,7 @@ var ruleCopyDest = &Rule{
 var ruleReplaceSh = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1103", Title: "/bin/sh replaced in a RUN", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "Replacing /bin/sh (`ln -sf /bin/bash /bin/sh`) changes the shell for every later program in the image, not only for the build.",
 		Remediation: "Use the SHELL instruction to choose the build shell: `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`.",
 		References:  refReference,
@@ -325,6 +330,7 @@ var pipefailRe = regexp.MustCompile(`set\s+-[a-zA-Z]*o\s+pipefail|set\s+-o\s+pip
 var rulePipefail = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1104", Title: "Pipe without pipefail", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "/bin/sh -c reports the status of the last command of a pipe only: `curl … | tar x` succeeds even when the download fails, and the image is built broken.",
 		Remediation: "Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN, or start the RUN with `set -o pipefail &&`.",
 		References:  refReference,
@@ -357,6 +363,7 @@ var rulePipefail = &Rule{
 var ruleUseraddUID = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1106", Title: "useradd with a high UID without -l", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "`useradd` writes the user into /var/log/lastlog and faillog at an offset of the UID; for a high UID that is a sparse file of many megabytes that the layer stores in full.",
 		Remediation: "Add `-l` (`--no-log-init`) to useradd, or use a UID below 65536.",
 		References:  refReference,
@@ -433,6 +440,7 @@ var ruleEnvSelfRef = &Rule{
 var ruleOnbuild = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1115", Title: "ONBUILD trigger", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "ONBUILD registers an instruction that runs in the build of every image made FROM this one. Whoever builds the child image runs a step " +
 			"that is not in their Dockerfile, which surprises reviewers and hides what the build does.",
 		Remediation: "Put the step in the child images' Dockerfiles explicitly, or document the trigger prominently.",
@@ -452,6 +460,7 @@ var pointless = map[string]string{"ssh": "remote login", "vim": "an editor", "vi
 var rulePointless = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1116", Title: "Command that makes no sense in a build", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "The RUN calls an interactive or system-management command (ssh, vim, service, systemctl, shutdown, mount, ps, top, …). In a build there is no init system, " +
 			"no terminal and no running service; the command fails, hangs or does nothing.",
 		Remediation: "Remove it; start services with CMD/ENTRYPOINT, configure files directly.",
@@ -471,6 +480,7 @@ var rulePointless = &Rule{
 var ruleRelativeCopyDest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1117", Title: "COPY to a relative path without WORKDIR", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "A relative COPY destination is resolved against the working directory, which is the base image's unless the stage sets WORKDIR first.",
 		Remediation: "Set `WORKDIR /app` before the COPY, or use an absolute destination.",
 		References:  refReference,

@@ -20,6 +20,7 @@ func isDownloader(c *shell.Command) bool {
 var rulePipeToShell = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1070", Title: "Download piped into a shell", Practice: finding.PracticeContentTrust, Severity: finding.High,
+		Surfaces: historySurfaces,
 		Description: "A RUN downloads a script and runs it at once (`curl … | sh`, `bash <(curl …)`, `sh -c \"$(wget -O- …)\"`). " +
 			"Nothing checks what was downloaded: a compromised server, DNS or proxy runs its code in your build, and a truncated download runs half a script.",
 		Remediation: "Download to a file, verify its checksum or signature (`echo \"<sha256>  install.sh\" | sha256sum -c -`), then run it; " +
@@ -82,6 +83,7 @@ var unpackers = map[string]bool{"tar": true, "unzip": true, "gunzip": true, "bsd
 var ruleNoChecksum = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1071", Title: "Download without checksum verification", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
+		Surfaces: historySurfaces,
 		Description: "A RUN downloads a file or archive and uses it without checking a checksum or signature in the same step. " +
 			"If the server, a mirror or the connection is compromised, the build silently takes whatever it was given.",
 		Remediation: "Verify what you download before using it: `curl -fsSLo app.tgz URL && echo \"<sha256>  app.tgz\" | sha256sum -c - && tar xzf app.tgz`, " +
@@ -127,6 +129,7 @@ func downloadTarget(c *shell.Command) string {
 var ruleAddURL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1072", Title: "ADD of a remote URL without a checksum", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.9",
+		Surfaces: historySurfaces,
 		Description: "ADD fetches a URL (or Git repository) at build time and takes whatever the server returns. Without `--checksum` " +
 			"(or a pinned commit for Git), a changed or compromised file enters the image unnoticed.",
 		Remediation: "Add `--checksum=sha256:<digest>` to ADD (Dockerfile syntax 1.6+), pin Git sources to a commit (`#<sha>`), " +
@@ -263,6 +266,7 @@ func envTLSOff(name, value string) string {
 var ruleTLSRun = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1073", Title: "TLS verification disabled in RUN", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
+		Surfaces: historySurfaces,
 		Description: "A build step turns off certificate verification (`curl -k`, `wget --no-check-certificate`, `pip --trusted-host`, " +
 			"`git -c http.sslVerify=false`, `npm config set strict-ssl false`, …). Anyone on the network path can then serve the build their own code.",
 		Remediation: "Keep TLS verification on. If a private CA is needed, add its certificate to the image's trust store (`COPY ca.crt /usr/local/share/ca-certificates/ && update-ca-certificates`).",
@@ -282,6 +286,7 @@ var ruleTLSRun = &Rule{
 var ruleTLSEnv = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1074", Title: "TLS verification disabled by ENV", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
+		Surfaces: historySurfaces,
 		Description: "An ENV sets a variable that turns off certificate verification (GIT_SSL_NO_VERIFY, NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, " +
 			"PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false, GOINSECURE). It applies to every later build step and to the running container.",
 		Remediation: "Remove the variable; trust a private CA by installing its certificate instead.",
@@ -382,6 +387,7 @@ func envSigOff(name, value string) string {
 var ruleSignaturesOff = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1075", Title: "Package signature checks disabled", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
+		Surfaces: historySurfaces,
 		Description: "Packages are installed with signature or digest verification turned off (`apt-get --allow-unauthenticated`, `apk --allow-untrusted`, " +
 			"`yum/dnf --nogpgcheck`, `rpm --nosignature`, `[trusted=yes]` apt sources, `GOSUMDB=off`). Tampered packages install without a warning.",
 		Remediation: "Import the repository's signing key (`apt-key`-free: a keyring in /etc/apt/keyrings and `signed-by=`; `rpm --import`; an apk key in /etc/apk/keys) and keep verification on.",
@@ -459,6 +465,7 @@ func envPlainIndex(name, value string) string {
 var rulePlainIndex = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1076", Title: "Packages fetched from an index over plain HTTP", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
+		Surfaces: historySurfaces,
 		Description: "pip, npm, gem or Go fetch packages from an `http://` index. Language package managers do not sign packages by default, " +
 			"so without TLS anyone on the path can replace them.",
 		Remediation: "Use the index's https:// URL; for an internal mirror, give it a certificate from your CA.",

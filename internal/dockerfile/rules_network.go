@@ -133,6 +133,7 @@ var sshServers = map[string]bool{"openssh-server": true, "dropbear": true, "drop
 var ruleSSHServer = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1024", Title: "Remote login server installed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
+		Surfaces: historySurfaces,
 		Description: "The Dockerfile installs an SSH, telnet or VNC server. A container should run one application; a login daemon " +
 			"adds credentials, keys and a network service to maintain, and bypasses the Engine's access control.",
 		Remediation: "Do not install a login server; use `docker exec` (or kubectl exec) to get a shell in a running container.",
@@ -173,6 +174,7 @@ var ruleRunNetworkHost = &Rule{
 var ruleDockerHost = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1030", Title: "DOCKER_HOST points at a TCP daemon without TLS", Practice: finding.PracticeDaemonSocket, Severity: finding.High, CIS: "2.7",
+		Surfaces: historySurfaces,
 		Description: "The image or a build step talks to a Docker daemon over plain TCP (`tcp://…` without TLS verification). " +
 			"Such a daemon accepts commands from anyone who can reach the port, which is root on its host.",
 		Remediation: "Use TLS with client certificates (`DOCKER_TLS_VERIFY=1`, port 2376, `DOCKER_CERT_PATH`) or an SSH connection (`ssh://user@host`).",
@@ -229,6 +231,7 @@ var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock", "/var/r
 var ruleSocket = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1031", Title: "Docker socket used in the image or build", Practice: finding.PracticeDaemonSocket, Severity: finding.High, CIS: "5.32",
+		Surfaces: historySurfaces,
 		Description: "The Dockerfile declares the Docker (or containerd) socket as a VOLUME, or mounts it into a build step. " +
 			"A container with the daemon's socket controls the daemon, and so the host, even when the mount is read-only.",
 		Remediation: "Do not design images around the host's Docker socket. For builds use BuildKit features; for tools that need an API, " +

@@ -169,6 +169,7 @@ var ruleNpmCache = &Rule{
 var ruleNoRecommends = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1050", Title: "apt-get install without --no-install-recommends", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "Without --no-install-recommends apt also installs every 'recommended' package, often doubling the size and attack surface of the image.",
 		Remediation: "Use `apt-get install -y --no-install-recommends …`.",
 		References:  refBestPractice,
@@ -323,6 +324,7 @@ var ruleCopyRoot = &Rule{
 var ruleAssumeYes = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1107", Title: "Package install is interactive", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Surfaces:    historySurfaces,
 		Description: "The package manager is run without its non-interactive flag, so the build waits for an answer nobody gives and fails or hangs.",
 		Remediation: "Add the flag: `apt-get install -y`, `yum/dnf install -y`, `zypper --non-interactive install`.",
 		References:  refBestPractice,
@@ -371,6 +373,7 @@ func assumeYesOption(c *shell.Command) bool {
 var ruleApt = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1108", Title: "apt used instead of apt-get", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces:    historySurfaces,
 		Description: "`apt` is meant for people: its output and behaviour may change between releases and it warns that it has no stable CLI. Scripts should use apt-get.",
 		Remediation: "Use `apt-get` (and `apt-cache`) in Dockerfiles.",
 		References:  refBestPractice,
@@ -389,6 +392,7 @@ var ruleApt = &Rule{
 var ruleOSPin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1109", Title: "OS packages installed without versions", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "Distribution packages are installed without a version, so two builds of the same Dockerfile can contain different software. " +
 			"(Pinning trades reproducibility for manual updates; many teams prefer rebuilding often instead.)",
 		Remediation: "Pin versions where reproducibility matters (`apt-get install curl=8.14.1-2`, `apk add curl=8.14.1-r1`), and update them with a bot.",
@@ -432,6 +436,7 @@ func osPinned(mgr, pkg string) bool {
 var ruleLangPin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1110", Title: "Language packages installed without versions", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces:    historySurfaces,
 		Description: "pip, npm (global), gem, go or cargo install a package by name only, so every build may fetch a different, possibly compromised, release.",
 		Remediation: "Pin exact versions (`pip install requests==2.32.3`, `npm install -g pnpm@9.1.0`, `go install example.com/tool@v1.2.3`), or install from a lock file.",
 		References:  refBestPractice,
@@ -486,6 +491,7 @@ var ruleLangPin = &Rule{
 var ruleNpmCI = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1105", Title: "npm install instead of npm ci", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Surfaces:    historySurfaces,
 		Description: "`npm install` may update package-lock.json and resolve different versions than were tested; `npm ci` installs exactly the lock file and fails if it is out of date.",
 		Remediation: "Copy package.json and package-lock.json, then `RUN npm ci --omit=dev`.",
 		References:  []string{"https://docs.npmjs.com/cli/commands/npm-ci"},
@@ -536,6 +542,7 @@ func upgrades(c *shell.Command) bool {
 var ruleUpdateAlone = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1111", Title: "Package index update alone in a RUN", Practice: finding.PracticeHygiene, Severity: finding.Medium, CIS: "4.7",
+		Surfaces: historySurfaces,
 		Description: "A RUN updates the package index without installing anything. The build cache keeps that layer, so a later RUN's install " +
 			"uses an index that can be months old and installs outdated, vulnerable versions.",
 		Remediation: "Update and install in the same RUN: `RUN apt-get update && apt-get install -y --no-install-recommends … && rm -rf /var/lib/apt/lists/*`.",
@@ -565,6 +572,7 @@ var ruleUpdateAlone = &Rule{
 var ruleUpgrade = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1112", Title: "Distribution upgrade in a Dockerfile", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "`apt-get upgrade`/`dist-upgrade` (and the yum, dnf, apk, zypper equivalents) inside a build makes the image depend on the day it was built " +
 			"and can pull major changes past the base image's maintainers. Patches are better taken by rebuilding on a fresh base.",
 		Remediation: "Prefer a current, regularly rebuilt base image; if you must upgrade, do it in one RUN with the installs and rebuild often.",

@@ -102,6 +102,7 @@ func underTmp(targets []string) bool {
 var ruleWorldWritable = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1080", Title: "World-writable permissions", Practice: finding.PracticeCapabilities, Severity: finding.Medium,
+		Surfaces: historySurfaces,
 		Description: "`chmod 777`, `a+w`/`o+w` or `--chmod` with the world-write bit lets any user in the container (and any process that gets a foothold) " +
 			"replace programs and configuration, a classic step from a compromised service to a persistent one.",
 		Remediation: "Give ownership to the user that needs to write (`COPY --chown=app:app`, `chown app /data`) and use 755/644 or stricter.",
@@ -120,6 +121,7 @@ var ruleWorldWritable = &Rule{
 var ruleSetuid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1081", Title: "setuid/setgid bit set", Practice: finding.PracticeCapabilities, Severity: finding.Medium, CIS: "4.8",
+		Surfaces: historySurfaces,
 		Description: "A build step sets the setuid or setgid bit (`chmod u+s`, `4755`). A setuid binary runs with its owner's privileges, " +
 			"so any bug in it is a privilege escalation inside the container.",
 		Remediation: "Do not add setuid/setgid binaries; grant only the capability a program needs (`setcap cap_net_bind_service=+ep`) or run it as the right user.",
@@ -137,6 +139,7 @@ var ruleSetuid = &Rule{
 var ruleSetcap = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1082", Title: "File capabilities granted with setcap", Practice: finding.PracticeCapabilities, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "`setcap` grants Linux capabilities to a binary. This is often the right way to avoid root (cap_net_bind_service for port 80), " +
 			"but any broader capability (cap_sys_admin, cap_dac_override, cap_setuid) on a file is a privilege escalation path.",
 		Remediation: "Grant only the narrowest capability (`cap_net_bind_service=+ep`) and review the list; the container must also be allowed that capability at run time.",
@@ -179,6 +182,7 @@ var kernelDirs = []string{"/proc", "/sys", "/dev", "/boot", "/lib/modules"}
 var ruleVolumeKernel = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1085", Title: "VOLUME over a kernel or host directory", Practice: finding.PracticeNamespaces, Severity: finding.High,
+		Surfaces: historySurfaces,
 		Description: "A VOLUME is declared on /proc, /sys, /dev, /boot or /lib/modules. These are the kernel's and host's interfaces; a volume there " +
 			"invites mounting host paths into the container and breaks the isolation the container's own mounts provide.",
 		Remediation: "Remove the VOLUME; keep volumes for application data (`VOLUME /var/lib/app`).",

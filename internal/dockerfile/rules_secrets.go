@@ -79,6 +79,7 @@ func keyValues(in *Instruction, keyword string) []keyValue {
 var ruleEnvSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1040", Title: "Secret in ENV", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Surfaces: historySurfaces,
 		Description: "An ENV instruction sets a credential. ENV values are stored in the image configuration, visible to `docker inspect` " +
 			"and `docker history` on every machine that has the image, and inherited by every container and child image.",
 		Remediation: secretRemediation,
@@ -90,6 +91,7 @@ var ruleEnvSecret = &Rule{
 var ruleArgSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1041", Title: "Secret as an ARG default", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Surfaces: historySurfaces,
 		Description: "An ARG has a credential as its default value. The value is in the Dockerfile (and so in version control), " +
 			"and build arguments used by RUN are recorded in the image history.",
 		Remediation: secretRemediation,
@@ -101,6 +103,7 @@ var ruleArgSecret = &Rule{
 var ruleLabelSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1043", Title: "Secret in LABEL", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
+		Surfaces:    historySurfaces,
 		Description: "A LABEL holds a credential. Labels are part of the image configuration that anyone with the image can read.",
 		Remediation: secretRemediation,
 		References:  refSecrets,
@@ -267,6 +270,7 @@ var passwordOptions = map[string][]string{
 var ruleInlineCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1045", Title: "Credential on a RUN command line", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
+		Surfaces: historySurfaces,
 		Description: "A RUN passes a literal credential: a token in a known format, a password option (`-p`, `--password`, `curl -u user:pass`), " +
 			"a URL with a password, or a secret-named variable. The command line is stored in the image history and in the Dockerfile.",
 		Remediation: "Read the credential from a BuildKit secret mount at build time (`RUN --mount=type=secret,id=pw docker login -u x --password-stdin < /run/secrets/pw`) and rotate the exposed one.",
@@ -282,8 +286,6 @@ var ruleInlineCredential = &Rule{
 		}
 	},
 }
-
-var passwordRule = secrets.GenericRule
 
 // inlineCredential finds one literal credential in a command.
 func inlineCredential(c *shell.Command) (secrets.Match, bool) {
@@ -316,7 +318,7 @@ func inlineCredential(c *shell.Command) (secrets.Match, bool) {
 				v = pw
 			}
 			if secrets.LiteralSecret(v) {
-				return secrets.Match{Rule: passwordRule, Secret: v}, true
+				return secrets.Literal(v), true
 			}
 		}
 	}
@@ -325,13 +327,13 @@ func inlineCredential(c *shell.Command) (secrets.Match, bool) {
 		// -pSECRET (no space) is a password; -p alone prompts.
 		for _, a := range c.Args {
 			if strings.HasPrefix(a, "-p") && len(a) > 2 && secrets.LiteralSecret(a[2:]) {
-				return secrets.Match{Rule: passwordRule, Secret: a[2:]}, true
+				return secrets.Literal(a[2:]), true
 			}
 		}
 	case "htpasswd":
 		if c.Has("-b") {
 			if pos := c.Positional(); len(pos) >= 3 && secrets.LiteralSecret(pos[len(pos)-1]) {
-				return secrets.Match{Rule: passwordRule, Secret: pos[len(pos)-1]}, true
+				return secrets.Literal(pos[len(pos)-1]), true
 			}
 		}
 	case "aws":
@@ -366,6 +368,7 @@ var credentialStores = []string{".npmrc", ".pypirc", ".netrc", ".git-credentials
 var rulePersistedCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1046", Title: "RUN stores a credential in the image", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
+		Surfaces: historySurfaces,
 		Description: "A build step writes a credential into the filesystem: `docker login`, `npm config set …_authToken`, `git config credential.helper store`, " +
 			"`aws configure set`, a token echoed into ~/.npmrc or ~/.netrc, or a private key generated with ssh-keygen/openssl. " +
 			"Unless the same RUN removes it, the file stays in the layer even if the value came from a secret mount.",

@@ -101,6 +101,7 @@ func quoteBase(s *Stage) string {
 var ruleSudo = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1003", Title: "sudo used in RUN", Practice: finding.PracticeNonRoot, Severity: finding.High,
+		Surfaces: historySurfaces,
 		Description: "RUN already runs as the current USER; `sudo` in a build means sudo is installed and configured in the image, " +
 			"which hands root to anything that can run it at run time, and its TTY and environment handling makes builds unpredictable.",
 		Remediation: "Run the step as root (`USER root` … `USER app`) instead of with sudo, and do not install sudo in the image. " +
@@ -121,6 +122,7 @@ var ruleSudo = &Rule{
 var ruleSu = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1004", Title: "su used to switch user in RUN", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
+		Surfaces:    historySurfaces,
 		Description: "`su` in a build step switches users through PAM and a login shell; it needs root or a password and hides which user a step really runs as.",
 		Remediation: "Use the USER instruction to change the user of the following steps, or `gosu`/`su-exec` in an entrypoint.",
 		References:  refUser,
@@ -139,6 +141,7 @@ var ruleSu = &Rule{
 var ruleUserName = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1005", Title: "Final USER is a name, not a numeric UID", Practice: finding.PracticeNonRoot, Severity: finding.Info,
+		Surfaces: historySurfaces,
 		Description: "A USER given by name can only be resolved inside the image. Orchestrators that enforce non-root (Kubernetes `runAsNonRoot`, " +
 			"admission policies) cannot verify a name and refuse or mis-judge the image; a numeric UID is unambiguous.",
 		Remediation: "Give the numeric UID (and GID): `USER 10001:10001`.",

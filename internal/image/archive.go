@@ -172,7 +172,7 @@ func indexTar(r archiveReader, size int64) (*tarStore, error) {
 			links[cleanRel(hdr.Name)] = linkTarget(hdr)
 			continue
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg { // the reader turns the legacy TypeRegA into TypeReg
 			continue
 		}
 		if hdr.Size < 0 || pr.pos+hdr.Size > size {

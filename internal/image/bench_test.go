@@ -360,7 +360,7 @@ func BenchmarkImage(b *testing.B) {
 	})
 	b.Run("rss", func(b *testing.B) {
 		bin := filepath.Join(b.TempDir(), "dockvet")
-		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/dockvet/dockvet/cmd/dockvet")
+		build := exec.Command("go", "build", "-o", bin, "github.com/dockvet/dockvet/cmd/dockvet")
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("building dockvet: %v\n%s", err, out)
 		}

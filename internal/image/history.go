@@ -1,103 +1,80 @@
 package image
 
 import (
-	"regexp"
-	"strconv"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
-// Step is a history entry's created_by taken apart: the Dockerfile
-// instruction, its arguments, and the build arguments a RUN recorded.
-type Step struct {
-	Keyword string // RUN, COPY, ADD, ENV, … (upper case); "" when unknown
-	Args    string // the rest of the instruction; for RUN the shell script
-	// BuildArgs are the "|N KEY=VALUE …" a RUN carries: the build
-	// arguments in force, recorded in the image for cache keys.
-	BuildArgs []KeyValue
-	// Shell is the shell RUN used ("/bin/sh -c"), when recorded.
-	Shell string
-}
+// The image's history is judged by the Dockerfile rules: the history
+// records are read back into a Dockerfile (dockerfile.ParseHistory) and
+// the rules that judge what a record holds run on it, so that an image
+// whose history holds `RUN curl … | sh` gets DV1070 like the Dockerfile
+// line does. A finding is located at its history entry: Location.Path is
+// "history[N]", N the entry's index in the configuration's history (as
+// `docker image inspect` and `crane config` list it, oldest first, from
+// 0), and Layer and LayerIndex name the layer the entry made, if any.
 
-// KeyValue is one KEY=VALUE.
-type KeyValue struct{ Key, Value string }
+// configSecrets pairs an image rule over the configuration with the
+// Dockerfile rule that finds the same value in the history: a secret the
+// configuration still holds is reported once, by the image rule.
+var configSecrets = map[string]string{"DV1040": "DV2003", "DV1043": "DV2004"}
 
-var (
-	keywordRe  = regexp.MustCompile(`^([A-Z]+)(?:\s+|$)`)
-	buildArgRe = regexp.MustCompile(`^\|([0-9]+)\s+`)
-	argStartRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*=`)
-	shellRe    = regexp.MustCompile(`^(/bin/(?:ba|da|a)?sh|/usr/bin/env\s+\S+|sh|bash|cmd\s+/S\s+/C|powershell(?:\.exe)?\s+-Command)\s+(-[a-z]*c\s+)?`)
-)
-
-// ParseStep reads created_by as both builders write it. The classic builder
-// writes `/bin/sh -c #(nop)  ENV A=b` for metadata and `/bin/sh -c cmd` for
-// RUN; BuildKit writes `RUN /bin/sh -c cmd # buildkit`. Both put build
-// arguments first: `|2 A=1 B=2 /bin/sh -c …`.
-func ParseStep(createdBy string) Step {
-	s := strings.TrimSpace(createdBy)
-	s = strings.TrimSpace(strings.TrimSuffix(s, "# buildkit"))
-	var st Step
-	if m := keywordRe.FindStringSubmatch(s); m != nil && m[1] != "" {
-		st.Keyword = m[1]
-		s = strings.TrimSpace(s[len(m[0]):])
+// historyFindings runs the Dockerfile rules on the image's history.
+// reported are the image rules' findings so far.
+func historyFindings(m *Model, o AuditOptions, reported []finding.Finding, target finding.Target, pol *policy.Policy, now time.Time) []finding.Finding {
+	cf := m.Image.Config
+	if cf == nil || len(cf.History) == 0 {
+		return nil
 	}
-	if m := buildArgRe.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		s = s[len(m[0]):]
-		st.BuildArgs, s = splitBuildArgs(s, n)
-		if st.Keyword == "" {
-			st.Keyword = "RUN"
+	records := make([]string, len(cf.History))
+	for i, h := range cf.History {
+		records[i] = h.CreatedBy
+	}
+	h, err := dockerfile.ParseHistory(records)
+	if err != nil {
+		return nil // ParseHistory skips what it cannot read; the fuzz target holds it to that
+	}
+	layerOf := map[int]*Layer{}
+	for _, l := range m.Layers {
+		if l.HistoryIndex >= 0 {
+			layerOf[l.HistoryIndex] = l
 		}
 	}
-	if m := shellRe.FindStringSubmatch(s); m != nil {
-		st.Shell = strings.TrimSpace(m[0])
-		s = strings.TrimSpace(s[len(m[0]):])
-		if rest, ok := strings.CutPrefix(s, "#(nop)"); ok {
-			// Classic builder metadata: the instruction follows.
-			st.Shell = ""
-			s = strings.TrimSpace(rest)
-			if m := keywordRe.FindStringSubmatch(s); m != nil {
-				st.Keyword = m[1]
-				s = strings.TrimSpace(s[len(m[0]):])
-			}
-		} else if st.Keyword == "" {
-			st.Keyword = "RUN"
+	held := map[string]bool{}
+	for _, f := range reported {
+		if f.Fingerprint != "" {
+			held[f.RuleID+" "+f.Fingerprint] = true
 		}
 	}
-	st.Args = s
-	return st
-}
-
-// splitBuildArgs takes n KEY=VALUE pairs off the front of s. Values were
-// joined with spaces unquoted, so a value runs until the next token that
-// starts a KEY=; the last one ends at the first space.
-func splitBuildArgs(s string, n int) ([]KeyValue, string) {
-	var out []KeyValue
-	for i := 0; i < n && s != ""; i++ {
-		if !argStartRe.MatchString(s) {
-			break
+	found := dockerfile.Check(h.File, dockerfile.Options{
+		Policy:  pol,
+		Now:     now,
+		Enabled: func(r *finding.Rule) bool { return dockerfile.OnHistory(r) && o.Enabled.Allows(r) },
+	})
+	var out []finding.Finding
+	for _, f := range found {
+		e := h.Entry(f.Location.Line)
+		if e < 0 {
+			continue
 		}
-		k, rest, _ := strings.Cut(s, "=")
-		end := len(rest)
-		if i == n-1 {
-			if j := strings.IndexByte(rest, ' '); j >= 0 {
-				end = j
-			}
-		} else {
-			for j := 0; j < len(rest); j++ {
-				if rest[j] == ' ' && argStartRe.MatchString(rest[j+1:]) {
-					end = j
-					break
-				}
-			}
+		if id, ok := configSecrets[f.RuleID]; ok && f.Fingerprint != "" && held[id+" "+f.Fingerprint] {
+			continue
 		}
-		out = append(out, KeyValue{Key: k, Value: rest[:end]})
-		s = strings.TrimLeft(rest[end:], " ")
+		f.Target, f.TargetKind = target.Name, target.Kind
+		f.Location = finding.Location{Path: fmt.Sprintf("history[%d]", e)}
+		if l := layerOf[e]; l != nil {
+			f.Location.Layer, f.Location.LayerIndex = l.DiffID.String(), finding.LayerAt(l.Index)
+		}
+		out = append(out, f)
 	}
-	return out, s
+	return out
 }
 
 // Instruction is a short, safe form of created_by for messages: the
@@ -107,31 +84,12 @@ func Instruction(createdBy string) string {
 	if strings.TrimSpace(createdBy) == "" {
 		return ""
 	}
-	st := ParseStep(createdBy)
-	s := maskSecrets(strings.TrimSpace(st.Keyword + " " + st.Args))
+	st := dockerfile.ParseHistoryStep(createdBy)
+	s := secrets.MaskText(strings.TrimSpace(st.Keyword + " " + st.Args))
 	s = display(strings.Join(strings.Fields(s), " "))
 	if utf8.RuneCountInString(s) > 60 {
 		r := []rune(s)
 		s = string(r[:59]) + "…"
-	}
-	return s
-}
-
-// maskSecrets hides, in a line of text, every secret found by its format
-// and every KEY=VALUE whose value is a credential.
-func maskSecrets(s string) string {
-	for _, m := range secrets.Scan(s) {
-		s = strings.ReplaceAll(s, m.Secret, finding.Mask(m.Secret))
-	}
-	for _, tok := range strings.Fields(s) {
-		k, v, ok := strings.Cut(strings.Trim(tok, `"';`), "=")
-		v = strings.Trim(v, `"';`)
-		if !ok || v == "" {
-			continue
-		}
-		if _, secret := secrets.Assignment(strings.TrimLeft(k, "-"), v); secret {
-			s = strings.ReplaceAll(s, v, finding.Mask(v))
-		}
 	}
 	return s
 }

@@ -82,7 +82,7 @@ func goBinary(t testing.TB) []byte {
 		}
 	}
 	out := filepath.Join(src, "textapp")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-mod=vendor", "-trimpath", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-mod=vendor", "-trimpath", "-o", out, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "GOPROXY=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOOS=linux")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -98,10 +98,9 @@ func goBinary(t testing.TB) []byte {
 // layerSpec is one layer of a package test image, with the whiteouts it
 // applies.
 type layerSpec struct {
-	by       string
-	files    []testenv.File
-	deletes  []string
-	fileMode map[string]int64
+	by      string
+	files   []testenv.File
+	deletes []string
 }
 
 // packageImage builds an image from the layers.

@@ -11,14 +11,12 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/rule"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
-// Rule is one image check: its metadata and one function over the model.
-type Rule struct {
-	finding.Rule
-	Check func(p *Pass)
-}
+// Rule is one image check: its metadata and one function over the pass.
+type Rule = rule.Rule[*Pass]
 
 // Model is what image rules see: the walked image and the files the rules'
 // own analyzer read.
@@ -49,63 +47,43 @@ func DefaultSettings() Settings {
 	return Settings{MaxAge: 180 * 24 * time.Hour, WastedBytes: 20 << 20, LargeImage: 2 << 30, ManyLayers: 50}
 }
 
-// Pass is what a rule gets: the model, the project's policy, and a way to
-// report.
+// Pass is what a rule gets: the model, what the run gives (the project's
+// policy, the clock, the thresholds), and the reporter of its findings.
 type Pass struct {
+	rule.Reporter
 	Image    *Model
 	Policy   *policy.Policy
 	Now      time.Time
 	Settings Settings
-	target   finding.Target
-	rule     *Rule
-	out      *[]finding.Finding
 }
 
 // Report records a finding about the image as a whole.
 func (p *Pass) Report(format string, args ...any) *finding.Finding {
-	return p.report(finding.Location{}, fmt.Sprintf(format, args...))
+	return p.Emit(finding.Location{}, format, args...)
 }
 
 // ReportFile records a finding at a file of a layer.
 func (p *Pass) ReportFile(f *File, format string, args ...any) *finding.Finding {
-	loc := finding.Location{Path: display(f.Path()), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
-	return p.report(loc, fmt.Sprintf(format, args...))
+	return p.Emit(fileLocation(f), format, args...)
 }
 
-// ReportLayer records a finding at a layer.
-func (p *Pass) ReportLayer(l *Layer, format string, args ...any) *finding.Finding {
-	loc := finding.Location{Layer: l.DiffID.String(), LayerIndex: finding.LayerAt(l.Index)}
-	return p.report(loc, fmt.Sprintf(format, args...))
-}
-
-func (p *Pass) report(loc finding.Location, msg string) *finding.Finding {
-	*p.out = append(*p.out, finding.New(&p.rule.Rule, p.target, loc, msg))
-	return &(*p.out)[len(*p.out)-1]
+func fileLocation(f *File) finding.Location {
+	return finding.Location{Path: display(f.Path()), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
 }
 
 // reportSecret records a finding about a secret, with its fingerprint.
 func (p *Pass) reportSecret(loc finding.Location, m secrets.Match, format string, args ...any) {
-	p.report(loc, fmt.Sprintf(format, args...)).Fingerprint = m.Fingerprint()
+	p.Emit(loc, format, args...).Fingerprint = m.Fingerprint()
 }
-
-var rules = finding.NewRegistry[*Rule](finding.SurfaceImage)
-
-// rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule { return rules.Add(r) }
-
-// Rules returns every image rule, sorted by ID.
-func Rules() []*Rule { return rules.Sorted() }
-
-// Catalog returns the metadata of every image rule.
-func Catalog() []finding.Rule { return rules.Catalog() }
 
 // AuditOptions configure an audit.
 type AuditOptions struct {
 	Walk     Options
 	Settings Settings
 	Policy   *policy.Policy
-	// Enabled filters rules; nil runs all.
-	Enabled func(*finding.Rule) bool
+	// Enabled filters rules, the image's and the Dockerfile rules run on
+	// its history; nil runs all.
+	Enabled rule.Filter
 	// Now is the current time (time.Now when zero).
 	Now time.Time
 	// Target names the image in findings (img.Ref when empty).
@@ -137,7 +115,8 @@ func Audit(ctx context.Context, img *Image, o AuditOptions) ([]finding.Finding, 
 	return Check(m, o), v, nil
 }
 
-// Check runs the rules over a model.
+// Check runs the image rules over a model, and the Dockerfile rules over
+// its history (history.go).
 func Check(m *Model, o AuditOptions) []finding.Finding {
 	pol := o.Policy
 	if pol == nil {
@@ -173,16 +152,14 @@ func Check(m *Model, o AuditOptions) []finding.Finding {
 		// names the account whose hash it holds.
 		_, shadow := m.Shadows()
 		judged := func(f *File, s secrets.Hit) bool {
-			return f == shadow && s.Rule.ID == shadowHashRule && (o.Enabled == nil || o.Enabled(&rulePasswordHash.Rule))
+			return f == shadow && s.Rule.ID == shadowHashRule && o.Enabled.Allows(&rulePasswordHash.Rule)
 		}
 		out, m.claimed = m.secrets.findings(m.View, target, o.Enabled, judged)
 	}
-	for _, r := range Rules() {
-		if o.Enabled != nil && !o.Enabled(&r.Rule) {
-			continue
-		}
-		r.Check(&Pass{Image: m, Policy: pol, Now: now, Settings: set, target: target, rule: r, out: &out})
-	}
+	rule.Run(rules, o.Enabled, func(r *finding.Rule) *Pass {
+		return &Pass{Reporter: rule.NewReporter(r, target, &out), Image: m, Policy: pol, Now: now, Settings: set}
+	})
+	out = append(out, historyFindings(m, o, out, target, pol, now)...)
 	return out
 }
 

@@ -18,7 +18,7 @@ func (p *Pass) reportLine(f *File, line int, format string, args ...any) *findin
 	return r
 }
 
-var ruleEmptyPassword = rule(&Rule{
+var ruleEmptyPassword = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2030", Title: "Account with an empty password", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "An account in /etc/shadow (or /etc/passwd, when it holds the password itself) has an empty password field: " +
@@ -40,9 +40,9 @@ var ruleEmptyPassword = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleDuplicateIDs = rule(&Rule{
+var ruleDuplicateIDs = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2031", Title: "Duplicate user or group IDs or names", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "Two entries of /etc/passwd share a UID or a name, or two entries of /etc/group share a GID or a name. Files and processes " +
@@ -79,9 +79,9 @@ var ruleDuplicateIDs = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleExtraRoot = rule(&Rule{
+var ruleExtraRoot = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2032", Title: "Account other than root with UID 0", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "An account other than root has UID 0 in /etc/passwd. It is root under another name: a classic backdoor, and a way for " +
@@ -97,14 +97,14 @@ var ruleExtraRoot = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 // locked reports whether a password field admits no password login.
 func locked(pw string) bool {
 	return pw == "x" || strings.HasPrefix(pw, "!") || strings.HasPrefix(pw, "*")
 }
 
-var rulePasswordHash = rule(&Rule{
+var rulePasswordHash = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2034", Title: "Password hash baked into the image", Practice: finding.PracticeSecrets, Severity: finding.Medium,
 		Description: "An account in /etc/shadow has a usable password hash. Every container of the image shares that password, " +
@@ -123,9 +123,9 @@ var rulePasswordHash = rule(&Rule{
 			r.Fingerprint = finding.Fingerprint(r.RuleID, s.Password)
 		}
 	},
-})
+}
 
-var ruleSudoers = rule(&Rule{
+var ruleSudoers = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2035", Title: "Passwordless sudo", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "A sudoers rule grants commands with NOPASSWD. Running the container as a non-root user then protects nothing: " +
@@ -159,9 +159,9 @@ var ruleSudoers = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleEOL = rule(&Rule{
+var ruleEOL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2033", Title: "End-of-life distribution", Practice: finding.PracticeUpdate, Severity: finding.High,
 		Description: "/etc/os-release names a distribution release that no longer gets security fixes (Debian 10 and older, Ubuntu releases " +
@@ -196,4 +196,4 @@ var ruleEOL = rule(&Rule{
 		}
 		p.ReportFile(f, "The image's distribution is %s (%s), which reached end of life on %s.", display(name), rel.Name, rel.Date)
 	},
-})
+}

@@ -20,7 +20,7 @@ func userName(u string) string {
 	return name
 }
 
-var ruleRootUser = rule(&Rule{
+var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2001", Title: "Image runs as root", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
 		Description: "The image's configured user is root: no User at all, `root`, `0`, `0:0`, or a name that /etc/passwd gives UID 0. " +
@@ -48,9 +48,9 @@ var ruleRootUser = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleUnknownUser = rule(&Rule{
+var ruleUnknownUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2002", Title: "Image user missing from /etc/passwd", Practice: finding.PracticeHygiene, Severity: finding.Medium,
 		Description: "The image's user is a name that /etc/passwd does not define. The runtime resolves names inside the image, " +
@@ -74,22 +74,18 @@ var ruleUnknownUser = rule(&Rule{
 		}
 		p.Report("The image's user %s is not defined in /etc/passwd, so containers fail to start.", name)
 	},
-})
+}
 
 var refSecrets = []string{"https://docs.docker.com/build/building/secrets/"}
 
-func secretRemediation(where string) string {
-	return "Revoke and rotate the credential, remove it from " + where + ", and pass it only where it is needed: " +
-		"`RUN --mount=type=secret` at build time, or a runtime secret (Docker/Compose secrets, a vault) for the container."
-}
-
-var ruleEnvSecret = rule(&Rule{
+var ruleEnvSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2003", Title: "Secret in the image environment", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
 		Description: "An environment variable of the image configuration holds a credential. The configuration is readable by anyone " +
 			"who can pull the image (`docker inspect`) and is inherited by every process in every container.",
-		Remediation: secretRemediation("the image's ENV"),
-		References:  refSecrets,
+		Remediation: "Revoke and rotate the credential, remove it from the image's ENV, and pass it only where it is needed: " +
+			"`RUN --mount=type=secret` at build time, or a runtime secret (Docker/Compose secrets, a vault) for the container.",
+		References: refSecrets,
 	},
 	Check: func(p *Pass) {
 		for _, kv := range p.Image.Config.Env {
@@ -99,15 +95,16 @@ var ruleEnvSecret = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var ruleLabelSecret = rule(&Rule{
+var ruleLabelSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2004", Title: "Secret in an image label", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A label of the image configuration holds a credential. Labels are public metadata: registries, " +
 			"`docker inspect` and every inventory tool show them.",
-		Remediation: secretRemediation("the image's labels"),
-		References:  refSecrets,
+		Remediation: "Revoke and rotate the credential, remove it from the image's labels, and pass it only where it is needed: " +
+			"`RUN --mount=type=secret` at build time, or a runtime secret (Docker/Compose secrets, a vault) for the container.",
+		References: refSecrets,
 	},
 	Check: func(p *Pass) {
 		for _, k := range sortedKeys(p.Image.Config.Labels) {
@@ -116,7 +113,7 @@ var ruleLabelSecret = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
@@ -129,26 +126,23 @@ func sortedKeys(m map[string]string) []string {
 
 var refExpose = []string{"https://docs.docker.com/reference/dockerfile/#expose"}
 
-// exposeRule reports the image's exposed ports of one class of service;
-// the classes and severities are those of the Dockerfile EXPOSE rules.
-func exposeRule(id, title string, sev finding.Severity, class ports.Class, cis, desc, fix string) *Rule {
-	return rule(&Rule{
-		Rule: finding.Rule{ID: id, Title: title, Practice: finding.PracticeNetwork, Severity: sev, CIS: cis,
-			Description: desc, Remediation: fix, References: refExpose},
-		Check: func(p *Pass) {
-			for _, raw := range sortedPorts(p.Image.Config.ExposedPorts) {
-				r, err := ports.ParseRange(raw)
-				if err != nil {
-					continue
-				}
-				for _, port := range ports.SensitiveIn(r) {
-					if s, _ := ports.Lookup(port); s.Class == class {
-						p.Report("The image exposes %s (%s).", raw, s.Name)
-					}
-				}
+// exposedClass reports the image's exposed ports of one class of
+// service; the classes and severities are those of the Dockerfile EXPOSE
+// rules.
+type exposedClass struct{ class ports.Class }
+
+func (e exposedClass) check(p *Pass) {
+	for _, raw := range sortedPorts(p.Image.Config.ExposedPorts) {
+		r, err := ports.ParseRange(raw)
+		if err != nil {
+			continue
+		}
+		for _, port := range ports.SensitiveIn(r) {
+			if s, _ := ports.Lookup(port); s.Class == e.class {
+				p.Report("The image exposes %s (%s).", raw, s.Name)
 			}
-		},
-	})
+		}
+	}
 }
 
 func sortedPorts(m map[string]struct{}) []string {
@@ -167,23 +161,48 @@ func sortedPorts(m map[string]struct{}) []string {
 	return keys
 }
 
-var (
-	ruleExposeShell = exposeRule("DV2006", "Remote shell port exposed", finding.Medium, ports.Shell, "5.7",
-		"The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is one more way in, "+
+var ruleExposeShell = &Rule{
+	Rule: finding.Rule{
+		ID: "DV2006", Title: "Remote shell port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
+		Description: "The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is one more way in, " +
 			"with credentials to manage, and `docker exec` already gives operators a shell.",
-		"Remove the login server and its EXPOSE; use `docker exec` (or the orchestrator's exec) to debug.")
-	ruleExposeDocker = exposeRule("DV2007", "Docker API port exposed", finding.High, ports.Docker, "",
-		"The image exposes the Docker daemon's TCP port (2375 plain, 2376 TLS, 2377 Swarm). Whoever reaches a Docker API controls the host.",
-		"Do not run or expose a Docker daemon in an application image; a daemon that must be reachable listens on a Unix socket or on TLS with client certificates.")
-	ruleExposeDB = exposeRule("DV2008", "Database port exposed", finding.Low, ports.Database, "",
-		"The image exposes a database, cache or broker port. That documents the service as reachable; it must then be published only on private networks.",
-		"Keep the EXPOSE only if other containers need the port, and publish it on a private network or 127.0.0.1, never on all interfaces.")
-	ruleExposeAdmin = exposeRule("DV2009", "Cluster or admin API port exposed", finding.Medium, ports.Admin, "",
-		"The image exposes an administrative or control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, …).",
-		"Expose control-plane ports only from images that are that control plane, and publish them only on private networks.")
-)
+		Remediation: "Remove the login server and its EXPOSE; use `docker exec` (or the orchestrator's exec) to debug.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Shell}.check,
+}
 
-var ruleNoHealthcheck = rule(&Rule{
+var ruleExposeDocker = &Rule{
+	Rule: finding.Rule{
+		ID: "DV2007", Title: "Docker API port exposed", Practice: finding.PracticeNetwork, Severity: finding.High,
+		Description: "The image exposes the Docker daemon's TCP port (2375 plain, 2376 TLS, 2377 Swarm). Whoever reaches a Docker API controls the host.",
+		Remediation: "Do not run or expose a Docker daemon in an application image; a daemon that must be reachable listens on a Unix socket or on TLS with client certificates.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Docker}.check,
+}
+
+var ruleExposeDB = &Rule{
+	Rule: finding.Rule{
+		ID: "DV2008", Title: "Database port exposed", Practice: finding.PracticeNetwork, Severity: finding.Low,
+		Description: "The image exposes a database, cache or broker port. That documents the service as reachable; it must then be published only on private networks.",
+		Remediation: "Keep the EXPOSE only if other containers need the port, and publish it on a private network or 127.0.0.1, never on all interfaces.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Database}.check,
+}
+
+var ruleExposeAdmin = &Rule{
+	Rule: finding.Rule{
+		ID: "DV2009", Title: "Cluster or admin API port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium,
+		Description: "The image exposes an administrative or control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, …).",
+		Remediation: "Expose control-plane ports only from images that are that control plane, and publish them only on private networks.",
+		References:  refExpose,
+	},
+	Check: exposedClass{class: ports.Admin}.check,
+}
+
+var ruleNoHealthcheck = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2010", Title: "No HEALTHCHECK", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.6",
 		Description: "The image defines no health check (or disables it with HEALTHCHECK NONE). The Engine then only knows whether the " +
@@ -201,9 +220,9 @@ var ruleNoHealthcheck = rule(&Rule{
 			p.Report("The image disables health checks (HEALTHCHECK NONE).")
 		}
 	},
-})
+}
 
-var ruleStale = rule(&Rule{
+var ruleStale = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2011", Title: "Image built long ago", Practice: finding.PracticeUpdate, Severity: finding.Low,
 		Description: "The image was built longer ago than the configured age (180 days by default). Its packages carry every fix " +
@@ -222,9 +241,9 @@ var ruleStale = rule(&Rule{
 				int(age.Hours()/24), int(p.Settings.MaxAge.Hours()/24))
 		}
 	},
-})
+}
 
-var ruleUntrusted = rule(&Rule{
+var ruleUntrusted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2014", Title: "Image from a registry outside the trusted list", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
 		Description: "The project's trusted registries (`trustedRegistries` in .dockvet.yaml) do not include the registry this image is named after.",
@@ -244,7 +263,7 @@ var ruleUntrusted = rule(&Rule{
 			p.Report("%s comes from %s, which is not a trusted registry.", img.Named(), img.Domain)
 		}
 	},
-})
+}
 
 // plural is "1 file" / "3 files".
 func plural(n int, one, many string) string {

@@ -26,7 +26,7 @@ func modeText(m fs.FileMode) string {
 	return fmt.Sprintf("%04o", n)
 }
 
-var ruleSetuid = rule(&Rule{
+var ruleSetuid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2020", Title: "setuid or setgid file", Practice: finding.PracticeCapabilities, Severity: finding.Low, CIS: "4.8",
 		Description: "A file in the final filesystem has the setuid or setgid bit. It runs with its owner's or group's privileges " +
@@ -50,7 +50,7 @@ var ruleSetuid = rule(&Rule{
 			p.ReportFile(f, "%s is %s (mode %s, owner %d:%d), from %s.", display(f.Path()), bits, modeText(f.Mode), f.UID, f.GID, origin(f))
 		}
 	},
-})
+}
 
 // sharedTmp are the directories meant to be writable by everyone (with the
 // sticky bit); what is inside them is temporary by definition.
@@ -58,7 +58,7 @@ var sharedTmp = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock
 
 func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 
-var ruleWorldWritable = rule(&Rule{
+var ruleWorldWritable = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2021", Title: "World-writable file or directory", Practice: finding.PracticeCapabilities, Severity: finding.Medium,
 		Description: "A file, or a directory without the sticky bit, outside /tmp is writable by every user. Any process in the container, " +
@@ -96,7 +96,7 @@ var ruleWorldWritable = rule(&Rule{
 			p.ReportFile(h.f, "%s.", capitalize(msg))
 		}
 	},
-})
+}
 
 // credentialIn reports whether f is a credential file, confirmed by its
 // content where its kind needs that, and not already reported by the
@@ -113,7 +113,7 @@ func (m *Model) credentialIn(f *File) (credFile, bool) {
 // repository is reported once, as a whole).
 func underGit(p string) bool { return strings.Contains(p, "/.git/") }
 
-var ruleCredentialFile = rule(&Rule{
+var ruleCredentialFile = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2022", Title: "Credential file in the image", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "The final filesystem holds a file that exists to carry credentials: SSH or TLS private keys, .env files, cloud, Docker, " +
@@ -138,7 +138,7 @@ var ruleCredentialFile = rule(&Rule{
 			p.ReportFile(f, "%s.", msg)
 		}
 	},
-})
+}
 
 // olderLayers lists the layers that still hold earlier versions of f's
 // path ("layer 1", "layers 1 and 3").
@@ -162,7 +162,7 @@ func (m *Model) olderLayers(f *File) string {
 	return "layers " + strings.Join(idx[:len(idx)-1], ", ") + " and " + idx[len(idx)-1]
 }
 
-var ruleDeletedCredential = rule(&Rule{
+var ruleDeletedCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2023", Title: "Deleted credential file still in a lower layer", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A credential file was added by one layer and deleted (or replaced) by a later one. The final filesystem does not show it, " +
@@ -195,7 +195,7 @@ var ruleDeletedCredential = rule(&Rule{
 				display(f.Path()), c.what, origin(f), how, f.Layer.Index)
 		}
 	},
-})
+}
 
 // cache is a directory package managers fill and that a final image does
 // not need. "~" stands for /root and every /home/USER.
@@ -251,7 +251,7 @@ func cacheOf(p string) (*cache, string) {
 	return best, bestDir
 }
 
-var ruleCaches = rule(&Rule{
+var ruleCaches = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2024", Title: "Package manager cache left in the image", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "A package manager's cache or index (apt lists, .deb archives, apk, yum/dnf, pip, npm, yarn, Go build cache, …) is in the final " +
@@ -301,11 +301,11 @@ var ruleCaches = rule(&Rule{
 			}
 			loc := finding.Location{Path: display(a.dir), Layer: top.DiffID.String(), LayerIndex: finding.LayerAt(top.Index)}
 			f0 := &File{Layer: top}
-			p.report(loc, fmt.Sprintf("%s holds the %s: %s in %s, mostly from %s.", display(a.dir), a.c.what, humanBytes(a.bytes),
-				plural(a.files, "file", "files"), origin(f0)))
+			p.Emit(loc, "%s holds the %s: %s in %s, mostly from %s.", display(a.dir), a.c.what, humanBytes(a.bytes),
+				plural(a.files, "file", "files"), origin(f0))
 		}
 	},
-})
+}
 
 // tool is a program a final image rarely needs.
 type tool struct {
@@ -405,7 +405,7 @@ func findTools(p *Pass, tools []tool, format string) {
 	}
 }
 
-var ruleBuildTools = rule(&Rule{
+var ruleBuildTools = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2025", Title: "Compiler or build tool in the final image", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "A compiler or build tool (gcc, clang, make, cmake, go, rustc, cargo, javac) is on the image's PATH. A runtime image " +
@@ -416,9 +416,9 @@ var ruleBuildTools = rule(&Rule{
 	Check: func(p *Pass) {
 		findTools(p, buildTools, "Build tool %s is in the final image at %s, from %s.")
 	},
-})
+}
 
-var ruleFetchTools = rule(&Rule{
+var ruleFetchTools = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2026", Title: "Package manager or downloader in the final image", Practice: finding.PracticeSmallImage, Severity: finding.Info,
 		Description: "A package manager (apt, apk, yum/dnf, zypper, pip, npm) or a downloader (curl, wget) is on the image's PATH. " +
@@ -429,9 +429,9 @@ var ruleFetchTools = rule(&Rule{
 	Check: func(p *Pass) {
 		findTools(p, fetchTools, "%s is in the final image at %s, from %s.")
 	},
-})
+}
 
-var ruleEscape = rule(&Rule{
+var ruleEscape = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2040", Title: "Layer entry named outside the root", Practice: finding.PracticeHygiene, Severity: finding.High,
 		Description: "A layer holds tar entries with absolute names or names that climb above the root with `..`. No image builder writes them; " +
@@ -464,9 +464,9 @@ var ruleEscape = rule(&Rule{
 			p.ReportFile(ex, "Layer %d has %s named outside the root, such as %q.", l.Index, plural(len(fs), "entry", "entries"), display(p.Image.RawName(ex)))
 		}
 	},
-})
+}
 
-var ruleDevices = rule(&Rule{
+var ruleDevices = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2041", Title: "Device node in the image", Practice: finding.PracticeNamespaces, Severity: finding.Medium,
 		Description: "The image's filesystem holds a character or block device node. Runtimes provide /dev themselves; a device node shipped " +
@@ -481,4 +481,11 @@ var ruleDevices = rule(&Rule{
 			}
 		}
 	},
-})
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -21,7 +21,7 @@ func (v *View) TotalSize() int64 {
 
 var refSize = []string{"https://docs.docker.com/build/building/best-practices/", "https://github.com/wagoodman/dive"}
 
-var ruleWasted = rule(&Rule{
+var ruleWasted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2027", Title: "Bytes wasted on files later layers delete or overwrite", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Description: "Later layers delete or overwrite files that earlier layers added, above the configured threshold (20 MiB by default). " +
@@ -50,9 +50,9 @@ var ruleWasted = rule(&Rule{
 		p.ReportFile(hidden[0], "Later layers delete or overwrite %s (%.0f%% of the image's %s); the largest: %s.",
 			humanBytes(v.Wasted), pct, humanBytes(v.TotalSize()), strings.Join(top, ", "))
 	},
-})
+}
 
-var ruleLarge = rule(&Rule{
+var ruleLarge = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2028", Title: "Large image or many layers", Practice: finding.PracticeSmallImage, Severity: finding.Info,
 		Description: "The image holds more than the configured size (2 GiB of files by default) or more layers than the configured count (50). " +
@@ -68,7 +68,7 @@ var ruleLarge = rule(&Rule{
 			p.Report("The image holds %s of files in %s.", humanBytes(size), plural(n, "layer", "layers"))
 		}
 	},
-})
+}
 
 // WriteLayers writes the size report: one line per layer with its size,
 // its number of entries, the bytes later layers waste of it, and the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/rule"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -227,7 +228,7 @@ const shadowHashRule = "DV7109"
 // the layers holding the others. Matches of disabled rules, and those an
 // image rule reports itself (judged), are left out. It returns the files
 // whose bytes the findings cover.
-func (s *Secrets) findings(v *View, target finding.Target, enabled func(*finding.Rule) bool, judged func(*File, secrets.Hit) bool) ([]finding.Finding, map[*File]bool) {
+func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, judged func(*File, secrets.Hit) bool) ([]finding.Finding, map[*File]bool) {
 	var out []finding.Finding
 	claimed := map[*File]bool{}
 	for e := range v.Entries() {
@@ -241,11 +242,8 @@ func (s *Secrets) findings(v *View, target finding.Target, enabled func(*finding
 				if judged(ev.File, m) {
 					continue
 				}
-				if enabled != nil {
-					meta := m.Rule.Meta()
-					if !enabled(&meta) {
-						continue
-					}
+				if meta := m.Rule.Meta(); !enabled.Allows(&meta) {
+					continue
 				}
 				key := m.Rule.ID + " " + m.Fingerprint
 				if _, ok := groups[key]; !ok {
@@ -330,7 +328,7 @@ func layerList(idx []int) string {
 	return "layers " + strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
-var ruleSecretScanCapped = rule(&Rule{
+var ruleSecretScanCapped = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2029", Title: "Text file too large to scan completely for secrets", Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "A text file in a layer is longer than the secret engine's byte cap (64 MiB unless configured otherwise), so only its " +
@@ -353,4 +351,4 @@ var ruleSecretScanCapped = rule(&Rule{
 				humanBytes(s.stats.MaxBytes), display(f.Path()), humanBytes(f.Size), origin(f), fate(p.Image.View, p.Image.Entry(f.Path()), f))
 		}
 	},
-})
+}

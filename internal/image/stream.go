@@ -54,7 +54,7 @@ func (w *walker) readStream(r io.Reader) error {
 			links[cleanRel(hdr.Name)] = linkTarget(hdr)
 			continue
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg { // the reader turns the legacy TypeRegA into TypeReg
 			continue
 		}
 		name := cleanRel(hdr.Name)

@@ -5,12 +5,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dockvet/dockvet/internal/ruletest"
 	"github.com/dockvet/dockvet/internal/secrets/sample"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -38,7 +40,7 @@ import (
 //	config env K=V | config label K=V | config expose 22/tcp
 //	config healthcheck CMD … | config nohealthcheck | config created RFC3339
 //	history CREATED_BY                        an empty-layer history entry
-//	layer CREATED_BY                          starts a layer
+//	layer CREATED_BY                          starts a layer (and its history entry)
 //	file PATH MODE [uid=N] [gid=N] [size=N] [@privatekey] [@cert] [@secret=RULE] [@binary] [text=…]
 //	                                          (@secret appends the secret package's
 //	                                          sample of RULE; @binary puts a NUL first)
@@ -46,19 +48,27 @@ import (
 //	dir PATH MODE | link PATH TARGET | hardlink PATH TARGET
 //	whiteout PATH | opaque DIR | device PATH c|b | fifo PATH | raw NAME MODE
 //	name REF | settings wasted=SIZE large=SIZE layers=N trusted=PATTERN secretcap=SIZE secrets=off
-//	want                                      expectations without a line
 //
-// "# want ID…" at the end of a line lists the findings expected there: on
-// an entry line, at that path and layer; on a layer line, at that layer
-// without a path; elsewhere, without a path, at any layer. "ID@PATH" names
-// the path explicitly. A test fails on every finding not expected and
-// every expectation not found.
+// The expectations are internal/ruletest annotations (`# want ID "message
+// regexp"`, `# ok ID`) at the end of the line a finding belongs to:
+//
+//   - a finding at a file of a layer: the line that put that file in that
+//     layer; at a line of the file (an account in /etc/passwd), the
+//     content line ("| …") it is on, when the file's content is written
+//     out that way;
+//   - a finding at a layer, or at a path no entry of that layer names (a
+//     cache directory): the layer's line;
+//   - a finding at a history entry (Location.Path "history[N]"): the
+//     history or layer line that made entry N;
+//   - a finding about the image as a whole (no path, no layer): a want
+//     on any config, name or settings line.
+//
+// An annotation on a content line is not part of the file's content.
 
-type expect struct {
-	id    string
+// entryKey names a layer entry: its displayed path and its layer.
+type entryKey struct {
 	path  string
-	layer *int
-	line  int
+	layer int
 }
 
 type tentry struct {
@@ -74,18 +84,35 @@ type spec struct {
 	createdBy []string
 	// empty history entries before layer i (len(layers) for after the last)
 	emptyBefore map[int][]string
-	wants       []expect
 	settings    Settings
 	trusted     []string
 	// secretCap is the secret engine's byte cap (its default when 0);
 	// noSecrets turns the secret scan off.
 	secretCap int64
 	noSecrets bool
+	where     placement
+}
+
+// placement is where in the .img file each part of the image was written,
+// to place findings at the line they belong to.
+type placement struct {
+	entry   map[entryKey]int   // the line of each entry (the last, for a path written twice)
+	content map[entryKey][]int // the content lines of a file written with "| …"
+	layer   []int              // the line of each layer
+	// emptyBefore holds the lines of the empty-layer history entries
+	// before layer i; history is the line of every history entry, in the
+	// order of the image's history.
+	emptyBefore map[int][]int
+	history     []int
+	whole       map[int]bool // config, name and settings lines
 }
 
 func parseSpec(t testing.TB, src string) *spec {
 	t.Helper()
 	s := &spec{emptyBefore: map[int][]string{}}
+	s.where = placement{entry: map[entryKey]int{}, content: map[entryKey][]int{}, emptyBefore: map[int][]int{}, whole: map[int]bool{}}
+	var lastKey entryKey
+	lastContent := false
 	s.cfg.User = "10001"
 	s.cfg.Healthcheck = &v1.HealthConfig{Test: []string{"CMD", "/app", "healthcheck"}}
 	var last *tentry
@@ -93,23 +120,30 @@ func parseSpec(t testing.TB, src string) *spec {
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if strings.HasPrefix(line, "| ") || line == "|" {
-			if last == nil {
+			if last == nil || !lastContent {
 				t.Fatalf("line %d: content without a file", n)
 			}
+			if m := annotationRe.FindStringIndex(line); m != nil {
+				line = strings.TrimRight(line[:m[0]], " \t")
+			}
 			last.body = append(last.body, strings.TrimPrefix(strings.TrimPrefix(line, "|"), " ")+"\n"...)
+			s.where.content[lastKey] = append(s.where.content[lastKey], n)
 			continue
 		}
 		if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "" {
 			continue
 		}
-		text, wantText, _ := strings.Cut(line, "# want ")
+		text := line
+		if m := annotationRe.FindStringIndex(line); m != nil {
+			text = line[:m[0]]
+		}
 		f := strings.Fields(text)
 		if len(f) == 0 {
 			t.Fatalf("line %d: empty", n)
 		}
 		layer := len(s.layers) - 1
 		var lpath string
-		lineLayer := (*int)(nil)
+		isEntry := false
 		arg := func(i int) string {
 			if i >= len(f) {
 				t.Fatalf("line %d: missing argument %d", n, i)
@@ -123,24 +157,24 @@ func parseSpec(t testing.TB, src string) *spec {
 			}
 			s.layers[layer] = append(s.layers[layer], tentry{hdr: h, body: body})
 			last = &s.layers[layer][len(s.layers[layer])-1]
-			l := layer
-			lineLayer = &l
+			isEntry = true
 		}
 		switch f[0] {
 		case "config":
 			s.config(t, n, arg(1), strings.TrimSpace(strings.TrimPrefix(rest, f[1])))
+			s.where.whole[n] = true
 		case "history":
 			s.emptyBefore[len(s.layers)] = append(s.emptyBefore[len(s.layers)], rest)
+			s.where.emptyBefore[len(s.layers)] = append(s.where.emptyBefore[len(s.layers)], n)
 		case "layer":
 			s.layers = append(s.layers, nil)
 			s.createdBy = append(s.createdBy, rest)
-			l := len(s.layers) - 1
-			lineLayer = &l
+			s.where.layer = append(s.where.layer, n)
 		case "name":
 			s.name = arg(1)
-		case "want":
-			wantText += " " + rest
+			s.where.whole[n] = true
 		case "settings":
+			s.where.whole[n] = true
 			for _, kv := range f[1:] {
 				k, v, _ := strings.Cut(kv, "=")
 				switch k {
@@ -220,14 +254,18 @@ func parseSpec(t testing.TB, src string) *spec {
 			p, _ := cleanName(arg(1))
 			lpath = p
 		}
-		for _, w := range strings.Fields(wantText) {
-			e := expect{id: w, path: display(lpath), layer: lineLayer, line: n}
-			if id, p, ok := strings.Cut(w, "@"); ok {
-				e.id, e.path = id, p
-			}
-			s.wants = append(s.wants, e)
+		lastContent = false
+		if isEntry {
+			lastKey = entryKey{display(lpath), layer}
+			s.where.entry[lastKey] = n
+			delete(s.where.content, lastKey)
+			lastContent = f[0] == "file" && len(last.body) == 0
 		}
 	}
+	for i := range s.layers {
+		s.where.history = append(append(s.where.history, s.where.emptyBefore[i]...), s.where.layer[i])
+	}
+	s.where.history = append(s.where.history, s.where.emptyBefore[len(s.layers)]...)
 	return s
 }
 
@@ -441,70 +479,86 @@ func auditSpec(t testing.TB, s *spec) []finding.Finding {
 	return fs
 }
 
-// checkWants fails on every finding not expected and every expectation
-// not found.
-func checkWants(t *testing.T, file string, wants []expect, got []finding.Finding) {
-	t.Helper()
-	used := make([]bool, len(got))
-	for _, w := range wants {
-		found := false
-		for i, f := range got {
-			if used[i] || f.RuleID != w.id || f.Location.Path != w.path {
-				continue
-			}
-			if w.layer != nil && (f.Location.LayerIndex == nil || *f.Location.LayerIndex != *w.layer) {
-				continue
-			}
-			used[i], found = true, true
-			break
+// annotationRe finds an internal/ruletest annotation at the end of a line,
+// which is no part of the image.
+var annotationRe = regexp.MustCompile(`(?:^|\s)(?:#|//)\s*(?:want(?:@[+-]\d+)?|ok|dockvet-test)\s`)
+
+// place puts a finding at the line of the .img file it belongs to (see
+// the format's comment); 0 is the image as a whole.
+func (w placement) place(f finding.Finding) int {
+	l := f.Location
+	if rest, ok := strings.CutPrefix(l.Path, "history["); ok {
+		n, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+		if err != nil || n < 0 || n >= len(w.history) {
+			return -1
 		}
-		if !found {
-			where := w.path
-			if w.layer != nil {
-				where += fmt.Sprintf(" layer %d", *w.layer)
-			}
-			t.Errorf("%s:%d: want %s at %q, not reported", file, w.line, w.id, where)
-		}
+		return w.history[n]
 	}
-	for i, f := range got {
-		if !used[i] {
-			li := "-"
-			if f.Location.LayerIndex != nil {
-				li = strconv.Itoa(*f.Location.LayerIndex)
-			}
-			t.Errorf("%s: unexpected %s at %q layer %s: %s", file, f.RuleID, f.Location.Path, li, f.Message)
-		}
+	if l.LayerIndex == nil {
+		return 0
 	}
+	k := entryKey{l.Path, *l.LayerIndex}
+	if c := w.content[k]; l.Line > 0 && l.Line <= len(c) {
+		return c[l.Line-1]
+	}
+	if n, ok := w.entry[k]; ok {
+		return n
+	}
+	if *l.LayerIndex >= 0 && *l.LayerIndex < len(w.layer) {
+		return w.layer[*l.LayerIndex]
+	}
+	return -1
 }
 
+// ranOn says which rules ran on a test image: the image rules, the
+// Dockerfile rules run on its history, and the secret formats when the
+// secret scan is on.
+func (s *spec) ranOn(id string) bool {
+	if onHistory(id) || slices.ContainsFunc(rules, func(r *Rule) bool { return r.ID == id }) {
+		return true
+	}
+	return !s.noSecrets && slices.ContainsFunc(secrets.Rules(), func(r *secrets.Rule) bool { return r.ID == id })
+}
+
+// TestRules audits every test image and compares the findings with its
+// annotations, exactly.
 func TestRules(t *testing.T) {
 	files, err := filepath.Glob("testdata/rules/*.img")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test images: %v", err)
 	}
-	covered := map[string]bool{}
+	var ran []string
 	for _, file := range files {
+		ran = append(ran, filepath.ToSlash(file))
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			src, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := parseSpec(t, string(src))
-			got := auditSpec(t, s)
-			checkWants(t, file, s.wants, got)
-			for _, w := range s.wants {
-				covered[w.id] = true
+			c, err := ruletest.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if testing.Verbose() {
-				for _, f := range got {
-					t.Logf("%s %s %s", f.RuleID, f.Location.Path, f.Message)
+			s := parseSpec(t, string(src))
+			// A want on a config, name or settings line is about the
+			// image as a whole. (An ok stays on its line: findings about
+			// the whole image never land there, and any unwanted one
+			// fails the case.)
+			for i := range c.Wants {
+				if s.where.whole[c.Wants[i].Line] {
+					c.Wants[i].Line = 0
 				}
 			}
+			fs := auditSpec(t, s)
+			got := make([]ruletest.Got, len(fs))
+			for i, f := range fs {
+				got[i] = ruletest.Got{Path: file, Line: s.where.place(f), Finding: f}
+				if testing.Verbose() {
+					t.Logf("%d: %s %s %q", got[i].Line, f.RuleID, f.Location.Path, f.Message)
+				}
+			}
+			c.Check(t, got, s.ranOn)
 		})
 	}
-	for _, r := range Rules() {
-		if !covered[r.ID] {
-			t.Errorf("rule %s has no positive case in testdata/rules", r.ID)
-		}
-	}
+	ruletest.RequireRun(t, "testdata", ran)
 }

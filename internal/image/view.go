@@ -92,8 +92,8 @@ func (v *View) newFile() *File {
 	return &e.f
 }
 
-// entryOf is the Entry a walk's File was allocated in.
-func entryOf(f *File) *Entry {
+// ownEntry is the Entry a walk's File was allocated in.
+func ownEntry(f *File) *Entry {
 	if f.nlen&inEntry == 0 {
 		return nil
 	}
@@ -657,7 +657,7 @@ func (v *View) add(f *File) {
 		name := f.Name()
 		if e = parent.kid(name); e == nil {
 			// A new path: the File's own entry becomes the path's.
-			if e = entryOf(f); e == nil {
+			if e = ownEntry(f); e == nil {
 				e = v.newEntry()
 				v.newExt(e).first = f
 			}

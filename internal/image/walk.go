@@ -534,7 +534,7 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	}
 	f.UID, f.GID = int32(hdr.Uid), int32(hdr.Gid)
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse: // the reader turns the legacy TypeRegA into TypeReg
 		f.Type, f.Size = Regular, hdr.Size
 	case tar.TypeDir:
 		f.Type = Dir

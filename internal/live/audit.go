@@ -4,6 +4,7 @@ import (
 	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
 // Options configure an audit.
@@ -14,7 +15,7 @@ type Options struct {
 	// Policy is the project's trust policy (trusted registries).
 	Policy *policy.Policy
 	// Enabled filters rules; nil runs all.
-	Enabled func(*finding.Rule) bool
+	Enabled rule.Filter
 	// Daemon are the daemon-wide defaults, when the caller knows them.
 	Daemon Daemon
 }
@@ -44,15 +45,10 @@ func Audit(c *Container, opts Options) []finding.Finding {
 	for i := range out {
 		out[i].Location.Container = spec.Name
 	}
-	p := &pass{c: c, spec: spec, target: t}
-	for _, r := range imageRules {
-		if opts.Enabled != nil && !opts.Enabled(&r.Rule) {
-			continue
-		}
-		p.rule = r
-		r.Check(p)
-	}
-	return append(out, p.out...)
+	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
+		return &Pass{Reporter: rule.NewReporter(r, t, &out), Container: c, Spec: spec}
+	})
+	return out
 }
 
 // label names the container in messages: its name and short ID.

@@ -12,10 +12,10 @@ import (
 // BenchmarkAudit is one container's inspect data (the unsafe running
 // container of testdata/engine) into a spec, through every rule.
 func BenchmarkAudit(b *testing.B) {
-	d := readDocument(b, "testdata/engine/unsafe-running.json")
+	_, c := readCase(b, "testdata/engine/unsafe-running.txtar")
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(live.Audit(&d.Container, live.Options{})) == 0 {
+		if len(live.Audit(c, live.Options{})) == 0 {
 			b.Fatal("no findings")
 		}
 	}

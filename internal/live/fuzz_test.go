@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,19 +16,18 @@ import (
 // answers, the audit does not panic, and every finding is a known rule
 // located at the container.
 func FuzzAudit(f *testing.F) {
-	files, _ := filepath.Glob("testdata/engine/*.json")
+	files, _ := filepath.Glob("testdata/*/*.txtar")
 	for _, file := range files {
-		data, err := os.ReadFile(file)
+		_, c := readCase(f, file)
+		data, err := json.Marshal(c)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
-		var doc struct {
-			Inspect json.RawMessage `json:"inspect"`
+		if data, err = json.Marshal(c.Inspect); err != nil {
+			f.Fatal(err)
 		}
-		if json.Unmarshal(data, &doc) == nil {
-			f.Add([]byte(doc.Inspect))
-		}
+		f.Add(data)
 	}
 	for _, s := range []string{
 		`{}`, `null`, `{"inspect":{}}`, `{"Name":"/x","HostConfig":null,"Config":null}`,

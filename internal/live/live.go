@@ -125,6 +125,9 @@ func Running(ctx context.Context, c Client) ([]*Container, error) {
 		if err != nil {
 			return nil, err
 		}
+		if st := ct.Inspect.State; st != nil && !st.Running {
+			continue // it stopped between the list and the inspect
+		}
 		out = append(out, ct)
 	}
 	slices.SortFunc(out, func(a, b *Container) int { return strings.Compare(a.Name(), b.Name()) })

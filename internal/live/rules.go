@@ -1,7 +1,7 @@
 package live
 
 import (
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,49 +9,60 @@ import (
 
 	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
-// rule is a check that needs the Engine's view of a container's image, not
+// Rule is a check that needs the Engine's view of a container's image, not
 // only the container spec.
-type rule struct {
-	finding.Rule
-	Check func(p *pass)
+type Rule = rule.Rule[*Pass]
+
+// Pass is what an image rule sees: the container as fetched and its spec;
+// the Reporter it embeds records the findings.
+type Pass struct {
+	rule.Reporter
+	Container *Container
+	Spec      *container.Spec
 }
 
-// pass is what an image rule sees: the container as fetched and its spec.
-type pass struct {
-	c      *Container
-	spec   *container.Spec
-	target finding.Target
-	rule   *rule
-	out    []finding.Finding
-}
-
-func (p *pass) report(format string, args ...any) {
-	loc := finding.Location{Container: p.spec.Name}
-	p.out = append(p.out, finding.New(&p.rule.Rule, p.target, loc, fmt.Sprintf(format, args...)))
+// report records a finding about the container.
+func (p *Pass) report(format string, args ...any) {
+	p.Emit(finding.Location{Container: p.Spec.Name}, format, args...)
 }
 
 // who is the container at the start of a message.
-func (p *pass) who() string { return "Container " + p.c.label() }
+func (p *Pass) who() string { return "Container " + p.Container.label() }
 
 // imageName is the image as the container was told to run it, or its
 // short ID.
-func (p *pass) imageName() string {
-	if p.c.Inspect.Config != nil && p.c.Inspect.Config.Image != "" {
-		return p.c.Inspect.Config.Image
+func (p *Pass) imageName() string {
+	if p.Container.Inspect.Config != nil && p.Container.Inspect.Config.Image != "" {
+		return p.Container.Inspect.Config.Image
 	}
-	return shortImageID(p.c.Inspect.Image)
+	return shortImageID(p.Container.Inspect.Image)
 }
 
+// surfaces are where the live rules apply: `dockvet container` and the
+// host audit's running containers.
 var surfaces = []finding.Surface{finding.SurfaceContainer, finding.SurfaceHost}
 
-var imageRules = []*rule{ruleImageUser, ruleImageHealthcheck, ruleStaleImage}
+// rules are the live rules, sorted by ID; the container spec rules are
+// container.Rules.
+var rules = []*Rule{
+	ruleImageUser,        // DV3100
+	ruleImageHealthcheck, // DV3101
+	ruleStaleImage,       // DV3102
+}
 
-var ruleImageUser = &rule{
+// Rules returns the live rules, sorted by ID.
+func Rules() []*Rule { return slices.Clone(rules) }
+
+// Catalog returns the metadata of the live rules; the container spec rules
+// are container.Catalog's.
+func Catalog() []finding.Rule { return rule.Catalog(surfaces, rules) }
+
+var ruleImageUser = &Rule{
 	Rule: finding.Rule{
-		ID: "DV3100", Title: "Image of a live container has no non-root USER", Practice: finding.PracticeNonRoot, Severity: finding.Medium,
-		Surfaces: surfaces, CIS: "4.1",
+		ID: "DV3100", Title: "Image of a live container has no non-root USER", Practice: finding.PracticeNonRoot, Severity: finding.Medium, CIS: "4.1",
 		Description: "The image a container was started from sets no USER, or USER root, so every container started from it runs as root " +
 			"unless whoever starts it says otherwise. The container's own user is judged by DV3050; this is the image's default, which the " +
 			"next `docker run` of the image inherits.",
@@ -59,8 +70,8 @@ var ruleImageUser = &rule{
 			"orchestrators can check it is not root); rebuild and recreate the container.",
 		References: []string{"https://docs.docker.com/build/building/best-practices/#user"},
 	},
-	Check: func(p *pass) {
-		img := p.c.Image
+	Check: func(p *Pass) {
+		img := p.Container.Image
 		if img == nil {
 			return
 		}
@@ -75,7 +86,7 @@ var ruleImageUser = &rule{
 		if user != "" {
 			what = "sets USER " + user
 		}
-		if u := p.spec.User; u.Set && !container.IsRootUser(u.Value) {
+		if u := p.Spec.User; u.Set && !container.IsRootUser(u.Value) {
 			p.report("%s runs image %s, which %s; this container runs as user %s, but any other container of the image runs as root.",
 				p.who(), p.imageName(), what, u.Value)
 			return
@@ -84,21 +95,20 @@ var ruleImageUser = &rule{
 	},
 }
 
-var ruleImageHealthcheck = &rule{
+var ruleImageHealthcheck = &Rule{
 	Rule: finding.Rule{
-		ID: "DV3101", Title: "Image of a live container has no HEALTHCHECK", Practice: finding.PracticeHygiene, Severity: finding.Low,
-		Surfaces: surfaces, CIS: "4.6",
+		ID: "DV3101", Title: "Image of a live container has no HEALTHCHECK", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.6",
 		Description: "Neither the image a container was started from nor the container defines a health check. The Engine then reports " +
 			"the container as running whatever state its process is in: a hung or half-broken service is neither noticed nor restarted.",
 		Remediation: "Add `HEALTHCHECK CMD …` to the Dockerfile with a command that proves the service answers (or `--health-cmd` / " +
 			"Compose `healthcheck:` where the container is started).",
 		References: []string{"https://docs.docker.com/reference/dockerfile/#healthcheck"},
 	},
-	Check: func(p *pass) {
-		if p.c.Image == nil || imageHasHealthcheck(p.c.Image) {
+	Check: func(p *Pass) {
+		if p.Container.Image == nil || imageHasHealthcheck(p.Container.Image) {
 			return
 		}
-		if h := p.spec.Healthcheck; h.Set && !h.Value.Disabled {
+		if h := p.Spec.Healthcheck; h.Set && !h.Value.Disabled {
 			return // the container checks itself, which is what the image's HEALTHCHECK is for
 		}
 		p.report("%s runs image %s, which defines no HEALTHCHECK, and the container sets none, so nothing checks that it works.",
@@ -113,24 +123,23 @@ func imageHasHealthcheck(img *image.InspectResponse) bool {
 	return !strings.EqualFold(img.Config.Healthcheck.Test[0], "NONE")
 }
 
-var ruleStaleImage = &rule{
+var ruleStaleImage = &Rule{
 	Rule: finding.Rule{
-		ID: "DV3102", Title: "Container runs an image its tag no longer names", Practice: finding.PracticeUpdate, Severity: finding.Info,
-		Surfaces: surfaces, CIS: "5.28",
+		ID: "DV3102", Title: "Container runs an image its tag no longer names", Practice: finding.PracticeUpdate, Severity: finding.Info, CIS: "5.28",
 		Description: "The container was created from a tag that now names another local image — a newer pull or build — but a container " +
 			"keeps the image it was created from: the fixes in the new image do not reach it until it is recreated.",
 		Remediation: "Recreate the container from the current image (`docker compose up -d`, or remove it and `docker run` again), then " +
 			"remove the old image.",
 		References: []string{"https://docs.docker.com/reference/cli/docker/image/pull/"},
 	},
-	Check: func(p *pass) {
-		tagged, running := p.c.Tagged, p.c.Inspect.Image
+	Check: func(p *Pass) {
+		tagged, running := p.Container.Tagged, p.Container.Inspect.Image
 		if tagged == nil || running == "" || tagged.ID == "" || tagged.ID == running {
 			return
 		}
 		was := ""
-		if p.c.Image != nil {
-			was = created(p.c.Image.Created)
+		if p.Container.Image != nil {
+			was = created(p.Container.Image.Created)
 		}
 		p.report("%s runs image %s%s, but %s now names image %s%s; recreate the container to run it.",
 			p.who(), shortImageID(running), was, p.imageName(), shortImageID(tagged.ID), created(tagged.Created))
@@ -152,14 +161,4 @@ func shortImageID(id string) string {
 		id = id[:12]
 	}
 	return id
-}
-
-// Catalog returns the metadata of the live container rules; the container
-// spec rules are container.Catalog's.
-func Catalog() []finding.Rule {
-	var out []finding.Rule
-	for _, r := range imageRules {
-		out = append(out, r.Rule)
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package live_test
 import (
 	"encoding/json"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,48 +19,70 @@ import (
 	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/live"
+	"github.com/dockvet/dockvet/internal/ruletest"
 )
 
-// document is a file of testdata/engine: what a Docker 20.10 Engine
-// (API 1.41) answered about a container, its image and the image its tag
-// names now, with the findings it must get — exactly those — under
-// "want".
-type document struct {
-	Want []string `json:"want"`
-	live.Container
-}
-
-func readDocument(t testing.TB, path string) document {
+// readCase reads a case of testdata: a txtar archive whose comment holds
+// the annotations, for the container as a whole, and whose files are what
+// the Engine answers about it: inspect.json (the container), image.json
+// (its image; absent when it no longer exists), tagged.json (the image its
+// tag names now) and volumes.json (its named volumes, by name).
+// testdata/engine holds a Docker 20.10 Engine's (API 1.41) own answers;
+// testdata/image holds small hand-written ones for the image rules.
+func readCase(t testing.TB, path string) (*ruletest.Case, *live.Container) {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	c, a, err := ruletest.ParseArchive(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d document
-	if err := json.Unmarshal(data, &d); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	var ct live.Container
+	for _, f := range a.Files {
+		var v any
+		switch f.Name {
+		case "inspect.json":
+			v = &ct.Inspect
+		case "image.json":
+			v = &ct.Image
+		case "tagged.json":
+			v = &ct.Tagged
+		case "volumes.json":
+			v = &ct.Volumes
+		default:
+			t.Fatalf("%s: unknown file %s", path, f.Name)
+		}
+		if err := json.Unmarshal(f.Data, v); err != nil {
+			t.Fatalf("%s: %s: %v", path, f.Name, err)
+		}
 	}
-	return d
+	if ct.Inspect.ID == "" {
+		t.Fatalf("%s: no inspect.json", path)
+	}
+	return c, &ct
 }
 
-// TestEngineDocuments audits the Engine's own JSON, so the conversion is
-// tested on what the Engine writes (empty host IPs, null limits, CAP_
+// ran says which rules Audit runs: the container spec rules and the live
+// rules.
+func ran(id string) bool {
+	return slices.ContainsFunc(container.Rules(), func(r *container.Rule) bool { return r.ID == id }) ||
+		slices.ContainsFunc(live.Rules(), func(r *live.Rule) bool { return r.ID == id })
+}
+
+// TestCases audits the cases of testdata. The Engine's own JSON tests the
+// conversion on what the Engine writes (empty host IPs, null limits, CAP_
 // prefixes, the daemon's own label=disable) also where no Engine runs.
-func TestEngineDocuments(t *testing.T) {
-	files, _ := filepath.Glob("testdata/engine/*.json")
+func TestCases(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.txtar")
 	if len(files) == 0 {
 		t.Fatal("no testdata")
 	}
 	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			d := readDocument(t, file)
-			fs := live.Audit(&d.Container, live.Options{})
-			if got := ruleIDs(fs); !slices.Equal(got, d.Want) {
-				t.Errorf("rules\n got %v\nwant %v", got, d.Want)
-			}
-			name := d.Name()
+		t.Run(strings.TrimPrefix(file, "testdata/"), func(t *testing.T) {
+			c, ct := readCase(t, file)
+			fs := live.Audit(ct, live.Options{})
+			c.Check(t, ruletest.Whole(fs), ran)
+			name := ct.Name()
 			for _, f := range fs {
-				if f.Location.Container != name || f.Target != name || !strings.Contains(f.Message, name+" ("+d.ShortID()+")") {
+				if f.Location.Container != name || f.Target != name || !strings.Contains(f.Message, name+" ("+ct.ShortID()+")") {
 					t.Errorf("%s at %q/%+v: %s", f.RuleID, f.Target, f.Location, f.Message)
 				}
 				if strings.Contains(f.Message, "Zt9xQ2mW") {
@@ -70,6 +91,7 @@ func TestEngineDocuments(t *testing.T) {
 			}
 		})
 	}
+	ruletest.RequireRun(t, "testdata", files)
 }
 
 func base() *live.Container {
@@ -270,70 +292,6 @@ func img(user string, health ...string) *image.InspectResponse {
 	return &image.InspectResponse{ID: "sha256:aaaa1111bbbb2222cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb8888", Created: "2024-05-01T10:00:00Z", Config: cfg}
 }
 
-// TestImageRules: the checks that need the Engine's view of the image,
-// each with what a naive check would get wrong.
-func TestImageRules(t *testing.T) {
-	newer := &image.InspectResponse{ID: "sha256:bbbb2222cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb8888aaaa1111", Created: "2024-06-02T10:00:00Z"}
-	for _, tc := range []struct {
-		name   string
-		edit   func(c *live.Container)
-		want   []string
-		phrase string
-	}{
-		{name: "image runs as root", edit: func(c *live.Container) {
-			c.Image = img("", "CMD", "true")
-			c.Inspect.Config.User = ""
-		}, want: []string{"DV3050", "DV3071", "DV3100"}, phrase: "which sets no USER, so the container runs as root"},
-		{name: "USER root", edit: func(c *live.Container) {
-			c.Image = img("0:0", "CMD", "true")
-		}, want: []string{"DV3071", "DV3100"}, phrase: "which sets USER 0:0; this container runs as user 10001, but any other container"},
-		{name: "non-root image", edit: func(c *live.Container) {
-			c.Image = img("app", "CMD", "true")
-		}, want: []string{"DV3071"}},
-		{name: "no health check anywhere", edit: func(c *live.Container) {
-			c.Image = img("app")
-		}, want: []string{"DV3071", "DV3101"}, phrase: "which defines no HEALTHCHECK, and the container sets none"},
-		{name: "HEALTHCHECK NONE", edit: func(c *live.Container) {
-			c.Image = img("app", "NONE")
-		}, want: []string{"DV3071", "DV3101"}},
-		{name: "the container checks itself", edit: func(c *live.Container) {
-			c.Image = img("app")
-			c.Inspect.Config.Healthcheck = &containertypes.HealthConfig{Test: []string{"CMD-SHELL", "wget -q localhost"}}
-		}, want: []string{"DV3071"}},
-		{name: "the container disables the image's check", edit: func(c *live.Container) {
-			c.Image = img("app", "CMD", "true")
-			c.Inspect.Config.Healthcheck = &containertypes.HealthConfig{Test: []string{"NONE"}}
-		}, want: []string{"DV3071"}},
-		{name: "tag moved", edit: func(c *live.Container) {
-			c.Image = img("app", "CMD", "true")
-			c.Tagged = newer
-		}, want: []string{"DV3071", "DV3102"}, phrase: "runs image aaaa1111bbbb (created 2024-05-01), but acme/web:1.4 now names image bbbb2222cccc (created 2024-06-02)"},
-		{name: "tag still names the image", edit: func(c *live.Container) {
-			c.Image = img("app", "CMD", "true")
-			c.Tagged = c.Image
-		}, want: []string{"DV3071"}},
-		{name: "image removed", edit: func(c *live.Container) {
-			c.Tagged = newer
-		}, want: []string{"DV3071", "DV3102"}, phrase: "runs image aaaa1111bbbb, but"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := base()
-			tc.edit(c)
-			fs := live.Audit(c, live.Options{})
-			if got := ruleIDs(fs); !slices.Equal(got, tc.want) {
-				t.Errorf("rules %v, want %v", got, tc.want)
-			}
-			found := tc.phrase == ""
-			for _, f := range fs {
-				found = found || strings.Contains(f.Message, tc.phrase)
-			}
-			if !found {
-				t.Errorf("no message says %q", tc.phrase)
-			}
-		})
-	}
-}
-
 func TestOptions(t *testing.T) {
 	c := base()
 	c.Image = img("")
@@ -352,16 +310,9 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestCatalog: the live rules are valid container-range rules, each with a
-// positive case in the Engine documents.
+// TestCatalog: the live rules are valid container-range rules, apart from
+// the spec rules, each with its CIS reference, listed in ID order.
 func TestCatalog(t *testing.T) {
-	wanted := map[string]bool{}
-	files, _ := filepath.Glob("testdata/engine/*.json")
-	for _, f := range files {
-		for _, id := range readDocument(t, f).Want {
-			wanted[id] = true
-		}
-	}
 	spec := map[string]bool{}
 	for _, r := range container.Catalog() {
 		spec[r.ID] = true
@@ -373,8 +324,8 @@ func TestCatalog(t *testing.T) {
 		if !strings.HasPrefix(r.ID, "DV31") || spec[r.ID] || r.CIS == "" {
 			t.Errorf("%s: live rules are DV31xx, apart from the spec rules, with their CIS reference", r.ID)
 		}
-		if !wanted[r.ID] {
-			t.Errorf("%s has no positive case in testdata/engine", r.ID)
-		}
+	}
+	if !slices.IsSortedFunc(live.Rules(), func(a, b *live.Rule) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Error("live rules are not listed in ID order")
 	}
 }

@@ -126,6 +126,14 @@ func (c *Case) Add(path string, data []byte) error {
 		}
 		kind, rest := l[m[2]:m[3]], l[m[4]:m[5]]
 		ownLine := strings.TrimSpace(l[:m[0]]) == ""
+		if !ownLine {
+			// A line with content and a trailing annotation is still the
+			// line that annotations above it point at.
+			for _, p := range pending {
+				p(n)
+			}
+			pending = nil
+		}
 		at := fmt.Sprintf("%s:%d", path, n)
 		attach := func(f func(line int)) {
 			if ownLine {

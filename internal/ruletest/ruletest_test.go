@@ -139,3 +139,13 @@ func TestEmptyMessageRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnLineThenTrailing(t *testing.T) {
+	c := &Case{}
+	if err := c.Add("c.yaml", []byte("# ok DV3001\nprivileged: true   # want DV3002 \"x\"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OKs) != 1 || c.OKs[0].Line != 2 || len(c.Wants) != 1 || c.Wants[0].Line != 2 {
+		t.Errorf("oks %+v wants %+v", c.OKs, c.Wants)
+	}
+}

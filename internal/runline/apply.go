@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/format"
 	composetypes "github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/opts"
 	"github.com/docker/go-units"
@@ -87,30 +86,12 @@ func (st *state) userns(v string, at int) error {
 	return nil
 }
 
-// volume reads `-v` with the parser Compose uses for its short volume
-// syntax, which is the same syntax (Windows drive letters and pipes
-// included).
+// volume reads `-v` as container.ParseBind does: the Engine's
+// HostConfig.Binds hold the same strings.
 func (st *state) volume(v string, at int) error {
-	vc, err := format.ParseVolume(v)
+	m, err := container.ParseBind(v, st.src(at))
 	if err != nil {
 		return err
-	}
-	m := container.Mount{Target: vc.Target, Source: vc.Source, ReadOnly: vc.ReadOnly, Src: st.src(at)}
-	switch {
-	case vc.Source == "":
-		m.Type = container.MountVolume // anonymous volume
-	case vc.Type == composetypes.VolumeTypeBind, strings.HasPrefix(vc.Source, "$"):
-		// A source from a variable ($HOME/.aws, "$(pwd)") is a host path
-		// once the shell expands it.
-		m.Type, m.HostPath = container.MountBind, container.HostPath(vc.Source)
-	default:
-		m.Type = container.MountVolume
-	}
-	if strings.HasPrefix(strings.ReplaceAll(vc.Source, `\`, "/"), "//./pipe/") {
-		m.Type, m.HostPath = container.MountPipe, container.HostPath(vc.Source)
-	}
-	if vc.Bind != nil {
-		m.Propagation = vc.Bind.Propagation
 	}
 	st.spec.Mounts = append(st.spec.Mounts, m)
 	return nil

@@ -3,12 +3,13 @@ package runline
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/container"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
-	"github.com/dockvet/dockvet/internal/wanttest"
+	"github.com/dockvet/dockvet/internal/ruletest"
 )
 
 // audit parses every command found and runs the container rules, as
@@ -30,25 +31,36 @@ func audit(t *testing.T, path string, cmds []Command) []finding.Finding {
 	return out
 }
 
+// cases are the files of testdata/repo and the finder that reads each.
+var cases = []struct {
+	path string
+	find func(string, []byte) ([]Command, error)
+}{
+	{"testdata/repo/deploy.sh", FromShell},
+	{"testdata/repo/Makefile", FromMakefile},
+	{"testdata/repo/.github/workflows/ci.yml", FromGitHubWorkflow},
+	{"testdata/repo/ci/.gitlab-ci.yml", FromGitLabCI},
+	{"testdata/repo/Dockerfile", func(path string, _ []byte) ([]Command, error) {
+		f, err := dockerfile.ParseFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return FromDockerfile(f), nil
+	}},
+}
+
+// ran says which rules the audit runs: every container rule.
+func ran(id string) bool {
+	return slices.ContainsFunc(container.Rules(), func(r *container.Rule) bool { return r.ID == id })
+}
+
 // TestFind checks the `docker run` lines of scripts, Makefiles, Dockerfiles
-// and CI files against their `# want` comments.
+// and CI files against their annotations: exactly the wanted findings, on
+// exactly those lines, with matching messages.
 func TestFind(t *testing.T) {
-	for _, tc := range []struct {
-		path string
-		find func(string, []byte) ([]Command, error)
-	}{
-		{"testdata/repo/deploy.sh", FromShell},
-		{"testdata/repo/Makefile", FromMakefile},
-		{"testdata/repo/.github/workflows/ci.yml", FromGitHubWorkflow},
-		{"testdata/repo/ci/.gitlab-ci.yml", FromGitLabCI},
-		{"testdata/repo/Dockerfile", func(path string, _ []byte) ([]Command, error) {
-			f, err := dockerfile.ParseFile(path)
-			if err != nil {
-				return nil, err
-			}
-			return FromDockerfile(f), nil
-		}},
-	} {
+	var run []string
+	for _, tc := range cases {
+		run = append(run, tc.path)
 		t.Run(tc.path, func(t *testing.T) {
 			src, err := os.ReadFile(tc.path)
 			if err != nil {
@@ -61,9 +73,14 @@ func TestFind(t *testing.T) {
 			if len(cmds) == 0 {
 				t.Fatal("no command found")
 			}
-			wanttest.Check(t, wanttest.Parse(t, tc.path), audit(t, tc.path, cmds), []string{tc.path})
+			c, err := ruletest.ParseFile(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Check(t, ruletest.At(audit(t, tc.path, cmds)), ran)
 		})
 	}
+	ruletest.RequireRun(t, "testdata", run)
 }
 
 // TestFindErrors: a file that is not valid shell or YAML is one error

@@ -32,7 +32,7 @@ func Assignment(name, value string) (Match, bool) {
 	if !SensitiveName(name) || !LiteralSecret(v) {
 		return Match{}, false
 	}
-	return Match{Rule: GenericRule, Secret: v, Start: 0, End: len(v), Line: 1, Column: 1, Severity: GenericRule.Severity}, true
+	return Match{Rule: genericRule, Secret: v, Start: 0, End: len(v), Line: 1, Column: 1, Severity: genericRule.Severity}, true
 }
 
 // Tokens of a variable name that mark it as holding a secret.
@@ -251,4 +251,10 @@ func Entropy(s string) float64 {
 		h -= p * math.Log2(p)
 	}
 	return h
+}
+
+// Literal is a match of the context rule for a value its caller found in a
+// credential position by other means (a command's password option).
+func Literal(secret string) Match {
+	return Match{Rule: genericRule, Secret: secret, Severity: genericRule.Severity}
 }

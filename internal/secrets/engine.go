@@ -37,7 +37,7 @@ type Options struct {
 	// Info also reports informational matches, such as certificates,
 	// which are public by design.
 	Info bool
-	// Rules to run; nil means Rules.
+	// Rules to run; nil means every built-in format (Rules).
 	Rules []*Rule
 }
 
@@ -123,7 +123,7 @@ const defaultChunk = 1 << 20
 func New(opts Options) (*Engine, error) {
 	rules := opts.Rules
 	if rules == nil {
-		rules = Rules
+		rules = Rules()
 	}
 	e := &Engine{opts: opts, rules: rules, byID: map[string]*Rule{}, maxBytes: opts.MaxBytes, chunk: defaultChunk}
 	if e.maxBytes == 0 {

@@ -20,11 +20,11 @@ func TestRules(t *testing.T) {
 	if _, err := New(Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(Rules) < 100 {
-		t.Errorf("%d secret rules, want at least 100", len(Rules))
+	if len(rules) < 100 {
+		t.Errorf("%d secret rules, want at least 100", len(rules))
 	}
 	idRe := regexp.MustCompile(`^DV7\d{3}$`)
-	for _, r := range Rules {
+	for _, r := range rules {
 		m := r.Meta()
 		if err := m.Validate(); err != nil {
 			t.Error(err)
@@ -41,7 +41,7 @@ func TestRules(t *testing.T) {
 			}
 		}
 	}
-	if len(Catalog()) != len(Rules) {
+	if len(Catalog()) != len(rules) {
 		t.Error("the catalog does not list every rule")
 	}
 }
@@ -344,7 +344,7 @@ func TestKind(t *testing.T) {
 		"JSON Web Token": "a JSON Web Token", "SSH2 private key (ssh.com)": "an SSH2 private key (ssh.com)", "age secret key": "an age secret key",
 		"OpenAI API key": "an OpenAI API key", "HashiCorp Vault token": "a HashiCorp Vault token",
 	} {
-		if got := (Match{Rule: &Rule{Title: title}}).Kind(); got != want {
+		if got := (Match{Rule: &Rule{Rule: finding.Rule{Title: title}}}).Kind(); got != want {
 			t.Errorf("Kind of %q = %q, want %q", title, got, want)
 		}
 	}

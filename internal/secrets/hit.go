@@ -79,8 +79,8 @@ func (h Hit) Finding(target finding.Target, loc finding.Location) finding.Findin
 // RuleByID returns the engine's rule with this ID, or nil: a stored hit
 // names its rule by ID.
 func (e *Engine) RuleByID(id string) *Rule {
-	if id == GenericRule.ID {
-		return GenericRule
+	if id == genericRule.ID {
+		return genericRule
 	}
 	return e.byID[id]
 }

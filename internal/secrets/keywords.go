@@ -47,8 +47,6 @@ type entry struct {
 }
 
 const (
-	// trigramMask keeps three 6-bit byte codes.
-	trigramMask = 1<<18 - 1
 	// minKeyword is the shortest keyword the index accepts: the filter
 	// needs three bytes.
 	minKeyword = 3

@@ -8,19 +8,133 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-// Rules are the built-in secret rules, sorted by ID. Their regular
+// rules are the built-in secret formats, sorted by ID. Their regular
 // expressions, keywords and validators are documented rule by rule in the
 // rules_*.go files; docs/rules.md is generated from them.
-var Rules = sortedRules(keyRules, cloudRules, codeRules, registryRules, chatRules, paymentRules, serviceRules, connRules, fileRules, []*Rule{GenericRule})
-
-func sortedRules(groups ...[]*Rule) []*Rule {
-	var out []*Rule
-	for _, g := range groups {
-		out = append(out, g...)
-	}
-	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
-	return out
+var rules = []*Rule{
+	keyPKCS8,                    // DV7001
+	awsAccessKeyID,              // DV7002
+	githubClassicToken,          // DV7003
+	gitlabPAT,                   // DV7004
+	slackBotToken,               // DV7005
+	stripeSecretKey,             // DV7006
+	googleAPIKey,                // DV7007
+	npmToken,                    // DV7008
+	dockerHubPAT,                // DV7009
+	passwordInURL,               // DV7010
+	jsonWebToken,                // DV7011
+	slackWebhook,                // DV7012
+	keyRSA,                      // DV7013
+	keyEC,                       // DV7014
+	keyDSA,                      // DV7015
+	keyOpenSSH,                  // DV7016
+	keyEncryptedPKCS8,           // DV7017
+	keyPGP,                      // DV7018
+	keyPuTTY,                    // DV7019
+	keySSH2,                     // DV7020
+	ageSecretKey,                // DV7021
+	keyOtherPEM,                 // DV7022
+	certificate,                 // DV7023
+	awsSecretKey,                // DV7024
+	awsSecretKeyNearID,          // DV7025
+	awsSessionToken,             // DV7026
+	amazonMWSToken,              // DV7027
+	gcpServiceAccountKey,        // DV7028
+	googleOAuthSecret,           // DV7029
+	googleOAuthAccessToken,      // DV7030
+	googleOAuthRefreshToken,     // DV7031
+	azureStorageKey,             // DV7032
+	azureADClientSecret,         // DV7033
+	azureSASToken,               // DV7034
+	azureSharedAccessKey,        // DV7035
+	azureDevOpsPAT,              // DV7036
+	azurePublishProfilePassword, // DV7037
+	githubOAuthToken,            // DV7038
+	githubUserToServerToken,     // DV7039
+	githubInstallationToken,     // DV7040
+	githubRefreshToken,          // DV7041
+	githubFineGrainedPAT,        // DV7042
+	gitlabDeployToken,           // DV7043
+	gitlabRunnerToken,           // DV7044
+	gitlabTriggerToken,          // DV7045
+	gitlabJobToken,              // DV7046
+	gitlabServiceToken,          // DV7047
+	bitbucketAppPassword,        // DV7048
+	atlassianAPIToken,           // DV7049
+	jiraLegacyToken,             // DV7050
+	pypiToken,                   // DV7051
+	rubygemsKey,                 // DV7052
+	nugetKey,                    // DV7053
+	npmrcToken,                  // DV7054
+	npmrcPassword,               // DV7055
+	pypircPassword,              // DV7056
+	dockerConfigAuth,            // DV7057
+	dockerConfigIdentityToken,   // DV7058
+	dockerHubOrgToken,           // DV7059
+	jfrogToken,                  // DV7060
+	mavenSettingsPassword,       // DV7061
+	composerAuthPassword,        // DV7062
+	slackUserToken,              // DV7063
+	slackAppToken,               // DV7064
+	slackConfigToken,            // DV7065
+	slackLegacyToken,            // DV7066
+	discordBotToken,             // DV7067
+	discordWebhook,              // DV7068
+	telegramBotToken,            // DV7069
+	teamsWebhook,                // DV7070
+	stripeRestrictedKey,         // DV7071
+	stripeWebhookSecret,         // DV7072
+	squareAccessToken,           // DV7073
+	squareOAuthSecret,           // DV7074
+	braintreeToken,              // DV7075
+	paypalClientSecret,          // DV7076
+	shopifyAccessToken,          // DV7077
+	shopifySharedSecret,         // DV7078
+	twilioSecret,                // DV7079
+	sendgridKey,                 // DV7080
+	mailgunKey,                  // DV7081
+	mailchimpKey,                // DV7082
+	openaiKey,                   // DV7083
+	anthropicKey,                // DV7084
+	huggingFaceToken,            // DV7085
+	vaultToken,                  // DV7086
+	vaultBatchToken,             // DV7087
+	terraformCloudToken,         // DV7088
+	digitalOceanToken,           // DV7089
+	herokuKey,                   // DV7090
+	oktaToken,                   // DV7091
+	grafanaToken,                // DV7092
+	databricksToken,             // DV7093
+	sentryToken,                 // DV7094
+	dopplerToken,                // DV7095
+	planetScaleCredential,       // DV7096
+	pulumiToken,                 // DV7097
+	postmanKey,                  // DV7098
+	genericRule,                 // DV7099
+	newRelicKey,                 // DV7100
+	postgresURL,                 // DV7101
+	mysqlURL,                    // DV7102
+	mongodbURL,                  // DV7103
+	redisURL,                    // DV7104
+	amqpURL,                     // DV7105
+	jdbcURL,                     // DV7106
+	connectionString,            // DV7107
+	htpasswdHash,                // DV7108
+	shadowHash,                  // DV7109
+	kubeconfigClientKey,         // DV7110
+	yamlBearerToken,             // DV7111
+	netrcPassword,               // DV7112
+	gitCredentials,              // DV7113
+	basicAuthHeader,             // DV7114
+	bearerAuthHeader,            // DV7115
+	laravelAppKey,               // DV7116
+	railsSecretKeyBase,          // DV7117
+	swarmJoinToken,              // DV7118
+	swarmUnlockKey,              // DV7119
 }
+
+// Rules returns the built-in secret formats, sorted by ID.
+func Rules() []*Rule { return slices.Clone(rules) }
 
 // Characters that may not touch a token on either side: a token inside a
 // longer word is not that token.
@@ -77,8 +191,8 @@ func (r *Rule) Meta() finding.Rule {
 
 // Catalog lists the metadata of every secret rule.
 func Catalog() []finding.Rule {
-	out := make([]finding.Rule, 0, len(Rules))
-	for _, r := range Rules {
+	out := make([]finding.Rule, 0, len(rules))
+	for _, r := range rules {
 		out = append(out, r.Meta())
 	}
 	return out

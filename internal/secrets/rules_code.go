@@ -2,105 +2,144 @@ package secrets
 
 import "github.com/dockvet/dockvet/internal/finding"
 
-// githubRule is one of GitHub's prefixed 40-character tokens, checked by
-// the CRC32 in its last six characters.
-func githubRule(id, title, prefix, desc string) *Rule {
-	return &Rule{
-		ID: id, Title: title, Severity: finding.Critical,
-		Description: desc + "; `" + prefix + "` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match",
-		Keywords:    []string{prefix},
-		Regex:       re(prefix + `[A-Za-z0-9]{36}`),
-		Valid:       githubChecksum,
-		Boundary:    tokenChars,
-	}
+// Source hosting: GitHub, GitLab, Bitbucket and Atlassian.
+
+var githubClassicToken = &Rule{
+	Rule: finding.Rule{ID: "DV7003", Title: "GitHub personal access token (classic)", Severity: finding.Critical,
+		Description: "A classic GitHub personal access token: it acts as the user on every repository and organisation its scopes reach; `ghp_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match"},
+	Keywords: []string{"ghp_"},
+	Regex:    re(`ghp_[A-Za-z0-9]{36}`),
+	Valid:    githubChecksum,
+	Boundary: tokenChars,
 }
 
-// Source hosting: GitHub, GitLab, Bitbucket and Atlassian.
-var codeRules = []*Rule{
-	githubRule("DV7003", "GitHub personal access token (classic)", "ghp_",
-		"A classic GitHub personal access token: it acts as the user on every repository and organisation its scopes reach"),
-	githubRule("DV7038", "GitHub OAuth access token", "gho_",
-		"A GitHub OAuth App access token, acting for the user who authorised the app"),
-	githubRule("DV7039", "GitHub user-to-server token", "ghu_",
-		"A GitHub App user-to-server token, acting for a user through a GitHub App"),
-	githubRule("DV7040", "GitHub installation access token", "ghs_",
-		"A GitHub App server-to-server (installation) token or an Actions GITHUB_TOKEN, acting as the app on the repositories it is installed on"),
-	githubRule("DV7041", "GitHub refresh token", "ghr_",
-		"A GitHub App refresh token, which mints new user-to-server tokens"),
-	{
-		ID: "DV7042", Title: "GitHub fine-grained personal access token", Severity: finding.Critical,
-		Description: "A fine-grained GitHub personal access token (`github_pat_`, 22 characters, `_`, 59 characters), acting as its owner on the repositories it was granted",
-		Keywords:    []string{"github_pat_"},
-		Regex:       re(`github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}`),
-		Boundary:    tokenChars, MinEntropy: 4.0,
-	},
-	{
-		ID: "DV7004", Title: "GitLab personal access token", Severity: finding.Critical,
-		Description: "A GitLab personal, project or group access token (`glpat-` and 20 characters, or the routable form with a `.` and a 9-character suffix), acting as its user through the API and Git",
-		Keywords:    []string{"glpat-"},
-		Regex:       re(`glpat-(?:[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})`),
-		After:       400,
-		Boundary:    tokenChars, MinEntropy: 3.5,
-	},
-	{
-		ID: "DV7043", Title: "GitLab deploy token", Severity: finding.High,
-		Description: "A GitLab deploy token (`gldt-` and 20 characters), which reads (and may write) a project's repository, packages and container registry",
-		Keywords:    []string{"gldt-"},
-		Regex:       re(`gldt-[0-9A-Za-z_-]{20}`),
-		Boundary:    tokenChars, MinEntropy: 3.5,
-	},
-	{
-		ID: "DV7044", Title: "GitLab runner token", Severity: finding.High,
-		Description: "A GitLab runner authentication token (`glrt-`) or legacy registration token (`GR1348941`): it registers runners that receive CI jobs, their variables and their secrets",
-		Keywords:    []string{"glrt-", "GR1348941"},
-		Regex:       re(`glrt-(?:t\d_[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})|GR1348941[0-9A-Za-z_-]{20}`),
-		After:       400,
-		Boundary:    tokenChars, MinEntropy: 3.5,
-	},
-	{
-		ID: "DV7045", Title: "GitLab pipeline trigger token", Severity: finding.High,
-		Description: "A GitLab pipeline trigger token (`glptt-` and 40 hex digits), which starts pipelines as the token's owner",
-		Keywords:    []string{"glptt-"},
-		Regex:       re(`glptt-[0-9a-f]{40}`),
-		Boundary:    tokenChars, MinEntropy: 3.0,
-	},
-	{
-		ID: "DV7046", Title: "GitLab CI/CD job token", Severity: finding.Medium,
-		Description: "A GitLab CI/CD job token (`glcbt-`), valid while its job runs, with access to the project's API, packages and registry",
-		Keywords:    []string{"glcbt-"},
-		Regex:       re(`glcbt-[0-9A-Za-z]{1,5}_[0-9A-Za-z_-]{20}`),
-		Boundary:    tokenChars, MinEntropy: 3.5,
-	},
-	{
-		ID: "DV7047", Title: "GitLab service token", Severity: finding.High,
-		Description: "Another GitLab token: OAuth application secret (`gloas-`), SCIM token (`glsoat-`), feature-flag client token (`glffct-`), feed token (`glft-`), incoming mail token (`glimt-`) or Kubernetes agent token (`glagent-`)",
-		Keywords:    []string{"gloas-", "glsoat-", "glffct-", "glft-", "glimt-", "glagent-"},
-		Regex:       re(`gloas-[0-9A-Za-z_-]{64}|glsoat-[0-9A-Za-z_-]{20}|glffct-[0-9A-Za-z_-]{20}|glft-[0-9A-Za-z_-]{20}|glimt-[0-9A-Za-z_-]{25}|glagent-[0-9A-Za-z_-]{50}`),
-		Boundary:    tokenChars, MinEntropy: 3.5,
-	},
-	{
-		ID: "DV7048", Title: "Bitbucket app password", Severity: finding.Critical,
-		Description: "A Bitbucket Cloud app password (`ATBB` and about 32 characters), used with the username for Git and API access",
-		Keywords:    []string{"ATBB"},
-		Regex:       re(`ATBB[A-Za-z0-9_=.-]{28,40}`),
-		Boundary:    tokenChars, MinEntropy: 3.8,
-		Valid: func(s string) bool { return charClasses(s) >= 3 },
-	},
-	{
-		ID: "DV7049", Title: "Atlassian API token", Severity: finding.Critical,
-		Description: "An Atlassian Cloud API token (`ATATT3` and 186 characters) for Jira, Confluence and Bitbucket, used with the account's e-mail address",
-		Keywords:    []string{"ATATT3"},
-		Regex:       re(`ATATT3[A-Za-z0-9_=-]{186}`),
-		Boundary:    tokenChars, MinEntropy: 4.0,
-	},
-	{
-		ID: "DV7050", Title: "Jira or Confluence API token (legacy)", Severity: finding.High,
-		Description: "A 24-character Atlassian API token of the older format, assigned to a name that mentions Jira, Confluence or Atlassian",
-		Keywords:    []string{"jira", "confluence", "atlassian"},
-		Precheck:    assignment,
-		Regex:       assign(`jira|confluence|atlassian`, `[A-Za-z0-9]{24}`),
-		ValidName:   func(n string) bool { return SensitiveName(n) },
-		Valid:       randomToken(3.5),
-		Boundary:    alnumChars,
-	},
+var githubOAuthToken = &Rule{
+	Rule: finding.Rule{ID: "DV7038", Title: "GitHub OAuth access token", Severity: finding.Critical,
+		Description: "A GitHub OAuth App access token, acting for the user who authorised the app; `gho_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match"},
+	Keywords: []string{"gho_"},
+	Regex:    re(`gho_[A-Za-z0-9]{36}`),
+	Valid:    githubChecksum,
+	Boundary: tokenChars,
+}
+
+var githubUserToServerToken = &Rule{
+	Rule: finding.Rule{ID: "DV7039", Title: "GitHub user-to-server token", Severity: finding.Critical,
+		Description: "A GitHub App user-to-server token, acting for a user through a GitHub App; `ghu_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match"},
+	Keywords: []string{"ghu_"},
+	Regex:    re(`ghu_[A-Za-z0-9]{36}`),
+	Valid:    githubChecksum,
+	Boundary: tokenChars,
+}
+
+var githubInstallationToken = &Rule{
+	Rule: finding.Rule{ID: "DV7040", Title: "GitHub installation access token", Severity: finding.Critical,
+		Description: "A GitHub App server-to-server (installation) token or an Actions GITHUB_TOKEN, acting as the app on the repositories it is installed on; `ghs_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match"},
+	Keywords: []string{"ghs_"},
+	Regex:    re(`ghs_[A-Za-z0-9]{36}`),
+	Valid:    githubChecksum,
+	Boundary: tokenChars,
+}
+
+var githubRefreshToken = &Rule{
+	Rule: finding.Rule{ID: "DV7041", Title: "GitHub refresh token", Severity: finding.Critical,
+		Description: "A GitHub App refresh token, which mints new user-to-server tokens; `ghr_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match"},
+	Keywords: []string{"ghr_"},
+	Regex:    re(`ghr_[A-Za-z0-9]{36}`),
+	Valid:    githubChecksum,
+	Boundary: tokenChars,
+}
+
+var githubFineGrainedPAT = &Rule{
+	Rule: finding.Rule{ID: "DV7042", Title: "GitHub fine-grained personal access token", Severity: finding.Critical,
+		Description: "A fine-grained GitHub personal access token (`github_pat_`, 22 characters, `_`, 59 characters), acting as its owner on the repositories it was granted"},
+	Keywords:   []string{"github_pat_"},
+	Regex:      re(`github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}`),
+	Boundary:   tokenChars,
+	MinEntropy: 4.0,
+}
+
+var gitlabPAT = &Rule{
+	Rule: finding.Rule{ID: "DV7004", Title: "GitLab personal access token", Severity: finding.Critical,
+		Description: "A GitLab personal, project or group access token (`glpat-` and 20 characters, or the routable form with a `.` and a 9-character suffix), acting as its user through the API and Git"},
+	Keywords:   []string{"glpat-"},
+	Regex:      re(`glpat-(?:[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})`),
+	After:      400,
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}
+
+var gitlabDeployToken = &Rule{
+	Rule: finding.Rule{ID: "DV7043", Title: "GitLab deploy token", Severity: finding.High,
+		Description: "A GitLab deploy token (`gldt-` and 20 characters), which reads (and may write) a project's repository, packages and container registry"},
+	Keywords:   []string{"gldt-"},
+	Regex:      re(`gldt-[0-9A-Za-z_-]{20}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}
+
+var gitlabRunnerToken = &Rule{
+	Rule: finding.Rule{ID: "DV7044", Title: "GitLab runner token", Severity: finding.High,
+		Description: "A GitLab runner authentication token (`glrt-`) or legacy registration token (`GR1348941`): it registers runners that receive CI jobs, their variables and their secrets"},
+	Keywords:   []string{"glrt-", "GR1348941"},
+	Regex:      re(`glrt-(?:t\d_[0-9A-Za-z_-]{27,}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})|GR1348941[0-9A-Za-z_-]{20}`),
+	After:      400,
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}
+
+var gitlabTriggerToken = &Rule{
+	Rule: finding.Rule{ID: "DV7045", Title: "GitLab pipeline trigger token", Severity: finding.High,
+		Description: "A GitLab pipeline trigger token (`glptt-` and 40 hex digits), which starts pipelines as the token's owner"},
+	Keywords:   []string{"glptt-"},
+	Regex:      re(`glptt-[0-9a-f]{40}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.0,
+}
+
+var gitlabJobToken = &Rule{
+	Rule: finding.Rule{ID: "DV7046", Title: "GitLab CI/CD job token", Severity: finding.Medium,
+		Description: "A GitLab CI/CD job token (`glcbt-`), valid while its job runs, with access to the project's API, packages and registry"},
+	Keywords:   []string{"glcbt-"},
+	Regex:      re(`glcbt-[0-9A-Za-z]{1,5}_[0-9A-Za-z_-]{20}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}
+
+var gitlabServiceToken = &Rule{
+	Rule: finding.Rule{ID: "DV7047", Title: "GitLab service token", Severity: finding.High,
+		Description: "Another GitLab token: OAuth application secret (`gloas-`), SCIM token (`glsoat-`), feature-flag client token (`glffct-`), feed token (`glft-`), incoming mail token (`glimt-`) or Kubernetes agent token (`glagent-`)"},
+	Keywords:   []string{"gloas-", "glsoat-", "glffct-", "glft-", "glimt-", "glagent-"},
+	Regex:      re(`gloas-[0-9A-Za-z_-]{64}|glsoat-[0-9A-Za-z_-]{20}|glffct-[0-9A-Za-z_-]{20}|glft-[0-9A-Za-z_-]{20}|glimt-[0-9A-Za-z_-]{25}|glagent-[0-9A-Za-z_-]{50}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}
+
+var bitbucketAppPassword = &Rule{
+	Rule: finding.Rule{ID: "DV7048", Title: "Bitbucket app password", Severity: finding.Critical,
+		Description: "A Bitbucket Cloud app password (`ATBB` and about 32 characters), used with the username for Git and API access"},
+	Keywords:   []string{"ATBB"},
+	Regex:      re(`ATBB[A-Za-z0-9_=.-]{28,40}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.8,
+	Valid:      func(s string) bool { return charClasses(s) >= 3 },
+}
+
+var atlassianAPIToken = &Rule{
+	Rule: finding.Rule{ID: "DV7049", Title: "Atlassian API token", Severity: finding.Critical,
+		Description: "An Atlassian Cloud API token (`ATATT3` and 186 characters) for Jira, Confluence and Bitbucket, used with the account's e-mail address"},
+	Keywords:   []string{"ATATT3"},
+	Regex:      re(`ATATT3[A-Za-z0-9_=-]{186}`),
+	Boundary:   tokenChars,
+	MinEntropy: 4.0,
+}
+
+var jiraLegacyToken = &Rule{
+	Rule: finding.Rule{ID: "DV7050", Title: "Jira or Confluence API token (legacy)", Severity: finding.High,
+		Description: "A 24-character Atlassian API token of the older format, assigned to a name that mentions Jira, Confluence or Atlassian"},
+	Keywords:  []string{"jira", "confluence", "atlassian"},
+	Precheck:  assignment,
+	Regex:     assign(`jira|confluence|atlassian`, `[A-Za-z0-9]{24}`),
+	ValidName: func(n string) bool { return SensitiveName(n) },
+	Valid:     randomToken(3.5),
+	Boundary:  alnumChars,
 }

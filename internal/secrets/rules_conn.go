@@ -28,62 +28,91 @@ func realHost(host string) bool {
 	return true
 }
 
-// dbURLRule is a database or broker URL with a password.
-func dbURLRule(id, title, scheme, desc string, keywords ...string) *Rule {
-	return &Rule{
-		ID: id, Title: title, Severity: finding.Critical,
-		Description: desc + "; a `${VAR}` or other reference as the password is not reported",
-		Keywords:    keywords,
-		Regex:       re(urlCredential(scheme)),
-		Precheck:    urlUserinfo,
-		Valid:       urlPassword,
-		ValidHost:   realHost,
-		Fallback:    1,
-	}
+// Connection strings: URLs and key=value strings with a password.
+
+var passwordInURL = &Rule{
+	Rule: finding.Rule{ID: "DV7010", Title: "Password in a URL", Severity: finding.High,
+		Description: "A URL with a password in its user information (`scheme://user:password@host`), for any scheme no more specific rule knows (HTTP basic auth, FTP, SMTP, LDAP, Git remotes)"},
+	Keywords:  []string{"://"},
+	Regex:     re(urlCredential(``)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  2,
 }
 
-// Connection strings: URLs and key=value strings with a password.
-var connRules = []*Rule{
-	{
-		ID: "DV7010", Title: "Password in a URL", Severity: finding.High,
-		Description: "A URL with a password in its user information (`scheme://user:password@host`), for any scheme no more specific rule knows (HTTP basic auth, FTP, SMTP, LDAP, Git remotes)",
-		Keywords:    []string{"://"},
-		Regex:       re(urlCredential(``)),
-		Precheck:    urlUserinfo,
-		Valid:       urlPassword,
-		ValidHost:   realHost,
-		Fallback:    2,
-	},
-	dbURLRule("DV7101", "PostgreSQL connection URL with a password", `postgres(?:ql)?(?:\+[a-z0-9]+)?`,
-		"A PostgreSQL URL with a password (`postgres://user:password@host/db`, also `postgresql+driver://` as SQLAlchemy writes it): it logs in to the database",
-		"postgres://", "postgresql://", "postgres+", "postgresql+"),
-	dbURLRule("DV7102", "MySQL or MariaDB connection URL with a password", `(?:mysql|mariadb|mysqlx)(?:\+[a-z0-9]+)?`,
-		"A MySQL or MariaDB URL with a password (`mysql://user:password@host/db`): it logs in to the database",
-		"mysql://", "mysql+", "mysqlx://", "mariadb://", "mariadb+"),
-	dbURLRule("DV7103", "MongoDB connection URL with a password", `mongodb(?:\+srv)?`,
-		"A MongoDB URL with a password (`mongodb://` or `mongodb+srv://user:password@host`): it logs in to the cluster",
-		"mongodb://", "mongodb+srv://"),
-	dbURLRule("DV7104", "Redis connection URL with a password", `rediss?`,
-		"A Redis URL with a password (`redis://:password@host` or `rediss://user:password@host`): it reads and writes every key",
-		"redis://", "rediss://"),
-	dbURLRule("DV7105", "AMQP broker URL with a password", `amqps?`,
-		"An AMQP (RabbitMQ) URL with a password (`amqp://user:password@host/vhost`): it reads and publishes messages",
-		"amqp://", "amqps://"),
-	{
-		ID: "DV7106", Title: "JDBC URL with a password", Severity: finding.Critical,
-		Description: "A JDBC URL that carries a `password=` parameter (`jdbc:postgresql://host/db?user=app&password=…`, `jdbc:sqlserver://…;password=…`)",
-		Keywords:    []string{"jdbc:"},
-		Regex:       re(`jdbc:[a-z0-9]+:[^\s"'<>]*?[;?&](?i:password)=(?P<secret>[^;&\s"'<>]+)`),
-		Valid:       urlPassword,
-		Fallback:    1,
-	},
-	{
-		ID: "DV7107", Title: "Connection string with a password", Severity: finding.Critical,
-		Description: "An ADO.NET, ODBC or OLE DB connection string with a server and a literal `Password=` or `Pwd=` (`Server=db;User Id=app;Password=…;`)",
-		Keywords:    []string{"password=", "pwd="},
-		Regex:       re(`(?i)(?:server|data source|host|address|addr|dsn)\s*=\s*[^;"'\r\n]+;[^"'\r\n]*?\b(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{4,})`),
-		Valid:       urlPassword,
-		Near:        true, Before: 320, After: 128,
-		Fallback: 1,
-	},
+var postgresURL = &Rule{
+	Rule: finding.Rule{ID: "DV7101", Title: "PostgreSQL connection URL with a password", Severity: finding.Critical,
+		Description: "A PostgreSQL URL with a password (`postgres://user:password@host/db`, also `postgresql+driver://` as SQLAlchemy writes it): it logs in to the database; a `${VAR}` or other reference as the password is not reported"},
+	Keywords:  []string{"postgres://", "postgresql://", "postgres+", "postgresql+"},
+	Regex:     re(urlCredential(`postgres(?:ql)?(?:\+[a-z0-9]+)?`)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  1,
+}
+
+var mysqlURL = &Rule{
+	Rule: finding.Rule{ID: "DV7102", Title: "MySQL or MariaDB connection URL with a password", Severity: finding.Critical,
+		Description: "A MySQL or MariaDB URL with a password (`mysql://user:password@host/db`): it logs in to the database; a `${VAR}` or other reference as the password is not reported"},
+	Keywords:  []string{"mysql://", "mysql+", "mysqlx://", "mariadb://", "mariadb+"},
+	Regex:     re(urlCredential(`(?:mysql|mariadb|mysqlx)(?:\+[a-z0-9]+)?`)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  1,
+}
+
+var mongodbURL = &Rule{
+	Rule: finding.Rule{ID: "DV7103", Title: "MongoDB connection URL with a password", Severity: finding.Critical,
+		Description: "A MongoDB URL with a password (`mongodb://` or `mongodb+srv://user:password@host`): it logs in to the cluster; a `${VAR}` or other reference as the password is not reported"},
+	Keywords:  []string{"mongodb://", "mongodb+srv://"},
+	Regex:     re(urlCredential(`mongodb(?:\+srv)?`)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  1,
+}
+
+var redisURL = &Rule{
+	Rule: finding.Rule{ID: "DV7104", Title: "Redis connection URL with a password", Severity: finding.Critical,
+		Description: "A Redis URL with a password (`redis://:password@host` or `rediss://user:password@host`): it reads and writes every key; a `${VAR}` or other reference as the password is not reported"},
+	Keywords:  []string{"redis://", "rediss://"},
+	Regex:     re(urlCredential(`rediss?`)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  1,
+}
+
+var amqpURL = &Rule{
+	Rule: finding.Rule{ID: "DV7105", Title: "AMQP broker URL with a password", Severity: finding.Critical,
+		Description: "An AMQP (RabbitMQ) URL with a password (`amqp://user:password@host/vhost`): it reads and publishes messages; a `${VAR}` or other reference as the password is not reported"},
+	Keywords:  []string{"amqp://", "amqps://"},
+	Regex:     re(urlCredential(`amqps?`)),
+	Precheck:  urlUserinfo,
+	Valid:     urlPassword,
+	ValidHost: realHost,
+	Fallback:  1,
+}
+
+var jdbcURL = &Rule{
+	Rule: finding.Rule{ID: "DV7106", Title: "JDBC URL with a password", Severity: finding.Critical,
+		Description: "A JDBC URL that carries a `password=` parameter (`jdbc:postgresql://host/db?user=app&password=…`, `jdbc:sqlserver://…;password=…`)"},
+	Keywords: []string{"jdbc:"},
+	Regex:    re(`jdbc:[a-z0-9]+:[^\s"'<>]*?[;?&](?i:password)=(?P<secret>[^;&\s"'<>]+)`),
+	Valid:    urlPassword,
+	Fallback: 1,
+}
+
+var connectionString = &Rule{
+	Rule: finding.Rule{ID: "DV7107", Title: "Connection string with a password", Severity: finding.Critical,
+		Description: "An ADO.NET, ODBC or OLE DB connection string with a server and a literal `Password=` or `Pwd=` (`Server=db;User Id=app;Password=…;`)"},
+	Keywords: []string{"password=", "pwd="},
+	Regex:    re(`(?i)(?:server|data source|host|address|addr|dsn)\s*=\s*[^;"'\r\n]+;[^"'\r\n]*?\b(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{4,})`),
+	Valid:    urlPassword,
+	Near:     true,
+	Before:   320,
+	After:    128,
+	Fallback: 1,
 }

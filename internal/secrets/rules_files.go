@@ -9,108 +9,126 @@ import (
 )
 
 // Credential files and headers: the formats tools write credentials in.
-var fileRules = []*Rule{
-	{
-		ID: "DV7011", Title: "JSON Web Token", Severity: finding.Medium,
-		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password",
-		Keywords:    []string{"eyJ"},
-		Regex:       re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
-		After:       4096,
-		Valid:       jwtShaped,
-		Boundary:    tokenChars,
-		Fallback:    1,
+
+var jsonWebToken = &Rule{
+	Rule: finding.Rule{ID: "DV7011", Title: "JSON Web Token", Severity: finding.Medium,
+		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password"},
+	Keywords: []string{"eyJ"},
+	Regex:    re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
+	After:    4096,
+	Valid:    jwtShaped,
+	Boundary: tokenChars,
+	Fallback: 1,
+}
+
+var htpasswdHash = &Rule{
+	Rule: finding.Rule{ID: "DV7108", Title: "Password hash in .htpasswd", Severity: finding.Medium,
+		Description: "A web server password hash (`user:$apr1$…`, `user:$2y$…` bcrypt or `user:{SHA}…`) as Apache and nginx .htpasswd files hold: weak passwords fall to an offline guess"},
+	Keywords: []string{"$apr1$", "$2y$", "$2a$", "$2b$", "{sha}"},
+	Near:     true,
+	Before:   80,
+	After:    128,
+	Regex:    re(`(?m)^[\w.@-]{1,64}:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t]*\r?$`),
+}
+
+var shadowHash = &Rule{
+	Rule: finding.Rule{ID: "DV7109", Title: "Password hash in a shadow file", Severity: finding.Medium,
+		Description: "A crypt(3) password hash in an /etc/shadow line (`user:$6$…:…`): an account with a password baked into the image, the same in every container; base images lock accounts with `*` or `!` instead"},
+	Keywords: []string{"$6$", "$5$", "$1$", "$y$", "$gy$"},
+	Near:     true,
+	Before:   40,
+	After:    256,
+	Regex:    re(`(?m)^[a-z_][a-z0-9_.-]{0,31}\$?:(?P<secret>\$(?:1|5|6|y|gy)\$[^:\s]{8,}):[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[^:\r\n]*\r?$`),
+}
+
+var kubeconfigClientKey = &Rule{
+	Rule: finding.Rule{ID: "DV7110", Title: "Client key in a kubeconfig", Severity: finding.Critical,
+		Description: "A `client-key-data` entry of a kubeconfig: the base64 of the private key that authenticates the user to the cluster (the decoded bytes must be a PEM private key)"},
+	Keywords: []string{"client-key-data"},
+	Regex:    re(`client-key-data"?\s*:\s*"?(?P<secret>[A-Za-z0-9+/]{100,}={0,2})`),
+	Valid: func(s string) bool {
+		data, ok := decodeBase64(s)
+		return ok && bytes.Contains(data, []byte("PRIVATE KEY-----"))
 	},
-	{
-		ID: "DV7108", Title: "Password hash in .htpasswd", Severity: finding.Medium,
-		Description: "A web server password hash (`user:$apr1$…`, `user:$2y$…` bcrypt or `user:{SHA}…`) as Apache and nginx .htpasswd files hold: weak passwords fall to an offline guess",
-		Keywords:    []string{"$apr1$", "$2y$", "$2a$", "$2b$", "{sha}"},
-		Near:        true, Before: 80, After: 128,
-		Regex: re(`(?m)^[\w.@-]{1,64}:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t]*\r?$`),
-	},
-	{
-		ID: "DV7109", Title: "Password hash in a shadow file", Severity: finding.Medium,
-		Description: "A crypt(3) password hash in an /etc/shadow line (`user:$6$…:…`): an account with a password baked into the image, the same in every container; base images lock accounts with `*` or `!` instead",
-		Keywords:    []string{"$6$", "$5$", "$1$", "$y$", "$gy$"},
-		Near:        true, Before: 40, After: 256,
-		Regex: re(`(?m)^[a-z_][a-z0-9_.-]{0,31}\$?:(?P<secret>\$(?:1|5|6|y|gy)\$[^:\s]{8,}):[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[^:\r\n]*\r?$`),
-	},
-	{
-		ID: "DV7110", Title: "Client key in a kubeconfig", Severity: finding.Critical,
-		Description: "A `client-key-data` entry of a kubeconfig: the base64 of the private key that authenticates the user to the cluster (the decoded bytes must be a PEM private key)",
-		Keywords:    []string{"client-key-data"},
-		Regex:       re(`client-key-data"?\s*:\s*"?(?P<secret>[A-Za-z0-9+/]{100,}={0,2})`),
-		Valid: func(s string) bool {
-			data, ok := decodeBase64(s)
-			return ok && bytes.Contains(data, []byte("PRIVATE KEY-----"))
-		},
-		After: 16 << 10,
-	},
-	{
-		ID: "DV7111", Title: "Bearer token in a kubeconfig or YAML file", Severity: finding.High,
-		Description: "A literal `token:` value in YAML, as kubeconfig users, Helm values and CI configuration hold it: a bearer token for the API it belongs to. A `${{ secrets.X }}` or `${VAR}` reference is not reported",
-		Keywords:    []string{"token:"},
-		Regex:       re(`(?m)^[ \t]*(?:- )?(?i:token|bearer[_-]?token|access[_-]?token|auth[_-]?token):[ \t]*["']?(?P<secret>[A-Za-z0-9._~+/=-]{20,})["']?[ \t]*\r?$`),
-		Valid:       all(literalValue, notHex, func(s string) bool { return !dottedName.MatchString(s) }),
-		MinEntropy:  3.5,
-		Near:        true, Before: 64,
-		Fallback: 1,
-	},
-	{
-		ID: "DV7112", Title: "Password in .netrc", Severity: finding.Critical,
-		Description: "A `machine … login … password …` entry of a .netrc (or _netrc): curl, Git, ftp and pip send it to that host",
-		Keywords:    []string{"machine "},
-		// The machine must be a host name or address: a struct with
-		// fields named machine, login and password is not a .netrc.
-		Regex:     re(`(?s)machine\s+(?:(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)\s+(?:login\s+\S+\s+)?(?:account\s+\S+\s+)?password\s+(?P<secret>\S+)`),
-		Valid:     urlPassword,
-		MultiLine: true, Before: 16, After: 512,
-		Fallback: 1,
-	},
-	{
-		ID: "DV7113", Title: "Credential in .git-credentials", Severity: finding.Critical,
-		Description: "A line of a Git credential store (.git-credentials, git/credentials, written by `credential.helper store`): `https://user:token@host` in plain text",
-		Keywords:    []string{"://"},
-		Paths:       re(`(?:^|/)(?:\.git-credentials|git/credentials)$`),
-		Regex:       re(`(?m)^[a-z][a-z0-9+.-]*://[^:\s/@]+:(?P<secret>[^@\s]+)@[^\s/]+/?\r?$`),
-		Valid:       urlPassword,
-		Near:        true, Before: 24,
-		Fallback: 1,
-	},
-	{
-		ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it",
-		Keywords:    []string{"authorization"},
-		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
-		Valid:       basicCredential,
-		Boundary:    base64Chars,
-		Fallback:    1,
-	},
-	{
-		ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it",
-		Keywords:    []string{"authorization"},
-		Regex:       re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
-		Valid:       all(literalValue, notHex),
-		MinEntropy:  3.5,
-		Boundary:    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-",
-		Fallback:    1,
-	},
-	{
-		ID: "DV7116", Title: "Laravel application key", Severity: finding.Critical,
-		Description: "A Laravel `APP_KEY=base64:…` (32 random bytes): it decrypts the application's cookies and encrypted data, and forged cookies have led to remote code execution",
-		Keywords:    []string{"app_key"},
-		Regex:       re(`(?i:APP_KEY)["']?\s*[=:]\s*["']?base64:(?P<secret>[A-Za-z0-9+/]{43}=)`),
-		Valid:       decodesTo(32),
-		Boundary:    base64Chars,
-	},
-	{
-		ID: "DV7117", Title: "Rails secret_key_base", Severity: finding.Critical,
-		Description: "A Rails `secret_key_base` (at least 64 hex digits): it signs and encrypts sessions and cookies; with it, anyone can forge them",
-		Keywords:    []string{"secret_key_base"},
-		Precheck:    assignment,
-		Regex:       assign(`secret_key_base`, `[0-9a-f]{64,}`),
-		Boundary:    alnumChars, MinEntropy: 3.5,
-	},
+	After: 16 << 10,
+}
+
+var yamlBearerToken = &Rule{
+	Rule: finding.Rule{ID: "DV7111", Title: "Bearer token in a kubeconfig or YAML file", Severity: finding.High,
+		Description: "A literal `token:` value in YAML, as kubeconfig users, Helm values and CI configuration hold it: a bearer token for the API it belongs to. A `${{ secrets.X }}` or `${VAR}` reference is not reported"},
+	Keywords:   []string{"token:"},
+	Regex:      re(`(?m)^[ \t]*(?:- )?(?i:token|bearer[_-]?token|access[_-]?token|auth[_-]?token):[ \t]*["']?(?P<secret>[A-Za-z0-9._~+/=-]{20,})["']?[ \t]*\r?$`),
+	Valid:      all(literalValue, notHex, func(s string) bool { return !dottedName.MatchString(s) }),
+	MinEntropy: 3.5,
+	Near:       true,
+	Before:     64,
+	Fallback:   1,
+}
+
+var netrcPassword = &Rule{
+	Rule: finding.Rule{ID: "DV7112", Title: "Password in .netrc", Severity: finding.Critical,
+		Description: "A `machine … login … password …` entry of a .netrc (or _netrc): curl, Git, ftp and pip send it to that host"},
+	Keywords: []string{"machine "},
+	// The machine must be a host name or address: a struct with
+	// fields named machine, login and password is not a .netrc.
+	Regex:     re(`(?s)machine\s+(?:(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)\s+(?:login\s+\S+\s+)?(?:account\s+\S+\s+)?password\s+(?P<secret>\S+)`),
+	Valid:     urlPassword,
+	MultiLine: true,
+	Before:    16,
+	After:     512,
+	Fallback:  1,
+}
+
+var gitCredentials = &Rule{
+	Rule: finding.Rule{ID: "DV7113", Title: "Credential in .git-credentials", Severity: finding.Critical,
+		Description: "A line of a Git credential store (.git-credentials, git/credentials, written by `credential.helper store`): `https://user:token@host` in plain text"},
+	Keywords: []string{"://"},
+	Paths:    re(`(?:^|/)(?:\.git-credentials|git/credentials)$`),
+	Regex:    re(`(?m)^[a-z][a-z0-9+.-]*://[^:\s/@]+:(?P<secret>[^@\s]+)@[^\s/]+/?\r?$`),
+	Valid:    urlPassword,
+	Near:     true,
+	Before:   24,
+	Fallback: 1,
+}
+
+var basicAuthHeader = &Rule{
+	Rule: finding.Rule{ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
+		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it"},
+	Keywords: []string{"authorization"},
+	Regex:    re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
+	Valid:    basicCredential,
+	Boundary: base64Chars,
+	Fallback: 1,
+}
+
+var bearerAuthHeader = &Rule{
+	Rule: finding.Rule{ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
+		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it"},
+	Keywords:   []string{"authorization"},
+	Regex:      re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
+	Valid:      all(literalValue, notHex),
+	MinEntropy: 3.5,
+	Boundary:   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-",
+	Fallback:   1,
+}
+
+var laravelAppKey = &Rule{
+	Rule: finding.Rule{ID: "DV7116", Title: "Laravel application key", Severity: finding.Critical,
+		Description: "A Laravel `APP_KEY=base64:…` (32 random bytes): it decrypts the application's cookies and encrypted data, and forged cookies have led to remote code execution"},
+	Keywords: []string{"app_key"},
+	Regex:    re(`(?i:APP_KEY)["']?\s*[=:]\s*["']?base64:(?P<secret>[A-Za-z0-9+/]{43}=)`),
+	Valid:    decodesTo(32),
+	Boundary: base64Chars,
+}
+
+var railsSecretKeyBase = &Rule{
+	Rule: finding.Rule{ID: "DV7117", Title: "Rails secret_key_base", Severity: finding.Critical,
+		Description: "A Rails `secret_key_base` (at least 64 hex digits): it signs and encrypts sessions and cookies; with it, anyone can forge them"},
+	Keywords:   []string{"secret_key_base"},
+	Precheck:   assignment,
+	Regex:      assign(`secret_key_base`, `[0-9a-f]{64,}`),
+	Boundary:   alnumChars,
+	MinEntropy: 3.5,
 }
 
 // dottedName is a code expression such as config.auth.token.
@@ -133,14 +151,14 @@ var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]+)+$`)
 // in a value (in "scmVersion=" it starts another assignment).
 var base64Padded = regexp.MustCompile(`^[A-Za-z0-9+/_-]+={1,2}$`)
 
-// GenericRule is the context rule: a name that says "secret" assigned a
+// genericRule is the context rule: a name that says "secret" assigned a
 // literal that looks like one, in a file (`DB_PASSWORD=…`, `"apiKey":
 // "…"`, `secret: …`) or in a NAME=VALUE setting (ENV, Compose environment,
 // `docker run -e`, where Assignment applies it).
-var GenericRule = &Rule{
-	ID: "DV7099", Title: "Credential in a sensitive variable or option", Severity: finding.High,
-	Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
-		"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported",
+var genericRule = &Rule{
+	Rule: finding.Rule{ID: "DV7099", Title: "Credential in a sensitive variable or option", Severity: finding.High,
+		Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
+			"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported"},
 	Keywords: []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey", "private_key",
 		"credential", "pwd", "auth_key", "authkey"},
 	// Lengths are checked by genericValue: counted repetitions would

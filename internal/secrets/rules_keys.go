@@ -14,95 +14,140 @@ func pemBlock(label string) string {
 	return `-----BEGIN ` + label + `-----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*-----END ` + label + `-----`
 }
 
-// pemRule is a private key in PEM armour. PEM blocks run over many lines;
-// 16 KiB holds an 8192-bit RSA key.
-func pemRule(id, title, label string, sev finding.Severity, desc string, valid func(string) bool) *Rule {
-	return &Rule{
-		ID: id, Title: title, Severity: sev, Description: desc,
-		Keywords:  []string{"-----begin " + strings.ToLower(label) + "-----"},
-		Regex:     re(pemBlock(label)),
-		Valid:     valid,
-		MultiLine: true, After: 16 << 10,
-	}
+// pemKeywords is the keyword of a PEM block of one label: its BEGIN line.
+func pemKeywords(label string) []string {
+	return []string{"-----begin " + strings.ToLower(label) + "-----"}
 }
 
-var keyRules = []*Rule{
-	// A PKCS#8 key is also the inside of a GCP service-account file; the
-	// more specific rule names it when both match.
-	fallback(1, pemRule("DV7001", "Private key (PKCS#8)", "PRIVATE KEY", finding.Critical,
-		"An unencrypted PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`), the form OpenSSL, Java and cloud consoles write for RSA, EC and Ed25519 keys; the body must be base64 of a DER SEQUENCE",
-		func(b string) bool { return pemBody(b, 32, true) })),
-	pemRule("DV7013", "RSA private key", "RSA PRIVATE KEY", finding.Critical,
-		"A PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`), used for TLS, SSH and signing; an encrypted one (Proc-Type: 4,ENCRYPTED) is reported too, since its passphrase is the only barrier",
-		func(b string) bool { return pemBody(b, 64, true) }),
-	pemRule("DV7014", "EC private key", "EC PRIVATE KEY", finding.Critical,
-		"An SEC 1 elliptic-curve private key (`-----BEGIN EC PRIVATE KEY-----`), used for TLS and signing",
-		func(b string) bool { return pemBody(b, 32, true) }),
-	pemRule("DV7015", "DSA private key", "DSA PRIVATE KEY", finding.Critical,
-		"A DSA private key (`-----BEGIN DSA PRIVATE KEY-----`), still found as old SSH host and user keys",
-		func(b string) bool { return pemBody(b, 64, true) }),
-	pemRule("DV7016", "OpenSSH private key", "OPENSSH PRIVATE KEY", finding.Critical,
-		"An OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`, the default of ssh-keygen): whoever has it logs in wherever its public key is authorised. The body must decode to the `openssh-key-v1` structure",
-		func(b string) bool {
-			data, ok := decodeBase64(pemLines(b))
-			return ok && bytes.HasPrefix(data, []byte("openssh-key-v1\x00"))
-		}),
-	pemRule("DV7017", "Encrypted private key (PKCS#8)", "ENCRYPTED PRIVATE KEY", finding.High,
-		"A passphrase-protected PKCS#8 private key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): only the passphrase stands between it and its use, and passphrases are guessed offline",
-		func(b string) bool { return pemBody(b, 64, true) }),
-	pemRule("DV7018", "PGP private key block", "PGP PRIVATE KEY BLOCK", finding.Critical,
-		"An ASCII-armoured OpenPGP secret key (`-----BEGIN PGP PRIVATE KEY BLOCK-----`): signs packages and commits and decrypts mail in the owner's name. The body must decode to an OpenPGP packet",
-		func(b string) bool {
-			data, ok := decodeBase64(pgpBody(b))
-			return ok && len(data) >= 64 && data[0]&0x80 != 0
-		}),
-	{
-		ID: "DV7019", Title: "PuTTY private key", Severity: finding.Critical,
-		Description: "A PuTTY private key file (`PuTTY-User-Key-File-2:` or `-3:`), PuTTY's SSH key format; the private lines must be base64",
-		Keywords:    []string{"putty-user-key-file-"},
-		Regex:       re(`PuTTY-User-Key-File-[23]: [^\r\n]+[\s\S]*?Private-Lines: \d+(?:\r?\n|\\r?\\n)(?P<secret>[A-Za-z0-9+/=\r\n\\]+?)(?:\r?\n|\\r?\\n)Private-(?:MAC|Hash):`),
-		Valid: func(b string) bool {
-			data, ok := decodeBase64(b)
-			return ok && len(data) >= 16
-		},
-		MultiLine: true, After: 16 << 10,
-	},
-	{
-		ID: "DV7020", Title: "SSH2 private key (ssh.com)", Severity: finding.Critical,
-		Description: "A private key in the SSH Communications / Tectia format (`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`); the body must decode to that format's magic number",
-		Keywords:    []string{"---- begin ssh2 encrypted private key"},
-		Regex:       re(`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*---- END SSH2 ENCRYPTED PRIVATE KEY ----`),
-		Valid: func(b string) bool {
-			data, ok := decodeBase64(pemLines(b))
-			return ok && bytes.HasPrefix(data, []byte{0x3f, 0x6f, 0xf9, 0xeb})
-		},
-		MultiLine: true, After: 16 << 10,
-	},
-	{
-		ID: "DV7021", Title: "age secret key", Severity: finding.Critical,
-		Description: "An age encryption identity (`AGE-SECRET-KEY-1…`): it decrypts every file encrypted to its recipient (SOPS, backups). The Bech32 checksum must be valid",
-		Keywords:    []string{"AGE-SECRET-KEY-1"},
-		Regex:       re(`AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`),
-		Valid:       bech32Valid,
-		Boundary:    tokenChars,
-	},
-	{
-		ID: "DV7022", Title: "Private key (other PEM type)", Severity: finding.Critical,
-		Description: "A PEM block whose label ends in PRIVATE KEY and that no more specific rule recognised (`-----BEGIN X25519 PRIVATE KEY-----` and the like); the body must be base64",
-		Keywords:    []string{"-----begin "},
-		Regex:       re(`-----BEGIN (?P<label>[A-Z0-9 ]{0,40})PRIVATE KEY-----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----`),
-		Valid:       func(b string) bool { return pemBody(b, 32, false) },
-		MultiLine:   true, After: 16 << 10,
-		Fallback: 2,
-	},
-	pemRule("DV7023", "Certificate", "CERTIFICATE", finding.Info,
-		"An X.509 certificate (`-----BEGIN CERTIFICATE-----`). A certificate is public: it is not a secret, and is reported, as info only, when informational matches are asked for",
-		func(b string) bool { return pemBody(b, 64, true) }),
+// pemWindow is the text after a PEM keyword a rule sees: PEM blocks run
+// over many lines, and 16 KiB holds an 8192-bit RSA key.
+const pemWindow = 16 << 10
+
+// A PKCS#8 key is also the inside of a GCP service-account file; the
+// more specific rule names it when both match.
+var keyPKCS8 = &Rule{
+	Rule: finding.Rule{ID: "DV7001", Title: "Private key (PKCS#8)", Severity: finding.Critical,
+		Description: "An unencrypted PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`), the form OpenSSL, Java and cloud consoles write for RSA, EC and Ed25519 keys; the body must be base64 of a DER SEQUENCE"},
+	Keywords:  pemKeywords("PRIVATE KEY"),
+	Regex:     re(pemBlock("PRIVATE KEY")),
+	Valid:     func(b string) bool { return pemBody(b, 32, true) },
+	MultiLine: true, After: pemWindow,
+	Fallback: 1,
 }
 
-func fallback(n int, r *Rule) *Rule {
-	r.Fallback = n
-	return r
+var keyRSA = &Rule{
+	Rule: finding.Rule{ID: "DV7013", Title: "RSA private key", Severity: finding.Critical,
+		Description: "A PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`), used for TLS, SSH and signing; an encrypted one (Proc-Type: 4,ENCRYPTED) is reported too, since its passphrase is the only barrier"},
+	Keywords:  pemKeywords("RSA PRIVATE KEY"),
+	Regex:     re(pemBlock("RSA PRIVATE KEY")),
+	Valid:     func(b string) bool { return pemBody(b, 64, true) },
+	MultiLine: true, After: pemWindow,
+}
+
+var keyEC = &Rule{
+	Rule: finding.Rule{ID: "DV7014", Title: "EC private key", Severity: finding.Critical,
+		Description: "An SEC 1 elliptic-curve private key (`-----BEGIN EC PRIVATE KEY-----`), used for TLS and signing"},
+	Keywords:  pemKeywords("EC PRIVATE KEY"),
+	Regex:     re(pemBlock("EC PRIVATE KEY")),
+	Valid:     func(b string) bool { return pemBody(b, 32, true) },
+	MultiLine: true, After: pemWindow,
+}
+
+var keyDSA = &Rule{
+	Rule: finding.Rule{ID: "DV7015", Title: "DSA private key", Severity: finding.Critical,
+		Description: "A DSA private key (`-----BEGIN DSA PRIVATE KEY-----`), still found as old SSH host and user keys"},
+	Keywords:  pemKeywords("DSA PRIVATE KEY"),
+	Regex:     re(pemBlock("DSA PRIVATE KEY")),
+	Valid:     func(b string) bool { return pemBody(b, 64, true) },
+	MultiLine: true, After: pemWindow,
+}
+
+var keyOpenSSH = &Rule{
+	Rule: finding.Rule{ID: "DV7016", Title: "OpenSSH private key", Severity: finding.Critical,
+		Description: "An OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`, the default of ssh-keygen): whoever has it logs in wherever its public key is authorised. The body must decode to the `openssh-key-v1` structure"},
+	Keywords: pemKeywords("OPENSSH PRIVATE KEY"),
+	Regex:    re(pemBlock("OPENSSH PRIVATE KEY")),
+	Valid: func(b string) bool {
+		data, ok := decodeBase64(pemLines(b))
+		return ok && bytes.HasPrefix(data, []byte("openssh-key-v1\x00"))
+	},
+	MultiLine: true, After: pemWindow,
+}
+
+var keyEncryptedPKCS8 = &Rule{
+	Rule: finding.Rule{ID: "DV7017", Title: "Encrypted private key (PKCS#8)", Severity: finding.High,
+		Description: "A passphrase-protected PKCS#8 private key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): only the passphrase stands between it and its use, and passphrases are guessed offline"},
+	Keywords:  pemKeywords("ENCRYPTED PRIVATE KEY"),
+	Regex:     re(pemBlock("ENCRYPTED PRIVATE KEY")),
+	Valid:     func(b string) bool { return pemBody(b, 64, true) },
+	MultiLine: true, After: pemWindow,
+}
+
+var keyPGP = &Rule{
+	Rule: finding.Rule{ID: "DV7018", Title: "PGP private key block", Severity: finding.Critical,
+		Description: "An ASCII-armoured OpenPGP secret key (`-----BEGIN PGP PRIVATE KEY BLOCK-----`): signs packages and commits and decrypts mail in the owner's name. The body must decode to an OpenPGP packet"},
+	Keywords: pemKeywords("PGP PRIVATE KEY BLOCK"),
+	Regex:    re(pemBlock("PGP PRIVATE KEY BLOCK")),
+	Valid: func(b string) bool {
+		data, ok := decodeBase64(pgpBody(b))
+		return ok && len(data) >= 64 && data[0]&0x80 != 0
+	},
+	MultiLine: true, After: pemWindow,
+}
+
+var keyPuTTY = &Rule{
+	Rule: finding.Rule{ID: "DV7019", Title: "PuTTY private key", Severity: finding.Critical,
+		Description: "A PuTTY private key file (`PuTTY-User-Key-File-2:` or `-3:`), PuTTY's SSH key format; the private lines must be base64"},
+	Keywords: []string{"putty-user-key-file-"},
+	Regex:    re(`PuTTY-User-Key-File-[23]: [^\r\n]+[\s\S]*?Private-Lines: \d+(?:\r?\n|\\r?\\n)(?P<secret>[A-Za-z0-9+/=\r\n\\]+?)(?:\r?\n|\\r?\\n)Private-(?:MAC|Hash):`),
+	Valid: func(b string) bool {
+		data, ok := decodeBase64(b)
+		return ok && len(data) >= 16
+	},
+	MultiLine: true,
+	After:     16 << 10,
+}
+
+var keySSH2 = &Rule{
+	Rule: finding.Rule{ID: "DV7020", Title: "SSH2 private key (ssh.com)", Severity: finding.Critical,
+		Description: "A private key in the SSH Communications / Tectia format (`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`); the body must decode to that format's magic number"},
+	Keywords: []string{"---- begin ssh2 encrypted private key"},
+	Regex:    re(`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*---- END SSH2 ENCRYPTED PRIVATE KEY ----`),
+	Valid: func(b string) bool {
+		data, ok := decodeBase64(pemLines(b))
+		return ok && bytes.HasPrefix(data, []byte{0x3f, 0x6f, 0xf9, 0xeb})
+	},
+	MultiLine: true,
+	After:     16 << 10,
+}
+
+var ageSecretKey = &Rule{
+	Rule: finding.Rule{ID: "DV7021", Title: "age secret key", Severity: finding.Critical,
+		Description: "An age encryption identity (`AGE-SECRET-KEY-1…`): it decrypts every file encrypted to its recipient (SOPS, backups). The Bech32 checksum must be valid"},
+	Keywords: []string{"AGE-SECRET-KEY-1"},
+	Regex:    re(`AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`),
+	Valid:    bech32Valid,
+	Boundary: tokenChars,
+}
+
+var keyOtherPEM = &Rule{
+	Rule: finding.Rule{ID: "DV7022", Title: "Private key (other PEM type)", Severity: finding.Critical,
+		Description: "A PEM block whose label ends in PRIVATE KEY and that no more specific rule recognised (`-----BEGIN X25519 PRIVATE KEY-----` and the like); the body must be base64"},
+	Keywords:  []string{"-----begin "},
+	Regex:     re(`-----BEGIN (?P<label>[A-Z0-9 ]{0,40})PRIVATE KEY-----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----`),
+	Valid:     func(b string) bool { return pemBody(b, 32, false) },
+	MultiLine: true,
+	After:     16 << 10,
+	Fallback:  2,
+}
+
+var certificate = &Rule{
+	Rule: finding.Rule{ID: "DV7023", Title: "Certificate", Severity: finding.Info,
+		Description: "An X.509 certificate (`-----BEGIN CERTIFICATE-----`). A certificate is public: it is not a secret, and is reported, as info only, when informational matches are asked for"},
+	Keywords:  pemKeywords("CERTIFICATE"),
+	Regex:     re(pemBlock("CERTIFICATE")),
+	Valid:     func(b string) bool { return pemBody(b, 64, true) },
+	MultiLine: true, After: pemWindow,
 }
 
 // pemLines drops PEM header lines and escapes, leaving the base64.

@@ -18,14 +18,14 @@ import (
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
-// Rule is one kind of secret recognised by its format.
+// Rule is one kind of secret recognised by its format: its metadata (ID,
+// Title, Severity, and a Description that says what the secret unlocks
+// and how it is recognised; Meta adds what every secret rule shares) and
+// the detection data the Engine runs. Secret formats are data for one
+// keyword-indexed engine rather than check functions: the engine reads
+// each input once for every rule.
 type Rule struct {
-	ID       string
-	Title    string
-	Severity finding.Severity
-	// Description says what the secret unlocks and how it is recognised;
-	// the catalog shows it.
-	Description string
+	finding.Rule
 	// Keywords are the strings one of which must occur for the regular
 	// expression to be tried, at least three bytes long. A keyword in
 	// lower case matches in any case; one with an upper-case letter
@@ -129,7 +129,7 @@ type Match struct {
 // Kind names what was found, with an article, for messages: "an AWS
 // access key ID", "a literal credential".
 func (m Match) Kind() string {
-	if m.Rule == GenericRule {
+	if m.Rule == genericRule {
 		return "a literal credential"
 	}
 	return withArticle(m.Rule.Title)

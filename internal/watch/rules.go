@@ -143,6 +143,15 @@ var execRules = []*rule[Exec]{
 	},
 }
 
+// CheckExec runs the exec rules (DV5001, DV5002) over x, with findings
+// about target: `dockvet authz` judges an exec request with them before
+// the Engine creates the exec, as watch judges the exec afterwards.
+// enabled filters the rules (nil runs all).
+func CheckExec(x *Exec, target finding.Target, enabled func(*finding.Rule) bool) []finding.Finding {
+	p := &pass{target: target, loc: finding.Location{Container: target.Name}}
+	return check(execRules, x, p, enabled)
+}
+
 // Connect is a container connected to a network, and the container as it
 // was found right after.
 type Connect struct {

@@ -38,7 +38,7 @@ const (
 
 // MarshalLine writes a record as one line (with its newline).
 func MarshalLine(r *Record, enc Encoding, color bool) ([]byte, error) {
-	if enc == EncodeJSON {
+	if enc == EncodeJSON || r.line != nil {
 		return marshalJSON(r)
 	}
 	var b bytes.Buffer
@@ -55,6 +55,11 @@ func MarshalLine(r *Record, enc Encoding, color bool) ([]byte, error) {
 }
 
 func marshalJSON(r *Record) ([]byte, error) {
+	if r.line != nil {
+		// A copy: every sink gets the same record, concurrently.
+		obj := bytes.TrimSpace(r.line)
+		return append(append(make([]byte, 0, len(obj)+1), obj...), '\n'), nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -112,6 +112,8 @@ func parseSpooled(data []byte) ([]byte, error) {
 	var rec struct {
 		RuleID *string          `json:"ruleId"`
 		Event  *json.RawMessage `json:"event"`
+		// Verdict marks a decision of `dockvet authz` (LineRecord).
+		Verdict *string `json:"verdict"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&rec); err != nil {
@@ -119,6 +121,9 @@ func parseSpooled(data []byte) ([]byte, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value")
+	}
+	if rec.Verdict != nil && *rec.Verdict != "" {
+		return body, nil
 	}
 	if rec.RuleID == nil || *rec.RuleID == "" || rec.Event == nil {
 		return nil, errors.New("not a finding record (no ruleId or event)")

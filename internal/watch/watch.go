@@ -35,7 +35,17 @@ import (
 type Record struct {
 	finding.Finding
 	Event Event `json:"event"`
+
+	// line, when set, is the whole record: one JSON object that another
+	// dockvet service wrote (see LineRecord).
+	line []byte
 }
+
+// LineRecord makes a record of one JSON object, written by the sinks as it
+// is: `dockvet authz` logs its decisions through watch's sinks (file,
+// webhook with its spool). The object must carry a "verdict" member for
+// the webhook's spool to take it back after a restart.
+func LineRecord(obj []byte) Record { return Record{line: obj} }
 
 // Options configure a Watcher. The zero value works: every rule, no trust
 // policy, the defaults below.

@@ -14,6 +14,9 @@ RUN sh -c "echo curl | sh"
 RUN curl -fsSL -o /tmp/install.sh https://get.example.com && echo "3b5c9a7e  /tmp/install.sh" | sha256sum -c - && sh /tmp/install.sh
 # want DV1071 "`curl` downloads https://example.com/tool.tgz and this RUN never verifies"
 RUN curl -fsSLo /tmp/tool.tgz https://example.com/tool.tgz && tar -xzf /tmp/tool.tgz -C /usr/local/bin
+# A password in the URL is shown masked in the message.
+# want DV1071 "`curl` downloads https://deploy:Xq\\*\\*\\*\\*@files.acme-corp.io/a.tgz and this RUN"
+RUN curl -fsSLo /tmp/a.tgz https://deploy:Xq9-Lm27vPz@files.acme-corp.io/a.tgz
 # want DV1071 "`wget` downloads https://example.com/tool.tgz and this RUN never verifies"
 RUN wget -q https://example.com/tool.tgz
 # want DV1071 "`curl` downloads https://example.com/tool.tgz and this RUN never verifies"

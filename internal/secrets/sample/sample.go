@@ -35,9 +35,15 @@ type Secret struct {
 	Text string
 	// Secret is the exact string the rule must report.
 	Secret string
-	// Also lists other rules the text rightly triggers (an AWS key ID
-	// next to its secret).
-	Also []string
+	// Also lists other secrets the text rightly holds, with the rules
+	// that report them (an AWS key ID next to its secret).
+	Also []Also
+}
+
+// Also is another secret in a sample's text.
+type Also struct {
+	RuleID string
+	Secret string
 }
 
 const (
@@ -252,7 +258,7 @@ func All(seed uint64) []Secret {
 	add("DV7024", "app/config.env", "AWS_DEFAULT_REGION=us-east-1\nAWS_SECRET_ACCESS_KEY="+sec+"\n", sec)
 	id2, sec2 := g.awsID("AKIA"), g.awsSecret()
 	add("DV7025", "app/deploy.sh", "#!/bin/sh\nexport KEY_ID="+id2+"\nexport KEY="+sec2+"\naws s3 sync dist s3://bucket\n", sec2)
-	out[len(out)-1].Also = []string{"DV7002"}
+	out[len(out)-1].Also = []Also{{RuleID: "DV7002", Secret: id2}}
 	tokenBody := "IQoJb3JpZ2luX2VjE" + g.s(b64, 300) + "=="
 	add("DV7026", "app/session.json", `{"Credentials": {"SessionToken": "`+tokenBody+`", "Expiration": "2024-05-01T12:00:00Z"}}`+"\n", tokenBody)
 	mws := "amzn.mws." + g.uuid()

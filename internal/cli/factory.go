@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/engine"
+	"github.com/dockvet/dockvet/internal/host"
+	"github.com/dockvet/dockvet/internal/watch"
+)
+
+// Factory is what commands are built from: the shared flags with the
+// run's streams and clock, and the way to reach the Docker Engine. Tests
+// build one with buffers, a fixed clock or a fake Engine.
+type Factory struct {
+	Shared *Shared
+	// Engine connects to the Docker Engine (container, host, watch, and
+	// the Engine's digests of a local image for image --verify).
+	Engine func(context.Context) (EngineClient, error)
+}
+
+// NewFactory is the Factory of a real run: the wall clock and the Engine
+// the environment names (DOCKER_HOST, the local socket by default).
+func NewFactory(s Streams) *Factory {
+	return &Factory{Shared: &Shared{IO: s, Now: time.Now}, Engine: connectEngine}
+}
+
+// EngineClient is the part of the Engine API the commands use: what the
+// host snapshot, the live container audit and watch ask, and Close. The
+// official client satisfies it; tests give a fake that answers from
+// recorded Engine data.
+type EngineClient interface {
+	host.EngineAPI
+	watch.Client
+	Close() error
+}
+
+var _ EngineClient = (*client.Client)(nil)
+
+func connectEngine(ctx context.Context) (EngineClient, error) {
+	c, err := engine.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

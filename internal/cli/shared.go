@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dockvet/dockvet/internal/config"
+	"github.com/dockvet/dockvet/internal/dockerfile"
+	"github.com/dockvet/dockvet/internal/finding"
+)
+
+// Shared is what every command shares: the common flags of the contract
+// ("Common flags"), what checking them loads (the project configuration
+// and ignore file), and the run's streams and clock. Every options struct
+// embeds it.
+type Shared struct {
+	Format           string
+	Output           string
+	Severity         []string
+	FailOn           string
+	ConfigFile       string
+	IgnoreFile       string
+	Quiet            bool
+	NoColor          bool
+	NoProgress       bool
+	Offline          bool
+	CacheDir         string
+	Platform         string
+	InsecureRegistry bool
+
+	IO  Streams
+	Now func() time.Time
+
+	// Filled by validate.
+	severities []finding.Severity
+	failLevel  finding.Severity // 0: never fail
+	cfg        *config.Config
+	ignores    []config.Ignore
+
+	// buildContexts are shared by the run's Dockerfiles (contexts).
+	buildContexts     *dockerfile.Contexts
+	buildContextsOnce sync.Once
+}
+
+func (s *Shared) bind(f *pflag.FlagSet) {
+	f.StringVarP(&s.Format, "format", "f", "", "output format: table, json, sarif, junit (and html, cyclonedx, spdx where they fit); default table")
+	f.StringVarP(&s.Output, "output", "o", "", "write the report to this file instead of standard output")
+	f.StringSliceVar(&s.Severity, "severity", nil, "only report these severities (comma-separated: critical,high,medium,low,info)")
+	f.StringVar(&s.FailOn, "fail-on", "high", "exit 1 when a finding at or above this severity is reported (critical, high, medium, low, info, none)")
+	f.StringVar(&s.ConfigFile, "config", "", "configuration file (default .dockvet.yaml in the current directory, when present)")
+	f.StringVar(&s.IgnoreFile, "ignore-file", "", "ignore file (default .dockvetignore in the current directory, when present)")
+	f.BoolVarP(&s.Quiet, "quiet", "q", false, "print nothing but the report and errors")
+	f.BoolVar(&s.NoColor, "no-color", false, "never colour the output (also: NO_COLOR)")
+	f.BoolVar(&s.NoProgress, "no-progress", false, "never show progress bars")
+	f.BoolVar(&s.Offline, "offline", false, "never touch the network")
+	f.StringVar(&s.CacheDir, "cache-dir", "", "cache directory for the vulnerability database and layers (also: DOCKVET_CACHE_DIR; default: the user cache directory)")
+	f.StringVar(&s.Platform, "platform", "", "platform to pick from a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)")
+	f.BoolVar(&s.InsecureRegistry, "insecure-registry", false, "allow plain HTTP or unverified TLS to registries")
+}
+
+// validate checks the shared flags and, when loadConfig is set, loads the
+// project configuration before the command runs, so that a bad flag or
+// configuration fails fast.
+func (s *Shared) validate(loadConfig bool) error {
+	s.severities = nil
+	for _, v := range s.Severity {
+		for _, part := range strings.Split(v, ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			sev, err := finding.ParseSeverity(part)
+			if err != nil {
+				return fail("--severity: %v", err)
+			}
+			if !slices.Contains(s.severities, sev) {
+				s.severities = append(s.severities, sev)
+			}
+		}
+	}
+	if strings.EqualFold(s.FailOn, "none") {
+		s.failLevel = 0
+	} else {
+		sev, err := finding.ParseSeverity(s.FailOn)
+		if err != nil {
+			return fail("--fail-on: %v (or none)", err)
+		}
+		s.failLevel = sev
+	}
+	if !loadConfig {
+		return nil
+	}
+	var err error
+	path, required := s.ConfigFile, true
+	if path == "" {
+		path, required = config.DefaultFile, false
+	}
+	if s.cfg, err = config.Load(path, required); err != nil {
+		return fail("%v", err)
+	}
+	path, required = s.IgnoreFile, true
+	if path == "" {
+		path, required = config.DefaultIgnoreFile, false
+	}
+	if s.ignores, err = config.LoadIgnoreFile(path, required); err != nil {
+		return fail("%v", err)
+	}
+	return nil
+}
+
+// cacheDir is where the vulnerability database and caches live.
+func (s *Shared) cacheDir() (string, error) { return resolveCacheDir(s.CacheDir) }
+
+// resolveCacheDir is the cache directory: the flag's value, else
+// DOCKVET_CACHE_DIR, else dockvet's directory in the user cache directory.
+func resolveCacheDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if d := os.Getenv("DOCKVET_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fail("no cache directory: %v (set --cache-dir or DOCKVET_CACHE_DIR)", err)
+	}
+	return filepath.Join(d, "dockvet"), nil
+}
