@@ -207,6 +207,8 @@ func (c *Cache) write(key string, write func(w io.Writer) error) error {
 		werr = cerr
 	}
 	if werr == nil {
+		now := c.now()
+		os.Chtimes(tmp.Name(), now, now)
 		werr = os.Rename(tmp.Name(), p)
 	}
 	if werr != nil {
