@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Layer result cache: the performance image (1.1 GiB of files in 10
+# layers, generated once under $DOCKVET_BENCH_DIR, default the temporary
+# directory) scanned by `dockvet image` as its own process, in one run:
+#   floor      time to merely inflate and read every layer
+#   cold       a scan with an empty cache (best of RUNS; the cache is emptied before each)
+#   warm       the same scan again: no layer is read (target: <= 5 % of cold)
+#   same       the cold and warm JSON reports compared byte for byte
+#   new build  a dockvet built with another version string scans cold again
+#   two        two processes scanning at once with one empty cache directory:
+#              both must succeed with identical reports
+#   bench/cache.sh [RUNS]     (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+base=${DOCKVET_BENCH_DIR:-${TMPDIR:-/tmp}}
+img="$base/dockvet-bench-perf-v2"
+work=$(mktemp -d "${TMPDIR:-/tmp}/dockvet-cache.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/dockvet" ./cmd/dockvet
+go build -ldflags "-X github.com/dockvet/dockvet/internal/cli.Version=0.0.0-bench" -o "$work/dockvet-other" ./cmd/dockvet
+go build -o "$work/genimage" ./bench/genimage
+[ -f "$img/index.json" ] || "$work/genimage" perf "$img"
+
+scan() { # BINARY CACHE OUT
+  "$1" image "oci:$img" --cache-dir "$2" --format json --output "$3" --config /dev/null --fail-on none --quiet
+}
+secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN{print (a==""||b<a)?b:a}'; }
+
+floor="" cold="" warm=""
+for _ in $(seq "$runs"); do
+  floor=$(min "$floor" "$(secs "$work/genimage" floor "$img")")
+  rm -rf "$work/cache"
+  cold=$(min "$cold" "$(secs scan "$work/dockvet" "$work/cache" "$work/cold.json")")
+  warm=$(min "$warm" "$(secs scan "$work/dockvet" "$work/cache" "$work/warm.json")")
+done
+same=no; cmp -s "$work/cold.json" "$work/warm.json" && same=yes
+other=$(secs scan "$work/dockvet-other" "$work/cache" "$work/other.json")
+
+rm -rf "$work/shared"
+scan "$work/dockvet" "$work/shared" "$work/a.json" & a=$!
+scan "$work/dockvet" "$work/shared" "$work/b.json" & b=$!
+ok=yes
+wait $a || ok=no
+wait $b || ok=no
+two="both succeeded: $ok; identical reports: $(cmp -s "$work/a.json" "$work/b.json" && echo yes || echo no)"
+
+awk -v f="$floor" -v c="$cold" -v w="$warm" -v o="$other" -v same="$same" -v two="$two" 'BEGIN{
+  printf "floor:      %.2f s\n", f
+  printf "cold:       %.2f s  (%.2f x the floor)\n", c, c/f
+  printf "warm:       %.2f s  (%.1f %% of cold; target <= 5 %%)\n", w, 100*w/c
+  printf "same:       %s (cold and warm JSON reports byte for byte)\n", same
+  printf "new build:  %.2f s  (another version recomputes: %.0f %% of cold)\n", o, 100*o/c
+  printf "two:        %s\n", two
+}'
