@@ -120,7 +120,10 @@ func (w *walker) storeLayer(l *Layer, files []*File) {
 		}
 	}
 	w.opts.Cache.Put(key, func(out io.Writer) error {
-		enc, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		// A small window: the entries of a layer compress well within
+		// a megabyte, and a scan's memory stays where the walk keeps it.
+		enc, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return err
 		}
@@ -146,7 +149,11 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 	uv(uint64(l.Tar))
 	uv(uint64(l.Size))
 	uv(uint64(len(files)))
+	// The skipped files are named by their position among the layer's.
 	index := make(map[*File]int, len(skipped))
+	for _, s := range skipped {
+		index[s.File] = -1
+	}
 	prev := ""
 	for i, f := range files {
 		p := f.Path()
@@ -177,12 +184,14 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 			str(raw)
 		}
 		prev = p
-		index[f] = i
+		if _, ok := index[f]; ok {
+			index[f] = i
+		}
 	}
 	uv(uint64(len(skipped)))
 	for _, s := range skipped {
 		i, ok := index[s.File]
-		if !ok {
+		if !ok || i < 0 {
 			return errFacts
 		}
 		uv(uint64(i))
@@ -209,7 +218,8 @@ func (w *walker) loadLayer(l *Layer, label string) (files []*File, ok bool, err 
 	if !hit {
 		return nil, false, nil
 	}
-	dec, derr := zstd.NewReader(bytes.NewReader(payload), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	dec, derr := zstd.NewReader(bytes.NewReader(payload), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(1<<20))
 	if derr != nil {
 		return nil, false, nil
 	}

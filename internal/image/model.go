@@ -144,14 +144,20 @@ type File struct {
 }
 
 // nlen flags: nameFull marks a File whose name holds its whole path,
-// inEntry one the walk allocated inside an Entry (View.newFile).
+// inEntry one the walk allocated inside an Entry (View.newFile), hasExt
+// the File of an Entry whose name pointer points at its entryExt (which
+// holds the name).
 const (
 	nameFull = 1 << 15
 	inEntry  = 1 << 14
-	nameLen  = inEntry - 1
+	hasExt   = 1 << 13
+	nameLen  = hasExt - 1
 )
 
 func (f *File) raw() string {
+	if f.nlen&hasExt != 0 {
+		return (*entryExt)(f.name).name
+	}
 	if f.name == nil {
 		return ""
 	}

@@ -44,7 +44,7 @@ func newView(img *Image) *View {
 	v := &View{Image: img, rawNames: map[*File]string{}}
 	v.root = v.newEntry()
 	v.setNode(v.root, "/", nil)
-	v.root.ext.node.implicit = true
+	v.root.ext().node.implicit = true
 	return v
 }
 
@@ -67,15 +67,30 @@ func (v *View) newNode(p string, parent *Entry) *dirNode {
 	return n
 }
 
+// newExt gives e what a path has beyond one version. Its place is the
+// File's name pointer (the name moves into the extension), so that the
+// paths that need none, most of them, do not pay a pointer for it.
 func (v *View) newExt(e *Entry) *entryExt {
-	if e.ext == nil {
-		if len(v.extSlab) == 0 {
-			v.extSlab = make([]entryExt, 256)
-		}
-		e.ext = &v.extSlab[0]
-		v.extSlab = v.extSlab[1:]
+	if x := e.ext(); x != nil {
+		return x
 	}
-	return e.ext
+	if len(v.extSlab) == 0 {
+		v.extSlab = make([]entryExt, 256)
+	}
+	x := &v.extSlab[0]
+	v.extSlab = v.extSlab[1:]
+	x.name = e.f.raw()
+	e.f.name = unsafe.Pointer(x)
+	e.f.nlen = e.f.nlen&^nameLen | hasExt
+	return x
+}
+
+// ext is what the path has beyond one version, or nil.
+func (e *Entry) ext() *entryExt {
+	if e.f.nlen&hasExt == 0 {
+		return nil
+	}
+	return (*entryExt)(e.f.name)
 }
 
 // setNode makes e a directory at path p in parent.
@@ -148,13 +163,16 @@ type Event struct {
 type Entry struct {
 	// f is the path's first version, when the walk made this entry for
 	// it (f.Layer is nil for a directory that first existed only because
-	// entries are below it, and its first version, if any, is ext.first).
-	f   File
-	ext *entryExt
+	// entries are below it, and its first version, if any, is
+	// ext().first).
+	f File
 }
 
 // entryExt is what a path has beyond one version.
 type entryExt struct {
+	// name is the name of the entry's own File, whose name pointer
+	// points here instead.
+	name  string
 	first *File
 	// events holds every event, the first version's included, once
 	// there is more than that one.
@@ -181,17 +199,17 @@ func (e *Entry) first() *File {
 	if e.f.Layer != nil {
 		return &e.f
 	}
-	if e.ext != nil {
-		return e.ext.first
+	if x := e.ext(); x != nil {
+		return x.first
 	}
 	return nil
 }
 
 func (e *Entry) node() *dirNode {
-	if e.ext == nil {
-		return nil
+	if x := e.ext(); x != nil {
+		return x.node
 	}
-	return e.ext.node
+	return nil
 }
 
 // Path is the entry's absolute path.
@@ -220,8 +238,8 @@ func (e *Entry) parent() *Entry {
 
 // Events lists every change of the path, base first.
 func (e *Entry) Events() []Event {
-	if e.ext != nil && e.ext.events != nil {
-		return e.ext.events
+	if x := e.ext(); x != nil && x.events != nil {
+		return x.events
 	}
 	if f := e.first(); f != nil {
 		return []Event{firstEvent(f)}
@@ -232,8 +250,8 @@ func (e *Entry) Events() []Event {
 // events yields the changes without allocating (the walk's own loops).
 func (e *Entry) events() iter.Seq2[int, Event] {
 	return func(yield func(int, Event) bool) {
-		if e.ext != nil && e.ext.events != nil {
-			for i, ev := range e.ext.events {
+		if x := e.ext(); x != nil && x.events != nil {
+			for i, ev := range x.events {
 				if !yield(i, ev) {
 					return
 				}
@@ -253,8 +271,8 @@ func firstEvent(f *File) Event {
 // Final is the version the final filesystem shows: nil when the path was
 // deleted, or exists only as a directory implied by its contents.
 func (e *Entry) Final() *File {
-	if e.ext != nil && e.ext.events != nil {
-		evs := e.ext.events
+	if x := e.ext(); x != nil && x.events != nil {
+		evs := x.events
 		if last := evs[len(evs)-1]; last.Kind != Deleted {
 			return last.File
 		}
@@ -280,7 +298,11 @@ func (e *Entry) Exists() bool {
 // made only to hold the directory of a whiteout or of an unused blob's
 // file is not part of the image).
 func (e *Entry) touched() bool {
-	return e.first() != nil || e.ext != nil && e.ext.events != nil || e.implicit()
+	if e.first() != nil || e.implicit() {
+		return true
+	}
+	x := e.ext()
+	return x != nil && x.events != nil
 }
 
 func (e *Entry) implicit() bool {
@@ -437,10 +459,11 @@ func (v *View) Files() iter.Seq[*File] {
 func (v *View) Hidden() iter.Seq2[*File, Event] {
 	return func(yield func(*File, Event) bool) {
 		for e := range v.Entries() {
-			if e.ext == nil || e.ext.events == nil {
+			x := e.ext()
+			if x == nil || x.events == nil {
 				continue
 			}
-			evs := e.ext.events
+			evs := x.events
 			final := e.Final()
 			for i, ev := range evs {
 				if ev.Kind == Deleted || ev.File == final {

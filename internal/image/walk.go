@@ -136,6 +136,7 @@ type walker struct {
 	walkedDiff map[*Layer]v1.Hash
 	clones     map[*Layer]bool
 	buf        []byte
+	aheadBufs  [][]byte
 	skipped    []Skipped
 	// streamed is set while a streamed source is read: its layers are
 	// merged at the end, in the order its manifest gives.
@@ -242,11 +243,18 @@ const (
 	aheadSize   = 256 << 10
 )
 
-func newReadAhead(r io.Reader) *readAhead {
+// newReadAhead starts reading r; bufs are buffers of aheadSize a previous
+// readAhead gave back (release), so that a walk of many layers allocates
+// them once.
+func newReadAhead(r io.Reader, bufs [][]byte) *readAhead {
 	ra := &readAhead{full: make(chan aheadChunk, aheadChunks), free: make(chan []byte, aheadChunks),
 		done: make(chan struct{}), exited: make(chan struct{})}
-	for range aheadChunks {
-		ra.free <- make([]byte, aheadSize)
+	for i := range aheadChunks {
+		if i < len(bufs) {
+			ra.free <- bufs[i][:aheadSize]
+		} else {
+			ra.free <- make([]byte, aheadSize)
+		}
 	}
 	go func() {
 		defer close(ra.exited)
@@ -302,6 +310,26 @@ func (ra *readAhead) Close() {
 	ra.closed = true
 	close(ra.done)
 	<-ra.exited
+}
+
+// release closes ra and returns its buffers for the next one.
+func (ra *readAhead) release() [][]byte {
+	ra.Close()
+	var out [][]byte
+	for len(ra.free) > 0 {
+		out = append(out, <-ra.free)
+	}
+	for len(ra.full) > 0 {
+		out = append(out, (<-ra.full).b)
+	}
+	if ra.last != nil {
+		out = append(out, ra.last)
+	}
+	ra.cur, ra.last = nil, nil
+	for i := range out {
+		out[i] = out[i][:cap(out[i])]
+	}
+	return out
 }
 
 // contentCap charges the file content handed to analyzers to the caps as
@@ -373,13 +401,15 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*F
 	h := sha256.New()
 	w.started++
 	capped := &capReader{r: un, w: w, label: label, layer: w.started}
-	// Inflating is most of the work: it runs in its own goroutine, ahead of
-	// the hashing, tar parsing and analyzers, so that two cores share it.
-	ahead := newReadAhead(capped)
-	defer ahead.Close()
-	// The hash sees every byte of the uncompressed stream in large chunks;
-	// tar reads 512-byte blocks from the buffer after it.
-	tarIn := bufio.NewReaderSize(io.TeeReader(ahead, h), 64<<10)
+	// Inflating and hashing run in a goroutine of their own, ahead of the
+	// tar parsing and the analyzers, so that two cores share the work
+	// (the hash sees every byte of the uncompressed stream, in large
+	// chunks). h is read only once ahead has stopped: the stream is read
+	// to its end before, and Close waits for the goroutine.
+	ahead := newReadAhead(io.TeeReader(capped, h), w.aheadBufs)
+	w.aheadBufs = nil
+	defer func() { w.aheadBufs = ahead.release() }()
+	tarIn := bufio.NewReaderSize(ahead, 64<<10)
 	tr := tar.NewReader(tarIn)
 	content := &contentCap{r: tr, w: w, label: label}
 	var files []*File
