@@ -136,6 +136,8 @@ type walker struct {
 	walkedDiff map[*Layer]v1.Hash
 	clones     map[*Layer]bool
 	buf        []byte
+	limited    io.LimitedReader
+	wants      []wanted
 	aheadBufs  [][]byte
 	skipped    []Skipped
 	// streamed is set while a streamed source is read: its layers are
@@ -494,7 +496,7 @@ func cleanName(name string) (p string, escaped bool) {
 		escaped = true
 	}
 	depth := 0
-	for _, part := range strings.Split(trimmed, "/") {
+	for part := range strings.SplitSeq(trimmed, "/") {
 		switch part {
 		case "", ".":
 		case "..":
@@ -622,7 +624,8 @@ type wanted struct {
 // deliver hands a regular file's content to every analyzer that wants it,
 // reading it from the tar once.
 func (w *walker) deliver(f *File, r io.Reader) error {
-	var ws []wanted
+	ws := w.wants[:0]
+	defer func() { w.wants = ws[:0] }()
 	for _, a := range w.analyzers {
 		want, ok := a.Want(f)
 		if !ok {
@@ -644,7 +647,9 @@ func (w *walker) deliver(f *File, r io.Reader) error {
 		whole = whole || x.w.Whole
 	}
 	if len(ws) == 1 && !whole {
-		return visit(ws[0].a, f, Content{Reader: io.LimitReader(r, need)})
+		// One reader for every file of the walk: Visit does not keep it.
+		w.limited = io.LimitedReader{R: r, N: need}
+		return visit(ws[0].a, f, Content{Reader: &w.limited})
 	}
 	if whole || need <= smallFile {
 		return w.deliverBuffered(f, r, ws, need)
