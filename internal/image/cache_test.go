@@ -1,8 +1,11 @@
 package image
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	"github.com/dockvet/dockvet/internal/layercache"
 	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/klauspost/compress/zstd"
 )
 
 // cacheRun is one audit of a docker-archive with a layer cache: the
@@ -194,3 +198,72 @@ func TestCacheConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLayerFacts feeds arbitrary bytes to the decoder of cached layer
+// facts (a cache directory is a file anyone with access can change; the
+// checksum only catches accidents). It must return an error or entries,
+// never panic or allocate without bound.
+func FuzzLayerFacts(f *testing.F) {
+	s := parseSpec(f, `
+layer RUN build
+file /etc/passwd 0644
+| root:x:0:0:root:/root:/bin/sh
+dir /app 0755
+link /app/current /app/v1
+file /app/v1 0755 size=100
+layer RUN clean
+whiteout /app/v1
+`)
+	var captured []byte
+	store := storeFunc{put: func(_ string, write func(io.Writer) error) error {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return err
+		}
+		dec, err := zstd.NewReader(&b)
+		if err != nil {
+			return err
+		}
+		defer dec.Close()
+		raw, err := io.ReadAll(dec)
+		if captured == nil {
+			captured = raw
+		}
+		return err
+	}}
+	archive := writeDockerArchive(f, s.build(f), "dockvet-test/fuzz:latest")
+	img, err := Open(context.Background(), "docker-archive:"+archive, OpenOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	secretsEngine, _ := secrets.New(secrets.Options{})
+	if _, _, err := Audit(context.Background(), img, AuditOptions{Walk: Options{Cache: store, Program: "fuzz"}, Secrets: NewSecrets(secretsEngine)}); err != nil {
+		f.Fatal(err)
+	}
+	img.Close()
+	if captured == nil {
+		f.Fatal("nothing stored")
+	}
+	f.Add(captured)
+	f.Add([]byte(factsMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		w := newWalker(context.Background(), &Image{}, Options{MaxEntries: 1000}, []Analyzer{newFacts(), NewSecrets(secretsEngine)})
+		files, saved, _, _, _, _, err := w.decodeFacts(bufio.NewReader(bytes.NewReader(data)), &Layer{})
+		if err != nil {
+			return
+		}
+		for i, a := range w.analyzers {
+			_ = a.(Cached).Load(files, saved[i])
+		}
+		w.view.apply(files)
+		w.merge()
+	})
+}
+
+// storeFunc is a LayerStore that only stores, through put.
+type storeFunc struct {
+	put func(key string, write func(io.Writer) error) error
+}
+
+func (s storeFunc) Get(string) ([]byte, bool)                         { return nil, false }
+func (s storeFunc) Put(key string, write func(io.Writer) error) error { return s.put(key, write) }

@@ -288,11 +288,13 @@ func (w *walker) decodeFacts(br *bufio.Reader, l *Layer) (files []*File, saved [
 			}
 			return ""
 		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(br, b); err != nil && rerr == nil {
+		// Read as the bytes come: a length that the input does not
+		// back must not allocate it.
+		var b strings.Builder
+		if _, err := io.CopyN(&b, br, int64(n)); err != nil && rerr == nil {
 			rerr = err
 		}
-		return string(b)
+		return b.String()
 	}
 	stored, tar, size = int64(uv()), int64(uv()), int64(uv())
 	n := uv()
