@@ -104,7 +104,7 @@ func (p *Packages) Finish(v *View) error {
 	}
 	for e := range v.Entries() {
 		listed := false
-		for _, ev := range e.Events() {
+		for _, ev := range e.events() {
 			if ev.Kind != Deleted && p.found[ev.File] != nil {
 				listed = true
 				break
@@ -113,7 +113,7 @@ func (p *Packages) Finish(v *View) error {
 		if !listed {
 			continue
 		}
-		for _, ev := range e.Events() {
+		for _, ev := range e.events() {
 			if ev.Kind == Deleted {
 				p.scanner.Delete(layer(ev.Layer), e.Path())
 				continue

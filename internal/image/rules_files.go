@@ -442,7 +442,7 @@ var ruleEscape = &Rule{
 	Check: func(p *Pass) {
 		per := map[*Layer][]*File{}
 		for e := range p.Image.Entries() {
-			for _, ev := range e.Events() {
+			for _, ev := range e.events() {
 				if ev.File != nil && ev.File.Escaped && !slices.Contains(per[ev.File.Layer], ev.File) {
 					per[ev.File.Layer] = append(per[ev.File.Layer], ev.File)
 				}

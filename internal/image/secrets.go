@@ -234,7 +234,7 @@ func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, 
 	for e := range v.Entries() {
 		var order []string
 		groups := map[string][]secretVersion{}
-		for _, ev := range e.Events() {
+		for _, ev := range e.events() {
 			if ev.Kind == Deleted || !v.Owns(ev.File) {
 				continue
 			}

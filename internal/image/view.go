@@ -576,18 +576,6 @@ func (v *View) intern(p string) *Entry {
 	return e
 }
 
-// child returns the entry of name in directory d, creating it as a
-// directory when it does not exist.
-func (v *View) child(d *Entry, name string) *Entry {
-	if k := d.kid(name); k != nil {
-		return k
-	}
-	k := v.newEntry()
-	v.setNode(k, path.Join(d.node().path, name), d)
-	d.addKid(k, name)
-	return k
-}
-
 // apply merges one layer's entries, in tar order: its whiteouts and
 // opaque markers first remove what lower layers hold, then its entries are
 // added (a file replacing a directory hides what was below it; a
