@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,7 @@ func runDockerfile(opts *DockerfileOptions) error {
 			return fail("--context %s: not a directory", opts.Context)
 		}
 	}
+	batchGC()
 	r := newReport()
 	for _, p := range opts.Paths {
 		if err := auditDockerfilePath(opts, p, r); err != nil {
@@ -111,6 +113,20 @@ func auditDockerfiles(s *Shared, paths []string, buildContext string, r *finding
 		r.Findings = append(r.Findings, part.Findings...)
 		r.Errors = append(r.Errors, part.Errors...)
 		r.Waivers = append(r.Waivers, part.Waivers...)
+	}
+}
+
+// batchGC tunes the collector for auditing many Dockerfiles, unless GOGC
+// or GOMEMLIMIT say otherwise: each file's parse and checks allocate much
+// and keep little (its findings), so the heap may grow fourfold between
+// collections, within a limit. With the default the collector took a
+// third of the time of a thousand Dockerfiles on two cores.
+func batchGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
 	}
 }
 
