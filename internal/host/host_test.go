@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -531,4 +532,42 @@ func TestEndOfLife(t *testing.T) {
 func ExampleUpstream() {
 	fmt.Println(Upstream("1.0.0-rc93"), Upstream("20.10.24+dfsg1"))
 	// Output: 1.0.0-rc.93 20.10.24
+}
+
+var update = flag.Bool("update", false, "regenerate testdata/rows.txt")
+
+// TestBenchmarkRows pins the benchmark table's rows and their order (the
+// section, CIS ID, rule IDs, manual flag and wording of each), as a host
+// audit prints them: testdata/rows.txt. Regenerate it with
+// `go test ./internal/host -run TestBenchmarkRows -update` and review the
+// difference.
+func TestBenchmarkRows(t *testing.T) {
+	_, checks := Check(loadFixture(t, filepath.Join("testdata", "hosts", "hardened")), CheckOptions{Now: testNow})
+	var b strings.Builder
+	b.WriteString("# The benchmark rows of a host audit, in order: section | CIS | rules | manual | title.\n")
+	section := ""
+	for _, c := range checks {
+		if c.Section != section {
+			section = c.Section
+			fmt.Fprintf(&b, "\n%s\n", section)
+		}
+		manual := ""
+		if c.Manual {
+			manual = "manual"
+		}
+		fmt.Fprintf(&b, "%s | %s | %s | %s\n", c.CIS, c.RuleID, manual, c.Title)
+	}
+	file := filepath.Join("testdata", "rows.txt")
+	if *update {
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("the benchmark rows differ from %s (-update regenerates it):\n%s", file, b.String())
+	}
 }
