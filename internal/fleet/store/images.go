@@ -275,10 +275,11 @@ func (s *Store) Images(ctx context.Context, f Filter) ([]Summary, error) {
 	return out, rows.Err()
 }
 
-// Unmatched lists the digests of images not matched against the advisory
-// database state db (matched against an older one, or never).
-func (s *Store) Unmatched(ctx context.Context, db string, limit int) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT digest FROM images WHERE matched_db <> $1 ORDER BY digest LIMIT $2`, db, limit)
+// UnmatchedAfter lists, by digest after the given one, the images not
+// matched against the advisory database state db (matched against an
+// older one, or never).
+func (s *Store) UnmatchedAfter(ctx context.Context, db, after string, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT digest FROM images WHERE matched_db <> $1 AND digest > $2 ORDER BY digest LIMIT $3`, db, after, limit)
 	if err != nil {
 		return nil, err
 	}

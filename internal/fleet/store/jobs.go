@@ -240,3 +240,11 @@ func (s *Store) QueueCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// Release hands owner's job back to the queue without counting the
+// attempt: the worker is stopping, not failing.
+func (s *Store) Release(ctx context.Context, id int64, owner string) error {
+	return s.owned(s.db.ExecContext(ctx, s.fill.Replace(`UPDATE jobs
+		SET state = 'queued', attempts = attempts - 1, run_at = {now}, lease_owner = '', lease_until = 0
+		WHERE id = $1 AND lease_owner = $2 AND state = 'running'`), id, owner))
+}
