@@ -35,6 +35,8 @@ type imageOptions struct {
 	verify        bool
 	noSecrets     bool
 	ignoreUnfixed bool
+	server        string
+	serverTimeout time.Duration
 }
 
 func newImageCmd(g *globals) *cobra.Command {
@@ -62,6 +64,8 @@ func newImageCmd(g *globals) *cobra.Command {
 	f.BoolVar(&o.verify, "verify", false, "check the image's signatures when the trust policy (.dockvet.yaml trust:) requires them (DV6501)")
 	f.BoolVar(&o.noSecrets, "no-secrets", false, "do not scan the layers' files for secrets (config, history and credential-file rules still run)")
 	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities that no released version fixes yet")
+	f.StringVar(&o.server, "server", "", "send the scan to a 'dockvet server' at this URL (or read its stored result) instead of scanning here; token in DOCKVET_SERVER_TOKEN")
+	f.DurationVar(&o.serverTimeout, "server-timeout", 10*time.Minute, "with --server, how long to wait for the scan")
 	return cmd
 }
 
@@ -93,6 +97,9 @@ func parseSize(flag, s string) (int64, error) {
 }
 
 func (g *globals) runImage(ctx context.Context, ref string, o *imageOptions) error {
+	if o.server != "" {
+		return g.remoteImage(ctx, o.server, ref, o.serverTimeout)
+	}
 	format, err := g.checkFormat(findingFormats)
 	if err != nil {
 		return err

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/dockvet/dockvet/internal/fleet/store"
 )
 
 // Credential references: what a registered registry stores instead of
@@ -76,10 +79,64 @@ func (f fileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}), nil
 }
 
+// jobCred is a pull credential a scan request carried (Harbor sends a
+// short-lived robot token with each request). It is held in this process's
+// memory only, never in the database, and forgotten after a day.
+type jobCred struct {
+	kc    authn.Keychain
+	until time.Time
+}
+
+// SubmitWithAuthorization queues a scan whose registry pull needs the
+// Authorization header value given ("Basic BASE64" or "Bearer TOKEN").
+// Only this process's workers have the credential: a worker elsewhere
+// that claims the job uses its own, and the job is retried.
+func (s *Service) SubmitWithAuthorization(ctx context.Context, ref, source, wantDigest, authorization string) (*store.Job, error) {
+	j, err := s.Submit(ctx, ref, source, wantDigest, 0)
+	if err != nil || authorization == "" || j.State == store.JobDone {
+		return j, err
+	}
+	r, _ := ParseRef(ref)
+	var cfg authn.AuthConfig
+	switch {
+	case strings.HasPrefix(authorization, "Basic "):
+		cfg.Auth = strings.TrimSpace(strings.TrimPrefix(authorization, "Basic "))
+	case strings.HasPrefix(authorization, "Bearer "):
+		cfg.RegistryToken = strings.TrimSpace(strings.TrimPrefix(authorization, "Bearer "))
+	default:
+		return j, nil
+	}
+	now := time.Now()
+	s.jobCreds.Range(func(k, v any) bool {
+		if now.After(v.(jobCred).until) {
+			s.jobCreds.Delete(k)
+		}
+		return true
+	})
+	s.jobCreds.Store(j.ID, jobCred{kc: hostKeychain{host: r.Registry, auth: authn.FromConfig(cfg)}, until: now.Add(24 * time.Hour)})
+	return j, nil
+}
+
+// hostKeychain gives one authenticator for one registry host.
+type hostKeychain struct {
+	host string
+	auth authn.Authenticator
+}
+
+func (k hostKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if r.RegistryStr() == k.host {
+		return k.auth, nil
+	}
+	return authn.Anonymous, nil
+}
+
 // keychainFor finds the credentials for a job: its registry's reference
 // when a crawl queued it, else the registered registry on the same host,
 // else the server's Docker configuration.
-func (s *Service) keychainFor(ctx context.Context, registryID int64, host string) (authn.Keychain, error) {
+func (s *Service) keychainFor(ctx context.Context, jobID, registryID int64, host string) (authn.Keychain, error) {
+	if v, ok := s.jobCreds.Load(jobID); ok {
+		return v.(jobCred).kc, nil
+	}
 	if registryID != 0 {
 		r, err := s.o.Store.Registry(ctx, registryID)
 		if err == nil {

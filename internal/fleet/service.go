@@ -57,6 +57,9 @@ type Options struct {
 	Sinks []watch.Sink
 	// Notice reports what an operator should know (one line each).
 	Notice  func(format string, args ...any)
+	// JobLog, when set, is told each job's outcome (done, retry, dead,
+	// released, lease-lost) as the worker records it.
+	JobLog  func(j *store.Job, worker, result string, took time.Duration)
 	Metrics *Metrics
 }
 
@@ -71,6 +74,9 @@ type Service struct {
 
 	mu     sync.Mutex
 	lastSt *DBState
+	// jobCreds are pull credentials that came with scan requests (job ID
+	// -> jobCred), in memory only.
+	jobCreds sync.Map
 }
 
 // New returns a Service.

@@ -66,6 +66,12 @@ func (s *Service) idle(ctx context.Context, d time.Duration) {
 // job is someone else's now.
 func (s *Service) runJob(ctx context.Context, worker string, j *store.Job) {
 	start := time.Now()
+	result := ""
+	defer func() {
+		if s.o.JobLog != nil && result != "" {
+			s.o.JobLog(j, worker, result, time.Since(start))
+		}
+	}()
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	renewed := make(chan struct{})
@@ -98,24 +104,28 @@ func (s *Service) runJob(ctx context.Context, worker string, j *store.Job) {
 	case err == nil:
 		err = s.o.Store.Complete(wctx, j.ID, worker, digest)
 		if err == nil {
-			s.metrics.jobDone("done", time.Since(start))
+			result = "done"
+			s.metrics.jobDone(result, time.Since(start))
 		}
 	case ctx.Err() != nil:
 		// Shutting down: the job goes back to the queue, attempt unused.
 		err = s.o.Store.Release(wctx, j.ID, worker)
-		s.metrics.jobDone("released", time.Since(start))
+		result = "released"
+		s.metrics.jobDone(result, time.Since(start))
 	case errors.Is(context.Cause(jctx), store.ErrLeaseLost):
 		s.notice("job %d (%s): lost its lease; another worker has it", j.ID, j.Ref)
-		s.metrics.jobDone("lease-lost", time.Since(start))
+		result = "lease-lost"
+		s.metrics.jobDone(result, time.Since(start))
 		return
 	default:
 		permanent := isPermanent(err)
 		backoff := s.backoff(j.Attempts)
-		if ferr := s.o.Store.Fail(wctx, j.ID, worker, oneLine(err.Error()), backoff, permanent); ferr != nil {
+		j.LastError = oneLine(err.Error())
+		if ferr := s.o.Store.Fail(wctx, j.ID, worker, j.LastError, backoff, permanent); ferr != nil {
 			err = ferr
 			break
 		}
-		result := "retry"
+		result = "retry"
 		if permanent || j.Attempts >= j.MaxAttempts {
 			result = "dead"
 			s.notice("job %d (%s) failed for good: %v", j.ID, j.Ref, err)
@@ -154,7 +164,7 @@ func (s *Service) process(ctx context.Context, j *store.Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	kc, err := s.keychainFor(ctx, j.RegistryID, r.Registry)
+	kc, err := s.keychainFor(ctx, j.ID, j.RegistryID, r.Registry)
 	if err != nil {
 		return "", err
 	}
