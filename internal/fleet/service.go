@@ -56,7 +56,7 @@ type Options struct {
 	// spooled on disk, retried).
 	Sinks []watch.Sink
 	// Notice reports what an operator should know (one line each).
-	Notice  func(format string, args ...any)
+	Notice func(format string, args ...any)
 	// JobLog, when set, is told each job's outcome (done, retry, dead,
 	// released, lease-lost) as the worker records it.
 	JobLog  func(j *store.Job, worker, result string, took time.Duration)
