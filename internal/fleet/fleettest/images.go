@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -30,7 +31,18 @@ type Registry struct {
 // NewRegistry starts a registry, stopped when the test ends.
 func NewRegistry(t testing.TB) *Registry {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(nopLogger())))
+	return NewRegistryWith(t, nil)
+}
+
+// NewRegistryWith starts a registry whose handler is wrapped by wrap (to
+// count or hold requests), stopped when the test ends.
+func NewRegistryWith(t testing.TB, wrap func(http.Handler) http.Handler) *Registry {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(nopLogger()))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Registry{Host: strings.TrimPrefix(srv.URL, "http://"), srv: srv}
 }
