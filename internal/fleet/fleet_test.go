@@ -229,3 +229,68 @@ func TestDeadJob(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedBaseReadOnce: a base layer shared by images is read from the
+// registry once; the images' reports are those of full reads.
+func TestSharedBaseReadOnce(t *testing.T) {
+	for _, d := range fleettest.DSNs(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var mu sync.Mutex
+			blobGets := map[string]int{}
+			reg := fleettest.NewRegistryWith(t, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if i := strings.Index(r.URL.Path, "/blobs/sha256:"); i > 0 && r.Method == http.MethodGet {
+						mu.Lock()
+						blobGets[r.URL.Path[i+len("/blobs/"):]]++
+						mu.Unlock()
+					}
+					h.ServeHTTP(w, r)
+				})
+			})
+			e := newEnv(t, d.URL, true)
+			base := fleettest.DebianBase(t, fleettest.Package{Name: "demo", Version: "1.0-1"})
+			baseDigest, _ := base.Digest()
+			var refs, digests []string
+			for i := range 3 {
+				ref, dg := reg.Push(t, "shared/app"+string(rune('a'+i)), "1", fleettest.DebianImage(t, base,
+					fleettest.AppLayer(t, "srv/.env", "API_TOKEN=ghp_"+strings.Repeat(string(rune('a'+i)), 36)+"\n")))
+				refs, digests = append(refs, ref), append(digests, dg)
+			}
+			for i, ref := range refs {
+				j, err := e.svc.Submit(ctx, ref, "api", "", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if j = e.wait(t, j.ID); j.State != store.JobDone || j.ImageDigest != digests[i] {
+					t.Fatalf("job: %+v", j)
+				}
+			}
+			mu.Lock()
+			n := blobGets[baseDigest.String()]
+			mu.Unlock()
+			if n != 1 {
+				t.Fatalf("the shared base layer was read %d times", n)
+			}
+			// Each stored report is what a full read gives.
+			for i, ref := range refs {
+				full, err := (&fleet.ImageScanner{}).Scan(ctx, fleet.ScanRequest{Ref: ref})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, err := e.st.Image(ctx, digests[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := json.Marshal(full.Findings)
+				if string(stored.Findings) != string(want) {
+					t.Errorf("%s: stored findings differ from a full read:\n%s\n%s", ref, stored.Findings, want)
+				}
+				inv, _ := json.Marshal(full.Packages)
+				if string(stored.Inventory) != string(inv) {
+					t.Errorf("%s: stored inventory differs from a full read", ref)
+				}
+			}
+		})
+	}
+}

@@ -39,6 +39,11 @@ type ScanRequest struct {
 	Insecure bool
 	// Platform picks from a multi-platform index (nil: the host's).
 	Platform *v1.Platform
+	// Layers keeps what each layer yielded: a layer it holds is not
+	// read again (nil: every layer is read).
+	Layers image.LayerStore
+	// LayerKey names the analyzers' version (the dockvet version).
+	LayerKey string
 }
 
 // ScanResult is what one read of an image yields.
@@ -123,7 +128,9 @@ func (s *ImageScanner) Scan(ctx context.Context, req ScanRequest) (*ScanResult, 
 	if settings == (image.Settings{}) {
 		settings = image.DefaultSettings()
 	}
-	ao := image.AuditOptions{Walk: s.Walk, Settings: settings, Policy: cfg.Policy(), Enabled: cfg.Enabled, Now: now(), Target: req.Ref}
+	walk := s.Walk
+	walk.Layers, walk.LayerKey = req.Layers, req.LayerKey
+	ao := image.AuditOptions{Walk: walk, Settings: settings, Policy: cfg.Policy(), Enabled: cfg.Enabled, Now: now(), Target: req.Ref}
 	if !s.NoSecrets && cfg.Enabled(&finding.Rule{Practice: finding.PracticeSecrets}) {
 		ao.Secrets = image.NewSecrets(secrets.Default())
 	}
@@ -160,7 +167,7 @@ func (s *ImageScanner) Scan(ctx context.Context, req ScanRequest) (*ScanResult, 
 		}
 	}
 	for _, l := range view.Layers {
-		out.Layers = append(out.Layers, LayerInfo{DiffID: l.DiffID.String(), Size: l.Size})
+		out.Layers = append(out.Layers, LayerInfo{DiffID: l.DiffID.String(), Size: l.Size, Reused: l.Reused})
 		out.Size += l.Size
 	}
 	if inv.OS != nil {

@@ -74,6 +74,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	lastSt *DBState
+	layers *layerStore
 	// jobCreds are pull credentials that came with scan requests (job ID
 	// -> jobCred), in memory only.
 	jobCreds sync.Map
@@ -109,7 +110,7 @@ func New(o Options) (*Service, error) {
 	if m == nil {
 		m = NewMetrics(o.Store)
 	}
-	return &Service{o: o, metrics: m, wake: make(chan struct{}, 1), notifyCh: make(chan struct{}, 1)}, nil
+	return &Service{o: o, metrics: m, wake: make(chan struct{}, 1), notifyCh: make(chan struct{}, 1), layers: newLayerStore(o.Store)}, nil
 }
 
 // Store is the service's store.

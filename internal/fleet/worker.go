@@ -182,7 +182,10 @@ func (s *Service) process(ctx context.Context, j *store.Job) (string, error) {
 		s.metrics.answeredFromStore()
 		return digest, s.o.Store.AddTags(ctx, digest, tags)
 	}
-	res, err := s.o.Scanner.Scan(ctx, ScanRequest{Ref: j.Ref, Keychain: kc, Insecure: s.o.Insecure, Platform: s.o.Platform})
+	layers := s.layers.forScan()
+	defer layers.done()
+	res, err := s.o.Scanner.Scan(ctx, ScanRequest{Ref: j.Ref, Keychain: kc, Insecure: s.o.Insecure, Platform: s.o.Platform,
+		Layers: layers, LayerKey: "dockvet " + s.o.Reporting.Version})
 	if err != nil {
 		return "", err
 	}
