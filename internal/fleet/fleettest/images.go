@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -64,7 +65,8 @@ func (r *Registry) Push(t testing.TB, repo, tag string, img v1.Image) (string, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(nr, img); err != nil {
+	// With the Docker configuration's credentials, for registries that ask.
+	if err := remote.Write(nr, img, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 		t.Fatal(err)
 	}
 	d, err := img.Digest()
