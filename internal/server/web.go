@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,12 +35,19 @@ func (s *Server) webRoutes() {
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"sev":   func(n int) string { return finding.Severity(n).String() },
 	"upper": strings.ToUpper,
+	"n": func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	},
 	"short": func(d string) string {
 		if len(d) > 19 {
 			return d[:19]
 		}
 		return d
 	},
+	"add": func(a, b int) int { return a + b },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -66,7 +74,7 @@ nav a{margin-right:1rem}form{margin:1rem 0}input[type=text],input[type=password]
 <nav><a href="/">Fleet</a><a href="/advisories">Advisory search</a><a href="/api/v1/openapi.yaml">API</a></nav>
 {{if eq .Page "overview"}}{{with .Overview}}
 <h1>Fleet overview</h1>
-<p>{{.Images}} images indexed, {{.Layers}} distinct layers read; advisory database {{.DB}}.</p>
+<p>{{n .Images "image"}} indexed, {{n .Layers "distinct layer"}} read; advisory database {{.DB}}.</p>
 <h2>Images by worst severity</h2>
 <table><tr><th>Worst</th><th>Images</th><th></th></tr>
 {{range .BySeverity}}<tr><td><span class="sev {{.Class}}">{{upper .Name}}</span></td><td>{{.Count}}</td><td><span class="bar" style="width:{{.Width}}rem"></span></td></tr>
@@ -77,7 +85,7 @@ nav a{margin-right:1rem}form{margin:1rem 0}input[type=text],input[type=password]
 {{else}}<tr><td colspan="2" class="muted">No findings.</td></tr>
 {{end}}</table>
 <h2>Since the last database update</h2>
-<p>{{if .Since.IsZero}}No advisory database yet.{{else}}Since {{when .Since}}: {{.New}} new and {{.Fixed}} fixed vulnerabilities in {{.ChangedImages}} images.{{end}}</p>
+<p>{{if .Since.IsZero}}No advisory database yet.{{else}}Since {{when .Since}}: {{.New}} new and {{.Fixed}} fixed {{if eq (add .New .Fixed) 1}}vulnerability{{else}}vulnerabilities{{end}} in {{n .ChangedImages "image"}}.{{end}}</p>
 {{if .Changes}}<table><tr><th>When</th><th>Change</th><th>Advisory</th><th>Package</th><th>Image</th></tr>
 {{range .Changes}}<tr><td>{{when .At}}</td><td>{{.Kind}}</td><td><a href="/advisories?id={{.Advisory}}">{{.Advisory}}</a></td><td>{{.Package}} {{.Installed}}</td><td><a href="/images/{{.Digest}}">{{.Ref}}</a></td></tr>
 {{end}}</table>{{end}}
