@@ -127,7 +127,9 @@ func (rp *Reporting) Report(img *store.Image, target string) (*finding.Report, e
 			return nil, fmt.Errorf("stored vulnerabilities of %s: %w", img.Digest, err)
 		}
 	}
-	return rp.assemble(fs, vs, target), nil
+	r := rp.assemble(fs, vs, target)
+	r.Rules = ruleMetadata(r)
+	return r, nil
 }
 
 func (rp *Reporting) assemble(fs, vs []finding.Finding, target string) *finding.Report {
@@ -140,7 +142,6 @@ func (rp *Reporting) assemble(fs, vs []finding.Finding, target string) *finding.
 	}
 	flt := &config.Filter{Config: rp.cfg(), IgnoreFile: rp.IgnoreFile, Severities: rp.Severities, Now: rp.now}
 	flt.Apply(r)
-	r.Rules = ruleMetadata(r)
 	return r
 }
 
@@ -152,13 +153,17 @@ func ruleMetadata(r *finding.Report) []finding.Rule {
 		ids[f.RuleID] = true
 	}
 	var out []finding.Rule
-	for _, rule := range catalog.All() {
+	for _, rule := range allRules() {
 		if ids[rule.ID] {
 			out = append(out, rule)
 		}
 	}
 	return out
 }
+
+// allRules is the catalog, built once: building it sorts every surface's
+// rules.
+var allRules = sync.OnceValue(catalog.All)
 
 // indexOf reduces a report to the rows the fleet's filters search, and its
 // counts.
@@ -260,48 +265,17 @@ func (s *Service) Rematch(ctx context.Context, cause string) (*RematchResult, er
 		defer db.Close()
 	}
 	res := &RematchResult{DB: state.Fingerprint}
-	var mu sync.Mutex
 	after := ""
 	for {
-		digests, err := s.o.Store.UnmatchedAfter(ctx, state.Fingerprint, after, 256)
+		page, err := s.o.Store.UnmatchedImages(ctx, state.Fingerprint, after, 512)
 		if err != nil {
 			return nil, err
 		}
-		if len(digests) == 0 {
+		if len(page) == 0 {
 			break
 		}
-		after = digests[len(digests)-1]
-		work := make(chan string)
-		var wg sync.WaitGroup
-		for range max(1, s.o.MatchWorkers) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for d := range work {
-					added, fixed, err := s.matchOne(ctx, db, state.Fingerprint, d, cause)
-					mu.Lock()
-					res.Images++
-					if err != nil {
-						res.Failed++
-						s.notice("re-matching %s: %v", d, err)
-					} else if added+fixed > 0 {
-						res.Changed++
-						res.New += added
-						res.Fixed += fixed
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		for _, d := range digests {
-			if ctx.Err() != nil {
-				break
-			}
-			work <- d
-		}
-		close(work)
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
+		after = page[len(page)-1].Digest
+		if err := s.rematchPage(ctx, db, state.Fingerprint, cause, page, res); err != nil {
 			return nil, err
 		}
 	}
@@ -315,41 +289,134 @@ func (s *Service) Rematch(ctx context.Context, cause string) (*RematchResult, er
 	return res, nil
 }
 
-// matchOne matches one stored image against db and stores the result with
-// its changes. An image never matched before (scanned by a worker without
-// the server's database) records no changes: it is new, not changed.
-func (s *Service) matchOne(ctx context.Context, db *vulndb.DB, state, digest, cause string) (added, fixed int, err error) {
-	img, err := s.o.Store.Image(ctx, digest)
-	if err != nil {
-		return 0, 0, err
+// rematchPage matches a page of images on MatchWorkers goroutines and
+// writes the results in batches from one, so that writers never wait for
+// each other's locks.
+func (s *Service) rematchPage(ctx context.Context, db *vulndb.DB, state, cause string, page []store.Matchable, res *RematchResult) error {
+	work := make(chan *store.Matchable)
+	done := make(chan *matched, 64)
+	var wg sync.WaitGroup
+	for range max(1, s.o.MatchWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				r, err := s.matchOne(db, state, m, cause)
+				done <- &matched{digest: m.Digest, m: r, err: err}
+			}
+		}()
 	}
+	go func() {
+		defer close(work)
+		for i := range page {
+			select {
+			case work <- &page[i]:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	var batch []*matched
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ms := make([]*store.Match, len(batch))
+		for i, b := range batch {
+			ms[i] = b.m
+		}
+		applied, err := s.o.Store.SetMatches(ctx, ms)
+		if err != nil {
+			return err
+		}
+		for i, b := range batch {
+			res.Images++
+			if applied[i] && b.added+b.fixed > 0 {
+				res.Changed++
+				res.New += b.added
+				res.Fixed += b.fixed
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	var werr error
+	for r := range done {
+		if werr != nil {
+			continue // drain
+		}
+		if r.err != nil {
+			res.Images++
+			res.Failed++
+			s.notice("re-matching %s: %v", r.digest, r.err)
+			continue
+		}
+		r.added, r.fixed = countChanges(r.m)
+		batch = append(batch, r)
+		if len(batch) == 128 {
+			werr = flush()
+		}
+	}
+	if werr != nil {
+		return werr
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+type matched struct {
+	digest       string
+	m            *store.Match
+	added, fixed int
+	err          error
+}
+
+func countChanges(m *store.Match) (added, fixed int) {
+	for _, c := range m.Changes {
+		if c.Kind == "new" {
+			added++
+		} else {
+			fixed++
+		}
+	}
+	return added, fixed
+}
+
+// matchOne matches one stored inventory against db. An image never
+// matched before (scanned by a worker without the server's database)
+// records no changes: it is new, not changed.
+func (s *Service) matchOne(db *vulndb.DB, state string, img *store.Matchable, cause string) (*store.Match, error) {
 	var pkgs []inventory.Package
 	if err := json.Unmarshal(img.Inventory, &pkgs); err != nil {
-		return 0, 0, fmt.Errorf("stored inventory: %w", err)
+		return nil, fmt.Errorf("stored inventory: %w", err)
 	}
 	var fs, old []finding.Finding
 	if err := json.Unmarshal(img.Findings, &fs); err != nil {
-		return 0, 0, fmt.Errorf("stored findings: %w", err)
+		return nil, fmt.Errorf("stored findings: %w", err)
 	}
 	if len(img.Vulns) > 0 {
 		if err := json.Unmarshal(img.Vulns, &old); err != nil {
-			return 0, 0, fmt.Errorf("stored vulnerabilities: %w", err)
+			return nil, fmt.Errorf("stored vulnerabilities: %w", err)
 		}
 	}
 	cur, err := s.o.Reporting.matchInventory(db, pkgs, img.Ref)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	m := &store.Match{Digest: digest, Was: img.MatchedDB, MatchedDB: state}
+	m := &store.Match{Digest: img.Digest, Was: img.MatchedDB, MatchedDB: state}
 	if m.Vulns, err = json.Marshal(nonNil(cur)); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	r := s.o.Reporting.assemble(fs, cur, img.Ref)
 	m.Index, m.Counts = indexOf(r)
 	if img.MatchedDB != "" {
 		// Changes are judged on the reported findings: an ignored
-		// advisory appearing is no news.
-		_, oldVulns := splitVulns(s.o.Reporting.assemble(fs, old, img.Ref).Findings)
+		// advisory appearing is no news. Only the vulnerabilities are
+		// compared, so only they go through the filter again.
+		_, oldVulns := splitVulns(s.o.Reporting.assemble(nil, old, img.Ref).Findings)
 		_, curVulns := splitVulns(r.Findings)
 		a, g := diffVulns(oldVulns, curVulns)
 		for _, f := range a {
@@ -358,13 +425,8 @@ func (s *Service) matchOne(ctx context.Context, db *vulndb.DB, state, digest, ca
 		for _, f := range g {
 			m.Changes = append(m.Changes, newChange("fixed", img, f, cause))
 		}
-		added, fixed = len(a), len(g)
 	}
-	applied, err := s.o.Store.SetMatch(ctx, m)
-	if err != nil || !applied {
-		return 0, 0, err
-	}
-	return added, fixed, nil
+	return m, nil
 }
 
 func nonNil(fs []finding.Finding) []finding.Finding {
@@ -385,7 +447,7 @@ func splitVulns(fs []finding.Finding) (other, vulns []finding.Finding) {
 	return other, vulns
 }
 
-func newChange(kind string, img *store.Image, f finding.Finding, cause string) store.Change {
+func newChange(kind string, img *store.Matchable, f finding.Finding, cause string) store.Change {
 	b, _ := json.Marshal(f)
 	return store.Change{Digest: img.Digest, Ref: img.Ref, Kind: kind, Advisory: f.Vulnerability.ID,
 		Package: f.Vulnerability.Package, Installed: f.Vulnerability.Installed, Severity: int(f.Severity), Cause: cause, Finding: b}
@@ -412,7 +474,12 @@ func (s *Service) EnsureMatched(ctx context.Context, digest string) error {
 		}
 		defer db.Close()
 	}
-	_, _, err = s.matchOne(ctx, db, state.Fingerprint, digest, changedEcosystems(s.lastDB(), state))
+	m, err := s.matchOne(db, state.Fingerprint, &store.Matchable{Digest: img.Digest, Ref: img.Ref, MatchedDB: img.MatchedDB,
+		Findings: img.Findings, Inventory: img.Inventory, Vulns: img.Vulns}, changedEcosystems(s.lastDB(), state))
+	if err != nil {
+		return err
+	}
+	_, err = s.o.Store.SetMatch(ctx, m)
 	return err
 }
 

@@ -130,24 +130,12 @@ func (s *Store) PutImage(ctx context.Context, img *Image, idx Index, tags []Tag)
 }
 
 func (s *Store) putIndex(ctx context.Context, tx *sql.Tx, digest string, idx Index) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM image_findings WHERE digest = $1`, digest); err != nil {
+	w, err := s.prepareIndex(ctx, tx)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM image_advisories WHERE digest = $1`, digest); err != nil {
-		return err
-	}
-	for _, f := range idx.Findings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO image_findings (digest, rule_id, severity, practice, advisory, package)
-			VALUES ($1, $2, $3, $4, $5, $6)`, digest, f.RuleID, f.Severity, f.Practice, f.Advisory, f.Package); err != nil {
-			return err
-		}
-	}
-	for _, a := range idx.Advisories {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO image_advisories (advisory, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`, a, digest); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer w.close()
+	return w.put(ctx, digest, idx)
 }
 
 func unixMilli(t time.Time) int64 {
@@ -313,32 +301,137 @@ type Match struct {
 // transaction. It reports false, changing nothing, when someone else
 // matched the image first.
 func (s *Store) SetMatch(ctx context.Context, m *Match) (bool, error) {
-	applied := false
+	applied, err := s.SetMatches(ctx, []*Match{m})
+	return len(applied) == 1 && applied[0], err
+}
+
+// SetMatches stores several match results in one transaction (re-matching
+// a fleet writes them in batches); applied says which were (an image
+// someone else matched first is left as they wrote it).
+func (s *Store) SetMatches(ctx context.Context, ms []*Match) ([]bool, error) {
+	applied := make([]bool, len(ms))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		c := m.Counts
-		res, err := tx.ExecContext(ctx, s.fill.Replace(`UPDATE images SET vulns = $3, matched_db = $4, worst = $5, critical = $6,
-			high = $7, medium = $8, low = $9, info = $10, matched_at = {now} WHERE digest = $1 AND matched_db = $2`),
-			m.Digest, m.Was, m.Vulns, m.MatchedDB, c.Worst, c.Critical, c.High, c.Medium, c.Low, c.Info)
+		upd, err := tx.PrepareContext(ctx, s.fill.Replace(`UPDATE images SET vulns = $3, matched_db = $4, worst = $5, critical = $6,
+			high = $7, medium = $8, low = $9, info = $10, matched_at = {now} WHERE digest = $1 AND matched_db = $2`))
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		defer upd.Close()
+		ins, err := s.prepareIndex(ctx, tx)
+		if err != nil {
 			return err
 		}
-		applied = true
-		if err := s.putIndex(ctx, tx, m.Digest, m.Index); err != nil {
+		defer ins.close()
+		chg, err := tx.PrepareContext(ctx, s.fill.Replace(`INSERT INTO changes (at, digest, ref, kind, advisory, package, installed, severity, cause, finding)
+			VALUES ({now}, $1, $2, $3, $4, $5, $6, $7, $8, $9)`))
+		if err != nil {
 			return err
 		}
-		for _, ch := range m.Changes {
-			if _, err := tx.ExecContext(ctx, s.fill.Replace(`INSERT INTO changes (at, digest, ref, kind, advisory, package, installed, severity, cause, finding)
-				VALUES ({now}, $1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-				m.Digest, ch.Ref, ch.Kind, ch.Advisory, ch.Package, ch.Installed, ch.Severity, ch.Cause, ch.Finding); err != nil {
+		defer chg.Close()
+		for i, m := range ms {
+			c := m.Counts
+			res, err := upd.ExecContext(ctx, m.Digest, m.Was, m.Vulns, m.MatchedDB, c.Worst, c.Critical, c.High, c.Medium, c.Low, c.Info)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue
+			}
+			applied[i] = true
+			if err := ins.put(ctx, m.Digest, m.Index); err != nil {
+				return err
+			}
+			for _, ch := range m.Changes {
+				if _, err := chg.ExecContext(ctx, m.Digest, ch.Ref, ch.Kind, ch.Advisory, ch.Package, ch.Installed, ch.Severity, ch.Cause, ch.Finding); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	return applied, err
+}
+
+// indexWriter replaces images' index rows with prepared statements.
+type indexWriter struct {
+	delF, delA, insF, insA *sql.Stmt
+}
+
+func (s *Store) prepareIndex(ctx context.Context, tx *sql.Tx) (*indexWriter, error) {
+	w := &indexWriter{}
+	var err error
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&w.delF, `DELETE FROM image_findings WHERE digest = $1`},
+		{&w.delA, `DELETE FROM image_advisories WHERE digest = $1`},
+		{&w.insF, `INSERT INTO image_findings (digest, rule_id, severity, practice, advisory, package) VALUES ($1, $2, $3, $4, $5, $6)`},
+		{&w.insA, `INSERT INTO image_advisories (advisory, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`},
+	} {
+		if *p.st, err = tx.PrepareContext(ctx, p.q); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *indexWriter) close() {
+	for _, st := range []*sql.Stmt{w.delF, w.delA, w.insF, w.insA} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (w *indexWriter) put(ctx context.Context, digest string, idx Index) error {
+	if _, err := w.delF.ExecContext(ctx, digest); err != nil {
+		return err
+	}
+	if _, err := w.delA.ExecContext(ctx, digest); err != nil {
+		return err
+	}
+	for _, f := range idx.Findings {
+		if _, err := w.insF.ExecContext(ctx, digest, f.RuleID, f.Severity, f.Practice, f.Advisory, f.Package); err != nil {
+			return err
+		}
+	}
+	for _, a := range idx.Advisories {
+		if _, err := w.insA.ExecContext(ctx, a, digest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Matchable is what re-matching reads of an image.
+type Matchable struct {
+	Digest, Ref, MatchedDB     string
+	Findings, Inventory, Vulns []byte
+}
+
+// UnmatchedImages returns, by digest after the given one, the images not
+// matched against the advisory database state db, with what re-matching
+// reads: one query per page.
+func (s *Store) UnmatchedImages(ctx context.Context, db, after string, limit int) ([]Matchable, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT digest, ref, matched_db, findings, inventory, vulns FROM images
+		WHERE matched_db <> $1 AND digest > $2 ORDER BY digest LIMIT $3`, db, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Matchable
+	for rows.Next() {
+		var m Matchable
+		if err := rows.Scan(&m.Digest, &m.Ref, &m.MatchedDB, &m.Findings, &m.Inventory, &m.Vulns); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // Change is a vulnerability that appeared in (new) or left (fixed) a
