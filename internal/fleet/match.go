@@ -168,13 +168,11 @@ var allRules = sync.OnceValue(catalog.All)
 // indexOf reduces a report to the rows the fleet's filters search, and its
 // counts.
 func indexOf(r *finding.Report) (store.Index, store.Counts) {
-	var idx store.Index
+	idx := store.Index{Practices: map[string]int{}}
 	var c store.Counts
 	adv := map[string]bool{}
 	for _, f := range r.Findings {
-		row := store.IndexedFinding{RuleID: f.RuleID, Severity: int(f.Severity), Practice: string(f.Practice)}
 		if v := f.Vulnerability; v != nil {
-			row.Advisory, row.Package = v.ID, v.Package
 			for _, id := range append([]string{v.ID}, v.Aliases...) {
 				if !adv[id] {
 					adv[id] = true
@@ -182,7 +180,8 @@ func indexOf(r *finding.Report) (store.Index, store.Counts) {
 				}
 			}
 		}
-		idx.Findings = append(idx.Findings, row)
+		p := string(f.Practice)
+		idx.Practices[p] = max(idx.Practices[p], int(f.Severity))
 		c.Worst = max(c.Worst, int(f.Severity))
 	}
 	s := r.Summary

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -49,20 +51,12 @@ type Counts struct {
 	Info     int `json:"info"`
 }
 
-// Index is what the fleet queries search: one row per reported finding,
-// and every identifier (ID and aliases) of the image's vulnerabilities.
+// Index is what the fleet queries search: the worst severity reported
+// per practice, and every identifier (ID and aliases) of the image's
+// vulnerabilities.
 type Index struct {
-	Findings   []IndexedFinding
+	Practices  map[string]int
 	Advisories []string
-}
-
-// IndexedFinding is one reported finding, reduced to what filters use.
-type IndexedFinding struct {
-	RuleID   string
-	Severity int
-	Practice string
-	Advisory string
-	Package  string
 }
 
 // Tag is a repository tag seen pointing at a digest.
@@ -239,7 +233,7 @@ func (s *Store) Images(ctx context.Context, f Filter) ([]Summary, error) {
 			i.worst, i.critical, i.high, i.medium, i.low, i.info, i.scanned_at, i.matched_at
 		FROM images i
 		WHERE ($1 = '' OR i.repository = $1)
-		  AND ($2 = '' OR EXISTS (SELECT 1 FROM image_findings f WHERE f.digest = i.digest AND f.practice = $2 AND f.severity >= $3))
+		  AND ($2 = '' OR EXISTS (SELECT 1 FROM image_practices p WHERE p.digest = i.digest AND p.practice = $2 AND p.worst >= $3))
 		  AND ($2 <> '' OR i.worst >= $3)
 		  AND ($4 = '' OR EXISTS (SELECT 1 FROM image_advisories a WHERE a.digest = i.digest AND a.advisory = $4))
 		  AND i.digest > $5
@@ -322,12 +316,10 @@ func (s *Store) SetMatches(ctx context.Context, ms []*Match) ([]bool, error) {
 			return err
 		}
 		defer ins.close()
-		chg, err := tx.PrepareContext(ctx, s.fill.Replace(`INSERT INTO changes (at, digest, ref, kind, advisory, package, installed, severity, cause, finding)
-			VALUES ({now}, $1, $2, $3, $4, $5, $6, $7, $8, $9)`))
+		now, err := s.txNow(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer chg.Close()
 		for i, m := range ms {
 			c := m.Counts
 			res, err := upd.ExecContext(ctx, m.Digest, m.Was, m.Vulns, m.MatchedDB, c.Worst, c.Critical, c.High, c.Medium, c.Low, c.Info)
@@ -343,10 +335,12 @@ func (s *Store) SetMatches(ctx context.Context, ms []*Match) ([]bool, error) {
 			if err := ins.put(ctx, m.Digest, m.Index); err != nil {
 				return err
 			}
+			var rows [][]any
 			for _, ch := range m.Changes {
-				if _, err := chg.ExecContext(ctx, m.Digest, ch.Ref, ch.Kind, ch.Advisory, ch.Package, ch.Installed, ch.Severity, ch.Cause, ch.Finding); err != nil {
-					return err
-				}
+				rows = append(rows, []any{now, m.Digest, ch.Ref, ch.Kind, ch.Advisory, ch.Package, ch.Installed, ch.Severity, ch.Cause, ch.Finding})
+			}
+			if err := insertRows(ctx, tx, "INSERT INTO changes (at, digest, ref, kind, advisory, package, installed, severity, cause, finding) VALUES", "", rows); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -354,55 +348,81 @@ func (s *Store) SetMatches(ctx context.Context, ms []*Match) ([]bool, error) {
 	return applied, err
 }
 
-// indexWriter replaces images' index rows with prepared statements.
+// indexWriter replaces images' index rows.
 type indexWriter struct {
-	delF, delA, insF, insA *sql.Stmt
+	tx         *sql.Tx
+	delP, delA *sql.Stmt
 }
 
 func (s *Store) prepareIndex(ctx context.Context, tx *sql.Tx) (*indexWriter, error) {
-	w := &indexWriter{}
+	w := &indexWriter{tx: tx}
 	var err error
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&w.delF, `DELETE FROM image_findings WHERE digest = $1`},
-		{&w.delA, `DELETE FROM image_advisories WHERE digest = $1`},
-		{&w.insF, `INSERT INTO image_findings (digest, rule_id, severity, practice, advisory, package) VALUES ($1, $2, $3, $4, $5, $6)`},
-		{&w.insA, `INSERT INTO image_advisories (advisory, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`},
-	} {
-		if *p.st, err = tx.PrepareContext(ctx, p.q); err != nil {
-			w.close()
-			return nil, err
-		}
+	if w.delP, err = tx.PrepareContext(ctx, `DELETE FROM image_practices WHERE digest = $1`); err != nil {
+		return nil, err
+	}
+	if w.delA, err = tx.PrepareContext(ctx, `DELETE FROM image_advisories WHERE digest = $1`); err != nil {
+		w.delP.Close()
+		return nil, err
 	}
 	return w, nil
 }
 
 func (w *indexWriter) close() {
-	for _, st := range []*sql.Stmt{w.delF, w.delA, w.insF, w.insA} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	w.delP.Close()
+	w.delA.Close()
 }
 
 func (w *indexWriter) put(ctx context.Context, digest string, idx Index) error {
-	if _, err := w.delF.ExecContext(ctx, digest); err != nil {
+	if _, err := w.delP.ExecContext(ctx, digest); err != nil {
 		return err
 	}
 	if _, err := w.delA.ExecContext(ctx, digest); err != nil {
 		return err
 	}
-	for _, f := range idx.Findings {
-		if _, err := w.insF.ExecContext(ctx, digest, f.RuleID, f.Severity, f.Practice, f.Advisory, f.Package); err != nil {
-			return err
-		}
+	var rows [][]any
+	for p, worst := range idx.Practices {
+		rows = append(rows, []any{digest, p, worst})
 	}
+	if err := insertRows(ctx, w.tx, "INSERT INTO image_practices (digest, practice, worst) VALUES", "", rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
 	for _, a := range idx.Advisories {
-		if _, err := w.insA.ExecContext(ctx, a, digest); err != nil {
+		rows = append(rows, []any{a, digest})
+	}
+	return insertRows(ctx, w.tx, "INSERT INTO image_advisories (advisory, digest) VALUES", "ON CONFLICT DO NOTHING", rows)
+}
+
+// insertRows inserts rows with multi-row VALUES lists, a few hundred rows
+// a statement: one round trip instead of one per row, which is most of
+// the cost of writing a fleet's index to PostgreSQL. Only placeholders go
+// into the statement; the values are parameters.
+func insertRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+	const perStatement = 500
+	for len(rows) > 0 {
+		n := min(len(rows), perStatement)
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, n*len(rows[0]))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(",")
+			}
+			q.WriteString(" (")
+			for j, v := range r {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				args = append(args, v)
+				fmt.Fprintf(&q, "$%d", len(args))
+			}
+			q.WriteString(")")
+		}
+		q.WriteString(" " + tail)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return err
 		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -411,6 +431,13 @@ func (w *indexWriter) put(ctx context.Context, digest string, idx Index) error {
 type Matchable struct {
 	Digest, Ref, MatchedDB     string
 	Findings, Inventory, Vulns []byte
+}
+
+// txNow is the database clock, read once for a transaction's rows.
+func (s *Store) txNow(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var ms int64
+	err := tx.QueryRowContext(ctx, "SELECT "+s.now).Scan(&ms)
+	return ms, err
 }
 
 // UnmatchedImages returns, by digest after the given one, the images not
@@ -538,7 +565,7 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 
 // PracticeCounts counts images with a reported finding of each practice.
 func (s *Store) PracticeCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT practice, COUNT(DISTINCT digest) FROM image_findings GROUP BY practice`)
+	rows, err := s.db.QueryContext(ctx, `SELECT practice, COUNT(*) FROM image_practices GROUP BY practice`)
 	if err != nil {
 		return nil, err
 	}

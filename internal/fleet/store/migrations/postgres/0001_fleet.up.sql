@@ -83,17 +83,15 @@ CREATE TABLE image_layers (
 );
 CREATE INDEX image_layers_diff ON image_layers (diff_id);
 
--- What the reported findings of each image are, for filtering the fleet.
-CREATE TABLE image_findings (
+-- The practices an image has reported findings of, each with its worst
+-- severity: what filtering the fleet by practice and severity reads.
+CREATE TABLE image_practices (
     digest   TEXT    NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
-    rule_id  TEXT    NOT NULL,
-    severity INTEGER NOT NULL,
     practice TEXT    NOT NULL,
-    advisory TEXT    NOT NULL DEFAULT '',
-    package  TEXT    NOT NULL DEFAULT ''
+    worst    INTEGER NOT NULL,
+    PRIMARY KEY (digest, practice)
 );
-CREATE INDEX image_findings_digest ON image_findings (digest);
-CREATE INDEX image_findings_practice ON image_findings (practice, severity);
+CREATE INDEX image_practices_practice ON image_practices (practice, worst);
 
 -- Every identifier of every vulnerability an image has (the ID and its aliases).
 CREATE TABLE image_advisories (
