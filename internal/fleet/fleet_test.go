@@ -15,6 +15,7 @@ import (
 	"github.com/dockvet/dockvet/internal/fleet"
 	"github.com/dockvet/dockvet/internal/fleet/fleettest"
 	"github.com/dockvet/dockvet/internal/fleet/store"
+	"github.com/dockvet/dockvet/internal/inventory"
 	"github.com/dockvet/dockvet/internal/vulndb"
 	"github.com/dockvet/dockvet/internal/watch"
 )
@@ -282,12 +283,22 @@ func TestSharedBaseReadOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, _ := json.Marshal(full.Findings)
-				if string(stored.Findings) != string(want) {
-					t.Errorf("%s: stored findings differ from a full read:\n%s\n%s", ref, stored.Findings, want)
+				var fs []finding.Finding
+				var pkgs []inventory.Package
+				if err := fleet.DecodeBlob(stored.Findings, &fs); err != nil {
+					t.Fatal(err)
 				}
+				if err := fleet.DecodeBlob(stored.Inventory, &pkgs); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := json.Marshal(fs)
+				want, _ := json.Marshal(full.Findings)
+				if string(got) != string(want) {
+					t.Errorf("%s: stored findings differ from a full read:\n%s\n%s", ref, got, want)
+				}
+				gotInv, _ := json.Marshal(pkgs)
 				inv, _ := json.Marshal(full.Packages)
-				if string(stored.Inventory) != string(inv) {
+				if string(gotInv) != string(inv) {
 					t.Errorf("%s: stored inventory differs from a full read", ref)
 				}
 			}

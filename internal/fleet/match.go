@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -119,11 +118,11 @@ func (rp *Reporting) cfg() *config.Config {
 // filtered by the configuration.
 func (rp *Reporting) Report(img *store.Image, target string) (*finding.Report, error) {
 	var fs, vs []finding.Finding
-	if err := json.Unmarshal(img.Findings, &fs); err != nil {
+	if err := unpack(img.Findings, &fs); err != nil {
 		return nil, fmt.Errorf("stored findings of %s: %w", img.Digest, err)
 	}
 	if len(img.Vulns) > 0 {
-		if err := json.Unmarshal(img.Vulns, &vs); err != nil {
+		if err := unpack(img.Vulns, &vs); err != nil {
 			return nil, fmt.Errorf("stored vulnerabilities of %s: %w", img.Digest, err)
 		}
 	}
@@ -389,15 +388,15 @@ func countChanges(m *store.Match) (added, fixed int) {
 // records no changes: it is new, not changed.
 func (s *Service) matchOne(db *vulndb.DB, state string, img *store.Matchable, cause string) (*store.Match, error) {
 	var pkgs []inventory.Package
-	if err := json.Unmarshal(img.Inventory, &pkgs); err != nil {
+	if err := unpack(img.Inventory, &pkgs); err != nil {
 		return nil, fmt.Errorf("stored inventory: %w", err)
 	}
 	var fs, old []finding.Finding
-	if err := json.Unmarshal(img.Findings, &fs); err != nil {
+	if err := unpack(img.Findings, &fs); err != nil {
 		return nil, fmt.Errorf("stored findings: %w", err)
 	}
 	if len(img.Vulns) > 0 {
-		if err := json.Unmarshal(img.Vulns, &old); err != nil {
+		if err := unpack(img.Vulns, &old); err != nil {
 			return nil, fmt.Errorf("stored vulnerabilities: %w", err)
 		}
 	}
@@ -406,7 +405,7 @@ func (s *Service) matchOne(db *vulndb.DB, state string, img *store.Matchable, ca
 		return nil, err
 	}
 	m := &store.Match{Digest: img.Digest, Was: img.MatchedDB, MatchedDB: state}
-	if m.Vulns, err = json.Marshal(nonNil(cur)); err != nil {
+	if m.Vulns, err = pack(nonNil(cur)); err != nil {
 		return nil, err
 	}
 	r := s.o.Reporting.assemble(fs, cur, img.Ref)
@@ -447,7 +446,7 @@ func splitVulns(fs []finding.Finding) (other, vulns []finding.Finding) {
 }
 
 func newChange(kind string, img *store.Matchable, f finding.Finding, cause string) store.Change {
-	b, _ := json.Marshal(f)
+	b, _ := pack(f)
 	return store.Change{Digest: img.Digest, Ref: img.Ref, Kind: kind, Advisory: f.Vulnerability.ID,
 		Package: f.Vulnerability.Package, Installed: f.Vulnerability.Installed, Severity: int(f.Severity), Cause: cause, Finding: b}
 }

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -23,7 +22,7 @@ const notifyCursor = "notify_cursor"
 // and the event that produced it), with the event naming the change.
 func ChangeRecord(c store.Change) (watch.Record, error) {
 	var f finding.Finding
-	if err := json.Unmarshal(c.Finding, &f); err != nil {
+	if err := unpack(c.Finding, &f); err != nil {
 		return watch.Record{}, err
 	}
 	return watch.Record{Finding: f, Event: watch.Event{

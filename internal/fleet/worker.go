@@ -205,10 +205,10 @@ func (s *Service) storeScan(ctx context.Context, r *Ref, res *ScanResult, tags [
 	if img.Facts, err = json.Marshal(res.Facts); err != nil {
 		return err
 	}
-	if img.Findings, err = json.Marshal(nonNil(res.Findings)); err != nil {
+	if img.Findings, err = pack(nonNil(res.Findings)); err != nil {
 		return err
 	}
-	if img.Inventory, err = json.Marshal(res.Packages); err != nil {
+	if img.Inventory, err = pack(res.Packages); err != nil {
 		return err
 	}
 	img.Vulns = []byte("[]")
@@ -229,7 +229,7 @@ func (s *Service) storeScan(ctx context.Context, r *Ref, res *ScanResult, tags [
 		if err != nil {
 			return err
 		}
-		if img.Vulns, err = json.Marshal(nonNil(vs)); err != nil {
+		if img.Vulns, err = pack(nonNil(vs)); err != nil {
 			return err
 		}
 		img.MatchedDB, img.MatchedAt = state.Fingerprint, time.Now()
