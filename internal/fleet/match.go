@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -480,9 +479,6 @@ func (s *Service) EnsureMatched(ctx context.Context, digest string) error {
 	_, err = s.o.Store.SetMatch(ctx, m)
 	return err
 }
-
-// errNoImage is a report asked for an image the store does not hold.
-var errNoImage = errors.New("no such image in the store")
 
 // sortChanges orders changes for delivery.
 func sortChanges(cs []store.Change) {

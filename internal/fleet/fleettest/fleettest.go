@@ -3,8 +3,10 @@
 // is configured, so that every store test runs on both engines.
 //
 // PostgreSQL comes from DOCKVET_POSTGRES_URL, a URL whose role may create
-// databases (postgres://dockvet:dockvet@127.0.0.1:5432/dockvet?sslmode=disable
-// with the role made by `CREATE ROLE dockvet LOGIN CREATEDB PASSWORD 'dockvet'`).
+// databases. On a machine with Debian's postgresql, as root:
+// `su postgres -c "createuser -d root"`, then
+// DOCKVET_POSTGRES_URL='postgres:///postgres?host=/var/run/postgresql'
+// (peer authentication over the Unix socket: no password anywhere).
 // Without it the PostgreSQL half skips, unless DOCKVET_REQUIRE_POSTGRES=1
 // demands it, and then it fails.
 package fleettest
