@@ -46,6 +46,14 @@ func (s *Service) Notify(ctx context.Context, drain time.Duration) {
 	if len(s.o.Sinks) == 0 {
 		return
 	}
+	// A database whose changes were never delivered (webhooks configured
+	// for the first time) starts from now: the sinks get what changes
+	// from here on, not the fleet's history.
+	if v, err := s.o.Store.Setting(ctx, notifyCursor); err == nil && v == "" {
+		if last, err := s.o.Store.LastChangeID(ctx); err == nil {
+			s.o.Store.SetSetting(ctx, notifyCursor, strconv.FormatInt(last, 10))
+		}
+	}
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {

@@ -151,7 +151,7 @@ func ParseRef(s string) (*Ref, error) {
 	rest := strings.TrimPrefix(s, "registry:")
 	for _, p := range []string{"docker:", "docker-archive:", "oci-archive:", "oci:"} {
 		if strings.HasPrefix(rest, p) {
-			return nil, fmt.Errorf("%w: %s: the server reads images from registries only", ErrBadRef, p)
+			return nil, fmt.Errorf("%w: %s references: the server reads images from registries only", ErrBadRef, strings.TrimSuffix(p, ":"))
 		}
 	}
 	r, err := name.ParseReference(rest)

@@ -308,7 +308,13 @@ func TestAPIConformsToOpenAPI(t *testing.T) {
 				t.Errorf("hook: %d %s", code, body)
 			}
 			v.call("POST", base+"/api/v1/hooks/distribution", "application/json", []byte(`{"events": 7}`))
-			v.call("GET", base+"/metrics", "", nil)
+			_, metrics, _ := v.call("GET", base+"/metrics", "", nil)
+			for _, want := range []string{`dockvet_server_queue_jobs{state="done"}`, `dockvet_server_job_seconds_bucket{result="done"`,
+				`dockvet_server_layers_total{how="read"} 2`, `dockvet_server_rematch_seconds_count 1`, `dockvet_server_http_requests_total{code="400",route="scans.create"}`} {
+				if !strings.Contains(string(metrics), want) {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
 		})
 	}
 }

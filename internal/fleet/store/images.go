@@ -504,6 +504,13 @@ func (s *Store) Changes(ctx context.Context, after int64, since time.Time, limit
 	return out, rows.Err()
 }
 
+// LastChangeID is the newest change's ID (0 when none).
+func (s *Store) LastChangeID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(id) FROM changes`).Scan(&id)
+	return id.Int64, err
+}
+
 // LayerFacts returns what was recorded of a layer by an analyzer version
 // (nil when nothing), and counts the reuse.
 func (s *Store) LayerFacts(ctx context.Context, diffID, analyzer string) ([]byte, error) {
