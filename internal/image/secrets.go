@@ -24,6 +24,8 @@ type Secrets struct {
 	// truncated are the text files read only up to the cap.
 	truncated []*File
 	stats     SecretStats
+	// saved is stats as of the last layer recorded (layerrecord.go).
+	saved SecretStats
 }
 
 // SecretStats counts what the secret scan of one image read and what it

@@ -39,6 +39,12 @@ type Options struct {
 	// far. It is called often, from the goroutine that inflates: it must
 	// be cheap and safe for concurrent use.
 	Progress func(layer, layers int, bytes int64)
+	// Layers, when set, keeps what each layer yielded (LayerRecord), and
+	// a layer it holds is not read again; LayerKey names what else the
+	// records depend on (the caller's version). Used only when every
+	// analyzer is a LayerAnalyzer, for sources read base first.
+	Layers   LayerStore
+	LayerKey string
 }
 
 // DefaultOptions are generous for real images and still bound a hostile one.
@@ -128,11 +134,24 @@ type walker struct {
 	skipped    []Skipped
 }
 
-// readAll reads the layers of a random-access source, base first.
+// readAll reads the layers of a random-access source, base first; a
+// layer Options.Layers holds is replayed from its record instead.
 func (w *walker) readAll() error {
+	key := w.layerKey()
 	for i, l := range w.img.Layers {
 		if err := w.ctx.Err(); err != nil {
 			return err
+		}
+		if key != "" {
+			rec, err := w.opts.Layers.Get(w.ctx, l.DiffID.String(), key)
+			if err != nil {
+				return fmt.Errorf("layer %d: stored results: %w", i, err)
+			}
+			if ok, err := w.replay(l, rec); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
 		}
 		rc, err := w.img.open(i)
 		if err != nil {
@@ -148,6 +167,13 @@ func (w *walker) readAll() error {
 		}
 		if diffID != l.DiffID {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
+		}
+		if key != "" {
+			// Only a layer read whole and verified is recorded; a store
+			// that cannot keep it costs a read next time, nothing more.
+			if rec, err := w.record(l); err == nil {
+				w.opts.Layers.Put(w.ctx, l.DiffID.String(), key, rec)
+			}
 		}
 	}
 	return nil
