@@ -145,6 +145,11 @@ type Rule struct {
 	// Manual marks a check the benchmark leaves to a person: it reports
 	// what to look at as an info finding (NOTE in the table).
 	Manual bool `json:"manual,omitempty"`
+	// Peers are the IDs other tools give the same check (hadolint's
+	// "DL3008", Trivy's "AVD-DS-0029", Dockle's "CIS-DI-0001"), so that a
+	// user coming from them finds the rule, and their ignore comments and
+	// files name it.
+	Peers []string `json:"peers,omitempty"`
 }
 
 // Validate reports the first thing wrong with a rule's metadata.
