@@ -24,9 +24,8 @@ go build -o "$work/genimage" ./bench/genimage
 
 # measure CMD... prints "wall cpu maxrss_kib"
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo "$out" | awk '{printf "%s %.2f %s\n", $1, $2+$3, $4}'
+  /usr/bin/time -o "$work/time" -f '%e %U %S %M' "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+  awk '{printf "%s %.2f %s\n", $1, $2+$3, $4}' "$work/time"
 }
 min() { awk -v a="$1" -v b="$2" 'BEGIN{print (a==""||b<a)?b:a}'; }
 

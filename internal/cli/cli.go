@@ -122,6 +122,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdHost(f, nil),
 		NewCmdWatch(f, nil),
 		NewCmdAuthz(f, nil),
+		NewCmdServer(f, nil),
+		NewCmdWorker(f, nil),
 		NewCmdSBOM(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDB(f),

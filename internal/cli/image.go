@@ -32,6 +32,10 @@ type ImageOptions struct {
 	Verify          bool
 	NoSecrets       bool
 	IgnoreUnfixed   bool
+	// Server, when set, sends the scan to a `dockvet server` (or reads
+	// its stored result) instead of scanning here.
+	Server        string
+	ServerTimeout time.Duration
 	// NoCache neither reads nor writes the layer result cache.
 	NoCache bool
 }
@@ -66,6 +70,8 @@ func NewCmdImage(f *Factory, runF func(*ImageOptions) error) *cobra.Command {
 	fl.BoolVar(&opts.Verify, "verify", false, "check the image's signatures when the trust policy (.dockvet.yaml trust:) requires them (DV6501)")
 	fl.BoolVar(&opts.NoSecrets, "no-secrets", false, "do not scan the layers' files for secrets (config, history and credential-file rules still run)")
 	fl.BoolVar(&opts.IgnoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities that no released version fixes yet")
+	fl.StringVar(&opts.Server, "server", "", "send the scan to a 'dockvet server' at this URL (or read its stored result) instead of scanning here; token in DOCKVET_SERVER_TOKEN")
+	fl.DurationVar(&opts.ServerTimeout, "server-timeout", 10*time.Minute, "with --server, how long to wait for the scan")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "neither read nor write the layer result cache (dockvet cache status)")
 	return cmd
 }
@@ -98,6 +104,9 @@ func parseSize(flag, s string) (int64, error) {
 }
 
 func runImage(ctx context.Context, opts *ImageOptions) error {
+	if opts.Server != "" {
+		return opts.remoteImage(ctx, opts.Server, opts.Ref, opts.ServerTimeout)
+	}
 	format, err := opts.checkFormat(findingFormats)
 	if err != nil {
 		return err
@@ -126,7 +135,7 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 		if err != nil {
 			return err
 		}
-		walk.Cache, walk.Program = c, layercache.Program()
+		walk.Cache, walk.LayerKey = c, layercache.Program()
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()

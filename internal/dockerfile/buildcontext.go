@@ -59,7 +59,7 @@ var errContextTooLarge = errors.New("build context has more than 200000 files")
 type Contexts struct {
 	mu      sync.Mutex
 	loaded  map[contextKey]*loadedContext
-	secrets map[string][]secrets.Hit
+	secrets map[string][]secrets.Match
 }
 
 type contextKey struct{ dir, ignoreFile string }
@@ -71,7 +71,7 @@ type loadedContext struct {
 
 // NewContexts returns an empty store for one run.
 func NewContexts() *Contexts {
-	return &Contexts{loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Hit{}}
+	return &Contexts{loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}}
 }
 
 // Load returns the context a build of dockerfile in dir sends, walking dir
@@ -313,7 +313,7 @@ func (bc *BuildContext) withSecretsIn(lo, hi int) []int {
 // instructions (DV1040-DV1046) wherever they are audited, this build's
 // Dockerfile included. `COPY . .` copying one again adds nothing, and in
 // a directory of N Dockerfiles would report each secret N times.
-func (bc *BuildContext) secretsOf(rel string) []secrets.Hit {
+func (bc *BuildContext) secretsOf(rel string) []secrets.Match {
 	if IsName(path.Base(rel)) {
 		return nil
 	}
@@ -326,12 +326,12 @@ func (bc *BuildContext) secretsOf(rel string) []secrets.Hit {
 			return hits
 		}
 	}
-	var hits []secrets.Hit
+	var hits []secrets.Match
 	if fh, err := os.Open(name); err == nil { // an unreadable file: the build would fail on it too
 		matches, err := secrets.Default().ScanReader(fh, rel)
 		fh.Close()
 		if err == nil || len(matches) > 0 {
-			hits = secrets.Hits(matches)
+			hits = matches
 		}
 	}
 	if bc.scans != nil {
@@ -483,7 +483,7 @@ func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) 
 		msg := strings.TrimSuffix(h.Describe(rel), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " copies it into the image."
 		f := p.Emit(finding.Location{Path: file, Line: h.Line, Column: h.Column}, "%s", msg)
 		f.Severity = h.Severity
-		f.Fingerprint = h.Fingerprint
+		f.Fingerprint = h.Fingerprint()
 	}
 }
 

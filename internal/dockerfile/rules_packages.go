@@ -72,6 +72,7 @@ func (c cacheLeft) check(p *Pass) {
 var ruleAptLists = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1051", Title: "apt lists not removed after install", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Peers:       []string{"DL3009"},
 		Description: "apt-get install after apt-get update leaves the package lists (tens of MB) in the layer. They are useless at run time and stale by the next build.",
 		Remediation: "end the same RUN with `rm -rf /var/lib/apt/lists/*` (or use a cache mount).",
 		References:  refBestPractice,
@@ -169,6 +170,7 @@ var ruleNpmCache = &Rule{
 var ruleNoRecommends = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1050", Title: "apt-get install without --no-install-recommends", Practice: finding.PracticeSmallImage, Severity: finding.Low,
+		Peers:       []string{"DL3015"},
 		Surfaces:    historySurfaces,
 		Description: "Without --no-install-recommends apt also installs every 'recommended' package, often doubling the size and attack surface of the image.",
 		Remediation: "Use `apt-get install -y --no-install-recommends …`.",
@@ -392,6 +394,7 @@ var ruleApt = &Rule{
 var ruleOSPin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1109", Title: "OS packages installed without versions", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:    []string{"DL3008"},
 		Surfaces: historySurfaces,
 		Description: "Distribution packages are installed without a version, so two builds of the same Dockerfile can contain different software. " +
 			"(Pinning trades reproducibility for manual updates; many teams prefer rebuilding often instead.)",

@@ -101,6 +101,7 @@ func quoteBase(s *Stage) string {
 var ruleSudo = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1003", Title: "sudo used in RUN", Practice: finding.PracticeNonRoot, Severity: finding.High,
+		Peers:    []string{"DL3004"},
 		Surfaces: historySurfaces,
 		Description: "RUN already runs as the current USER; `sudo` in a build means sudo is installed and configured in the image, " +
 			"which hands root to anything that can run it at run time, and its TTY and environment handling makes builds unpredictable.",

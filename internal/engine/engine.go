@@ -17,7 +17,7 @@ import (
 // default), negotiating the API version with it. It pings the daemon, so an
 // unreachable Engine is one clear error here rather than a late failure.
 func Connect(ctx context.Context) (*client.Client, error) {
-	c, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker engine: %w", err)
 	}

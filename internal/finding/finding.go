@@ -138,6 +138,18 @@ type Rule struct {
 	Description string    `json:"description"`
 	Remediation string    `json:"remediation"`
 	References  []string  `json:"references,omitempty"`
+	// Benchmark is the recommendation as the CIS Docker Benchmark words
+	// it (for a check of dockvet's own, as dockvet words it): the title of
+	// the rule's row in the host audit's benchmark table.
+	Benchmark string `json:"benchmark,omitempty"`
+	// Manual marks a check the benchmark leaves to a person: it reports
+	// what to look at as an info finding (NOTE in the table).
+	Manual bool `json:"manual,omitempty"`
+	// Peers are the IDs other tools give the same check (hadolint's
+	// "DL3008", Trivy's "AVD-DS-0029", Dockle's "CIS-DI-0001"), so that a
+	// user coming from them finds the rule, and their ignore comments and
+	// files name it.
+	Peers []string `json:"peers,omitempty"`
 }
 
 // Validate reports the first thing wrong with a rule's metadata.

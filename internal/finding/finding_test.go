@@ -80,21 +80,3 @@ func TestWaiverCovers(t *testing.T) {
 		t.Error("other rules are not waived")
 	}
 }
-
-type testRule struct {
-	Rule
-	check func() int
-}
-
-func TestRegistry(t *testing.T) {
-	g := NewRegistry[*testRule](SurfaceImage)
-	b := g.Add(&testRule{Rule: Rule{ID: "DV2", Surfaces: []Surface{SurfaceHost}}})
-	a := g.Add(&testRule{Rule: Rule{ID: "DV1"}})
-	if got := g.Sorted(); len(got) != 2 || got[0] != a || got[1] != b {
-		t.Errorf("Sorted = %v", got)
-	}
-	cat := g.Catalog()
-	if cat[0].ID != "DV1" || cat[0].Surfaces[0] != SurfaceImage || cat[1].Surfaces[0] != SurfaceHost {
-		t.Errorf("Catalog = %+v: default surfaces go only to rules that declare none", cat)
-	}
-}

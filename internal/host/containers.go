@@ -130,16 +130,6 @@ func containerCatalog() []finding.Rule {
 	return append(container.Catalog(), live.Catalog()...)
 }
 
-func sectionOf(cis string) string {
-	switch {
-	case strings.HasPrefix(cis, "4."):
-		return sectionImages
-	case strings.HasPrefix(cis, "5."):
-		return sectionRuntime
-	}
-	return sectionBeyond
-}
-
 // folded is a container finding that every container gets from a daemon
 // default: the host audit reports the default once, as a host rule, and
 // drops the per-container copies (a container's inspect data cannot tell

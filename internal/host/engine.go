@@ -47,12 +47,14 @@ func collectEngine(ctx context.Context, api EngineAPI) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GET /version: %v", err)
 	}
+	// /version's Experimental is deprecated in the client; /info's
+	// ExperimentalBuild reports the same daemon setting.
 	e := &Engine{
 		Info: info.Info,
 		Version: system.VersionResponse{
 			Platform: system.PlatformInfo{Name: ver.Platform.Name}, Version: ver.Version,
 			APIVersion: ver.APIVersion, MinAPIVersion: ver.MinAPIVersion, Os: ver.Os, Arch: ver.Arch,
-			Experimental: ver.Experimental, Components: ver.Components,
+			Components: ver.Components,
 		},
 	}
 	if pl, err := api.PluginList(ctx, client.PluginListOptions{}); err == nil {

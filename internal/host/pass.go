@@ -3,11 +3,68 @@ package host
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/swarm"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/rule"
 )
+
+// Pass is what a host rule sees: the snapshot and the audit's date, and
+// the ways to report (a finding, a check that could not be made, a
+// manual check's note for the benchmark row).
+type Pass struct {
+	rule.Reporter
+	Snap *Snapshot
+	Now  time.Time
+	out  *[]finding.Finding
+	// skip is why the check could not be made.
+	skip string
+	// note is what a manual check found, for the table.
+	note string
+}
+
+// Report records a finding at loc.
+func (p *Pass) Report(loc finding.Location, format string, args ...any) *finding.Finding {
+	return p.Emit(loc, format, args...)
+}
+
+// ReportAt records a finding at a file (and line; 0 for none).
+func (p *Pass) ReportAt(path string, line int, format string, args ...any) *finding.Finding {
+	return p.Emit(finding.Location{Path: path, Line: line}, format, args...)
+}
+
+// ReportContainer records a finding about a running container: its
+// target is the container, as `dockvet container` names it, and
+// location.container its name.
+func (p *Pass) ReportContainer(c *Container, format string, args ...any) *finding.Finding {
+	t := finding.Target{Kind: finding.SurfaceContainer, Name: c.Name}
+	return rule.NewReporter(p.Rule(), t, p.out).Emit(finding.Location{Container: c.Name}, format, args...)
+}
+
+// Skip marks the check as not made: not applicable, not present, or not
+// readable. A skipped check is never a pass.
+func (p *Pass) Skip(format string, args ...any) {
+	if p.skip == "" {
+		p.skip = fmt.Sprintf(format, args...)
+	}
+}
+
+// Note sets what a manual check found (its info finding says it too).
+func (p *Pass) Note(format string, args ...any) {
+	p.note = fmt.Sprintf(format, args...)
+}
+
+// RequireSwarm skips a check of the benchmark's Swarm section when the
+// Engine is not part of a swarm, and reports whether it is.
+func (p *Pass) RequireSwarm() bool {
+	if !p.Snap.SwarmActive() {
+		p.Skip("Swarm mode is not active")
+		return false
+	}
+	return true
+}
 
 // SwarmActive reports whether the Engine is part of a swarm.
 func (s *Snapshot) SwarmActive() bool {
@@ -131,8 +188,6 @@ func list(names []string, max int) string {
 	}
 	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func itoa(n int) string { return fmt.Sprint(n) }
 

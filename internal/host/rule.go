@@ -9,24 +9,12 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
-// Rule is one host check: its metadata, the benchmark row it fills, and
-// one function over the snapshot.
-type Rule struct {
-	finding.Rule
-	// Benchmark is the recommendation as the CIS Docker Benchmark words
-	// it (for dockvet's own checks, as dockvet does): the row's title.
-	Benchmark string
-	// Section is the benchmark section of the row.
-	Section string
-	// Manual marks a check the benchmark leaves to a person: it reports
-	// what to look at as an info finding (NOTE in the table).
-	Manual bool
-	// Swarm marks checks that apply only when Swarm mode is active.
-	Swarm bool
-	Check func(p *Pass)
-}
+// Rule is one host check: its metadata (with the benchmark row it fills:
+// finding.Rule's Benchmark and Manual) and one function over the pass.
+type Rule = rule.Rule[*Pass]
 
 // Benchmark sections, in the order the table prints them.
 const (
@@ -42,67 +30,28 @@ const (
 
 var sectionOrder = []string{sectionHost, sectionDaemon, sectionFiles, sectionImages, sectionRuntime, sectionOps, sectionSwarm, sectionBeyond}
 
-// Pass is what a rule sees: the snapshot and a way to report.
-type Pass struct {
-	Snap *Snapshot
-	Now  time.Time
-	rule *Rule
-	out  *[]finding.Finding
-	// skip is why the check could not be made.
-	skip string
-	// note is what a manual check found, for the table.
-	note   string
-	target finding.Target
-}
-
-// Report records a finding at loc.
-func (p *Pass) Report(loc finding.Location, format string, args ...any) *finding.Finding {
-	*p.out = append(*p.out, finding.New(&p.rule.Rule, p.target, loc, fmt.Sprintf(format, args...)))
-	return &(*p.out)[len(*p.out)-1]
-}
-
-// ReportAt records a finding at a file (and line; 0 for none).
-func (p *Pass) ReportAt(path string, line int, format string, args ...any) *finding.Finding {
-	return p.Report(finding.Location{Path: path, Line: line}, format, args...)
-}
-
-// Skip marks the check as not made: not applicable, not present, or not
-// readable. A skipped check is never a pass.
-func (p *Pass) Skip(format string, args ...any) {
-	if p.skip == "" {
-		p.skip = fmt.Sprintf(format, args...)
+// sectionOf is the benchmark section of a CIS ID: its first number.
+func sectionOf(cis string) string {
+	major, _, _ := strings.Cut(cis, ".")
+	if n, err := strconv.Atoi(major); err == nil && n >= 1 && n <= 7 {
+		return sectionOrder[n-1]
 	}
+	return sectionBeyond
 }
 
-// Note sets what a manual check found (its info finding says it too).
-func (p *Pass) Note(format string, args ...any) {
-	p.note = fmt.Sprintf(format, args...)
-}
+// ownRange is the ID range of dockvet's own host checks. Host rule IDs
+// follow the benchmark (DV4<section><nn>), and DV48xx are the checks
+// beyond it: their CIS field names the recommendation they extend (runc's
+// escapes extend 1.2.2, "keep Docker up to date"), not a row of the
+// benchmark, so they stay in the beyond-CIS section.
+const ownRange = "DV48"
 
-var registry = finding.NewRegistry[*Rule](finding.SurfaceHost)
-
-// rule registers a rule; rule files declare `var x = rule(&Rule{…})`.
-func rule(r *Rule) *Rule { return registry.Add(r) }
-
-// Rules returns every host rule in benchmark order.
-func Rules() []*Rule {
-	out := registry.Sorted()
-	sort.SliceStable(out, func(i, j int) bool { return lessRule(out[i], out[j]) })
-	return out
-}
-
-func lessRule(a, b *Rule) bool {
-	sa, sb := sectionIndex(a.Section), sectionIndex(b.Section)
-	if sa != sb {
-		return sa < sb
+// section is the benchmark section of a host rule's row.
+func section(r *finding.Rule) string {
+	if strings.HasPrefix(r.ID, ownRange) {
+		return sectionBeyond
 	}
-	if a.Section == sectionBeyond {
-		return a.ID < b.ID
-	}
-	if c := compareCIS(a.CIS, b.CIS); c != 0 {
-		return c < 0
-	}
-	return a.ID < b.ID
+	return sectionOf(r.CIS)
 }
 
 func sectionIndex(s string) int {
@@ -137,9 +86,6 @@ func compareCIS(a, b string) int {
 	return len(pa) - len(pb)
 }
 
-// Catalog returns the metadata of every host rule, sorted by ID.
-func Catalog() []finding.Rule { return registry.Catalog() }
-
 // CheckOptions configure a run of the rules.
 type CheckOptions struct {
 	// Enabled filters rules; nil runs all.
@@ -172,41 +118,19 @@ func Check(s *Snapshot, o CheckOptions) ([]finding.Finding, []finding.Check) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	target := s.Target()
+	var passes []*Pass
+	rule.Run(rules, o.Enabled, func(r *finding.Rule) *Pass {
+		p := &Pass{Snap: s, Now: now, out: new([]finding.Finding)}
+		p.Reporter = rule.NewReporter(r, target, p.out)
+		passes = append(passes, p)
+		return p
+	})
 	var findings []finding.Finding
 	var checks []finding.Check
-	target := s.Target()
-	for _, r := range Rules() {
-		if o.Enabled != nil && !o.Enabled(&r.Rule) {
-			continue
-		}
-		var out []finding.Finding
-		p := &Pass{Snap: s, Now: now, rule: r, out: &out, target: target}
-		if r.Swarm && !s.SwarmActive() {
-			p.Skip("Swarm mode is not active")
-		} else {
-			r.Check(p)
-		}
-		row := finding.Check{Section: r.Section, CIS: r.CIS, RuleID: r.ID, Title: r.Benchmark, Manual: r.Manual}
-		switch {
-		case p.skip != "" && len(out) == 0:
-			row.Status, row.Note = finding.CheckInfo, p.skip
-		case len(out) > 0 && r.Manual:
-			row.Status, row.Note = finding.CheckNote, p.note
-		case len(out) > 0:
-			row.Status = finding.CheckWarn
-			if len(out) > 1 {
-				row.Note = fmt.Sprintf("%d findings", len(out))
-			} else {
-				row.Note = out[0].Message
-			}
-		default:
-			row.Status, row.Note = finding.CheckPass, p.note
-		}
-		if row.Status == finding.CheckNote && row.Note == "" && len(out) > 0 {
-			row.Note = out[0].Message
-		}
-		findings = append(findings, out...)
-		checks = append(checks, row)
+	for _, p := range passes {
+		findings = append(findings, *p.out...)
+		checks = append(checks, p.row())
 	}
 	cf, cc := auditContainers(s, o)
 	findings = append(findings, cf...)
@@ -215,7 +139,33 @@ func Check(s *Snapshot, o CheckOptions) ([]finding.Finding, []finding.Check) {
 	return findings, checks
 }
 
-// lessCheck orders benchmark rows as Rules orders rules.
+// row is the benchmark row of a check that ran.
+func (p *Pass) row() finding.Check {
+	r, out := p.Rule(), *p.out
+	row := finding.Check{Section: section(r), CIS: r.CIS, RuleID: r.ID, Title: r.Benchmark, Manual: r.Manual}
+	switch {
+	case p.skip != "" && len(out) == 0:
+		row.Status, row.Note = finding.CheckInfo, p.skip
+	case len(out) > 0 && r.Manual:
+		row.Status, row.Note = finding.CheckNote, p.note
+	case len(out) > 0:
+		row.Status = finding.CheckWarn
+		if len(out) > 1 {
+			row.Note = fmt.Sprintf("%d findings", len(out))
+		} else {
+			row.Note = out[0].Message
+		}
+	default:
+		row.Status, row.Note = finding.CheckPass, p.note
+	}
+	if row.Status == finding.CheckNote && row.Note == "" && len(out) > 0 {
+		row.Note = out[0].Message
+	}
+	return row
+}
+
+// lessCheck orders benchmark rows: by section, then by CIS ID within the
+// benchmark's sections, then by rule ID.
 func lessCheck(a, b finding.Check) bool {
 	sa, sb := sectionIndex(a.Section), sectionIndex(b.Section)
 	if sa != sb {

@@ -11,16 +11,15 @@ import (
 // registry credentials) and the benchmark's host-level checks of
 // sections 4, 5 and 6.
 
-var _ = rule(&Rule{
+var ruleContentTrust = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4405", Title: "Docker Content Trust is not enabled", CIS: "4.5",
 		Practice: finding.PracticeContentTrust, Severity: finding.Info,
 		Description: "With DOCKER_CONTENT_TRUST=1 the docker CLI pulls, runs and builds only signed image tags. It is a client setting: this checks the environment dockvet runs in. Docker Content Trust is Notary v1, which few images are signed with today and which Docker is retiring; its modern equivalent is a signature policy over cosign/Sigstore and Notary v2 (notation) signatures: the `trust:` rules of .dockvet.yaml, enforced by `dockvet verify`, `dockvet image --verify` and `dockvet host --verify`.",
 		Remediation: "export DOCKER_CONTENT_TRUST=1 for users and CI jobs that pull Notary v1-signed images; for cosign and notation signatures, declare who signs which images in the `trust:` rules of .dockvet.yaml and verify before deploying (`dockvet verify REF`).",
 		References:  []string{"https://docs.docker.com/engine/security/trust/"},
+		Benchmark:   "Ensure Content trust for Docker is Enabled",
 	},
-	Benchmark: "Ensure Content trust for Docker is Enabled",
-	Section:   sectionImages,
 	Check: func(p *Pass) {
 		v, set := p.Snap.Env["DOCKER_CONTENT_TRUST"]
 		if v == "1" || strings.EqualFold(v, "true") {
@@ -32,19 +31,18 @@ var _ = rule(&Rule{
 		}
 		p.Report(finding.Location{}, "DOCKER_CONTENT_TRUST is not set: the docker client does not require signed images.")
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSwarmMode = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4501", Title: "Swarm mode is active", CIS: "5.1",
 		Practice: finding.PracticeNetwork, Severity: finding.Info,
 		Description: "Swarm mode opens the cluster's management (2377), gossip (7946) and overlay (4789) ports and keeps cluster secrets on the node; a host that does not need it should not run it.",
 		Remediation: "If this host does not take part in a swarm, leave it: `docker swarm leave`.",
 		References:  []string{"https://docs.docker.com/engine/swarm/"},
+		Benchmark:   "Ensure swarm mode is not Enabled, if not needed",
+		Manual:      true,
 	},
-	Benchmark: "Ensure swarm mode is not Enabled, if not needed",
-	Section:   sectionRuntime,
-	Manual:    true,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -60,19 +58,18 @@ var _ = rule(&Rule{
 		p.Note("node %s is a swarm %s", sw.NodeID, role)
 		p.Report(finding.Location{}, "Swarm mode is active (this node is a %s); confirm the host needs it.", role)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleImageSprawl = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4601", Title: "Local images to review", CIS: "6.1",
 		Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "Images that no container uses still carry their vulnerabilities and secrets on the host, and make it hard to tell what is in use.",
 		Remediation: "Remove images no container uses (`docker image prune -a`), and keep only the tags you deploy.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/image/prune/"},
+		Benchmark:   "Ensure that image sprawl is avoided",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that image sprawl is avoided",
-	Section:   sectionOps,
-	Manual:    true,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -85,19 +82,18 @@ var _ = rule(&Rule{
 		p.Note("%s", plural(n, "image", "images"))
 		p.Report(finding.Location{}, "%s stored on this host; remove the ones no container uses.", plural(n, "image is", "images are"))
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleContainerSprawl = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4602", Title: "Stopped containers to review", CIS: "6.2",
 		Practice: finding.PracticeHygiene, Severity: finding.Info,
 		Description: "Stopped containers keep their file systems, environment (often with secrets) and logs on the host.",
 		Remediation: "Remove containers that will not be started again (`docker container prune`).",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/prune/"},
+		Benchmark:   "Ensure that container sprawl is avoided",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that container sprawl is avoided",
-	Section:   sectionOps,
-	Manual:    true,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -109,18 +105,17 @@ var _ = rule(&Rule{
 				plural(info.ContainersStopped, "container", "containers"), info.Containers)
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var rulePlaintextCredentials = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4810", Title: "Registry credentials stored in plain text",
 		Practice: finding.PracticeRegistry, Severity: finding.High,
 		Description: "docker login wrote the password or token into config.json (base64 is not encryption): anyone who reads the file, a backup of it, or a container that mounts the home directory can push and pull as this account. A credential helper (credsStore, credHelpers) keeps it in the system's keychain instead.",
 		Remediation: "Configure a credential helper (docker-credential-pass, -secretservice, -osxkeychain, -ecr-login …) in config.json, `docker logout` and log in again, and rotate the exposed credential.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/login/#credential-stores"},
+		Benchmark:   "Ensure registry credentials are kept in a credential helper",
 	},
-	Benchmark: "Ensure registry credentials are kept in a credential helper",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		var denied []string
 		for _, c := range p.Snap.ClientConfigs {
@@ -152,18 +147,17 @@ var _ = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleClientTCP = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4811", Title: "DOCKER_HOST reaches the daemon over TCP without TLS",
 		Practice: finding.PracticeDaemonSocket, Severity: finding.High,
 		Description: "The docker client is pointed at a TCP address without TLS verification: its commands, registry credentials and the secrets it passes travel in clear, and whatever answers on that address is trusted as the daemon.",
 		Remediation: "Use DOCKER_HOST=ssh://user@host, or set DOCKER_TLS_VERIFY=1 with DOCKER_CERT_PATH holding the client certificate and the daemon's CA.",
 		References:  []string{"https://docs.docker.com/engine/security/protect-access/"},
+		Benchmark:   "Ensure the docker client reaches the daemon over TLS or SSH",
 	},
-	Benchmark: "Ensure the docker client reaches the daemon over TLS or SSH",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		env := p.Snap.Env
 		h := env["DOCKER_HOST"]
@@ -177,4 +171,4 @@ var _ = rule(&Rule{
 		}
 		p.Report(finding.Location{}, "DOCKER_HOST is %s and DOCKER_TLS_VERIFY is not set: the client talks to the daemon unencrypted and unauthenticated.", h)
 	},
-})
+}

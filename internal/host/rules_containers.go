@@ -27,15 +27,6 @@ func (p *Pass) running() []Container {
 	return p.engine().Containers
 }
 
-// ReportContainer records a finding about a container: its target is the
-// container, as `dockvet container` names it, and location.container its
-// name.
-func (p *Pass) ReportContainer(c *Container, format string, args ...any) *finding.Finding {
-	t := finding.Target{Kind: finding.SurfaceContainer, Name: c.Name}
-	*p.out = append(*p.out, finding.New(&p.rule.Rule, t, finding.Location{Container: c.Name}, sprintf(format, args...)))
-	return &(*p.out)[len(*p.out)-1]
-}
-
 // label names a container in messages with its short ID, as the container
 // rules do, so a report stays exact after a name is reused.
 func (c *Container) label() string {
@@ -79,16 +70,15 @@ func isSSHServer(cmd string) bool {
 	return sshServers[path.Base(strings.TrimSuffix(f[0], ":"))]
 }
 
-var _ = rule(&Rule{
+var ruleSSHServer = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4507", Title: "SSH server runs in a container", CIS: "5.7",
 		Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "An SSH server in a container is one more service to patch and one more set of credentials to manage, and a way in that bypasses the Engine's access control and audit: `docker exec` already gives an administrator a shell. The check reads the container's processes as `docker top` lists them, so an sshd started by a script or a supervisor is found too.",
 		Remediation: "Remove the SSH server from the image and its start-up; use `docker exec` (or your orchestrator's exec) to get a shell.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/exec/"},
+		Benchmark:   "Ensure sshd is not run within containers",
 	},
-	Benchmark: "Ensure sshd is not run within containers",
-	Section:   sectionRuntime,
 	Check: func(p *Pass) {
 		cs := p.running()
 		var nc notChecked
@@ -109,7 +99,7 @@ var _ = rule(&Rule{
 		}
 		nc.skipIfClean(p, found)
 	},
-})
+}
 
 // execCommand names an exec session's program. Its arguments are left
 // out: a command line given to exec can carry a password or a token.
@@ -132,16 +122,15 @@ func execState(x *containertypes.ExecInspectResponse) string {
 	return "created, not started"
 }
 
-var _ = rule(&Rule{
+var rulePrivilegedExec = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4523", Title: "Privileged exec session in a container", CIS: "5.23",
 		Practice: finding.PracticeCapabilities, Severity: finding.High,
 		Description: "`docker exec --privileged` runs a process with every capability and without the container's seccomp and AppArmor confinement, even when the container itself is confined: a shell that can load kernel modules or mount the host's disks. The Engine keeps an exec session in the container's inspect data while it is running (or created and not yet started) and forgets it when it ends, so this check sees the sessions open now; finished ones are only in the Engine's event stream and the host's audit log.",
 		Remediation: "Do not use `docker exec --privileged`; if a task needs more than the container has, run it in a separate, short-lived container with exactly the capability it needs. Restrict who may call the Engine's exec API (an authorization plugin, CIS 2.12).",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/exec/"},
+		Benchmark:   "Ensure that docker exec commands are not used with the privileged option",
 	},
-	Benchmark: "Ensure that docker exec commands are not used with the privileged option",
-	Section:   sectionRuntime,
 	Check: func(p *Pass) {
 		cs := p.running()
 		var nc notChecked
@@ -161,19 +150,18 @@ var _ = rule(&Rule{
 		}
 		nc.skipIfClean(p, found)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleRootExec = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4524", Title: "Exec sessions as root to review", CIS: "5.24",
 		Practice: finding.PracticeNonRoot, Severity: finding.Info,
 		Description: "`docker exec --user root` (or an exec in a container that runs as root) gives whoever calls it root in the container. The benchmark leaves it to a person to confirm such sessions are expected; this lists the ones the Engine holds now (running, or created and not started).",
 		Remediation: "Exec as the container's unprivileged user; restrict who may call the Engine's exec API (an authorization plugin, CIS 2.12).",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/exec/"},
+		Benchmark:   "Ensure that docker exec commands are not used with the user=root option",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that docker exec commands are not used with the user=root option",
-	Section:   sectionRuntime,
-	Manual:    true,
 	Check: func(p *Pass) {
 		cs := p.running()
 		var nc notChecked
@@ -203,7 +191,7 @@ var _ = rule(&Rule{
 		}
 		nc.skipIfClean(p, len(names))
 	},
-})
+}
 
 // onDefaultBridge reports whether a container is attached to the default
 // bridge network ("bridge", docker0).
@@ -219,17 +207,16 @@ func onDefaultBridge(c *Container) bool {
 	return false
 }
 
-var _ = rule(&Rule{
+var ruleDefaultBridge = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4530", Title: "Containers on the default bridge to review", CIS: "5.30",
 		Practice: finding.PracticeNetwork, Severity: finding.Info,
 		Description: "Every container on the default bridge (docker0) shares one network with all the others there: with inter-container communication on (CIS 2.2) they reach each other's ports, and the default bridge has no name resolution between containers, which invites legacy links. User-defined networks separate applications.",
 		Remediation: "Create a network per application (`docker network create app`, or Compose's project network) and start containers on it with `--network app`.",
 		References:  []string{"https://docs.docker.com/engine/network/drivers/bridge/#differences-between-user-defined-bridges-and-the-default-bridge"},
+		Benchmark:   "Ensure that Docker's default bridge \"docker0\" is not used",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that Docker's default bridge \"docker0\" is not used",
-	Section:   sectionRuntime,
-	Manual:    true,
 	Check: func(p *Pass) {
 		cs := p.running()
 		var names []string
@@ -244,7 +231,7 @@ var _ = rule(&Rule{
 			p.Note("%s on docker0: %s", plural(len(names), "container", "containers"), list(names, 5))
 		}
 	},
-})
+}
 
 // defaultCgroupnsHost says whether the Engine creates containers in the
 // host's cgroup namespace when they do not ask for their own, and why.
@@ -265,16 +252,15 @@ func (s *Snapshot) defaultCgroupnsHost() (bool, string) {
 	return true, "the Engine reports no private cgroup namespace default"
 }
 
-var ruleDefaultCgroupns = rule(&Rule{
+var ruleDefaultCgroupns = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4812", Title: "Containers share the host's cgroup namespace by default",
 		Practice: finding.PracticeNamespaces, Severity: finding.Medium,
 		Description: "On a cgroup v1 host (or with default-cgroupns-mode host) the Engine starts every container that does not ask for `--cgroupns private` in the host's cgroup namespace: it sees the host's whole cgroup tree, which leaks information about other containers and helps cgroup-based escapes (release_agent). Every such container would report DV3015; the host audit reports the daemon's default once here, listing the running containers it applies to, instead.",
 		Remediation: "Move the host to cgroup v2 (systemd.unified_cgroup_hierarchy=1; the Engine's default is then private), or set `\"default-cgroupns-mode\": \"private\"` in daemon.json; start containers that must see the host's tree with an explicit `--cgroupns host`.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file", "https://docs.docker.com/engine/containers/runmetrics/#running-docker-on-cgroup-v2"},
+		Benchmark:   "Ensure containers get a private cgroup namespace by default",
 	},
-	Benchmark: "Ensure containers get a private cgroup namespace by default",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -295,7 +281,7 @@ var ruleDefaultCgroupns = rule(&Rule{
 		}
 		p.Report(p.at("default-cgroupns-mode"), "Containers that do not ask for their own cgroup namespace get the host's (%s); %s.", why, which)
 	},
-})
+}
 
 // sharesHostCgroupns reports whether a container is in the host's cgroup
 // namespace ("" is an Engine before 20.10, which has no other).

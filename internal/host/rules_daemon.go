@@ -16,17 +16,16 @@ import (
 // options) that answer is used; otherwise the merged flags and
 // daemon.json.
 
-var _ = rule(&Rule{
+var ruleDaemonRoot = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4201", Title: "Docker daemon runs as root", CIS: "2.1",
 		Practice: finding.PracticeNonRoot, Severity: finding.Info,
 		Description: "A daemon running as root turns any container escape into root on the host. Rootless mode runs the daemon and its containers as an ordinary user; it has limits (no AppArmor, some network and storage drivers), so the benchmark leaves the choice to a person.",
 		Remediation: "Where the workloads allow it, run Docker in rootless mode (`dockerd-rootless-setuptool.sh install`).",
 		References:  []string{"https://docs.docker.com/engine/security/rootless/"},
+		Benchmark:   "Run the Docker daemon as a non-root user, if possible",
+		Manual:      true,
 	},
-	Benchmark: "Run the Docker daemon as a non-root user, if possible",
-	Section:   sectionDaemon,
-	Manual:    true,
 	Check: func(p *Pass) {
 		s := p.Snap
 		if s.Engine == nil && s.Daemon.PID == 0 {
@@ -40,18 +39,17 @@ var _ = rule(&Rule{
 		p.Note("the daemon runs as root")
 		p.Report(finding.Location{}, "The Docker daemon runs as root; rootless mode would keep a container escape from being root on the host.")
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleBridgeICC = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4202", Title: "Containers on the default bridge can reach each other", CIS: "2.2",
 		Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "With inter-container communication (icc) on, every container on the default bridge network can open connections to every other one, so one compromised container can attack the rest.",
 		Remediation: "Set `\"icc\": false` in daemon.json and link the containers that must talk on user-defined networks.",
 		References:  []string{"https://docs.docker.com/engine/network/drivers/bridge/#differences-between-user-defined-bridges-and-the-default-bridge"},
+		Benchmark:   "Ensure network traffic is restricted between containers on the default bridge",
 	},
-	Benchmark: "Ensure network traffic is restricted between containers on the default bridge",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if e := p.engine(); e != nil {
 			for _, n := range e.Networks {
@@ -81,18 +79,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("icc"), "Containers on the default bridge can reach each other: %s and dockerd's default is icc=true.", p.setting("icc"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleLogLevel = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4203", Title: "Daemon log level is not info", CIS: "2.3",
 		Practice: finding.PracticeMonitoring, Severity: finding.Low,
 		Description: "At debug level the daemon logs request details that may include secrets; at warn or above it drops the events an investigation needs.",
 		Remediation: "Set `\"log-level\": \"info\"` in daemon.json (or remove the option and --debug).",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/"},
+		Benchmark:   "Ensure the logging level is set to 'info'",
 	},
-	Benchmark: "Ensure the logging level is set to 'info'",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		c := p.cfg()
 		if p.engine() == nil && !p.needConfig() {
@@ -110,18 +107,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("debug"), "The Engine reports debug mode, which logs request details.")
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleIPTables = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4204", Title: "Docker may not manage iptables", CIS: "2.4",
 		Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "With iptables=false the daemon does not write the firewall rules that isolate its networks and publish ports; hand-written rules drift from what containers need and tend to open more than intended.",
 		Remediation: "Remove `\"iptables\": false` from daemon.json (and --iptables=false) and let Docker manage its chains.",
 		References:  []string{"https://docs.docker.com/engine/network/packet-filtering-firewalls/"},
+		Benchmark:   "Ensure Docker is allowed to make changes to iptables",
 	},
-	Benchmark: "Ensure Docker is allowed to make changes to iptables",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -130,18 +126,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("iptables"), "Docker may not manage iptables (%s).", p.setting("iptables"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleInsecureRegistries = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4205", Title: "Insecure registries configured", CIS: "2.5",
 		Practice: finding.PracticeRegistry, Severity: finding.High,
 		Description: "The daemon pulls from and pushes to these registries over plain HTTP or without verifying their certificates, so anyone on the path can serve it altered images. The loopback range dockerd always allows (127.0.0.0/8) is not reported.",
 		Remediation: "Remove the entries from `insecure-registries`; give each registry a certificate (or put its CA in /etc/docker/certs.d/REGISTRY/ca.crt).",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#insecure-registries"},
+		Benchmark:   "Ensure insecure registries are not used",
 	},
-	Benchmark: "Ensure insecure registries are not used",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		var insecure []string
 		if e := p.engine(); e != nil && e.Info.RegistryConfig != nil {
@@ -170,7 +165,7 @@ var _ = rule(&Rule{
 				plural(len(insecure), "insecure registry", "insecure registries"), list(insecure, 5))
 		}
 	},
-})
+}
 
 // isLoopbackRegistry reports whether a registry name or CIDR is on the
 // loopback interface.
@@ -192,16 +187,15 @@ func isLoopbackRegistry(r string) bool {
 	return false
 }
 
-var _ = rule(&Rule{
+var ruleAufs = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4206", Title: "aufs storage driver in use", CIS: "2.6",
 		Practice: finding.PracticeUpdate, Severity: finding.Medium,
 		Description: "aufs is unmaintained, was never in the mainline kernel and was removed from Docker in 24.0; it has known crashes and security problems.",
 		Remediation: "Move to the overlay2 storage driver (`\"storage-driver\": \"overlay2\"`); images must be pulled again.",
 		References:  []string{"https://docs.docker.com/engine/storage/drivers/select-storage-driver/"},
+		Benchmark:   "Ensure aufs storage driver is not used",
 	},
-	Benchmark: "Ensure aufs storage driver is not used",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		driver := ""
 		if e := p.engine(); e != nil {
@@ -216,7 +210,7 @@ var _ = rule(&Rule{
 			p.Report(p.at("storage-driver"), "The daemon stores images and containers with the aufs driver.")
 		}
 	},
-})
+}
 
 // endpoint is one TCP address the daemon listens on, and what says so.
 type endpoint struct {
@@ -313,16 +307,15 @@ func (p *Pass) tlsState() (tls, verify bool) {
 	return
 }
 
-var _ = rule(&Rule{
+var ruleTCPWithoutTLS = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4207", Title: "Docker daemon listens on TCP without TLS", CIS: "2.7",
 		Practice: finding.PracticeDaemonSocket, Severity: finding.Critical,
 		Description: "Whoever can connect to an unencrypted, unauthenticated daemon port can start a privileged container and own the host; port 2375 is scanned for on the internet. On loopback only, any local user or host-network container can. Listeners are found in -H/hosts, in the TCP sockets systemd hands the daemon (docker.socket), and among the sockets the daemon process holds.",
 		Remediation: "Stop listening on TCP (use the Unix socket, or SSH: DOCKER_HOST=ssh://host), or set tlsverify with tlscacert, tlscert and tlskey so that only clients with a certificate from your CA connect.",
 		References:  []string{"https://docs.docker.com/engine/security/protect-access/"},
+		Benchmark:   "Ensure TLS authentication for Docker daemon is configured",
 	},
-	Benchmark: "Ensure TLS authentication for Docker daemon is configured",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		eps := p.tcpEndpoints()
 		if len(eps) == 0 {
@@ -345,18 +338,17 @@ var _ = rule(&Rule{
 			p.Report(e.loc, "The daemon listens on tcp://%s without TLS (%s): anyone who can reach the port controls the daemon, which is root on this host.", e.addr, e.from)
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleTLSNoVerify = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4806", Title: "Docker daemon TLS does not verify clients", CIS: "2.7",
 		Practice: finding.PracticeDaemonSocket, Severity: finding.High,
 		Description: "With --tls but without --tlsverify the daemon encrypts the connection but accepts any client: anyone who can reach the port controls the daemon.",
 		Remediation: "Set `\"tlsverify\": true` with `tlscacert` naming the CA that signs client certificates.",
 		References:  []string{"https://docs.docker.com/engine/security/protect-access/#use-tls-https-to-protect-the-docker-daemon-socket"},
+		Benchmark:   "Ensure TLS listeners verify client certificates",
 	},
-	Benchmark: "Ensure TLS listeners verify client certificates",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		eps := p.tcpEndpoints()
 		tls, verify := p.tlsState()
@@ -375,18 +367,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("tls"), "The daemon serves TLS on tcp://%s but does not verify client certificates (%s).", e.addr, p.setting("tls"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleDefaultUlimits = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4208", Title: "No default ulimits for containers", CIS: "2.8",
 		Practice: finding.PracticeResourceLimits, Severity: finding.Low,
 		Description: "Without default-ulimits, containers inherit the daemon's own limits, which docker.service usually sets very high (LimitNOFILE=1048576, LimitNPROC=infinity): one container can exhaust the host's processes or file handles.",
 		Remediation: "Set `default-ulimits` in daemon.json (e.g. nofile and nproc) and override them per container where needed.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#default-ulimit-settings"},
+		Benchmark:   "Ensure the default ulimit is configured appropriately",
 	},
-	Benchmark: "Ensure the default ulimit is configured appropriately",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -407,18 +398,17 @@ var _ = rule(&Rule{
 		}
 		p.Report(p.at("default-ulimits"), "No default ulimits are set: containers inherit the daemon's limits%s.", inherit)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleUserns = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4209", Title: "User namespace remapping is off", CIS: "2.9",
 		Practice: finding.PracticeNonRoot, Severity: finding.Medium,
 		Description: "Without user namespaces, uid 0 in a container is uid 0 on the host: a process that escapes is root. userns-remap maps container root to an unprivileged range of host IDs (a rootless daemon does so by construction).",
 		Remediation: "Set `\"userns-remap\": \"default\"` in daemon.json (check the images' file ownership first), or run Docker rootless.",
 		References:  []string{"https://docs.docker.com/engine/security/userns-remap/"},
+		Benchmark:   "Enable user namespace support",
 	},
-	Benchmark: "Enable user namespace support",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		s := p.Snap
 		if s.Rootless() {
@@ -433,19 +423,18 @@ var _ = rule(&Rule{
 		}
 		p.Report(p.at("userns-remap"), "User namespace remapping is off (%s): root in a container is root on the host.", p.setting("userns-remap"))
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleCgroupParent = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4210", Title: "Containers use a non-default cgroup parent", CIS: "2.10",
 		Practice: finding.PracticeResourceLimits, Severity: finding.Info,
 		Description: "cgroup-parent moves every container under another cgroup, which changes which limits apply to them; the benchmark asks a person to confirm it is intended.",
 		Remediation: "Confirm the cgroup named by cgroup-parent has the limits you expect, or remove the option.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#default-cgroup-parent"},
+		Benchmark:   "Ensure the default cgroup usage has been confirmed",
+		Manual:      true,
 	},
-	Benchmark: "Ensure the default cgroup usage has been confirmed",
-	Section:   sectionDaemon,
-	Manual:    true,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -455,18 +444,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("cgroup-parent"), "Containers are placed under cgroup %s (%s); confirm its limits are intended.", cp, p.setting("cgroup-parent"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleBaseDeviceSize = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4211", Title: "Base device size changed", CIS: "2.11",
 		Practice: finding.PracticeResourceLimits, Severity: finding.Low,
 		Description: "dm.basesize raises every container's root file system size under devicemapper; a larger base lets a container fill the pool that all containers share.",
 		Remediation: "Remove dm.basesize from storage-opts unless a workload needs it.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#options-per-storage-driver"},
+		Benchmark:   "Ensure base device size is not changed until needed",
 	},
-	Benchmark: "Ensure base device size is not changed until needed",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -477,18 +465,17 @@ var _ = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleAuthzPlugin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4212", Title: "No authorization plugin", CIS: "2.12",
 		Practice: finding.PracticeDaemonSocket, Severity: finding.Low,
 		Description: "Without an authorization plugin, every client that can reach the daemon may do everything, including starting privileged containers.",
 		Remediation: "Install an authorization plugin (e.g. Open Policy Agent's opa-docker-authz) and list it in `authorization-plugins`.",
 		References:  []string{"https://docs.docker.com/engine/extend/plugins_authorization/"},
+		Benchmark:   "Ensure that authorization for Docker client commands is enabled",
 	},
-	Benchmark: "Ensure that authorization for Docker client commands is enabled",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if p.Snap.usesAuthzPlugin() {
 			return
@@ -498,21 +485,20 @@ var _ = rule(&Rule{
 		}
 		p.Report(p.at("authorization-plugins"), "No authorization plugin is configured: every client of the daemon may do everything.")
 	},
-})
+}
 
 // localLogDrivers keep logs on the host (or discard them).
 var localLogDrivers = map[string]bool{"json-file": true, "local": true, "journald": true, "none": true}
 
-var _ = rule(&Rule{
+var ruleLocalLogs = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4213", Title: "Container logs stay on the host", CIS: "2.13",
 		Practice: finding.PracticeMonitoring, Severity: finding.Low,
 		Description: "With a local log driver (json-file, local, journald) an attacker who takes over the host can erase the containers' logs; with none there are no logs at all. A remote driver (syslog, fluentd, gelf, awslogs, splunk, …) keeps a copy off the host.",
 		Remediation: "Set `log-driver` to a remote driver in daemon.json, or ship the local logs off the host with an agent.",
 		References:  []string{"https://docs.docker.com/engine/logging/configure/"},
+		Benchmark:   "Ensure centralized and remote logging is configured",
 	},
-	Benchmark: "Ensure centralized and remote logging is configured",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		driver := p.cfg().LogDriver
 		if e := p.engine(); e != nil && e.Info.LoggingDriver != "" {
@@ -531,18 +517,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("log-driver"), "The default log driver %s keeps container logs on this host only.", driver)
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleNewPrivileges = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4214", Title: "Containers may gain new privileges by default", CIS: "2.14",
 		Practice: finding.PracticeCapabilities, Severity: finding.Medium,
 		Description: "Without no-new-privileges, a process in a container can gain privileges through setuid and setgid binaries; the daemon-wide default applies it to every container that does not opt out.",
 		Remediation: "Set `\"no-new-privileges\": true` in daemon.json.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file"},
+		Benchmark:   "Ensure containers are restricted from acquiring new privileges",
 	},
-	Benchmark: "Ensure containers are restricted from acquiring new privileges",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -551,18 +536,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("no-new-privileges"), "Containers may gain new privileges through setuid binaries: %s.", p.setting("no-new-privileges"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleLiveRestore = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4215", Title: "Live restore is disabled", CIS: "2.15",
 		Practice: finding.PracticeUpdate, Severity: finding.Low,
 		Description: "Without live-restore, stopping or upgrading the daemon stops every container, which makes patching the daemon expensive and so rarer. It does not apply in Swarm mode.",
 		Remediation: "Set `\"live-restore\": true` in daemon.json.",
 		References:  []string{"https://docs.docker.com/engine/daemon/live-restore/"},
+		Benchmark:   "Ensure live restore is enabled",
 	},
-	Benchmark: "Ensure live restore is enabled",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if p.Snap.SwarmActive() {
 			p.Skip("not applicable: live restore is incompatible with Swarm mode")
@@ -581,18 +565,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("live-restore"), "Live restore is disabled: restarting or upgrading the daemon stops every container.")
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleUserlandProxy = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4216", Title: "Userland proxy is enabled", CIS: "2.16",
 		Practice: finding.PracticeNetwork, Severity: finding.Low,
 		Description: "The userland proxy (docker-proxy) forwards published ports in user space; it is more code exposed to the network than the kernel's hairpin NAT, and hides clients' addresses from containers.",
 		Remediation: "Set `\"userland-proxy\": false` in daemon.json.",
 		References:  []string{"https://docs.docker.com/engine/network/packet-filtering-firewalls/#docker-on-a-router"},
+		Benchmark:   "Ensure Userland Proxy is Disabled",
 	},
-	Benchmark: "Ensure Userland Proxy is Disabled",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -601,19 +584,18 @@ var _ = rule(&Rule{
 			p.Report(p.at("userland-proxy"), "The userland proxy forwards published ports: %s and dockerd's default is userland-proxy=true.", p.setting("userland-proxy"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSeccompReview = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4217", Title: "Daemon-wide seccomp profile to review", CIS: "2.17",
 		Practice: finding.PracticeCapabilities, Severity: finding.Info,
 		Description: "Containers get Docker's default seccomp profile, which allows about 300 system calls. A daemon-wide profile narrowed to what this host's workloads need reduces the kernel surface they reach.",
 		Remediation: "If the workloads are known, write a narrower profile and set `seccomp-profile` in daemon.json.",
 		References:  []string{"https://docs.docker.com/engine/security/seccomp/"},
+		Benchmark:   "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
-	Section:   sectionDaemon,
-	Manual:    true,
 	Check: func(p *Pass) {
 		profile := p.cfg().SeccompProfile
 		if e := p.engine(); e != nil {
@@ -629,18 +611,17 @@ var _ = rule(&Rule{
 			p.Note("custom profile %s", profile)
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleExperimental = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4218", Title: "Experimental features are enabled", CIS: "2.18",
 		Practice: finding.PracticeHygiene, Severity: finding.Low,
 		Description: "Experimental features are unfinished, change without notice and get less security scrutiny; production daemons should not enable them.",
 		Remediation: "Remove `\"experimental\": true` from daemon.json (and --experimental).",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/"},
+		Benchmark:   "Ensure that experimental features are not implemented in production",
 	},
-	Benchmark: "Ensure that experimental features are not implemented in production",
-	Section:   sectionDaemon,
 	Check: func(p *Pass) {
 		on := false
 		if e := p.engine(); e != nil {
@@ -655,18 +636,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("experimental"), "The daemon runs with experimental features enabled.")
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSeccompOff = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4807", Title: "Seccomp is off for every container",
 		Practice: finding.PracticeCapabilities, Severity: finding.High,
 		Description: "The daemon applies no seccomp filter to containers (seccomp-profile is unconfined, or the daemon or kernel has no seccomp support): containers can make every system call, including the ones kernel escapes use.",
 		Remediation: "Remove `\"seccomp-profile\": \"unconfined\"` from daemon.json, and run a kernel and a Docker build with seccomp support.",
 		References:  []string{"https://docs.docker.com/engine/security/seccomp/"},
+		Benchmark:   "Ensure containers run with a seccomp profile by default",
 	},
-	Benchmark: "Ensure containers run with a seccomp profile by default",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		if e := p.engine(); e != nil {
 			opt := securityOption(e.Info.SecurityOptions, "seccomp")
@@ -685,18 +665,17 @@ var _ = rule(&Rule{
 			p.Report(p.at("seccomp-profile"), "The daemon's seccomp profile is unconfined (%s): containers run without system call filtering.", p.setting("seccomp-profile"))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleNoLSM = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4808", Title: "No AppArmor or SELinux for containers",
 		Practice: finding.PracticeCapabilities, Severity: finding.Low,
 		Description: "The daemon reports neither AppArmor nor SELinux support, so containers get no mandatory access control profile: nothing beyond capabilities and seccomp stops a root process in a container from writing to /proc and /sys paths an LSM profile would deny.",
 		Remediation: "Enable AppArmor (Debian, Ubuntu, SUSE) or SELinux with `\"selinux-enabled\": true` (Fedora, RHEL) on the host.",
 		References:  []string{"https://docs.docker.com/engine/security/apparmor/", "https://docs.docker.com/engine/security/#other-kernel-security-features"},
+		Benchmark:   "Ensure containers get an AppArmor or SELinux profile",
 	},
-	Benchmark: "Ensure containers get an AppArmor or SELinux profile",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -710,18 +689,17 @@ var _ = rule(&Rule{
 		}
 		p.Report(finding.Location{}, "The daemon reports neither AppArmor nor SELinux (security options: %s).", strings.Join(opts, "; "))
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleLogSize = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4809", Title: "Container logs grow without limit",
 		Practice: finding.PracticeMonitoring, Severity: finding.Low,
 		Description: "The json-file log driver keeps every line a container writes unless log-opts max-size is set: a noisy or hostile container fills the disk of the data root.",
 		Remediation: "Set `\"log-opts\": {\"max-size\": \"10m\", \"max-file\": \"3\"}` in daemon.json, or use the local driver, which rotates by default.",
 		References:  []string{"https://docs.docker.com/engine/logging/drivers/json-file/"},
+		Benchmark:   "Ensure the json-file log driver has a size limit",
 	},
-	Benchmark: "Ensure the json-file log driver has a size limit",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		if !p.needConfig() {
 			return
@@ -738,4 +716,4 @@ var _ = rule(&Rule{
 			p.Report(p.at("log-opts"), "The json-file log driver has no max-size: container logs grow until the disk is full.")
 		}
 	},
-})
+}

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"fmt"
 	"path"
 	"strings"
 
@@ -10,16 +9,15 @@ import (
 
 // Section 1 of the CIS Docker Benchmark: the host.
 
-var _ = rule(&Rule{
+var ruleDataPartition = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4101", Title: "Docker's data directory is not on its own partition", CIS: "1.1.1",
 		Practice: finding.PracticeResourceLimits, Severity: finding.Low,
 		Description: "Containers, images and volumes live under the data root (/var/lib/docker). When it shares a file system with the rest of the host, a container that fills its disk fills the host's too; a bind mount of a directory of the root file system looks like a mount point but is the same partition.",
 		Remediation: "Give the data root its own partition or logical volume (LVM) and mount it there (an /etc/fstab entry or a systemd mount unit).",
 		References:  []string{"https://docs.docker.com/engine/daemon/#daemon-data-directory"},
+		Benchmark:   "Ensure a separate partition for containers has been created",
 	},
-	Benchmark: "Ensure a separate partition for containers has been created",
-	Section:   sectionHost,
 	Check: func(p *Pass) {
 		s := p.Snap
 		dir := s.Paths.DataRoot
@@ -56,19 +54,18 @@ var _ = rule(&Rule{
 		}
 		p.Skip("not checked: %s", s.Mounts.NotChecked)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleDockerGroup = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4102", Title: "Users in the docker group control the daemon", CIS: "1.1.2",
 		Practice: finding.PracticeDaemonSocket, Severity: finding.Info,
 		Description: "Members of the docker group can use the Docker socket, and whoever can use the socket can start a privileged container that mounts the host's root: membership is root on the host. Users whose primary group is docker count too.",
 		Remediation: "Keep only trusted administrators in the docker group (`gpasswd -d USER docker`); give others rootless Docker or sudo rules for specific commands.",
 		References:  []string{"https://docs.docker.com/engine/security/#docker-daemon-attack-surface"},
+		Benchmark:   "Ensure only trusted users are allowed to control Docker daemon",
+		Manual:      true,
 	},
-	Benchmark: "Ensure only trusted users are allowed to control Docker daemon",
-	Section:   sectionHost,
-	Manual:    true,
 	Check: func(p *Pass) {
 		u := &p.Snap.Users
 		if u.NotChecked != "" {
@@ -94,7 +91,7 @@ var _ = rule(&Rule{
 		p.ReportAt("/etc/group", 0, "%s in the %s group can control the Docker daemon, which is root on this host: %s; confirm each is trusted.",
 			plural(len(members), "user", "users"), g.Name, list(members, 10))
 	},
-})
+}
 
 // dockerGroup is the group the daemon gives its socket (-G, "group").
 func dockerGroup(s *Snapshot) string {
@@ -113,13 +110,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// auditTarget is one file CIS 1.1.3-1.1.18 want audited. what is the
-// benchmark's name for it; the check uses the path the host really has
-// (dockerd is /usr/sbin/dockerd on Debian, the data root may be moved).
-type auditTarget struct {
-	id, cis, what string
-	// paths returns the host paths of the target; the check applies to
-	// the ones that exist.
+// auditWatch checks that the Linux audit system watches a Docker file
+// (CIS 1.1.3-1.1.18). The rule names the file as the benchmark does; the
+// check looks at the path the host really has (dockerd is
+// /usr/sbin/dockerd on Debian, the data root may be moved).
+type auditWatch struct {
+	// paths returns the host paths of the file; the check applies to the
+	// ones that exist.
 	paths func(s *Snapshot) []string
 }
 
@@ -143,78 +140,233 @@ func unitPath(name string) func(*Snapshot) []string {
 	}
 }
 
-var auditTargets = []auditTarget{
-	{"DV4103", "1.1.3", "the Docker daemon", binary("dockerd")},
-	{"DV4104", "1.1.4", "/run/containerd", fixed("/run/containerd")},
-	{"DV4105", "1.1.5", "/var/lib/docker", func(s *Snapshot) []string { return []string{s.Paths.DataRoot} }},
-	{"DV4106", "1.1.6", "/etc/docker", fixed("/etc/docker")},
-	{"DV4107", "1.1.7", "docker.service", unitPath("docker.service")},
-	{"DV4108", "1.1.8", "containerd.sock", func(s *Snapshot) []string {
-		if len(s.Paths.ContainerdSockets) > 0 {
-			return s.Paths.ContainerdSockets
-		}
-		return []string{"/run/containerd/containerd.sock"}
-	}},
-	{"DV4109", "1.1.9", "docker.socket", unitPath("docker.socket")},
-	{"DV4110", "1.1.10", "/etc/default/docker", fixed("/etc/default/docker")},
-	{"DV4111", "1.1.11", "/etc/docker/daemon.json", func(s *Snapshot) []string { return []string{s.Paths.DaemonJSON} }},
-	{"DV4112", "1.1.12", "/etc/containerd/config.toml", fixed("/etc/containerd/config.toml")},
-	{"DV4113", "1.1.13", "/etc/sysconfig/docker", fixed("/etc/sysconfig/docker")},
-	{"DV4114", "1.1.14", "/usr/bin/containerd", binary("containerd")},
-	{"DV4115", "1.1.15", "/usr/bin/containerd-shim", binary("containerd-shim")},
-	{"DV4116", "1.1.16", "/usr/bin/containerd-shim-runc-v1", binary("containerd-shim-runc-v1")},
-	{"DV4117", "1.1.17", "/usr/bin/containerd-shim-runc-v2", binary("containerd-shim-runc-v2")},
-	{"DV4118", "1.1.18", "/usr/bin/runc", binary("runc")},
+func containerdSockets(s *Snapshot) []string {
+	if len(s.Paths.ContainerdSockets) > 0 {
+		return s.Paths.ContainerdSockets
+	}
+	return []string{"/run/containerd/containerd.sock"}
 }
 
-func init() {
-	for _, t := range auditTargets {
-		t := t
-		bench := "Ensure auditing is configured for Docker files and directories - " + t.what
-		if t.cis == "1.1.3" {
-			bench = "Ensure auditing is configured for the Docker daemon"
+func (a auditWatch) check(p *Pass) {
+	s := p.Snap
+	var existing []string
+	for _, q := range a.paths(s) {
+		f := s.Files[q]
+		switch {
+		case f == nil || f.State == Absent:
+		case f.State == Present:
+			existing = append(existing, q)
+		default:
+			p.Skip("not checked: %s", notReadable(f))
+			return
 		}
-		rule(&Rule{
-			Rule: finding.Rule{
-				ID: t.id, Title: "No audit rule for " + t.what, CIS: t.cis,
-				Practice: finding.PracticeMonitoring, Severity: finding.Low,
-				Description: fmt.Sprintf("Changes to %s, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.", t.what),
-				Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
-				References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
-			},
-			Benchmark: bench,
-			Section:   sectionHost,
-			Check: func(p *Pass) {
-				s := p.Snap
-				var existing []string
-				for _, q := range t.paths(s) {
-					f := s.Files[q]
-					switch {
-					case f == nil || f.State == Absent:
-					case f.State == Present:
-						existing = append(existing, q)
-					default:
-						p.Skip("not checked: %s", notReadable(f))
-						return
-					}
-				}
-				if len(existing) == 0 {
-					p.Skip("%s is not present", strings.Join(t.paths(s), ", "))
-					return
-				}
-				if s.Audit.NotChecked != "" {
-					p.Skip("not checked: %s", s.Audit.NotChecked)
-					return
-				}
-				for _, q := range existing {
-					if r := s.Audit.Covering(q, s.resolve); r != nil {
-						continue
-					}
-					p.ReportAt(q, 0, "No audit rule watches %s (%s).", q, auditSource(s))
-				}
-			},
-		})
 	}
+	if len(existing) == 0 {
+		p.Skip("%s is not present", strings.Join(a.paths(s), ", "))
+		return
+	}
+	if s.Audit.NotChecked != "" {
+		p.Skip("not checked: %s", s.Audit.NotChecked)
+		return
+	}
+	for _, q := range existing {
+		if r := s.Audit.Covering(q, s.resolve); r != nil {
+			continue
+		}
+		p.ReportAt(q, 0, "No audit rule watches %s (%s).", q, auditSource(s))
+	}
+}
+
+var ruleAuditDockerd = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4103", Title: "No audit rule for the Docker daemon", CIS: "1.1.3",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to the Docker daemon, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for the Docker daemon",
+	},
+	Check: auditWatch{paths: binary("dockerd")}.check,
+}
+
+var ruleAuditContainerdRun = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4104", Title: "No audit rule for /run/containerd", CIS: "1.1.4",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /run/containerd, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /run/containerd",
+	},
+	Check: auditWatch{paths: fixed("/run/containerd")}.check,
+}
+
+var ruleAuditDataRoot = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4105", Title: "No audit rule for /var/lib/docker", CIS: "1.1.5",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /var/lib/docker, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /var/lib/docker",
+	},
+	Check: auditWatch{paths: func(s *Snapshot) []string { return []string{s.Paths.DataRoot} }}.check,
+}
+
+var ruleAuditEtcDocker = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4106", Title: "No audit rule for /etc/docker", CIS: "1.1.6",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /etc/docker, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /etc/docker",
+	},
+	Check: auditWatch{paths: fixed("/etc/docker")}.check,
+}
+
+var ruleAuditDockerService = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4107", Title: "No audit rule for docker.service", CIS: "1.1.7",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to docker.service, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - docker.service",
+	},
+	Check: auditWatch{paths: unitPath("docker.service")}.check,
+}
+
+var ruleAuditContainerdSock = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4108", Title: "No audit rule for containerd.sock", CIS: "1.1.8",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to containerd.sock, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - containerd.sock",
+	},
+	Check: auditWatch{paths: containerdSockets}.check,
+}
+
+var ruleAuditDockerSocket = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4109", Title: "No audit rule for docker.socket", CIS: "1.1.9",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to docker.socket, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - docker.socket",
+	},
+	Check: auditWatch{paths: unitPath("docker.socket")}.check,
+}
+
+var ruleAuditDefaultDocker = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4110", Title: "No audit rule for /etc/default/docker", CIS: "1.1.10",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /etc/default/docker, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /etc/default/docker",
+	},
+	Check: auditWatch{paths: fixed("/etc/default/docker")}.check,
+}
+
+var ruleAuditDaemonJSON = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4111", Title: "No audit rule for /etc/docker/daemon.json", CIS: "1.1.11",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /etc/docker/daemon.json, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /etc/docker/daemon.json",
+	},
+	Check: auditWatch{paths: func(s *Snapshot) []string { return []string{s.Paths.DaemonJSON} }}.check,
+}
+
+var ruleAuditContainerdConfig = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4112", Title: "No audit rule for /etc/containerd/config.toml", CIS: "1.1.12",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /etc/containerd/config.toml, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /etc/containerd/config.toml",
+	},
+	Check: auditWatch{paths: fixed("/etc/containerd/config.toml")}.check,
+}
+
+var ruleAuditSysconfigDocker = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4113", Title: "No audit rule for /etc/sysconfig/docker", CIS: "1.1.13",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /etc/sysconfig/docker, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /etc/sysconfig/docker",
+	},
+	Check: auditWatch{paths: fixed("/etc/sysconfig/docker")}.check,
+}
+
+var ruleAuditContainerd = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4114", Title: "No audit rule for /usr/bin/containerd", CIS: "1.1.14",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /usr/bin/containerd, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd",
+	},
+	Check: auditWatch{paths: binary("containerd")}.check,
+}
+
+var ruleAuditShim = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4115", Title: "No audit rule for /usr/bin/containerd-shim", CIS: "1.1.15",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /usr/bin/containerd-shim, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim",
+	},
+	Check: auditWatch{paths: binary("containerd-shim")}.check,
+}
+
+var ruleAuditShimRuncV1 = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4116", Title: "No audit rule for /usr/bin/containerd-shim-runc-v1", CIS: "1.1.16",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /usr/bin/containerd-shim-runc-v1, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim-runc-v1",
+	},
+	Check: auditWatch{paths: binary("containerd-shim-runc-v1")}.check,
+}
+
+var ruleAuditShimRuncV2 = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4117", Title: "No audit rule for /usr/bin/containerd-shim-runc-v2", CIS: "1.1.17",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /usr/bin/containerd-shim-runc-v2, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim-runc-v2",
+	},
+	Check: auditWatch{paths: binary("containerd-shim-runc-v2")}.check,
+}
+
+var ruleAuditRunc = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4118", Title: "No audit rule for /usr/bin/runc", CIS: "1.1.18",
+		Practice: finding.PracticeMonitoring, Severity: finding.Low,
+		Description: "Changes to /usr/bin/runc, and its use, are not recorded by the Linux audit system, so tampering with Docker on this host leaves no trace. A watch on a directory covers the files under it.",
+		Remediation: "Add a watch rule to /etc/audit/rules.d/docker.rules, e.g. `-w PATH -p rwxa -k docker`, then load it (`augenrules --load` or restart auditd).",
+		References:  []string{"https://man7.org/linux/man-pages/man8/auditctl.8.html"},
+		Benchmark:   "Ensure auditing is configured for Docker files and directories - /usr/bin/runc",
+	},
+	Check: auditWatch{paths: binary("runc")}.check,
 }
 
 func auditSource(s *Snapshot) string {
@@ -224,17 +376,16 @@ func auditSource(s *Snapshot) string {
 	return "rules read from " + s.Audit.Source
 }
 
-var _ = rule(&Rule{
+var ruleHostHardening = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4121", Title: "Host hardening to review", CIS: "1.2.1",
 		Practice: finding.PracticeUpdate, Severity: finding.Info,
 		Description: "Containers share the host's kernel: a hardened host (few services, patched kernel, a configuration benchmark of its own) is the base of every container's isolation. dockvet checks the kernel's known escape bugs; the rest is for a person to review.",
 		Remediation: "Apply the CIS benchmark of the host's operating system, remove services the host does not need, and keep the kernel and packages patched.",
 		References:  []string{"https://www.cisecurity.org/cis-benchmarks"},
+		Benchmark:   "Ensure the container host has been Hardened",
+		Manual:      true,
 	},
-	Benchmark: "Ensure the container host has been Hardened",
-	Section:   sectionHost,
-	Manual:    true,
 	Check: func(p *Pass) {
 		s := p.Snap
 		osName := s.OS.PrettyName
@@ -248,18 +399,17 @@ var _ = rule(&Rule{
 		p.Note("%s, kernel %s", osName, kernel)
 		p.Report(finding.Location{}, "Review the hardening of this host (%s, kernel %s) against its operating system's own benchmark.", osName, kernel)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleEngineEOL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4122", Title: "Docker Engine is end-of-life", CIS: "1.2.2",
 		Practice: finding.PracticeUpdate, Severity: finding.Medium,
 		Description: "The Engine's release branch no longer gets security fixes upstream: vulnerabilities found from now on stay open unless the distribution that packaged it backports the fixes.",
 		Remediation: "Upgrade to a maintained Docker Engine release (see the Moby project's BRANCHES-AND-TAGS.md), or confirm the distribution still supports its package.",
 		References:  []string{"https://github.com/moby/moby/blob/master/project/BRANCHES-AND-TAGS.md", "https://endoflife.date/docker-engine"},
+		Benchmark:   "Ensure that the version of Docker is up to date",
 	},
-	Benchmark: "Ensure that the version of Docker is up to date",
-	Section:   sectionHost,
 	Check: func(p *Pass) {
 		in := p.installed(CompEngine)
 		if Upstream(in.Version) == "" {
@@ -276,4 +426,4 @@ var _ = rule(&Rule{
 		p.Report(finding.Location{}, "%s is end-of-life since %s: branch %s gets no upstream security fixes%s.",
 			in, e.Date, branch(in.Version), distroCaveat(in))
 	},
-})
+}

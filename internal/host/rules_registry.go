@@ -14,16 +14,15 @@ import (
 // came from a registry the daemon reaches without TLS. Plaintext
 // credentials are DV4810; DOCKER_CONTENT_TRUST is DV4405.
 
-var _ = rule(&Rule{
+var rulePlainMirror = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4820", Title: "Registry mirror over plain HTTP",
 		Practice: finding.PracticeRegistry, Severity: finding.High,
 		Description: "The daemon pulls Docker Hub images through a mirror whose URL is http://: every image pulled by tag can be altered by anyone on the path, and the mirror's credentials travel in clear. (A pull by digest is still checked against the digest.) dockerd uses an http:// mirror as written, whatever `insecure-registries` says.",
 		Remediation: "Serve the mirror over HTTPS (`\"registry-mirrors\": [\"https://mirror.example.com\"]`, its CA in /etc/docker/certs.d/HOST/ca.crt if private), then restart dockerd.",
 		References:  []string{"https://docs.docker.com/docker-hub/image-library/mirror/", "https://docs.docker.com/reference/cli/dockerd/#registry-mirror"},
+		Benchmark:   "Ensure registry mirrors are reached over HTTPS",
 	},
-	Benchmark: "Ensure registry mirrors are reached over HTTPS",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		var mirrors []string
 		if e := p.engine(); e != nil && e.Info.RegistryConfig != nil {
@@ -46,18 +45,17 @@ var _ = rule(&Rule{
 				plural(len(plain), "mirror", "mirrors"), list(plain, 5))
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleInsecureImage = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4821", Title: "Running container's image comes from a registry reached without TLS",
 		Practice: finding.PracticeRegistry, Severity: finding.Medium,
 		Description: "A running container's image is named after a registry the daemon treats as insecure (`insecure-registries`): it was pulled over plain HTTP or unverified TLS, so unless it was pulled by digest, what runs is whatever answered for that registry on the day of the pull.",
 		Remediation: "Give the registry a certificate and remove it from `insecure-registries`; pull the image again by digest and recreate the container. A `trust:` rule with `signatures:` in .dockvet.yaml and `dockvet host --verify` check what runs against its signatures.",
 		References:  []string{"https://docs.docker.com/reference/cli/dockerd/#insecure-registries", "https://docs.docker.com/engine/security/certificates/"},
+		Benchmark:   "Ensure running images were not pulled over plain HTTP",
 	},
-	Benchmark: "Ensure running images were not pulled over plain HTTP",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		if !p.needEngine() {
 			return
@@ -97,7 +95,7 @@ var _ = rule(&Rule{
 				c.label(), img.Raw, img.Domain, pinned)
 		}
 	},
-})
+}
 
 // registryHost is the IP address a registry name is, when it is one.
 func registryHost(domain string) netip.Addr {

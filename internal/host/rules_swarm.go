@@ -19,18 +19,19 @@ func (p *Pass) needManager() bool {
 	return true
 }
 
-var _ = rule(&Rule{
+var ruleSwarmManagers = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4701", Title: "Swarm has an unhelpful number of managers", CIS: "7.1",
 		Practice: finding.PracticeHygiene, Severity: finding.Low,
 		Description: "Raft needs a majority of managers: an even number tolerates no more failures than one fewer, and more than seven slows every decision. Each manager also holds the cluster's secrets and CA key.",
 		Remediation: "Run an odd number of managers, at most seven (`docker node demote`).",
 		References:  []string{"https://docs.docker.com/engine/swarm/admin_guide/#add-manager-nodes-for-fault-tolerance"},
+		Benchmark:   "Ensure that the minimum number of manager nodes have been created in a swarm",
 	},
-	Benchmark: "Ensure that the minimum number of manager nodes have been created in a swarm",
-	Section:   sectionSwarm,
-	Swarm:     true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		if !p.needManager() {
 			return
 		}
@@ -43,20 +44,21 @@ var _ = rule(&Rule{
 			p.Report(finding.Location{}, "The swarm has %d managers; an even number tolerates no more failures than %d.", m, m-1)
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSwarmListen = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4702", Title: "Swarm management port listens on every interface", CIS: "7.2",
 		Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "The manager's cluster port (2377) listens on all addresses, so every network the host is on can reach the swarm's control plane.",
 		Remediation: "Initialise or join with `--listen-addr` on the management interface's address.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/swarm/init/#listen-addr"},
+		Benchmark:   "Ensure that swarm services are bound to a specific host interface",
 	},
-	Benchmark: "Ensure that swarm services are bound to a specific host interface",
-	Section:   sectionSwarm,
-	Swarm:     true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		n := p.Snap.Network
 		if n.NotChecked != "" {
 			p.Skip("not checked: %s", n.NotChecked)
@@ -69,20 +71,21 @@ var _ = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleOverlayEncryption = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4703", Title: "Overlay network is not encrypted", CIS: "7.3",
 		Practice: finding.PracticeNetwork, Severity: finding.Medium,
 		Description: "Traffic between containers on different nodes of an unencrypted overlay network crosses the hosts' network in clear.",
 		Remediation: "Create overlay networks with `--opt encrypted` (IPsec between nodes).",
 		References:  []string{"https://docs.docker.com/engine/network/drivers/overlay/#encrypt-traffic-on-an-overlay-network"},
+		Benchmark:   "Ensure that all Docker swarm overlay networks are encrypted",
 	},
-	Benchmark: "Ensure that all Docker swarm overlay networks are encrypted",
-	Section:   sectionSwarm,
-	Swarm:     true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		for _, n := range p.engine().Networks {
 			if n.Driver != "overlay" {
 				continue
@@ -92,37 +95,39 @@ var _ = rule(&Rule{
 			}
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSwarmSecrets = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4704", Title: "Swarm secrets to review", CIS: "7.4",
 		Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "Swarm services should get credentials from `docker secret` (encrypted in the Raft log, mounted in memory) rather than from environment variables or files in images.",
 		Remediation: "Move service credentials to `docker secret create` and reference them in the service definitions.",
 		References:  []string{"https://docs.docker.com/engine/swarm/secrets/"},
+		Benchmark:   "Ensure that Docker's secret management commands are used for managing secrets in a swarm cluster",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that Docker's secret management commands are used for managing secrets in a swarm cluster",
-	Section:   sectionSwarm,
-	Swarm:     true,
-	Manual:    true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		p.Report(finding.Location{}, "Review that the swarm's services take their credentials from docker secrets, not environment variables.")
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSwarmAutolock = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4705", Title: "Swarm managers are not auto-locked", CIS: "7.5",
 		Practice: finding.PracticeSecrets, Severity: finding.Medium,
 		Description: "Without autolock, the keys that decrypt the Raft log (with every swarm secret) and the managers' TLS keys sit on disk unencrypted: whoever copies a manager's /var/lib/docker/swarm gets them.",
 		Remediation: "`docker swarm update --autolock=true` and keep the unlock key off the managers.",
 		References:  []string{"https://docs.docker.com/engine/swarm/swarm_manager_locking/"},
+		Benchmark:   "Ensure that swarm manager is run in auto-lock mode",
 	},
-	Benchmark: "Ensure that swarm manager is run in auto-lock mode",
-	Section:   sectionSwarm,
-	Swarm:     true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		if !p.needManager() {
 			return
 		}
@@ -135,21 +140,22 @@ var _ = rule(&Rule{
 			p.Report(finding.Location{}, "Swarm autolock is off: the managers' Raft and TLS keys are stored unencrypted.")
 		}
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleUnlockKeyRotation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4706", Title: "Swarm unlock key rotation to review", CIS: "7.6",
 		Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "The autolock unlock key should be rotated periodically and whenever someone who knew it leaves.",
 		Remediation: "`docker swarm unlock-key --rotate` on a schedule.",
 		References:  []string{"https://docs.docker.com/engine/swarm/swarm_manager_locking/#rotate-the-unlock-key"},
+		Benchmark:   "Ensure that the swarm manager auto-lock key is rotated periodically",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that the swarm manager auto-lock key is rotated periodically",
-	Section:   sectionSwarm,
-	Swarm:     true,
-	Manual:    true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		if !p.needManager() {
 			return
 		}
@@ -159,21 +165,22 @@ var _ = rule(&Rule{
 		}
 		p.Report(finding.Location{}, "Review when the swarm's unlock key was last rotated.")
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleNodeCertRotation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4707", Title: "Swarm node certificate rotation to review", CIS: "7.7",
 		Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "Node certificates expire and are renewed automatically; a shorter expiry limits how long a stolen node certificate is useful.",
 		Remediation: "Set the expiry with `docker swarm update --cert-expiry` to what your policy requires.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/swarm/update/"},
+		Benchmark:   "Ensure that node certificates are rotated as appropriate",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that node certificates are rotated as appropriate",
-	Section:   sectionSwarm,
-	Swarm:     true,
-	Manual:    true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		if !p.needManager() {
 			return
 		}
@@ -184,21 +191,22 @@ var _ = rule(&Rule{
 		p.Note("node certificates expire after %s", expiry)
 		p.Report(finding.Location{}, "Node certificates are renewed after %s; confirm that matches your policy.", expiry)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleSwarmCARotation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4708", Title: "Swarm CA rotation to review", CIS: "7.8",
 		Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "The swarm's root CA signs every node certificate; rotate it when a manager may have been compromised and on a schedule.",
 		Remediation: "`docker swarm ca --rotate`.",
 		References:  []string{"https://docs.docker.com/engine/swarm/how-swarm-mode-works/pki/#rotating-the-ca-certificate"},
+		Benchmark:   "Ensure that CA certificates are rotated as appropriate",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that CA certificates are rotated as appropriate",
-	Section:   sectionSwarm,
-	Swarm:     true,
-	Manual:    true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		if !p.needManager() {
 			return
 		}
@@ -208,23 +216,24 @@ var _ = rule(&Rule{
 		}
 		p.Report(finding.Location{}, "Review when the swarm's root CA was last rotated%s.", age)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var rulePlaneSeparation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4709", Title: "Swarm plane separation to review", CIS: "7.9",
 		Practice: finding.PracticeNetwork, Severity: finding.Info,
 		Description: "Management traffic (Raft, the API) and container traffic can use separate interfaces, so that a flood or sniffing on the data network does not reach the control plane.",
 		Remediation: "Join or initialise with `--advertise-addr` on the management network and `--data-path-addr` on the data network.",
 		References:  []string{"https://docs.docker.com/engine/swarm/networking/#use-a-separate-interface-for-control-and-data-traffic"},
+		Benchmark:   "Ensure that management plane traffic is separated from data plane traffic",
+		Manual:      true,
 	},
-	Benchmark: "Ensure that management plane traffic is separated from data plane traffic",
-	Section:   sectionSwarm,
-	Swarm:     true,
-	Manual:    true,
 	Check: func(p *Pass) {
+		if !p.RequireSwarm() {
+			return
+		}
 		addr := p.engine().Info.Swarm.NodeAddr
 		p.Note("node address %s", addr)
 		p.Report(finding.Location{}, "Review whether management and data traffic share the interface of %s.", addr)
 	},
-})
+}

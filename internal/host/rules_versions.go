@@ -2,8 +2,10 @@ package host
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/dockvet/dockvet/internal/eol"
 	"github.com/dockvet/dockvet/internal/finding"
 )
 
@@ -154,74 +156,69 @@ func (s *Snapshot) applies(when string) bool {
 	return false
 }
 
-var _ = rule(&Rule{
+var ruleRuncEscape = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4801", Title: "runc has a known container-escape vulnerability", CIS: "1.2.2",
 		Practice: finding.PracticeUpdate, Severity: finding.High,
 		Description: "runc starts every container. Its known escapes (CVE-2019-5736, CVE-2021-30465, CVE-2024-21626 \"Leaky Vessels\", the 2025 masked-path and /dev/console races) let a malicious image or a process in a container take over the host.",
 		Remediation: "Upgrade runc (the `runc` or `containerd.io` package) to a release that fixes the listed CVE, then restart the containers.",
 		References:  []string{"https://github.com/opencontainers/runc/security/advisories"},
+		Benchmark:   "Ensure runc has no known container-escape vulnerability",
 	},
-	Benchmark: "Ensure runc has no known container-escape vulnerability",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		p.checkAdvisories(CompRunc)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleContainerdEscape = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4802", Title: "containerd has a known container-escape vulnerability", CIS: "1.2.2",
 		Practice: finding.PracticeUpdate, Severity: finding.High,
 		Description: "containerd and its shims run every Docker container. CVE-2020-15257 let containers on the host network reach the shim API and gain root on the host.",
 		Remediation: "Upgrade containerd (the `containerd` or `containerd.io` package) to a release that fixes the listed CVE, then restart the containers.",
 		References:  []string{"https://github.com/containerd/containerd/security/advisories"},
+		Benchmark:   "Ensure containerd has no known container-escape vulnerability",
 	},
-	Benchmark: "Ensure containerd has no known container-escape vulnerability",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		p.checkAdvisories(CompContainerd)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleEngineEscalation = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4803", Title: "Docker Engine has a known privilege-escalation vulnerability", CIS: "1.2.2",
 		Practice: finding.PracticeUpdate, Severity: finding.High,
 		Description: "The Engine version is affected by a vulnerability that gives containers, images or unprivileged users more than they should have (a host takeover through `docker cp`, root escalation under userns-remap, reachable container files, authorization plugin bypasses). Advisories that need a feature (an authorization plugin, userns-remap) are reported only when the host uses it.",
 		Remediation: "Upgrade Docker Engine to a release that fixes the listed CVE.",
 		References:  []string{"https://github.com/moby/moby/security/advisories"},
+		Benchmark:   "Ensure Docker Engine has no known privilege-escalation vulnerability",
 	},
-	Benchmark: "Ensure Docker Engine has no known privilege-escalation vulnerability",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		p.checkAdvisories(CompEngine)
 	},
-})
+}
 
-var _ = rule(&Rule{
+var ruleKernelEscape = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4804", Title: "Kernel has a known container-escape bug", CIS: "1.2.1",
 		Practice: finding.PracticeUpdate, Severity: finding.High,
 		Description: "Containers share the host's kernel, so a kernel privilege escalation is a container escape (Dirty COW, Dirty Pipe, CVE-2022-0185). Vendor kernels named by ABI are compared by the upstream version their distribution records (/proc/version on Debian, /proc/version_signature on Ubuntu); kernels whose upstream version cannot be known are not checked.",
 		Remediation: "Install the distribution's patched kernel and reboot into it.",
 		References:  []string{"https://www.kernel.org/category/releases.html"},
+		Benchmark:   "Ensure the kernel has no known container-escape bug",
 	},
-	Benchmark: "Ensure the kernel has no known container-escape bug",
-	Section:   sectionBeyond,
-	Check:     func(p *Pass) { p.checkAdvisories(CompKernel) },
-})
+	Check: func(p *Pass) { p.checkAdvisories(CompKernel) },
+}
 
-var _ = rule(&Rule{
+var ruleContainerdEOL = &Rule{
 	Rule: finding.Rule{
 		ID: "DV4805", Title: "containerd is end-of-life", CIS: "1.2.2",
 		Practice: finding.PracticeUpdate, Severity: finding.Medium,
 		Description: "The containerd release branch no longer gets security fixes upstream (containerd's RELEASES.md).",
 		Remediation: "Upgrade containerd to a supported release (the `containerd.io` package from Docker's repository, or a newer distribution release).",
 		References:  []string{"https://github.com/containerd/containerd/blob/main/RELEASES.md"},
+		Benchmark:   "Ensure containerd is a supported release",
 	},
-	Benchmark: "Ensure containerd is a supported release",
-	Section:   sectionBeyond,
 	Check: func(p *Pass) {
 		in := p.installed(CompContainerd)
 		if Upstream(in.Version) == "" {
@@ -232,4 +229,43 @@ var _ = rule(&Rule{
 			p.Report(finding.Location{}, "%s is end-of-life since %s: branch %s gets no upstream security fixes%s.", in, e.Date, branch(in.Version), distroCaveat(in))
 		}
 	},
-})
+}
+
+// eolDistributions are the os-release IDs the end-of-life table dates.
+// CentOS is CentOS Linux; CentOS Stream has the same ID and other dates.
+var eolDistributions = []string{"debian", "ubuntu", "alpine", "centos"}
+
+var ruleDistributionEOL = &Rule{
+	Rule: finding.Rule{
+		ID: "DV4813", Title: "Host distribution is end-of-life",
+		Practice: finding.PracticeUpdate, Severity: finding.High,
+		Description: "The host's operating system release (/etc/os-release) no longer gets security fixes from its distribution: the kernel every container shares, the Docker packages and everything else installed stay open to each vulnerability found from now on. The dates are the table the Dockerfile and image audits use for base images; releases of other distributions are not checked.",
+		Remediation: "Upgrade the host to a supported release of its distribution (or move to another supported distribution), then reinstall Docker from the repository for that release.",
+		References:  []string{"https://endoflife.date/", "https://wiki.debian.org/LTS", "https://ubuntu.com/about/release-cycle", "https://alpinelinux.org/releases/"},
+		Benchmark:   "Ensure the host's distribution release still gets security fixes",
+	},
+	Check: func(p *Pass) {
+		osr := p.Snap.OS
+		name := osr.PrettyName
+		if name == "" {
+			name = strings.TrimSpace(osr.ID + " " + osr.VersionID)
+		}
+		switch {
+		case osr.ID == "":
+			p.Skip("not checked: no os-release file names the distribution")
+			return
+		case !slices.Contains(eolDistributions, osr.ID) || osr.ID == "centos" && strings.Contains(osr.PrettyName, "Stream"):
+			p.Skip("not checked: dockvet has no end-of-life dates for %s", name)
+			return
+		case osr.VersionID == "":
+			p.Skip("not checked: os-release gives no VERSION_ID for %s", name)
+			return
+		}
+		rel, ok := eol.Lookup(osr.ID, osr.VersionID, p.Now)
+		if !ok {
+			p.Note("%s still gets security fixes", name)
+			return
+		}
+		p.Report(finding.Location{}, "The host runs %s, whose release %s reached end of life on %s: its kernel and packages get no more security fixes.", name, rel.Name, rel.Date)
+	},
+}

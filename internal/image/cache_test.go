@@ -28,7 +28,7 @@ type cacheRun struct {
 	packages string
 }
 
-func auditCached(t *testing.T, archive string, s *spec, cache LayerStore, program string, engine *secrets.Engine) cacheRun {
+func auditCached(t *testing.T, archive string, s *spec, cache LayerCache, program string, engine *secrets.Engine) cacheRun {
 	t.Helper()
 	img, err := Open(context.Background(), "docker-archive:"+archive, OpenOptions{})
 	if err != nil {
@@ -41,7 +41,7 @@ func auditCached(t *testing.T, archive string, s *spec, cache LayerStore, progra
 	img.open = func(i int) (blobReader, error) { mu.Lock(); reads++; mu.Unlock(); return open(i) }
 	pkgs := NewPackages(context.Background())
 	o := AuditOptions{Settings: s.settings, Now: testNow, Policy: &policy.Policy{TrustedRegistries: s.trusted},
-		Walk: Options{Cache: cache, Program: program}, Analyzers: []Analyzer{pkgs}}
+		Walk: Options{Cache: cache, LayerKey: program}, Analyzers: []Analyzer{pkgs}}
 	if !s.noSecrets {
 		o.Secrets = NewSecrets(engine)
 	}
@@ -237,7 +237,7 @@ whiteout /app/v1
 		f.Fatal(err)
 	}
 	secretsEngine, _ := secrets.New(secrets.Options{})
-	if _, _, err := Audit(context.Background(), img, AuditOptions{Walk: Options{Cache: store, Program: "fuzz"}, Secrets: NewSecrets(secretsEngine)}); err != nil {
+	if _, _, err := Audit(context.Background(), img, AuditOptions{Walk: Options{Cache: store, LayerKey: "fuzz"}, Secrets: NewSecrets(secretsEngine)}); err != nil {
 		f.Fatal(err)
 	}
 	img.Close()
@@ -252,8 +252,8 @@ whiteout /app/v1
 		if err != nil {
 			return
 		}
-		for i, a := range w.analyzers {
-			_ = a.(Cached).Load(files, saved[i])
+		for _, a := range w.analyzers {
+			_ = a.(LayerAnalyzer).LoadLayer(files, saved[a.Name()])
 		}
 		w.view.apply(files)
 		w.merge()

@@ -3,7 +3,6 @@ package image
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"io"
 	"path"
 	"strconv"
@@ -65,49 +64,6 @@ func (a *facts) Visit(f *File, c Content) error {
 }
 
 func (a *facts) Finish(*View) error { return nil }
-
-// CacheKey implements Cached; the version changes with what facts keeps.
-func (a *facts) CacheKey() string { return "image-rule-facts/1" }
-
-type factsLayer struct {
-	Text      map[int][]byte `json:"text,omitempty"`
-	Confirmed []int          `json:"confirmed,omitempty"`
-}
-
-// Save implements Cached.
-func (a *facts) Save(files []*File) ([]byte, error) {
-	out := factsLayer{Text: map[int][]byte{}}
-	for i, f := range files {
-		if b, ok := a.text[f]; ok {
-			out.Text[i] = b
-		}
-		if a.confirmed[f] {
-			out.Confirmed = append(out.Confirmed, i)
-		}
-	}
-	return json.Marshal(out)
-}
-
-// Load implements Cached.
-func (a *facts) Load(files []*File, data []byte) error {
-	var in factsLayer
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	for i, b := range in.Text {
-		if i < 0 || i >= len(files) {
-			return errFacts
-		}
-		a.text[files[i]] = b
-	}
-	for _, i := range in.Confirmed {
-		if i < 0 || i >= len(files) {
-			return errFacts
-		}
-		a.confirmed[files[i]] = true
-	}
-	return nil
-}
 
 // Account is a line of /etc/passwd.
 type Account struct {

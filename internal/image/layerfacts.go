@@ -6,120 +6,60 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/zstd"
 )
 
-// The per-layer result: what one walk of one layer found, and what the
-// layer cache (internal/layercache, --cache-dir) stores so that a later
-// walk need not read the layer again. This file is its one definition.
+// The layer cache's form of a LayerRecord (layerrecord.go): the same
+// content — the layer's sizes, its entries in tar order, the files
+// analyzers could not get, each LayerAnalyzer's saved results — streamed
+// to and from bytes, so that writing or reading the record of a layer of
+// a million entries costs the walk no more memory than reading the layer
+// (a LayerRecord of it would take some 130 MiB).
 //
-// A layer's facts are
-//
-//   - the layer's sizes (stored, tar stream, file content) and entry count;
-//   - its entries in tar order: path, type, mode, owner, size, link target,
-//     and for an escaped name the name as written;
-//   - the files analyzers asked for and did not get (View.Skipped);
-//   - what each analyzer recorded for the layer's files (Cached.Save),
-//     keyed by the entry's position in the layer.
-//
-// Nothing in them depends on the other layers: what a later layer deletes
-// or overwrites, the bytes it wastes, which version of a path the final
-// filesystem shows, and so every finding, are worked out again from the
-// facts of all layers by the merge and the rules (View.apply, Check).
-//
-// A layer's facts are stored under a key naming everything they depend
-// on (cacheKey): the layer's diff ID, the program (layercache.Program:
-// any change of dockvet's code, rules included, is a new key), the walk's
-// options that change what analyzers get (MaxWholeFile), and each
-// analyzer's CacheKey (its version, rules and options: the secret
-// engine's Identity, the package extractors). A walk caches only when
-// every analyzer implements Cached.
-//
-// Encoding (then compressed with zstd): "DVLF" 1, then uvarints Stored,
-// Tar, Size, entry count; each entry: type, flags (1 escaped, 2 raw name
-// follows), the length of the prefix it shares with the previous path,
-// the rest of the path, mode, uid, gid, size, a link's target, the raw
-// name; the skipped files (entry index, analyzer, reason); the analyzers'
-// records (key, bytes). Strings are a uvarint length and the bytes.
+// Encoding (then compressed with zstd, 1 MiB window): "DVLF" 1, then
+// uvarints Stored, Tar, Size, entry count; each entry: type, flags (1
+// escaped, 2 raw name follows), the length of the prefix it shares with
+// the previous path, the rest of the path, mode, uid, gid, size, a link's
+// target, the raw name; the skipped files (entry index, analyzer, reason);
+// the analyzers' results (name, bytes). Strings are a uvarint length and
+// the bytes. An entry is stored under the SHA-256 of the walk's layerKey
+// and the layer's diff ID.
 
-// LayerStore keeps layers' facts between walks (layercache.Cache).
-type LayerStore interface {
+// LayerCache keeps layer records as bytes (layercache.Cache).
+type LayerCache interface {
 	// Get returns what Put stored under key, or false.
 	Get(key string) ([]byte, bool)
 	// Put stores what write produces under key.
 	Put(key string, write func(io.Writer) error) error
 }
 
-// Cached is an Analyzer whose results per layer can be stored with the
-// layer's facts and given back to a later walk that does not read the
-// layer.
-type Cached interface {
-	Analyzer
-	// CacheKey names the analyzer and everything its results depend on:
-	// its version, rules and options. "" means its results cannot be
-	// cached.
-	CacheKey() string
-	// Save encodes what Visit (and Want) recorded for files, the entries
-	// of one layer in tar order.
-	Save(files []*File) ([]byte, error)
-	// Load gives back what Save encoded, for the same entries rebuilt from
-	// the cache; Want and Visit are not called for them.
-	Load(files []*File, data []byte) error
-}
-
 const factsMagic = "DVLF\x01"
 
 var errFacts = errors.New("malformed layer facts")
 
-// cacheKey is the key of a layer's facts for this walk, or "" when the
-// walk cannot be cached.
-func (w *walker) cacheKey(diffID v1.Hash) string {
-	if w.opts.Cache == nil || w.opts.Program == "" || diffID.Hex == "" {
-		return ""
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "program %s\nwhole %d\n", w.opts.Program, w.opts.MaxWholeFile)
-	for _, a := range w.analyzers {
-		c, ok := a.(Cached)
-		if !ok || c.CacheKey() == "" {
-			return ""
-		}
-		fmt.Fprintf(h, "analyzer %q\n", c.CacheKey())
-	}
-	fmt.Fprintf(h, "layer %s\n", diffID)
-	return "layer/" + hex.EncodeToString(h.Sum(nil))
+// cacheKey is where the layer cache keeps a layer's record.
+func cacheKey(key string, diffID v1.Hash) string {
+	sum := sha256.Sum256([]byte(key + "\nlayer " + diffID.String()))
+	return "layer/" + hex.EncodeToString(sum[:])
 }
 
-// storeLayer writes the facts of a layer just read. A failure to store is
-// not a failure of the walk: the next walk reads the layer again.
-func (w *walker) storeLayer(l *Layer, files []*File) {
-	key := w.cacheKey(l.DiffID)
-	if key == "" {
-		return
-	}
-	saved := make([][]byte, len(w.analyzers))
-	for i, a := range w.analyzers {
-		b, err := a.(Cached).Save(files)
-		if err != nil {
-			return
-		}
-		saved[i] = b
-	}
+// storeLayer writes the record of a layer just read to the layer cache.
+func (w *walker) storeLayer(l *Layer, key string, files []*File, saved map[string]json.RawMessage) {
 	var skipped []Skipped
 	for _, s := range w.skipped {
 		if s.File.Layer == l {
 			skipped = append(skipped, s)
 		}
 	}
-	w.opts.Cache.Put(key, func(out io.Writer) error {
+	w.opts.Cache.Put(cacheKey(key, l.DiffID), func(out io.Writer) error {
 		// A small window: the entries of a layer compress well within
 		// a megabyte, and a scan's memory stays where the walk keeps it.
 		enc, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
@@ -139,7 +79,7 @@ func (w *walker) storeLayer(l *Layer, files []*File) {
 	})
 }
 
-func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped []Skipped, saved [][]byte) error {
+func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped []Skipped, saved map[string]json.RawMessage) error {
 	var tmp [binary.MaxVarintLen64]byte
 	uv := func(x uint64) { bw.Write(tmp[:binary.PutUvarint(tmp[:], x)]) }
 	sv := func(x int64) { bw.Write(tmp[:binary.PutVarint(tmp[:], x)]) }
@@ -198,64 +138,54 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 		str(s.Analyzer)
 		str(s.Reason)
 	}
-	uv(uint64(len(saved)))
-	for i, b := range saved {
-		str(w.analyzers[i].(Cached).CacheKey())
-		str(string(b))
+	uv(uint64(len(w.analyzers)))
+	for _, a := range w.analyzers {
+		str(a.Name())
+		str(string(saved[a.Name()]))
 	}
 	return nil
 }
 
-// loadLayer rebuilds layer l from its stored facts, if the store has them:
-// its entries join the view, the analyzers get their records back, and
-// the layer is not read. A damaged entry is a miss.
-func (w *walker) loadLayer(l *Layer, label string) (files []*File, ok bool, err error) {
-	key := w.cacheKey(l.DiffID)
-	if key == "" {
-		return nil, false, nil
-	}
-	payload, hit := w.opts.Cache.Get(key)
+// loadLayer rebuilds layer l from the layer cache, if it has its record:
+// its entries join the view, the analyzers get their results back, and
+// the layer is not read. A record that does not decode is a miss.
+func (w *walker) loadLayer(l *Layer, key, label string) ([]*File, bool, error) {
+	payload, hit := w.opts.Cache.Get(cacheKey(key, l.DiffID))
 	if !hit {
 		return nil, false, nil
 	}
-	dec, derr := zstd.NewReader(bytes.NewReader(payload), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+	dec, err := zstd.NewReader(bytes.NewReader(payload), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
 		zstd.WithDecoderMaxWindow(1<<20))
-	if derr != nil {
+	if err != nil {
 		return nil, false, nil
 	}
 	defer dec.Close()
 	entries := w.entries
-	files, saved, skipped, stored, tar, size, derr := w.decodeFacts(bufio.NewReaderSize(dec, 64<<10), l)
-	if derr != nil {
+	files, saved, skipped, stored, tar, size, err := w.decodeFacts(bufio.NewReaderSize(dec, 64<<10), l)
+	if err != nil {
 		// What was rebuilt is not in the view (apply was not called);
 		// the layer is read instead.
 		w.entries = entries
-		if errors.Is(derr, ErrLimit) {
-			return nil, false, fmt.Errorf("%s: %w", label, derr)
+		if errors.Is(err, ErrLimit) {
+			return nil, false, fmt.Errorf("%s: %w", label, err)
 		}
-		return nil, false, nil // the store checks its entries; this one was written by a bug
+		return nil, false, nil
 	}
-	// The caps hold for a layer not read as well: the same image must not
-	// pass with a warm cache and fail without one.
-	w.total += tar
-	if tar > w.opts.MaxLayerBytes {
-		return nil, false, fmt.Errorf("%s: uncompressed size exceeds the per-layer limit of %s (a compression bomb, or raise --max-layer-size): %w", label, humanBytes(w.opts.MaxLayerBytes), ErrLimit)
+	if err := w.reused(l, label, tar); err != nil {
+		return nil, false, err
 	}
-	if w.total > w.opts.MaxImageBytes {
-		return nil, false, fmt.Errorf("%s: uncompressed size of the image exceeds the limit of %s (raise --max-image-size): %w", label, humanBytes(w.opts.MaxImageBytes), ErrLimit)
-	}
-	for i, a := range w.analyzers {
-		if err := a.(Cached).Load(files, saved[i]); err != nil {
-			return nil, false, fmt.Errorf("%s: %s: cached results: %w", label, a.Name(), err)
+	for _, a := range w.analyzers {
+		if err := a.(LayerAnalyzer).LoadLayer(files, saved[a.Name()]); err != nil {
+			return nil, false, fmt.Errorf("%s: stored results of %s: %w", label, a.Name(), err)
 		}
 	}
 	w.skipped = append(w.skipped, skipped...)
-	l.Stored, l.Tar, l.Size, l.Files = stored, tar, size, len(files)
+	l.Stored, l.Tar, l.Size, l.Files, l.Reused = stored, tar, size, len(files), true
 	return files, true, nil
 }
 
-func (w *walker) decodeFacts(br *bufio.Reader, l *Layer) (files []*File, saved [][]byte, skipped []Skipped, stored, tar, size int64, err error) {
-	fail := func(e error) ([]*File, [][]byte, []Skipped, int64, int64, int64, error) {
+func (w *walker) decodeFacts(br *bufio.Reader, l *Layer) (files []*File, saved map[string]json.RawMessage, skipped []Skipped, stored, tar, size int64, err error) {
+	fail := func(e error) ([]*File, map[string]json.RawMessage, []Skipped, int64, int64, int64, error) {
 		if e == nil || e == io.EOF || errors.Is(e, io.ErrUnexpectedEOF) {
 			e = errFacts
 		}
@@ -314,38 +244,28 @@ func (w *walker) decodeFacts(br *bufio.Reader, l *Layer) (files []*File, saved [
 		if rerr != nil || shared > uint64(len(prev)) {
 			return fail(rerr)
 		}
-		p := prev[:shared] + rest
-		f := w.view.newFile()
-		f.Layer, f.Type, f.Escaped = l, Type(typ), flags&1 != 0
-		f.Mode = fs.FileMode(uv())
-		f.UID, f.GID, f.Size = int32(sv()), int32(sv()), sv()
-		link, hasLink := "", false
-		if f.Type == Symlink || f.Type == Hardlink {
-			link, hasLink = str(maxNameLen), true
+		e := EntryRecord{Path: prev[:shared] + rest, Type: Type(typ), Escaped: flags&1 != 0}
+		e.Mode = fs.FileMode(uv())
+		e.UID, e.GID, e.Size = int32(sv()), int32(sv()), sv()
+		if e.Type == Symlink || e.Type == Hardlink {
+			e.Linkname = str(maxNameLen)
 		}
 		if flags&2 != 0 {
-			w.view.rawNames[f] = str(maxNameLen)
+			e.RawName = str(maxNameLen)
 		}
-		if rerr != nil || !strings.HasPrefix(p, "/") {
+		if rerr != nil {
 			return fail(rerr)
 		}
 		w.entries++
 		if w.entries > w.opts.MaxEntries {
 			return fail(fmt.Errorf("more than %d entries in the image's layers (raise the limit if this image is real): %w", w.opts.MaxEntries, ErrLimit))
 		}
-		if p != "/" {
-			f.dir = w.view.intern(path.Dir(p))
-		}
-		ptr, ln, err := w.view.names.store(path.Base(p), link, hasLink)
+		f, err := w.rebuild(l, e)
 		if err != nil {
 			return fail(err)
 		}
-		if p == "/" {
-			ptr, ln = nil, 0
-		}
-		f.name, f.nlen = ptr, uint16(ln)|f.nlen&inEntry
 		files = append(files, f)
-		prev = p
+		prev = e.Path
 	}
 	for range uv() {
 		i := uv()
@@ -359,14 +279,19 @@ func (w *walker) decodeFacts(br *bufio.Reader, l *Layer) (files []*File, saved [
 	if rerr != nil || count != uint64(len(w.analyzers)) {
 		return fail(rerr)
 	}
-	saved = make([][]byte, count)
-	for i := range saved {
-		key := str(1 << 12)
+	saved = make(map[string]json.RawMessage, count)
+	for range count {
+		name := str(1 << 12)
 		data := str(1 << 30)
-		if rerr != nil || key != w.analyzers[i].(Cached).CacheKey() {
+		if rerr != nil {
 			return fail(rerr)
 		}
-		saved[i] = []byte(data)
+		saved[name] = json.RawMessage(data)
+	}
+	for _, a := range w.analyzers {
+		if _, ok := saved[a.Name()]; !ok {
+			return fail(nil)
+		}
 	}
 	return files, saved, skipped, stored, tar, size, nil
 }

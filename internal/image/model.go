@@ -85,6 +85,9 @@ type Layer struct {
 	Size   int64 // bytes of regular file content
 	Files  int   // entries (files, directories, links, whiteouts)
 	Wasted int64 // bytes of this layer's files that later layers hide
+	// Reused is set when the layer was not read: its record came from
+	// Options.Layers.
+	Reused bool
 }
 
 // CreatedBy is the instruction that made the layer, or "".

@@ -2,8 +2,6 @@ package image
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 
 	"github.com/dockvet/dockvet/internal/inventory"
 )
@@ -59,35 +57,6 @@ func (p *Packages) Visit(f *File, c Content) error {
 	}
 	if x != nil {
 		p.found[f] = x
-	}
-	return nil
-}
-
-// CacheKey implements Cached: the extractors decide what is listed.
-func (p *Packages) CacheKey() string { return "packages/1/" + strings.Join(p.scanner.Names(), ",") }
-
-// Save implements Cached.
-func (p *Packages) Save(files []*File) ([]byte, error) {
-	out := map[int]*inventory.Extracted{}
-	for i, f := range files {
-		if x := p.found[f]; x != nil {
-			out[i] = x
-		}
-	}
-	return json.Marshal(out)
-}
-
-// Load implements Cached.
-func (p *Packages) Load(files []*File, data []byte) error {
-	var in map[int]*inventory.Extracted
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	for i, x := range in {
-		if i < 0 || i >= len(files) {
-			return errFacts
-		}
-		p.found[files[i]] = x
 	}
 	return nil
 }

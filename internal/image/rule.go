@@ -151,7 +151,7 @@ func Check(m *Model, o AuditOptions) []finding.Finding {
 		// The final /etc/shadow is the account rules' to judge: DV2034
 		// names the account whose hash it holds.
 		_, shadow := m.Shadows()
-		judged := func(f *File, s secrets.Hit) bool {
+		judged := func(f *File, s secrets.Match) bool {
 			return f == shadow && s.Rule.ID == shadowHashRule && o.Enabled.Allows(&rulePasswordHash.Rule)
 		}
 		out, m.claimed = m.secrets.findings(m.View, target, o.Enabled, judged)

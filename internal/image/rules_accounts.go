@@ -120,7 +120,7 @@ var rulePasswordHash = &Rule{
 				continue
 			}
 			r := p.reportLine(sf, s.Line, "Account %s has a password hash in /etc/shadow; every container shares the password.", display(s.Name))
-			r.Fingerprint = finding.Fingerprint(r.RuleID, s.Password)
+			r.Fingerprint = hashFingerprint(r.RuleID, s.Password)
 		}
 	},
 }

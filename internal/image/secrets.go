@@ -1,7 +1,6 @@
 package image
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -20,16 +19,13 @@ import (
 // file longer than the engine's byte cap is reported (DV2024): nothing is
 // dropped silently.
 type Secrets struct {
-	e *secrets.Engine
-	// found holds the secrets of each file, without the secrets
-	// themselves (masked, fingerprinted).
-	found map[*File][]secrets.Hit
+	e     *secrets.Engine
+	found map[*File][]secrets.Match
 	// truncated are the text files read only up to the cap.
 	truncated []*File
 	stats     SecretStats
-	// perLayer counts what each layer's files added to stats, for the
-	// layer cache.
-	perLayer map[*Layer]*SecretStats
+	// saved is stats as of the last layer recorded (layerrecord.go).
+	saved SecretStats
 }
 
 // SecretStats counts what the secret scan of one image read and what it
@@ -53,7 +49,7 @@ type SecretStats struct {
 
 // NewSecrets returns the analyzer for one walk, scanning with e.
 func NewSecrets(e *secrets.Engine) *Secrets {
-	return &Secrets{e: e, found: map[*File][]secrets.Hit{}, stats: SecretStats{MaxBytes: e.MaxBytes()}, perLayer: map[*Layer]*SecretStats{}}
+	return &Secrets{e: e, found: map[*File][]secrets.Match{}, stats: SecretStats{MaxBytes: e.MaxBytes()}}
 }
 
 // Stats says what the walk read and skipped.
@@ -69,7 +65,8 @@ func (s *Secrets) Want(f *File) (Want, bool) {
 		return Want{}, false
 	}
 	if s.e.SkipReason(f.Path()) != "" {
-		s.count(f, SecretStats{SkippedPath: 1, SkippedBytes: f.Size})
+		s.stats.SkippedPath++
+		s.stats.SkippedBytes += f.Size
 		return Want{}, false
 	}
 	if c := s.e.MaxBytes(); c > 0 {
@@ -84,126 +81,20 @@ func (s *Secrets) Visit(f *File, c Content) error {
 	if err != nil {
 		return err
 	}
-	add := SecretStats{Files: 1, Bytes: res.Bytes}
+	s.stats.Files++
+	s.stats.Bytes += res.Bytes
 	switch res.Mode {
 	case "binary":
-		add.Binary = 1
+		s.stats.Binary++
 	case "strings":
-		add.Strings = 1
+		s.stats.Strings++
 	}
 	if res.Truncated {
-		add.Truncated = 1
+		s.stats.Truncated++
 		s.truncated = append(s.truncated, f)
 	}
-	s.count(f, add)
 	if len(res.Matches) > 0 {
-		s.found[f] = secrets.Hits(res.Matches)
-	}
-	return nil
-}
-
-// count adds to the walk's counts and to those of f's layer.
-func (s *Secrets) count(f *File, add SecretStats) {
-	s.stats.add(add)
-	l := s.perLayer[f.Layer]
-	if l == nil {
-		l = &SecretStats{}
-		s.perLayer[f.Layer] = l
-	}
-	l.add(add)
-}
-
-func (st *SecretStats) add(o SecretStats) {
-	st.Files += o.Files
-	st.Bytes += o.Bytes
-	st.Binary += o.Binary
-	st.Strings += o.Strings
-	st.SkippedPath += o.SkippedPath
-	st.SkippedBytes += o.SkippedBytes
-	st.Truncated += o.Truncated
-}
-
-// CacheKey implements Cached: the engine's rules and options decide what
-// it finds.
-func (s *Secrets) CacheKey() string { return "secrets/1/" + s.e.Identity() }
-
-// secretRecord is one file's result in the layer cache.
-type secretRecord struct {
-	File      int         `json:"f"`
-	Hits      []storedHit `json:"h,omitempty"`
-	Truncated bool        `json:"t,omitempty"`
-}
-
-// storedHit is a secrets.Hit in the layer cache: masked and
-// fingerprinted, never the secret.
-type storedHit struct {
-	Rule        string           `json:"rule"`
-	Masked      string           `json:"masked"`
-	Fingerprint string           `json:"fp"`
-	Start       int              `json:"start"`
-	Line        int              `json:"line,omitempty"`
-	Column      int              `json:"col,omitempty"`
-	Severity    finding.Severity `json:"sev"`
-	Note        string           `json:"note,omitempty"`
-}
-
-type secretLayer struct {
-	Stats SecretStats    `json:"stats"`
-	Files []secretRecord `json:"files,omitempty"`
-}
-
-// Save implements Cached.
-func (s *Secrets) Save(files []*File) ([]byte, error) {
-	var out secretLayer
-	if len(files) > 0 {
-		if st := s.perLayer[files[0].Layer]; st != nil {
-			out.Stats = *st
-		}
-	}
-	truncated := map[*File]bool{}
-	for _, f := range s.truncated {
-		truncated[f] = true
-	}
-	for i, f := range files {
-		hits := s.found[f]
-		if len(hits) == 0 && !truncated[f] {
-			continue
-		}
-		r := secretRecord{File: i, Truncated: truncated[f]}
-		for _, h := range hits {
-			r.Hits = append(r.Hits, storedHit{Rule: h.Rule.ID, Masked: h.Masked, Fingerprint: h.Fingerprint, Start: h.Start, Line: h.Line,
-				Column: h.Column, Severity: h.Severity, Note: h.Note})
-		}
-		out.Files = append(out.Files, r)
-	}
-	return json.Marshal(out)
-}
-
-// Load implements Cached.
-func (s *Secrets) Load(files []*File, data []byte) error {
-	var in secretLayer
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	for _, r := range in.Files {
-		if r.File < 0 || r.File >= len(files) {
-			return errFacts
-		}
-		f := files[r.File]
-		if r.Truncated {
-			s.truncated = append(s.truncated, f)
-		}
-		for _, h := range r.Hits {
-			rule := s.e.RuleByID(h.Rule)
-			if rule == nil {
-				return fmt.Errorf("no secret rule %s", h.Rule)
-			}
-			s.found[f] = append(s.found[f], secrets.Hit{Rule: rule, Masked: h.Masked, Fingerprint: h.Fingerprint, Start: h.Start, Line: h.Line,
-				Column: h.Column, Severity: h.Severity, Note: h.Note})
-		}
-	}
-	if len(files) > 0 {
-		s.count(files[0], in.Stats)
+		s.found[f] = res.Matches
 	}
 	return nil
 }
@@ -215,7 +106,7 @@ func (s *Secrets) Finish(*View) error { return nil }
 // secretVersion is one version of a file holding one secret.
 type secretVersion struct {
 	f *File
-	m secrets.Hit
+	m secrets.Match
 }
 
 // shadowHashRule is the secret rule that finds password hashes in shadow
@@ -228,7 +119,7 @@ const shadowHashRule = "DV7109"
 // the layers holding the others. Matches of disabled rules, and those an
 // image rule reports itself (judged), are left out. It returns the files
 // whose bytes the findings cover.
-func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, judged func(*File, secrets.Hit) bool) ([]finding.Finding, map[*File]bool) {
+func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, judged func(*File, secrets.Match) bool) ([]finding.Finding, map[*File]bool) {
 	var out []finding.Finding
 	claimed := map[*File]bool{}
 	for e := range v.Entries() {
@@ -245,7 +136,7 @@ func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, 
 				if meta := m.Rule.Meta(); !enabled.Allows(&meta) {
 					continue
 				}
-				key := m.Rule.ID + " " + m.Fingerprint
+				key := m.Rule.ID + " " + m.Fingerprint()
 				if _, ok := groups[key]; !ok {
 					order = append(order, key)
 				}

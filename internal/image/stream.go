@@ -145,14 +145,6 @@ func (w *walker) readStream(r io.Reader) error {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(h))
 		}
 	}
-	// The stream had to be read whole; its layers' facts serve a later
-	// walk of an archive or registry that holds the same layers. A copy
-	// made for a layer used twice was not visited and is not stored.
-	for _, l := range walked {
-		if !w.clones[l] {
-			w.storeLayer(l, w.records[l])
-		}
-	}
 	return nil
 }
 
@@ -185,6 +177,5 @@ func (w *walker) cloneLayer(src *Layer) *Layer {
 	}
 	w.records[&l] = out
 	w.walkedDiff[&l] = w.walkedDiff[src]
-	w.clones[&l] = true
 	return &l
 }

@@ -33,18 +33,23 @@ type Options struct {
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
-	// Cache, when set, keeps each layer's facts between walks (see
-	// layerfacts.go): a layer whose facts it has is not read. Program
-	// names the running program in its keys (layercache.Program); without
-	// it nothing is cached.
-	Cache   LayerStore
-	Program string
 	// Progress, when set, is told how the walk advances: the number of the
 	// layer being read (1 for the base), the number of layers (0 while a
 	// streamed source has not said), and the uncompressed bytes read so
 	// far. It is called often, from the goroutine that inflates: it must
 	// be cheap and safe for concurrent use.
 	Progress func(layer, layers int, bytes int64)
+	// Layers, when set, keeps what each layer yielded (LayerRecord), and
+	// a layer it holds is not read again; LayerKey names what else the
+	// records depend on (the caller's version). Used only when every
+	// analyzer is a LayerAnalyzer, for sources read base first.
+	Layers   LayerStore
+	LayerKey string
+	// Cache keeps the same records as Layers, streamed to and from bytes
+	// (layerfacts.go) rather than built in memory: the layer cache under
+	// --cache-dir (internal/layercache), whose memory must stay within the
+	// walk's for a layer of a million entries.
+	Cache LayerCache
 }
 
 // DefaultOptions are generous for real images and still bound a hostile one.
@@ -112,7 +117,7 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 
 func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
 	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers, view: newView(img),
-		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, clones: map[*Layer]bool{}}
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}}
 }
 
 type walker struct {
@@ -131,10 +136,8 @@ type walker struct {
 	entries int
 	// records are the entries of the layers read but not merged yet.
 	records map[*Layer][]*File
-	// walkedDiff is the digest each streamed layer was read with; clones
-	// are the copies of a layer an archive uses twice.
+	// walkedDiff is the digest each streamed layer was read with.
 	walkedDiff map[*Layer]v1.Hash
-	clones     map[*Layer]bool
 	buf        []byte
 	limited    io.LimitedReader
 	wants      []wanted
@@ -145,15 +148,18 @@ type walker struct {
 	streamed bool
 }
 
-// readAll reads the layers of a random-access source, base first; a layer
-// whose facts the cache has is not read.
+// readAll reads the layers of a random-access source, base first. A layer
+// whose record the walk's stores hold (Options.Cache, Options.Layers) is
+// rebuilt from it instead of being read; a layer read whole and verified
+// is recorded (a store that cannot keep it costs a read next time).
 func (w *walker) readAll() error {
+	key := w.layerKey()
 	for i, l := range w.img.Layers {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 		label := fmt.Sprintf("layer %d", i)
-		files, ok, err := w.loadLayer(l, label)
+		files, ok, err := w.reuse(l, key, label)
 		if err != nil {
 			return err
 		}
@@ -180,7 +186,7 @@ func (w *walker) readAll() error {
 		if diffID != l.DiffID {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
 		}
-		w.storeLayer(l, files)
+		w.keep(l, key, files)
 	}
 	return nil
 }

@@ -1,36 +1,39 @@
 package inventory
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
-// extractedJSON is Extracted as the image layer cache stores it.
+// extractedJSON is Extracted's stored form: a layer result cache keeps
+// what each file yielded, so that the layer need not be read again.
 type extractedJSON struct {
 	Packages []Package   `json:"packages,omitempty"`
 	OS       *OS         `json:"os,omitempty"`
 	Errors   []FileError `json:"errors,omitempty"`
 }
 
-// MarshalJSON writes what one file listed, so that a later walk can place
-// it without reading the file again (the image layer cache).
+// MarshalJSON implements json.Marshaler.
 func (x *Extracted) MarshalJSON() ([]byte, error) {
 	return json.Marshal(extractedJSON{Packages: x.pkgs, OS: x.os, Errors: x.errs})
 }
 
-// UnmarshalJSON reads what MarshalJSON wrote.
+// UnmarshalJSON implements json.Unmarshaler.
 func (x *Extracted) UnmarshalJSON(b []byte) error {
-	var j extractedJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	var v extractedJSON
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	x.pkgs, x.os, x.errs = j.Packages, j.OS, j.Errors
+	x.pkgs, x.os, x.errs = v.Packages, v.OS, v.Errors
 	return nil
 }
 
-// Names lists the scanner's extractors, for cache keys: results of one set
-// are not results of another.
-func (s *Scanner) Names() []string {
-	out := make([]string, len(s.extractors))
-	for i, e := range s.extractors {
-		out[i] = e.Name()
+// Key names the scanner's extractors, for a cache of what they extracted:
+// another set of extractors extracts other things.
+func (s *Scanner) Key() string {
+	names := make([]string, 0, len(s.extractors))
+	for _, e := range s.extractors {
+		names = append(names, e.Name())
 	}
-	return out
+	return strings.Join(names, ",")
 }

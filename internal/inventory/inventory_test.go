@@ -183,8 +183,8 @@ func moduleDir(t *testing.T, mod string) string {
 
 func goTool(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
+	p, err := exec.LookPath("go")
+	if err != nil {
 		t.Fatalf("no go command: %v", err)
 	}
 	return p

@@ -55,7 +55,6 @@ type Engine struct {
 	opts      Options
 	maxBytes  int64
 	rules     []*Rule
-	byID      map[string]*Rule
 	info      []ruleInfo
 	index     *keywordIndex
 	kwRules   [][]int32
@@ -125,7 +124,7 @@ func New(opts Options) (*Engine, error) {
 	if rules == nil {
 		rules = Rules()
 	}
-	e := &Engine{opts: opts, rules: rules, byID: map[string]*Rule{}, maxBytes: opts.MaxBytes, chunk: defaultChunk}
+	e := &Engine{opts: opts, rules: rules, maxBytes: opts.MaxBytes, chunk: defaultChunk}
 	if e.maxBytes == 0 {
 		e.maxBytes = DefaultMaxBytes
 	}
@@ -147,7 +146,6 @@ func New(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("secret rule %s has no valid severity", r.ID)
 		}
 		seen[r.ID] = true
-		e.byID[r.ID] = r
 		var inf ruleInfo
 		for i, n := range r.Regex.SubexpNames() {
 			switch n {

@@ -124,6 +124,9 @@ type Match struct {
 	// package); Note then says why.
 	Severity finding.Severity
 	Note     string
+	// stored stands in for Secret in a match restored from a result
+	// cache (StoredMatch), which never holds the secret.
+	stored *storedSecret
 }
 
 // Kind names what was found, with an article, for messages: "an AWS
@@ -170,10 +173,20 @@ func withArticle(t string) string {
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // Masked is the secret as it may be shown.
-func (m Match) Masked() string { return finding.Mask(m.Secret) }
+func (m Match) Masked() string {
+	if m.stored != nil {
+		return m.stored.masked
+	}
+	return finding.Mask(m.Secret)
+}
 
 // Fingerprint names the secret for ignore entries without revealing it.
-func (m Match) Fingerprint() string { return finding.Fingerprint(m.Rule.ID, m.Secret) }
+func (m Match) Fingerprint() string {
+	if m.stored != nil {
+		return m.stored.fingerprint
+	}
+	return finding.Fingerprint(m.Rule.ID, m.Secret)
+}
 
 // Describe is the finding message for a match in a file: where, what, and
 // the masked value.

@@ -293,16 +293,12 @@ func (w *walker) part(b *strings.Builder, p syntax.WordPart, owner *Command, dep
 	case *syntax.CmdSubst:
 		b.WriteString(printNode(p))
 		if owner != nil && depth < maxDepth {
-			for _, c := range w.stmts(p.Stmts, owner, depth+1) {
-				owner.Substituted = append(owner.Substituted, c)
-			}
+			owner.Substituted = append(owner.Substituted, w.stmts(p.Stmts, owner, depth+1)...)
 		}
 	case *syntax.ProcSubst:
 		b.WriteString(printNode(p))
 		if owner != nil && depth < maxDepth {
-			for _, c := range w.stmts(p.Stmts, owner, depth+1) {
-				owner.Substituted = append(owner.Substituted, c)
-			}
+			owner.Substituted = append(owner.Substituted, w.stmts(p.Stmts, owner, depth+1)...)
 		}
 	default:
 		b.WriteString(printNode(p))

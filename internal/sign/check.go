@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,31 +16,25 @@ import (
 	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
-// Rule is a content-trust check: its metadata and one function over a
-// Pass (an image a surface names, the signers the trust policy requires
-// for it, and what verifying its signatures showed).
-type Rule struct {
-	finding.Rule
-	Check func(p *Pass)
-}
-
-// Pass is what a rule sees.
+// Pass is what a content-trust rule sees: an image a surface names, the
+// signers the trust policy requires for it, and what verifying its
+// signatures showed.
 type Pass struct {
+	rule.Reporter
 	Subject Subject
 	// Signers are who the trust policy accepts for the image.
 	Signers []policy.Signer
 	// Results are the verification of each of the subject's digests, in
 	// order; empty when the image has no registry digest to verify.
 	Results []*Result
-	rule    *Rule
-	out     *[]finding.Finding
 }
 
 // Report records a finding about the subject.
 func (p *Pass) Report(format string, args ...any) {
-	*p.out = append(*p.out, finding.New(&p.rule.Rule, p.Subject.Target, p.Subject.Location, fmt.Sprintf(format, args...)))
+	p.Emit(p.Subject.Location, format, args...)
 }
 
 // Subject is an image as a surface knows it.
@@ -62,7 +57,6 @@ type Subject struct {
 var ruleUnsigned = &Rule{
 	Rule: finding.Rule{
 		ID: "DV6501", Title: "Image not signed as the trust policy requires", Practice: finding.PracticeContentTrust, Severity: finding.High,
-		Surfaces: []finding.Surface{finding.SurfaceImage, finding.SurfaceContainer, finding.SurfaceHost},
 		Description: "The `trust:` rules of .dockvet.yaml require a signature of this image (by a cosign key, a keyless identity checked " +
 			"against a Sigstore trusted root, or a notation trust policy), and none verifies: the image has no signature, its signatures " +
 			"were made by someone else, cover another image, or their certificates had expired. Anyone able to push to the registry, or " +
@@ -88,9 +82,6 @@ var ruleUnsigned = &Rule{
 		p.Report("%s is not signed by %s as the trust policy requires: %s.", p.Subject.Who, who, p.Results[0].Problem())
 	},
 }
-
-// Catalog returns the metadata of the content-trust rules.
-func Catalog() []finding.Rule { return []finding.Rule{ruleUnsigned.Rule} }
 
 func describeSigners(ss []policy.Signer) string {
 	var d []string
@@ -129,8 +120,9 @@ func (c *Checker) Requires(ref string) bool {
 // and reports DV6501 when none verifies. An error means the check could
 // not be made: an unreadable key, an unreachable registry.
 func (c *Checker) Check(ctx context.Context, s Subject) ([]finding.Finding, error) {
-	if c.Enabled != nil && !c.Enabled(&ruleUnsigned.Rule) {
-		return nil, nil
+	enabled := rule.Filter(c.Enabled)
+	if !slices.ContainsFunc(rules, func(r *Rule) bool { return enabled.Allows(&r.Rule) }) {
+		return nil, nil // nothing to verify for
 	}
 	img, err := policy.ParseImage(s.Name)
 	if err != nil {
@@ -144,20 +136,21 @@ func (c *Checker) Check(ctx context.Context, s Subject) ([]finding.Finding, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Pass{Subject: s, Signers: signers, rule: ruleUnsigned}
-	var out []finding.Finding
-	p.out = &out
+	var results []*Result
 	for _, ref := range s.Digests {
 		r, err := c.verify(ctx, ref, signers, trust)
 		if err != nil {
 			return nil, err
 		}
-		p.Results = append(p.Results, r)
+		results = append(results, r)
 		if r.Verified() {
 			break
 		}
 	}
-	ruleUnsigned.Check(p)
+	var out []finding.Finding
+	rule.Run(rules, enabled, func(r *finding.Rule) *Pass {
+		return &Pass{Reporter: rule.NewReporter(r, s.Target, &out), Subject: s, Signers: signers, Results: results}
+	})
 	return out, nil
 }
 

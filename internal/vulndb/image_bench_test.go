@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,7 +119,8 @@ func BenchmarkImage2000(b *testing.B) {
 	})
 	b.Run("rss", func(b *testing.B) {
 		bin := filepath.Join(b.TempDir(), "dockvet")
-		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/dockvet/dockvet/cmd/dockvet")
+		// go test puts the go command it runs as first on PATH.
+		build := exec.Command("go", "build", "-o", bin, "github.com/dockvet/dockvet/cmd/dockvet")
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("building dockvet: %v\n%s", err, out)
 		}

@@ -3,7 +3,6 @@ package vulndb
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/inventory"
+	"github.com/dockvet/dockvet/internal/rule"
 )
 
 // Options steer Match.
@@ -149,7 +149,10 @@ func matchPackage(db *DB, p *inventory.Package, opt Options) ([]finding.Finding,
 		if opt.IgnoreUnfixed && g.fixed == "" {
 			continue
 		}
-		out = append(out, newFinding(p, used, g, opt.Target))
+		m := &VulnMatch{Package: p, query: used, vuln: g}
+		rule.Run(rules, nil, func(r *finding.Rule) *Pass {
+			return &Pass{Reporter: rule.NewReporter(r, opt.Target, &out), Match: m}
+		})
 	}
 	return out, nil
 }
@@ -442,57 +445,4 @@ func versionLess(base, a, b string) bool {
 		return a < b
 	}
 	return c < 0
-}
-
-// maxFindingRefs bounds the references of one finding.
-const maxFindingRefs = 5
-
-func newFinding(p *inventory.Package, q query, g group, target finding.Target) finding.Finding {
-	rule := &RuleAppPackage
-	switch {
-	case p.OSPackage():
-		rule = &RuleOSPackage
-	case p.Type == inventory.TypeGolang && p.Name == inventory.GoStdlib:
-		rule = &RuleGoStdlib
-	}
-	loc := finding.Location{Path: p.Path, Layer: p.LayerDigest}
-	if p.LayerIndex >= 0 {
-		loc.LayerIndex = finding.LayerAt(p.LayerIndex)
-	}
-	what := p.Name + " " + p.Version
-	if p.Name == inventory.GoStdlib && p.Type == inventory.TypeGolang {
-		what = "Go " + strings.TrimPrefix(p.Version, "v") + " (standard library)"
-	}
-	if q.viaSource {
-		what += fmt.Sprintf(" (source package %s %s)", q.name, q.version)
-	}
-	fix := "no fixed version is published yet"
-	if g.fixed != "" {
-		fix = "fixed in " + g.fixed
-	}
-	f := finding.New(rule, target, loc, fmt.Sprintf("%s is affected by %s; %s.", what, g.id, fix))
-	f.Severity = g.severity
-	var refs []string
-	for _, id := range g.records {
-		refs = append(refs, "https://osv.dev/vulnerability/"+id)
-	}
-	refs = append(refs, g.refs...)
-	slices.Sort(refs)
-	refs = slices.Compact(refs)
-	if len(refs) > maxFindingRefs {
-		refs = refs[:maxFindingRefs]
-	}
-	f.References = refs
-	f.Vulnerability = &finding.Vulnerability{
-		ID:        g.id,
-		Aliases:   g.aliases,
-		Package:   p.Name,
-		Ecosystem: p.Ecosystem,
-		Installed: p.Version,
-		Fixed:     g.fixed,
-		CVSS:      g.score,
-		PURL:      p.PURL,
-		Summary:   g.summary,
-	}
-	return f
 }

@@ -108,7 +108,7 @@ func TestWatchContainers(t *testing.T) {
 	if docker, err := exec.LookPath("docker"); err == nil {
 		out, err := exec.Command(docker, "exec", "--privileged", l.Name("user"), "/app", "healthcheck").CombinedOutput()
 		t.Logf("docker exec --privileged: %v %s", err, out)
-		recs = col.waitFor(t, "the CLI's privileged exec", func(rs []Record) bool {
+		col.waitFor(t, "the CLI's privileged exec", func(rs []Record) bool {
 			return slices.ContainsFunc(rs, func(r Record) bool {
 				return r.Target == l.Name("user") && r.Event.Exec != "" && r.Event.Exec != explicit && r.Event.Exec != plain &&
 					(r.RuleID == "DV5001" || r.RuleID == "DV5042")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
@@ -115,6 +116,7 @@ func TestOverflow(t *testing.T) {
 	w.outSize = 0 // the sink holds up the worker at once
 	col := newCollector()
 	gate := make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
 	held := make(chan struct{}, 1)
 	sink := func(r Record) {
 		select {
@@ -127,7 +129,8 @@ func TestOverflow(t *testing.T) {
 	rctx, cancel := contextWithCancel()
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(rctx, sink) }()
-	t.Cleanup(func() { cancel(); <-done })
+	// A failed wait must not leave the stop waiting for the held sink.
+	t.Cleanup(func() { cancel(); release(); <-done })
 	<-w.ready
 
 	var names []string
@@ -137,7 +140,7 @@ func TestOverflow(t *testing.T) {
 		l.run(name, containertypes.Config{}, containertypes.HostConfig{})
 	}
 	waitUntil(t, "an overflow", func() bool { return testutilValue(m.overflows) > 0 })
-	close(gate)
+	release()
 	recs := col.waitFor(t, "DV5041 and every container", func(rs []Record) bool {
 		if !slices.ContainsFunc(rs, func(r Record) bool { return r.RuleID == "DV5041" }) {
 			return false

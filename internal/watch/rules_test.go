@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -14,173 +13,218 @@ import (
 	"github.com/moby/moby/api/types/plugin"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/host"
 	"github.com/dockvet/dockvet/internal/live"
 	"github.com/dockvet/dockvet/internal/policy"
+	"github.com/dockvet/dockvet/internal/ruletest"
 )
 
-// eventCase is one file of testdata/events: an event as a Docker 20.10
-// Engine sent it, the Engine's answers about what it concerns (recorded on
-// this machine), the trusted registries, and exactly the rules that must
-// report it.
+// The cases of testdata/events are txtar archives (internal/ruletest): the
+// comment describes the case and holds its annotations, `# want RULEID
+// "message regexp"` and `# ok RULEID`, for the case as a whole; the files
+// are what watch would have read:
+//
+//	event.json          the event, as a Docker 20.10 Engine sent it
+//	exec.json           the exec it names (GET /exec/ID/json)
+//	container.json      the container it concerns (inspect)
+//	image.json          the image it concerns (inspect)
+//	plugin.json         the plugin it concerns (inspect)
+//	before/daemon.json  for a daemon reload: daemon.json before and after
+//	after/daemon.json   it, on the host audit's hardened fixture host
+//	                    (its own daemon.json when a file is missing)
+//	before/engine.json  for a daemon reload: the Engine's answers before
+//	after/engine.json   and after it (host.Engine), when it has some
+//	trouble.json        trouble of watch's own (the Trouble model)
+//
+// The Engine's answers were recorded on this machine, except where a
+// comment says otherwise. `# dockvet-test trusted=REGISTRY` adds a
+// registry to the trusted list.
+
+// eventCase is a case's inputs: the files of an event archive.
 type eventCase struct {
-	Comment   string                              `json:"comment"`
 	Event     json.RawMessage                     `json:"event"`
 	Exec      *containertypes.ExecInspectResponse `json:"exec"`
 	Container *containertypes.InspectResponse     `json:"container"`
 	Image     *image.InspectResponse              `json:"image"`
 	Plugin    *plugin.Plugin                      `json:"plugin"`
 	Trusted   []string                            `json:"trusted"`
-	Want      []string                            `json:"want"`
+	Trouble   *Trouble                            `json:"trouble"`
+	// Reload holds the files of a daemon reload by name ("before/daemon.json").
+	Reload map[string][]byte `json:"-"`
 }
 
-func readCase(t testing.TB, file string) *eventCase {
+func readCase(t testing.TB, file string) (*ruletest.Case, *eventCase) {
 	t.Helper()
-	data, err := os.ReadFile(file)
+	c, a, err := ruletest.ParseArchive(file)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ec := &eventCase{Trusted: c.Directives["trusted"]}
 	// The Engine's answers keep the fields of its API version (1.41),
-	// which newer API types dropped; only the case's own keys are fixed.
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	for k := range top {
-		if !slices.Contains([]string{"comment", "event", "exec", "container", "image", "plugin", "trusted", "want"}, k) {
-			t.Fatalf("%s: unknown key %q", file, k)
+	// which newer API types dropped: unknown fields are not errors.
+	decode := func(name string, data []byte, v any) {
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatalf("%s: %s: %v", file, name, err)
 		}
 	}
-	var c eventCase
-	if err := json.Unmarshal(data, &c); err != nil {
-		t.Fatalf("%s: %v", file, err)
+	for _, f := range a.Files {
+		switch f.Name {
+		case "event.json":
+			ec.Event = json.RawMessage(f.Data)
+		case "exec.json":
+			decode(f.Name, f.Data, &ec.Exec)
+		case "container.json":
+			decode(f.Name, f.Data, &ec.Container)
+		case "image.json":
+			decode(f.Name, f.Data, &ec.Image)
+		case "plugin.json":
+			decode(f.Name, f.Data, &ec.Plugin)
+		case "trouble.json":
+			decode(f.Name, f.Data, &ec.Trouble)
+		case "before/daemon.json", "after/daemon.json", "before/engine.json", "after/engine.json":
+			if ec.Reload == nil {
+				ec.Reload = map[string][]byte{}
+			}
+			ec.Reload[f.Name] = f.Data
+		default:
+			t.Fatalf("%s: unknown file %s", file, f.Name)
+		}
 	}
-	return &c
+	return c, ec
 }
 
 // judgeCase runs the rules that an event of its kind is judged by, as the
-// watcher does once it has asked the Engine.
-func judgeCase(c *eventCase, m events.Message) ([]finding.Finding, string) {
+// watcher does once it has asked the Engine, and says which rules ran.
+func judgeCase(t testing.TB, c *eventCase) ([]finding.Finding, []*finding.Rule, string) {
+	if c.Trouble != nil {
+		name := "watch"
+		if c.Trouble.Event.Type != typeWatch {
+			name = c.Trouble.Subject
+		}
+		return check(troubleRules, c.Trouble, about{target: watchTarget(name)}, nil), metas(troubleRules), ""
+	}
+	var m events.Message
+	if err := json.Unmarshal(c.Event, &m); err != nil {
+		return nil, nil, "event.json: " + err.Error()
+	}
 	ev, ok := Decode(m)
 	if !ok {
-		return nil, "not an event watch acts on"
+		return nil, nil, "not an event watch acts on"
 	}
-	p := &pass{policy: &policy.Policy{TrustedRegistries: c.Trusted}, target: watchTarget(ev.Name)}
+	pol := &policy.Policy{TrustedRegistries: c.Trusted}
 	var ct *live.Container
+	name := ev.Name
 	if c.Container != nil {
 		ct = &live.Container{Inspect: *c.Container}
+		name = ct.Name()
 	}
+	on := about{policy: pol, target: watchTarget(name)}
 	switch {
 	case ev.Type == "container" && strings.HasPrefix(ev.Action, "exec_"):
 		x := &Exec{Event: ev, Container: ct}
 		if c.Exec != nil {
 			x.Inspect = *c.Exec
 		}
-		return check(execRules, x, p, nil), ""
+		on.loc = finding.Location{Container: name}
+		return check(execRules, x, on, nil), metas(execRules), ""
 	case ev.Type == "network":
 		if ct == nil {
-			return nil, "no container"
+			return nil, nil, "no container"
 		}
-		return check(connectRules, &Connect{Event: ev, Container: ct}, p, nil), ""
+		on.loc = finding.Location{Container: name}
+		return check(connectRules, &Connect{Event: ev, Container: ct}, on, nil), metas(connectRules), ""
 	case ev.Type == "image":
-		return check(imageRules, newImageEvent(ev, c.Image), p, nil), ""
+		m := newImageEvent(ev, c.Image)
+		on.target = watchTarget(m.name())
+		return check(imageRules, m, on, nil), metas(imageRules), ""
 	case ev.Type == "plugin":
 		m := &Plugin{Event: ev}
 		if c.Plugin != nil {
 			m.Plugin = *c.Plugin
 		}
-		return check(pluginRules, m, p, nil), ""
+		on.target = watchTarget(m.name())
+		return check(pluginRules, m, on, nil), metas(pluginRules), ""
+	case ev.Type == "daemon" && t != nil:
+		before, after := reloadSnapshots(t, c.Reload)
+		on.target = watchTarget(after.Target().Name)
+		return check(reloadRules, &Reload{Event: ev, Before: before, After: after}, on, nil), metas(reloadRules), ""
 	}
-	return nil, "no rules for " + ev.Type + " " + ev.Action
+	return nil, nil, "no rules for " + ev.Type + " " + ev.Action
+}
+
+func metas[M any](rules []*Rule[M]) []*finding.Rule {
+	out := make([]*finding.Rule, len(rules))
+	for i, r := range rules {
+		out[i] = &r.Rule
+	}
+	return out
+}
+
+// reloadSnapshots reads the hardened fixture host with the case's
+// daemon.json and Engine answers before and after a reload.
+func reloadSnapshots(t testing.TB, files map[string][]byte) (before, after *host.Snapshot) {
+	t.Helper()
+	root := hostCopy(t)
+	read := func(when string) *host.Snapshot {
+		if data, ok := files[when+"/daemon.json"]; ok {
+			if err := os.WriteFile(filepath.Join(root, "etc", "docker", "daemon.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var engine *host.Engine
+		if data, ok := files[when+"/engine.json"]; ok {
+			engine = &host.Engine{}
+			if err := json.Unmarshal(data, engine); err != nil {
+				t.Fatalf("%s/engine.json: %v", when, err)
+			}
+		}
+		return snapshot(t, root, engine)
+	}
+	return read("before"), read("after")
 }
 
 func caseFiles(t testing.TB) []string {
-	files, err := filepath.Glob("testdata/events/*.json")
+	files, err := filepath.Glob("testdata/events/*.txtar")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no cases: %v", err)
 	}
 	return files
 }
 
-// TestEventCases checks that exactly the wanted rules report each recorded
-// event, with one-sentence messages naming what the event was about.
+// TestEventCases runs every case of testdata/events and checks its
+// annotations exactly: the findings with their messages, and the rules
+// that must not report. Every finding is one sentence about the watch
+// target, naming the container it is about.
 func TestEventCases(t *testing.T) {
+	var ran []string
 	for _, file := range caseFiles(t) {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
-			c := readCase(t, file)
-			var m events.Message
-			if err := json.Unmarshal(c.Event, &m); err != nil {
-				t.Fatal(err)
-			}
-			fs, why := judgeCase(c, m)
+		ran = append(ran, filepath.ToSlash(file))
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			c, ec := readCase(t, file)
+			fs, rules, why := judgeCase(t, ec)
 			if why != "" {
 				t.Fatal(why)
 			}
-			var got []string
 			for _, f := range fs {
-				got = append(got, f.RuleID)
 				if strings.Count(strings.TrimSuffix(f.Message, "."), ". ") > 0 || !strings.HasSuffix(f.Message, ".") {
 					t.Errorf("%s: not one sentence: %q", f.RuleID, f.Message)
 				}
 				if f.TargetKind != finding.SurfaceWatch || f.Target == "" {
 					t.Errorf("%s: target %q (%s)", f.RuleID, f.Target, f.TargetKind)
 				}
-				if c.Container != nil && !strings.Contains(f.Message, strings.TrimPrefix(c.Container.Name, "/")) {
+				if ec.Container != nil && !strings.Contains(f.Message, strings.TrimPrefix(ec.Container.Name, "/")) {
 					t.Errorf("%s does not name the container: %s", f.RuleID, f.Message)
 				}
 			}
-			slices.Sort(got)
-			want := slices.Clone(c.Want)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("%s\ngot  %v\nwant %v\n%v", c.Comment, got, want, fs)
-			}
+			c.Check(t, ruletest.Whole(fs), func(id string) bool {
+				for _, r := range rules {
+					if r.ID == id {
+						return true
+					}
+				}
+				return false
+			})
 		})
 	}
-}
-
-// TestEveryRuleHasCases: every event rule has a recorded case that it
-// reports and one of the same type of event (an image event, an exec)
-// that it must not report.
-func TestEveryRuleHasCases(t *testing.T) {
-	kind := func(c *eventCase) string {
-		var m events.Message
-		json.Unmarshal(c.Event, &m)
-		return string(m.Type)
-	}
-	positive, negative := map[string]bool{}, map[string]bool{}
-	kinds := map[string][]string{} // rule -> event kinds it was reported for
-	var all []*eventCase
-	for _, file := range caseFiles(t) {
-		c := readCase(t, file)
-		all = append(all, c)
-		for _, id := range c.Want {
-			positive[id] = true
-			kinds[id] = append(kinds[id], kind(c))
-		}
-	}
-	for _, c := range all {
-		for id, ks := range kinds {
-			if slices.Contains(ks, kind(c)) && !slices.Contains(c.Want, id) {
-				negative[id] = true
-			}
-		}
-	}
-	var ids []string
-	for _, r := range execRules {
-		ids = append(ids, r.ID)
-	}
-	for _, r := range connectRules {
-		ids = append(ids, r.ID)
-	}
-	for _, r := range imageRules {
-		ids = append(ids, r.ID)
-	}
-	for _, r := range pluginRules {
-		ids = append(ids, r.ID)
-	}
-	for _, id := range ids {
-		if !positive[id] || !negative[id] {
-			t.Errorf("%s: positive case %v, negative case %v", id, positive[id], negative[id])
-		}
-	}
+	ruletest.RequireRun(t, "testdata", ran)
 }

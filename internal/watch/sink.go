@@ -254,9 +254,9 @@ func (d *Dispatcher) failed(from *outlet, err error) {
 	now := time.Now().UTC()
 	reason := oneLine(err.Error())
 	t := &Trouble{Event: Event{Type: typeWatch, Action: actionSink, Time: now, Name: from.sink.Name()}, From: now, Reason: reason}
-	p := &pass{target: watchTarget(from.sink.Name())}
+	a := about{target: watchTarget(from.sink.Name())}
 	d.notice("%s: %s; findings are missing from it until it takes them again", from.sink.Name(), reason)
-	for _, f := range check(troubleRules, t, p, nil) {
+	for _, f := range check(troubleRules, t, a, nil) {
 		if d.filter != nil {
 			var ok bool
 			if f, ok = d.filter(f); !ok {

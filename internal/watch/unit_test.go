@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/api/types/events"
+
+	"github.com/dockvet/dockvet/internal/host"
 )
 
 func TestDecode(t *testing.T) {
@@ -273,5 +278,52 @@ func TestSentence(t *testing.T) {
 		if got := sentence(in); got != want {
 			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestStopWithQueuedEvents: a stop whose drain time runs out with events
+// still queued reports how many were not audited (DV5044), after what the
+// workers finished. The jobs are daemon reloads whose host cannot be read
+// (each one reports DV5042), so no Engine is needed; the sink is held up
+// so that the worker cannot finish before the drain time is over.
+func TestStopWithQueuedEvents(t *testing.T) {
+	const jobs = 4
+	w := New(nil, Options{Workers: 1, DrainTimeout: 50 * time.Millisecond,
+		Snapshot: func(context.Context) (*host.Snapshot, error) {
+			return nil, errors.New("daemon.json: permission denied")
+		}})
+	w.outSize = 0
+	for i := range jobs {
+		ev := Event{Type: "daemon", Action: "reload", Actor: "d", Time: time.Unix(0, int64(i+1)).UTC(), nano: int64(i + 1)}
+		w.q.force(&job{kind: jobReload, key: "d:" + strconv.Itoa(i), ev: ev})
+	}
+	gate, held := make(chan struct{}), make(chan struct{}, 1)
+	col := newCollector()
+	w.begin(context.Background(), func(r Record) {
+		select {
+		case held <- struct{}{}:
+		default:
+		}
+		<-gate
+		col.sink(r)
+	})
+	<-held // the first job is done, its finding with the sink
+	time.AfterFunc(200*time.Millisecond, func() { close(gate) })
+	w.finish()
+	var stops, audited []Record
+	for _, r := range col.all() {
+		switch r.RuleID {
+		case "DV5044":
+			stops = append(stops, r)
+		case "DV5042":
+			audited = append(audited, r)
+		default:
+			t.Errorf("unexpected %s: %s", r.RuleID, r.Message)
+		}
+	}
+	// Every job was either audited (its DV5042) or counted in DV5044.
+	want := fmt.Sprintf("watch stopped with %d events not audited.", jobs-len(audited))
+	if len(stops) != 1 || len(audited) == jobs || stops[0].Message != want || stops[0].Event.Action != actionStop {
+		t.Errorf("want one DV5044 %q:\n%s", want, dump(col.all()))
 	}
 }

@@ -643,8 +643,8 @@ func (w *Watcher) auditExec(ctx context.Context, j *job) {
 	if x.Inspect.ContainerID == "" {
 		x.Inspect.ContainerID = ev.Actor
 	}
-	p := &pass{policy: w.o.Policy, target: watchTarget(name), loc: finding.Location{Container: name}}
-	for _, f := range check(execRules, x, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(name), loc: finding.Location{Container: name}}
+	for _, f := range check(execRules, x, a, w.o.Enabled) {
 		w.emit(f, *ev, scope, key+"\x00"+f.RuleID)
 	}
 }
@@ -657,8 +657,8 @@ func (w *Watcher) auditConnect(ctx context.Context, j *job) {
 	}
 	m := &Connect{Event: *ev, Container: &live.Container{Inspect: res.Container}}
 	name := m.Container.Name()
-	p := &pass{policy: w.o.Policy, target: watchTarget(name), loc: finding.Location{Container: name}}
-	for _, f := range check(connectRules, m, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(name), loc: finding.Location{Container: name}}
+	for _, f := range check(connectRules, m, a, w.o.Enabled) {
 		w.emit(f, *ev, ev.Container, "net:"+ev.key()+"\x00"+f.RuleID)
 	}
 }
@@ -675,8 +675,8 @@ func (w *Watcher) auditImage(ctx context.Context, j *job) {
 	if m.Image != nil && m.Image.ID != "" {
 		scope = "img:" + m.Image.ID
 	}
-	p := &pass{policy: w.o.Policy, target: watchTarget(name)}
-	for _, f := range check(imageRules, m, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(name)}
+	for _, f := range check(imageRules, m, a, w.o.Enabled) {
 		w.emit(f, *ev, scope, ev.Action+"\x00"+name+"\x00"+f.RuleID)
 	}
 }
@@ -694,8 +694,8 @@ func (w *Watcher) auditPlugin(ctx context.Context, j *job) {
 		return
 	}
 	m := &Plugin{Event: *ev, Plugin: res.Plugin}
-	p := &pass{policy: w.o.Policy, target: watchTarget(m.name())}
-	for _, f := range check(pluginRules, m, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(m.name())}
+	for _, f := range check(pluginRules, m, a, w.o.Enabled) {
 		w.emit(f, *ev, scope, f.RuleID)
 	}
 }
@@ -717,8 +717,8 @@ func (w *Watcher) auditReload(ctx context.Context, j *job) {
 	w.snap, w.daemon = after, daemonDefaults(after)
 	w.mu.Unlock()
 	m := &Reload{Event: *ev, Before: before, After: after, Enabled: w.o.Enabled}
-	p := &pass{policy: w.o.Policy, target: watchTarget(after.Target().Name)}
-	for _, f := range check(reloadRules, m, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(after.Target().Name)}
+	for _, f := range check(reloadRules, m, a, w.o.Enabled) {
 		w.emit(f, *ev, "daemon", ev.key()+"\x00"+f.Message)
 	}
 }
@@ -735,8 +735,8 @@ func (w *Watcher) trouble(t *Trouble, scope, key string) {
 			name = t.Event.Name
 		}
 	}
-	p := &pass{policy: w.o.Policy, target: watchTarget(name)}
-	for _, f := range check(troubleRules, t, p, w.o.Enabled) {
+	a := about{policy: w.o.Policy, target: watchTarget(name)}
+	for _, f := range check(troubleRules, t, a, w.o.Enabled) {
 		w.emit(f, t.Event, scope, key+"\x00"+f.RuleID)
 	}
 }

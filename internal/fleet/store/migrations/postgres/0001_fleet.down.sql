@@ -1,0 +1,10 @@
+DROP TABLE settings;
+DROP TABLE registries;
+DROP TABLE changes;
+DROP TABLE image_advisories;
+DROP TABLE image_practices;
+DROP TABLE image_layers;
+DROP TABLE layers;
+DROP TABLE image_tags;
+DROP TABLE images;
+DROP TABLE jobs;
