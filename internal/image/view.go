@@ -11,11 +11,12 @@ import (
 // View is the image after the walk: every layer, the final filesystem, and
 // for every path what each layer did to it.
 //
-// Memory is bounded by design (see docs/architecture.md, "Memory"): a
+// Memory is bounded by design (docs/architecture.md, "The walk"): a
 // directory's path is stored once, in its node; a file keeps its base name
 // (in an arena, without a string header) and a pointer to its directory; a
-// path touched by one layer keeps one File and one 24-byte Entry, and only
-// paths that several layers touched keep a list of events.
+// path touched by one layer is its 48-byte File (which the walk allocates
+// inside the path's Entry), and only directories and paths that several
+// layers touched have an extension (a node, a list of events).
 type View struct {
 	Image  *Image
 	Layers []*Layer

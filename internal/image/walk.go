@@ -28,8 +28,8 @@ type Options struct {
 	// with an error instead of running for hours.
 	MaxLayerBytes int64
 	MaxImageBytes int64
-	// MaxEntries caps the tar entries of all layers; the walk keeps a few
-	// dozen bytes per entry, so this bounds its memory.
+	// MaxEntries caps the tar entries of all layers; the walk keeps under
+	// 80 bytes per entry, so this bounds its memory.
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
