@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -496,4 +497,50 @@ func TestDockerSaveLinks(t *testing.T) {
 	if got := checkAcceptance(t, fs); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stream and file differ:\n%q\n%q", got, want)
 	}
+}
+
+// TestNamesStoredOnce: the walk's memory does not grow with the length of
+// paths: files keep a pointer to their directory, whose path is stored
+// once, and their own name. Two thousand files under a directory path of
+// 3,000 bytes cost what they cost under a short one.
+func TestNamesStoredOnce(t *testing.T) {
+	deep := strings.Repeat("d123456789/", 270) // 2,970 bytes
+	layer := func(dir string) []byte {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for i := range 2000 {
+			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("%sfile-%04d", dir, i), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
+		}
+		tw.Close()
+		return buf.Bytes()
+	}
+	heap := func(dir string) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		v, err := walkBlobs(Options{}, nil, layer(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if f := v.Final("/" + dir + "file-1999"); f == nil || f.Path() != "/"+dir+"file-1999" {
+			t.Fatalf("file under %d bytes of directories not found", len(dir))
+		}
+		runtime.KeepAlive(v)
+		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+	}
+	short, long := heap("a/"), heap(deep)
+	t.Logf("heap for 2,000 files: %d bytes under a 2-byte directory, %d under a %d-byte one", short, long, len(deep))
+	// Paths stored per file would cost 2,000 x 3,000 bytes more.
+	if long > short+1<<20 {
+		t.Errorf("2,000 files take %d bytes under a short directory and %d under a %d-byte one", short, long, len(deep))
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "dir/" + strings.Repeat("n", 256), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
+	tw.Close()
+	_, err := walkBlobs(Options{}, nil, buf.Bytes())
+	oneLineErr(t, err, "longer than 255 bytes")
 }
