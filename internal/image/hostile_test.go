@@ -499,42 +499,46 @@ func TestDockerSaveLinks(t *testing.T) {
 	}
 }
 
-// TestNamesStoredOnce: the walk's memory does not grow with the length of
-// paths: files keep a pointer to their directory, whose path is stored
-// once, and their own name. Two thousand files under a directory path of
+// TestNamesStoredOnce: the walk's memory per file does not grow with the
+// length of its path: files keep a pointer to their directory, whose path
+// is stored once, and their own name. Files under a directory path of
 // 3,000 bytes cost what they cost under a short one.
 func TestNamesStoredOnce(t *testing.T) {
 	deep := strings.Repeat("d123456789/", 270) // 2,970 bytes
-	layer := func(dir string) []byte {
+	layer := func(dir string, n int) []byte {
 		var buf bytes.Buffer
 		tw := tar.NewWriter(&buf)
-		for i := range 2000 {
-			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("%sfile-%04d", dir, i), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
+		for i := range n {
+			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("%sfile-%05d", dir, i), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
 		}
 		tw.Close()
 		return buf.Bytes()
 	}
-	heap := func(dir string) uint64 {
+	heap := func(dir string, n int) int64 {
 		var before, after runtime.MemStats
+		blob := layer(dir, n)
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		v, err := walkBlobs(Options{}, nil, layer(dir))
+		v, err := walkBlobs(Options{}, nil, blob)
 		if err != nil {
 			t.Fatal(err)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if f := v.Final("/" + dir + "file-1999"); f == nil || f.Path() != "/"+dir+"file-1999" {
+		last := fmt.Sprintf("/%sfile-%05d", dir, n-1)
+		if f := v.Final(last); f == nil || f.Path() != last {
 			t.Fatalf("file under %d bytes of directories not found", len(dir))
 		}
 		runtime.KeepAlive(v)
-		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+		runtime.KeepAlive(blob)
+		return int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	}
-	short, long := heap("a/"), heap(deep)
-	t.Logf("heap for 2,000 files: %d bytes under a 2-byte directory, %d under a %d-byte one", short, long, len(deep))
-	// Paths stored per file would cost 2,000 x 3,000 bytes more.
-	if long > short+1<<20 {
-		t.Errorf("2,000 files take %d bytes under a short directory and %d under a %d-byte one", short, long, len(deep))
+	perFile := func(dir string) int64 { return (heap(dir, 6000) - heap(dir, 2000)) / 4000 }
+	short, long := perFile("a/"), perFile(deep)
+	t.Logf("bytes per file: %d under a 2-byte directory, %d under a %d-byte one", short, long, len(deep))
+	// A path stored per file would add 3,000 bytes to each.
+	if long > short+100 || long > 200 {
+		t.Errorf("a file costs %d bytes under a short directory and %d under a long one", short, long)
 	}
 
 	var buf bytes.Buffer

@@ -204,8 +204,11 @@ func (w *walker) rebuild(l *Layer, e EntryRecord) (*File, error) {
 	}
 	base := ""
 	if e.Path != "/" {
-		f.dir = w.view.intern(path.Dir(e.Path))
-		base = path.Base(e.Path)
+		dir, err := w.view.intern(path.Dir(e.Path))
+		if err != nil {
+			return nil, err
+		}
+		f.dir, base = dir, path.Base(e.Path)
 	}
 	if len(base) > maxComponent {
 		return nil, errFacts

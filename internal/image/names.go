@@ -24,6 +24,14 @@ const (
 	maxComponent = 255
 )
 
+// charge counts n bytes of names stored elsewhere (a directory's path).
+func (a *arena) charge(n int) error {
+	if a.total += int64(n); a.total > maxNameBytes {
+		return fmt.Errorf("the names in the image's layers exceed %s: %w", humanBytes(maxNameBytes), ErrLimit)
+	}
+	return nil
+}
+
 // store copies name (and "\x00" + link when link is set) into the arena
 // and returns where it is.
 func (a *arena) store(name, link string, hasLink bool) (unsafe.Pointer, int, error) {
@@ -31,8 +39,8 @@ func (a *arena) store(name, link string, hasLink bool) (unsafe.Pointer, int, err
 	if hasLink {
 		n += 1 + len(link)
 	}
-	if a.total += int64(n); a.total > maxNameBytes {
-		return nil, 0, fmt.Errorf("the names in the image's layers exceed %s: %w", humanBytes(maxNameBytes), ErrLimit)
+	if err := a.charge(n); err != nil {
+		return nil, 0, err
 	}
 	if n == 0 {
 		return nil, 0, nil

@@ -544,9 +544,9 @@ func parts(p string) []string {
 // the nodes on the way: every file of the walk points to its directory,
 // whose path is stored once. Creating a node says nothing of the image;
 // applying a layer (apply) does.
-func (v *View) intern(p string) *Entry {
+func (v *View) intern(p string) (*Entry, error) {
 	if v.last != nil && p == v.lastPath {
-		return v.last
+		return v.last, nil
 	}
 	e := v.root
 	if p != "/" {
@@ -562,6 +562,12 @@ func (v *View) intern(p string) *Entry {
 			}
 			k := e.kid(part)
 			if k == nil {
+				// A directory's path is stored once, and counts with the
+				// names: a hostile tree of deep directories meets the
+				// same bound as one of long names.
+				if err := v.names.charge(len(e.node().path) + 1 + len(part)); err != nil {
+					return nil, err
+				}
 				k = v.newEntry()
 				v.setNode(k, path.Join(e.node().path, part), e)
 				e.addKid(k, part)
@@ -574,7 +580,7 @@ func (v *View) intern(p string) *Entry {
 		}
 	}
 	v.last, v.lastPath = e, p
-	return e
+	return e, nil
 }
 
 // apply merges one layer's entries, in tar order: its whiteouts and

@@ -554,7 +554,11 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 		return nil, nil
 	}
 	if p != "/" {
-		f.dir = w.view.intern(path.Dir(p))
+		dir, err := w.view.intern(path.Dir(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		f.dir = dir
 	}
 	f.setFullPath(p)
 	if f.Type == Whiteout || f.Type == Opaque {
