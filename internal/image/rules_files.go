@@ -228,8 +228,12 @@ var homeRe = regexp.MustCompile(`^(/root|/home/[^/]+)(/.*)$`)
 // cacheOf returns the cache a path is in, and the cache's directory.
 func cacheOf(p string) (*cache, string) {
 	home, rest := "", p
-	if m := homeRe.FindStringSubmatch(p); m != nil {
-		home, rest = m[1], m[2]
+	// The expression runs only where it can match: this is asked of
+	// every regular file of an image.
+	if strings.HasPrefix(p, "/root/") || strings.HasPrefix(p, "/home/") {
+		if m := homeRe.FindStringSubmatch(p); m != nil {
+			home, rest = m[1], m[2]
+		}
 	}
 	var best *cache
 	bestDir := ""
