@@ -13,7 +13,8 @@ rm -rf "$out"
 mkdir -p "$out/rootfs/usr/local/bin" "$out/rootfs/run/docker/plugins" "$out/rootfs/etc/dockvet" \
   "$out/rootfs/var/log/dockvet" "$out/rootfs/etc/ssl/certs" "$out/rootfs/tmp"
 chmod 1777 "$out/rootfs/tmp"
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/rootfs/usr/local/bin/dockvet" ./cmd/dockvet)
+# A static binary, whatever GOFLAGS the caller has (-race needs cgo).
+(cd "$root" && GOFLAGS= CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/rootfs/usr/local/bin/dockvet" ./cmd/dockvet)
 # Registry TLS, for --verify and --webhook (network: host then).
 for ca in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do
   if [ -f "$ca" ]; then cp "$ca" "$out/rootfs/etc/ssl/certs/ca-certificates.crt"; break; fi
