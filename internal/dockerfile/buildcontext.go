@@ -58,6 +58,7 @@ var errContextTooLarge = errors.New("build context has more than 200000 files")
 // are not read again. It is safe for concurrent use.
 type Contexts struct {
 	mu      sync.Mutex
+	dirs    map[string]*dirFacts
 	loaded  map[contextKey]*loadedContext
 	secrets map[string][]secrets.Match
 }
@@ -71,20 +72,48 @@ type loadedContext struct {
 
 // NewContexts returns an empty store for one run.
 func NewContexts() *Contexts {
-	return &Contexts{loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}}
+	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}}
 }
 
 // Load returns the context a build of dockerfile in dir sends, walking dir
 // the first time a directory and ignore file are asked for.
 func (c *Contexts) Load(dir, dockerfile string) (*BuildContext, error) {
-	patterns, ignoreFile, err := ignorePatterns(dir, dockerfile)
-	if err != nil {
+	// What the directory gives every Dockerfile (that it is one, its
+	// absolute path, its .dockerignore) is read once; only the
+	// Dockerfile's own ignore file is looked for each time.
+	c.mu.Lock()
+	d, ok := c.dirs[dir]
+	if !ok {
+		d = &dirFacts{abs: filepath.Clean(dir)}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			d.notDir = true
+		} else {
+			if abs, err := filepath.Abs(d.abs); err == nil {
+				d.abs = abs
+			}
+			d.patterns, d.ignoreFile, d.err = readIgnoreFile(filepath.Join(dir, ".dockerignore"))
+		}
+		c.dirs[dir] = d
+	}
+	c.mu.Unlock()
+	if d.notDir {
+		return nil, errNotDir
+	}
+	patterns, ignoreFile, err := d.patterns, d.ignoreFile, d.err
+	if dockerfile != "" {
+		// <Dockerfile>.dockerignore wins over the context's, even empty.
+		p, name, perr := readIgnoreFile(dockerfile + ".dockerignore")
+		switch {
+		case perr == nil:
+			patterns, ignoreFile, err = p, name, nil
+		case !errors.Is(perr, fs.ErrNotExist):
+			return nil, perr
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	key := contextKey{filepath.Clean(dir), ignoreFile}
-	if abs, err := filepath.Abs(key.dir); err == nil {
-		key.dir = abs
-	}
+	key := contextKey{d.abs, ignoreFile}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if l, ok := c.loaded[key]; ok {
@@ -97,6 +126,17 @@ func (c *Contexts) Load(dir, dockerfile string) (*BuildContext, error) {
 	c.loaded[key] = &loadedContext{bc, err}
 	return bc, err
 }
+
+// dirFacts is what a context directory gives every Dockerfile.
+type dirFacts struct {
+	abs        string
+	notDir     bool
+	patterns   []string
+	ignoreFile string
+	err        error // reading .dockerignore (fs.ErrNotExist: there is none)
+}
+
+var errNotDir = errors.New("not a directory")
 
 // LoadBuildContext lists the files of dir that a build of dockerfile would
 // send. Symbolic links are sent as links: their targets are not part of
@@ -167,30 +207,22 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 	return bc, nil
 }
 
-// ignorePatterns reads the ignore file BuildKit would use for dockerfile:
-// <Dockerfile>.dockerignore next to the Dockerfile takes precedence over
-// the context's .dockerignore, even when empty.
-func ignorePatterns(dir, dockerfile string) ([]string, string, error) {
-	candidates := []string{filepath.Join(dir, ".dockerignore")}
-	if dockerfile != "" {
-		candidates = slices.Insert(candidates, 0, dockerfile+".dockerignore")
+// readIgnoreFile reads an ignore file's patterns; fs.ErrNotExist when
+// there is none.
+func readIgnoreFile(name string) ([]string, string, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
 	}
-	for _, name := range candidates {
-		f, err := os.Open(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, name, &Error{Path: name, Err: unwrapPath(err)}
-		}
-		patterns, err := ignorefile.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return nil, name, &Error{Path: name, Err: err}
-		}
-		return patterns, name, nil
+	if err != nil {
+		return nil, name, &Error{Path: name, Err: unwrapPath(err)}
 	}
-	return nil, "", nil
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, name, &Error{Path: name, Err: err}
+	}
+	return patterns, name, nil
 }
 
 // Copied returns the files of the context that a COPY or ADD source brings
@@ -366,16 +398,13 @@ var ruleContextSecret = &Rule{
 	},
 	Check: func(p *Pass) {
 		dir := p.contextDir()
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return
-		}
 		contexts := p.Contexts
 		if contexts == nil {
 			contexts = NewContexts()
 		}
 		bc, err := contexts.Load(dir, p.File.Path)
 		if err != nil {
-			return // BuildKit would refuse this context too; nothing is copied
+			return // no directory, or one BuildKit would refuse: nothing is copied
 		}
 		reported := map[int]bool{}
 		for _, st := range p.File.Stages {
