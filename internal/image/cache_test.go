@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -179,19 +180,19 @@ func TestCacheConcurrent(t *testing.T) {
 	s, archive := specArchive(t, "testdata/rules/credentials.img")
 	dir := t.TempDir()
 	want := auditCached(t, archive, s, nil, "", testEngine(t, s)).findings
-	var wg sync.WaitGroup
 	results := make([]cacheRun, 6)
-	for i := range results {
-		wg.Go(func() {
-			c, err := layercache.Open(dir, layercache.Options{})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			results[i] = auditCached(t, archive, s, c, "test", testEngine(t, s))
-		})
-	}
-	wg.Wait()
+	t.Run("walks", func(t *testing.T) {
+		for i := range results {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				c, err := layercache.Open(dir, layercache.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				results[i] = auditCached(t, archive, s, c, "test", testEngine(t, s))
+			})
+		}
+	})
 	for i, r := range results {
 		if r.findings != want {
 			t.Errorf("walk %d: findings differ", i)
