@@ -12,6 +12,10 @@
 #   two        two processes scanning at once with one empty cache directory:
 #              both must succeed with identical reports
 #   bench/cache.sh [RUNS]     (default 3)
+# Measured (2 shared vCPUs, load average 10-15): floor 9.99 s, cold 12.01 s,
+# warm 0.32 s (2.7 % of cold), reports identical, another build 8.96 s and a
+# configuration without the secret scan 7.67 s (both recomputed), two
+# processes at once: both succeeded, identical reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
