@@ -24,7 +24,7 @@ import (
 // a million entries costs the walk no more memory than reading the layer
 // (a LayerRecord of it would take some 130 MiB).
 //
-// Encoding (then compressed with zstd, 1 MiB window): "DVLF" 1, then
+// Encoding (then compressed with zstd, 256 KiB window): "DVLF" 1, then
 // uvarints Stored, Tar, Size, entry count; each entry: type, flags (1
 // escaped, 2 raw name follows), the length of the prefix it shares with
 // the previous path, the rest of the path, mode, uid, gid, size, a link's
@@ -60,17 +60,22 @@ func (w *walker) storeLayer(l *Layer, key string, files []*File, saved map[strin
 		}
 	}
 	w.opts.Cache.Put(cacheKey(key, l.DiffID), func(out io.Writer) error {
-		// A small window: the entries of a layer compress well within
-		// a megabyte, and a scan's memory stays where the walk keeps it.
-		enc, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
-		if err != nil {
-			return err
+		// One encoder for the walk, with a small window: the entries of
+		// a layer compress well within 256 KiB, and a scan's memory stays
+		// where the walk keeps it.
+		if w.zenc == nil {
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+				zstd.WithWindowSize(256<<10), zstd.WithLowerEncoderMem(true))
+			if err != nil {
+				return err
+			}
+			w.zenc = enc
 		}
+		enc := w.zenc
+		enc.Reset(out)
 		bw := bufio.NewWriterSize(enc, 64<<10)
 		if err := w.encodeFacts(bw, l, files, skipped, saved); err != nil {
-			enc.Close()
-			return err
+			return err // the next Reset starts the encoder afresh
 		}
 		if err := bw.Flush(); err != nil {
 			return err
@@ -94,9 +99,11 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 	for _, s := range skipped {
 		index[s.File] = -1
 	}
-	prev := ""
+	// Paths are built in two buffers in turn, each compared with the
+	// previous one: no string per entry.
+	var prev, p []byte
 	for i, f := range files {
-		p := f.Path()
+		p = f.appendPath(p[:0])
 		shared := 0
 		for shared < len(p) && shared < len(prev) && p[shared] == prev[shared] {
 			shared++
@@ -112,7 +119,8 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 		bw.WriteByte(byte(f.Type))
 		bw.WriteByte(flags)
 		uv(uint64(shared))
-		str(p[shared:])
+		uv(uint64(len(p) - shared))
+		bw.Write(p[shared:])
 		uv(uint64(f.Mode))
 		sv(int64(f.UID))
 		sv(int64(f.GID))
@@ -123,7 +131,7 @@ func (w *walker) encodeFacts(bw *bufio.Writer, l *Layer, files []*File, skipped 
 		if hasRaw {
 			str(raw)
 		}
-		prev = p
+		prev, p = p, prev
 		if _, ok := index[f]; ok {
 			index[f] = i
 		}
@@ -155,7 +163,7 @@ func (w *walker) loadLayer(l *Layer, key, label string) ([]*File, bool, error) {
 		return nil, false, nil
 	}
 	dec, err := zstd.NewReader(bytes.NewReader(payload), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxWindow(1<<20))
+		zstd.WithDecoderMaxWindow(256<<10))
 	if err != nil {
 		return nil, false, nil
 	}

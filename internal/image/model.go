@@ -194,6 +194,20 @@ func (f *File) Path() string {
 	return "/" + name
 }
 
+// appendPath appends the path to b, without allocating a string.
+func (f *File) appendPath(b []byte) []byte {
+	if f.nlen&nameFull != 0 {
+		return append(b, f.raw()...)
+	}
+	if f.dir != nil {
+		if d := f.dir.Path(); d != "/" {
+			b = append(b, d...)
+		}
+	}
+	b = append(b, '/')
+	return append(b, f.Name()...)
+}
+
 // Name is the last element of the path.
 func (f *File) Name() string {
 	s := f.raw()

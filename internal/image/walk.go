@@ -142,6 +142,7 @@ type walker struct {
 	limited    io.LimitedReader
 	wants      []wanted
 	aheadBufs  [][]byte
+	zenc       *zstd.Encoder // the layer cache's, made on first use
 	skipped    []Skipped
 	// streamed is set while a streamed source is read: its layers are
 	// merged at the end, in the order its manifest gives.

@@ -191,7 +191,7 @@ func (c *Cache) write(key string, write func(w io.Writer) error) error {
 			return err
 		}
 		h := sha256.New()
-		bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 256<<10)
+		bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 64<<10)
 		if err := write(bw); err != nil {
 			return err
 		}

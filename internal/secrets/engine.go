@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -62,7 +63,10 @@ type Engine struct {
 	maxAfter  int
 	maxKw     int
 	chunk     int
-	pool      sync.Pool
+	// bufs holds the chunk buffers of finished scans. A sync.Pool would
+	// drop them at every collection, and an image walk would allocate a
+	// fresh megabyte after each; a few kept for good cost less.
+	bufs chan *[]byte
 	states    sync.Pool
 	stats     counters
 }
@@ -195,11 +199,30 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.index = idx
-	e.pool.New = func() any {
-		b := make([]byte, 0, e.chunk+e.maxBefore+e.maxAfter+e.maxKw+2)
-		return &b
-	}
+	e.bufs = make(chan *[]byte, min(max(runtime.GOMAXPROCS(0), 1), 8))
 	return e, nil
+}
+
+// buffer takes a chunk buffer, kept or new.
+func (e *Engine) buffer() *[]byte {
+	size := e.chunk + e.maxBefore + e.maxAfter + e.maxKw + 2
+	select {
+	case b := <-e.bufs:
+		if cap(*b) >= size {
+			return b
+		}
+	default:
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+// release keeps a buffer for the next scan, if there is room.
+func (e *Engine) release(b *[]byte) {
+	select {
+	case e.bufs <- b:
+	default:
+	}
 }
 
 var defaultEngine = sync.OnceValue(func() *Engine {
@@ -256,8 +279,8 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		e.stats.skippedPath.Add(1)
 		return Result{Skipped: why}, nil
 	}
-	bp := e.pool.Get().(*[]byte)
-	defer e.pool.Put(bp)
+	bp := e.buffer()
+	defer e.release(bp)
 	buf := (*bp)[:0]
 	lr := r
 	if e.maxBytes > 0 {
