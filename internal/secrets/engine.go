@@ -66,9 +66,9 @@ type Engine struct {
 	// bufs holds the chunk buffers of finished scans. A sync.Pool would
 	// drop them at every collection, and an image walk would allocate a
 	// fresh megabyte after each; a few kept for good cost less.
-	bufs chan *[]byte
-	states    sync.Pool
-	stats     counters
+	bufs   chan *[]byte
+	states sync.Pool
+	stats  counters
 }
 
 type ruleInfo struct {
