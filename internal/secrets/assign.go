@@ -58,7 +58,7 @@ var benignTokens = map[string]bool{
 	"required": true, "header": true, "policy": true, "algorithm": true, "alg": true, "format": true,
 	"size": true, "bits": true, "count": true, "version": true, "env": true, "prefix": true, "suffix": true,
 	"fingerprint": true, "gpg": true, "pgp": true, "keyid": true, "keyring": true, "keyserver": true,
-	"checksum": true, "sha": true, "sha256": true, "sha512": true, "md5": true, "hash": true, "mode": true,
+	"checksum": true, "sha": true, "sha1": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "md5": true, "digest": true, "crc": true, "crc32": true, "hash": true, "mode": true,
 	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
 	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
 }
@@ -152,10 +152,32 @@ func IsReference(v string) bool {
 	return bracketRe.MatchString(v)
 }
 
+// encryptedRe matches values encrypted for a tool that holds the key
+// elsewhere: Maven's `{…}` (settings-security.xml holds the master
+// password; Maven 4 adds `[name=…,cipher=…]`), Jasypt's `ENC(…)`.
+var encryptedRe = regexp.MustCompile(`(?:^|\s)\{(?:\[[^\]{}]*\])?[A-Za-z0-9+/]{8,}={0,2}\}$|^ENC\([A-Za-z0-9+/=]{8,}\)$`)
+
+// EncryptedValue reports whether a value is encrypted for a tool that keeps
+// the key elsewhere (Maven's `{…}`, Jasypt's `ENC(…)`): the key, not the
+// value, is the secret.
+func EncryptedValue(v string) bool {
+	return encryptedRe.MatchString(strings.TrimSpace(v))
+}
+
 // IsPlaceholder reports whether a value is an obvious stand-in.
 func IsPlaceholder(v string) bool {
 	v = strings.Trim(strings.TrimSpace(v), `"'`)
 	if v == "" || placeholderRe.MatchString(v) || bracketRe.MatchString(v) {
+		return true
+	}
+	// "change_me!", "<replace-me>", "**your token**": the same words
+	// with punctuation around them.
+	if w := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return -1
+	}, v); w != v && w != "" && placeholderRe.MatchString(w) && !strings.ContainsAny(w, "0123456789") {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -183,8 +205,13 @@ func LiteralSecret(v string) bool {
 		return false
 	case boolWords[strings.ToLower(v)]:
 		return false
-	case hexRe.MatchString(v) && (len(v) == 40 || len(v) == 64 || len(v) == 16 || len(v) == 8):
-		// GPG key IDs and fingerprints, git SHAs, checksums.
+	case hexRe.MatchString(v) && (len(v) == 16 || len(v) == 8):
+		// GPG key IDs. Longer hex under a secret's name is a secret
+		// (SECRET_KEY=<64 hex>, a hex API token): fingerprints, commits
+		// and checksums are named as such (GPG_KEY, *_SHA256), and
+		// SensitiveName says no to those names.
+		return false
+	case EncryptedValue(v):
 		return false
 	}
 	for _, p := range pubKeyPrefix {

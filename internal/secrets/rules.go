@@ -186,6 +186,7 @@ func (r *Rule) Meta() finding.Rule {
 		Description: desc,
 		Remediation: rem,
 		References:  []string{"https://docs.docker.com/build/building/secrets/"},
+		Peers:       slices.Clone(r.Peers),
 	}
 }
 

@@ -59,7 +59,7 @@ func placeholderSecret(s string) bool {
 		// "$6$salt$hash" is a hash, not a "$VARIABLE".
 		return false
 	}
-	if IsReference(s) || bracketRe.MatchString(s) {
+	if IsReference(s) || bracketRe.MatchString(s) || EncryptedValue(s) {
 		return true
 	}
 	if len(s) <= 120 {
