@@ -17,6 +17,11 @@ type gitleaksSample struct {
 	True bool   `json:"true"`
 	Path string `json:"path"`
 	Text string `json:"text"`
+	// Gitleaks is set on a false sample that gitleaks itself, with its
+	// whole configuration, reports: another rule's true sample (a
+	// Cloudflare global key is a false sample of the Cloudflare API key
+	// rule), which is no false sample for a scanner as a whole.
+	Gitleaks bool `json:"-"`
 }
 
 // gitleaks' rules are Go functions (cmd/generate/config/rules/*.go) that
@@ -146,5 +151,60 @@ func readGitleaks(root string) ([]gitleaksSample, error) {
 		}
 		samples = append(samples, s)
 	}
-	return samples, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return samples, markGitleaks(root, tmp, samples)
+}
+
+// markGitleaks runs gitleaks (`gitleaks dir`, built from the checkout,
+// with the configuration it ships, config/gitleaks.toml) over the false
+// samples, each in a file of its own (named as the sample's path says,
+// for the rules restricted to paths), and marks those it reports.
+func markGitleaks(root, tmp string, samples []gitleaksSample) error {
+	dir := filepath.Join(tmp, "false")
+	for i, s := range samples {
+		if s.True {
+			continue
+		}
+		name := "sample.txt"
+		if s.Path != "" {
+			name = filepath.Base(s.Path)
+		}
+		d := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, name), []byte(s.Text), 0o600); err != nil {
+			return err
+		}
+	}
+	report := filepath.Join(tmp, "report.json")
+	cmd := exec.Command("go", "run", ".", "dir", dir, "--config", filepath.Join(root, "config", "gitleaks.toml"),
+		"--report-format", "json", "--report-path", report, "--exit-code", "0", "--no-banner", "--log-level", "error")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("gitleaks dir: %v\n%s", err, stderr.Bytes())
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return err
+	}
+	var findings []struct{ File string }
+	if err := json.Unmarshal(data, &findings); err != nil {
+		return fmt.Errorf("gitleaks report: %w", err)
+	}
+	for _, f := range findings {
+		rel, err := filepath.Rel(dir, f.File)
+		if err != nil {
+			continue
+		}
+		var i int
+		if _, err := fmt.Sscan(filepath.Dir(rel), &i); err == nil && i < len(samples) {
+			samples[i].Gitleaks = true
+		}
+	}
+	return nil
 }

@@ -93,6 +93,22 @@ func nameTokens(name string) []string {
 	return out
 }
 
+// nameWord is a name check for rules that find a provider's secret by its
+// name (OKTA_API_TOKEN, twilioAuthToken): a word of the name must start
+// with one of words, so that "okta" inside "rookTable" does not count.
+func nameWord(words ...string) func(string) bool {
+	return func(name string) bool {
+		for _, t := range nameTokens(name) {
+			for _, w := range words {
+				if strings.HasPrefix(t, w) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
 // SensitiveName reports whether a variable name says it holds a secret.
 func SensitiveName(name string) bool {
 	toks := nameTokens(name)

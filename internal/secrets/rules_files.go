@@ -243,7 +243,10 @@ var publicByDesign = []string{"pk_live_", "pk_test_"}
 
 // genericValue judges the value of a secret-named assignment in a file.
 func genericValue(v string) bool {
-	if len(v) < 8 || len(v) > 200 {
+	// Files are not ENV lines: a value under ten characters there is a
+	// grammar fragment, a name or an example far more often than a
+	// password (gitleaks' generic rule draws the line at ten too).
+	if len(v) < 10 || len(v) > 200 {
 		return false
 	}
 	for _, p := range publicByDesign {
@@ -256,11 +259,9 @@ func genericValue(v string) bool {
 			return false // an expression, not a value
 		}
 	}
-	// Files are not ENV lines: a value under eight characters there is a
-	// grammar fragment or an example far more often than a password.
 	if strings.Contains(v, "=") && !(base64Padded.MatchString(v) && len(v)%4 == 0) {
 		return false
 	}
-	return len(v) >= 8 && LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
+	return LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
 		!hexNumber.MatchString(v) && !wordsJoined.MatchString(v) && !strings.ContainsAny(v, " \t\\") && !repetitive(v)
 }

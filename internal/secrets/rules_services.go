@@ -1,6 +1,11 @@
 package secrets
 
-import "github.com/dockvet/dockvet/internal/finding"
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
 
 const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
@@ -135,6 +140,8 @@ var oktaToken = &Rule{
 	Keywords:   []string{"okta"},
 	Precheck:   assignment,
 	Regex:      assign(`okta`, `00[A-Za-z0-9_-]{40}`),
+	// "okta" must start a word of the name: rookTable is no Okta name.
+	ValidName: nameWord("okta"),
 	Boundary:   tokenChars,
 	MinEntropy: 4.0,
 }
@@ -160,12 +167,29 @@ var databricksToken = &Rule{
 
 var sentryToken = &Rule{
 	Rule: finding.Rule{ID: "DV7094", Title: "Sentry token", Severity: finding.High,
-		Description: "A Sentry user auth token (`sntryu_` and 64 hex digits) or organisation token (`sntrys_`)"},
+		Description: "A Sentry user auth token (`sntryu_` and 64 hex digits) or organisation token (`sntrys_`, base64 of a JSON object with the token's `iat` and `url`, `_`, and the secret)",
+		Peers:       []string{"sentry-access-token", "sentry-org-token", "sentry-user-token"}},
 	Keywords:   []string{"sntryu_", "sntrys_"},
 	Regex:      re(`sntryu_[a-f0-9]{64}|sntrys_eyJpYXQiO[A-Za-z0-9+/=_]{50,}`),
 	After:      512,
 	Boundary:   tokenChars,
 	MinEntropy: 3.5,
+	Valid: func(s string) bool {
+		if !strings.HasPrefix(s, "sntrys_") {
+			return true
+		}
+		body := s[len("sntrys_"):]
+		i := strings.LastIndexByte(body, '_')
+		if i < 0 {
+			return false
+		}
+		data, ok := decodeBase64(strings.TrimRight(body[:i], "="))
+		var claims struct {
+			IAT *float64 `json:"iat"`
+			URL string   `json:"url"`
+		}
+		return ok && json.Unmarshal(data, &claims) == nil && claims.IAT != nil && claims.URL != ""
+	},
 }
 
 var dopplerToken = &Rule{
