@@ -17,7 +17,8 @@ func awsSecretShape(s string) bool {
 
 var awsAccessKeyID = &Rule{
 	Rule: finding.Rule{ID: "DV7002", Title: "AWS access key ID", Severity: finding.High,
-		Description: "An AWS access key ID (`AKIA…` long-term, `ASIA…` temporary, `ABIA`/`ACCA` service keys): 20 characters, upper-case base32 after the prefix. With its secret it signs any API call the key's IAM user may make"},
+		Description: "An AWS access key ID (`AKIA…` long-term, `ASIA…` temporary, `ABIA`/`ACCA` service keys): 20 characters, upper-case base32 after the prefix. With its secret it signs any API call the key's IAM user may make",
+		Peers:       []string{"aws-access-token", "aws-access-key-id"}},
 	Keywords:   []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3T"},
 	Regex:      re(`(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}`),
 	Boundary:   base64Chars,
@@ -26,7 +27,8 @@ var awsAccessKeyID = &Rule{
 
 var awsSecretKey = &Rule{
 	Rule: finding.Rule{ID: "DV7024", Title: "AWS secret access key", Severity: finding.Critical,
-		Description: "An AWS secret access key (40 base64 characters) assigned to a name such as `aws_secret_access_key`, `AWS_SECRET_ACCESS_KEY` or `SecretAccessKey`, as in ~/.aws/credentials, .env files and SDK configuration"},
+		Description: "An AWS secret access key (40 base64 characters) assigned to a name such as `aws_secret_access_key`, `AWS_SECRET_ACCESS_KEY` or `SecretAccessKey`, as in ~/.aws/credentials, .env files and SDK configuration",
+		Peers:       []string{"aws-secret-access-key"}},
 	Keywords: []string{"aws_secret", "secret_access_key", "secretaccesskey", "aws-secret", "secret-access-key"},
 	Precheck: assignment,
 	Regex:    assign(`aws[\w.-]{0,20}secret|secret[_.-]?access[_.-]?key`, `[A-Za-z0-9/+]{40}`),
@@ -73,7 +75,8 @@ var amazonMWSToken = &Rule{
 
 var googleAPIKey = &Rule{
 	Rule: finding.Rule{ID: "DV7007", Title: "Google API key", Severity: finding.High,
-		Description: "A Google API key (`AIza` and 35 characters). Keys for Maps or Firebase are often meant for browsers, but an unrestricted key bills and reads whatever APIs its project enabled"},
+		Description: "A Google API key (`AIza` and 35 characters). Keys for Maps or Firebase are often meant for browsers, but an unrestricted key bills and reads whatever APIs its project enabled",
+		Peers:       []string{"gcp-api-key"}},
 	Keywords:   []string{"AIza"},
 	Regex:      re(`AIza[0-9A-Za-z_-]{35}`),
 	Boundary:   tokenChars,
@@ -82,7 +85,8 @@ var googleAPIKey = &Rule{
 
 var gcpServiceAccountKey = &Rule{
 	Rule: finding.Rule{ID: "DV7028", Title: "GCP service account key", Severity: finding.Critical,
-		Description: "A Google Cloud service-account key file (JSON with `\"type\": \"service_account\"` and a `private_key`): it authenticates as the service account, with all its IAM roles, until the key is deleted"},
+		Description: "A Google Cloud service-account key file (JSON with `\"type\": \"service_account\"` and a `private_key`): it authenticates as the service account, with all its IAM roles, until the key is deleted",
+		Peers:       []string{"gcp-service-account"}},
 	Keywords:  []string{"service_account"},
 	Regex:     re(`"private_key"\s*:\s*"-----BEGIN PRIVATE KEY-----(?:\\n|\s)*(?P<secret>[^"]+?)(?:\\n|\s)*-----END PRIVATE KEY-----(?:\\n)*"`),
 	Valid:     func(b string) bool { return pemBody(b, 32, true) },
@@ -124,7 +128,8 @@ var googleOAuthRefreshToken = &Rule{
 
 var azureStorageKey = &Rule{
 	Rule: finding.Rule{ID: "DV7032", Title: "Azure storage account key", Severity: finding.Critical,
-		Description: "An Azure Storage (or Cosmos DB) account key: 88 base64 characters (64 bytes) after `AccountKey=` in a connection string or in an `account_key` setting. It grants full control of the account's data"},
+		Description: "An Azure Storage (or Cosmos DB) account key: 88 base64 characters (64 bytes) after `AccountKey=` in a connection string or in an `account_key` setting. It grants full control of the account's data",
+		Peers:       []string{"azure-storage-account-key"}},
 	Keywords: []string{"accountkey", "account_key", "storage_key", "storagekey"},
 	Regex:    re(`(?i:accountkey|account_key|storage_?key|azure_storage_key)["']?[ \t]{0,3}[=:][ \t]{0,3}["']?(?P<secret>[A-Za-z0-9+/]{86}==)`),
 	Valid:    decodesTo(64),
@@ -133,7 +138,8 @@ var azureStorageKey = &Rule{
 
 var azureADClientSecret = &Rule{
 	Rule: finding.Rule{ID: "DV7033", Title: "Azure AD client secret", Severity: finding.Critical,
-		Description: "A Microsoft Entra ID (Azure AD) application client secret: three characters, a digit, `Q~`, then 31–34 characters. It signs in as the application"},
+		Description: "A Microsoft Entra ID (Azure AD) application client secret: three characters, a digit, `Q~`, then 31–34 characters. It signs in as the application",
+		Peers:       []string{"azure-ad-client-secret", "azure-entra-client-secret"}},
 	Keywords:   []string{"0Q~", "1Q~", "2Q~", "3Q~", "4Q~", "5Q~", "6Q~", "7Q~", "8Q~", "9Q~"},
 	Regex:      re(`[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}`),
 	Boundary:   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-",
@@ -146,7 +152,8 @@ var azureADClientSecret = &Rule{
 
 var azureSASToken = &Rule{
 	Rule: finding.Rule{ID: "DV7034", Title: "Azure SAS token", Severity: finding.High,
-		Description: "An Azure shared access signature: a URL query with a service version (`sv=`) and a signature (`sig=`, base64 of an HMAC-SHA256). Anyone with the URL has the access it grants until it expires"},
+		Description: "An Azure shared access signature: a URL query with a service version (`sv=`) and a signature (`sig=`, base64 of an HMAC-SHA256). Anyone with the URL has the access it grants until it expires",
+		Peers:       []string{"azure-sas-token"}},
 	Keywords: []string{"sig="},
 	Regex: re(`\bsv=\d{4}-\d\d-\d\d(?:&[^\s"'<>&]*)*?&sig=(?P<secret>[A-Za-z0-9%+/]{40,}(?:%3[Dd]|=){0,2})|` +
 		`[?&]sig=(?P<secret>[A-Za-z0-9%+/]{40,}(?:%3[Dd]|=){0,2})(?:&[^\s"'<>&]*)*?&sv=\d{4}-\d\d-\d\d`),
@@ -173,7 +180,8 @@ var azureSharedAccessKey = &Rule{
 
 var azureDevOpsPAT = &Rule{
 	Rule: finding.Rule{ID: "DV7036", Title: "Azure DevOps personal access token", Severity: finding.Critical,
-		Description: "An Azure DevOps personal access token: 84 characters with the `AZDO` signature, or the older 52 lower-case base32 characters assigned to an Azure DevOps name. It reads and writes repositories, pipelines and feeds"},
+		Description: "An Azure DevOps personal access token: 84 characters with the `AZDO` signature, or the older 52 lower-case base32 characters assigned to an Azure DevOps name. It reads and writes repositories, pipelines and feeds",
+		Peers:       []string{"azure-devops-pat"}},
 	Keywords:   []string{"AZDO", "azure_devops", "azuredevops", "azure-devops", "ado_pat", "ado_token", "vsts", "azdo_"},
 	Regex:      re(`(?P<secret>[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})|` + assignPattern(`azure[_.-]?devops|azdo|ado[_.-]?(?:pat|token)|vsts`, `[a-z2-7]{52}`)),
 	Boundary:   alnumChars,

@@ -12,7 +12,8 @@ import (
 
 var jsonWebToken = &Rule{
 	Rule: finding.Rule{ID: "DV7011", Title: "JSON Web Token", Severity: finding.Medium,
-		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password"},
+		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password",
+		Peers:       []string{"jwt", "jwt-token"}},
 	Keywords: []string{"eyJ"},
 	Regex:    re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
 	After:    4096,
@@ -93,7 +94,8 @@ var gitCredentials = &Rule{
 
 var basicAuthHeader = &Rule{
 	Rule: finding.Rule{ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it"},
+		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it",
+		Peers:       []string{"curl-auth-header"}},
 	Keywords: []string{"authorization"},
 	Regex:    re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
 	Valid:    basicCredential,
@@ -103,7 +105,8 @@ var basicAuthHeader = &Rule{
 
 var bearerAuthHeader = &Rule{
 	Rule: finding.Rule{ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it"},
+		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it",
+		Peers:       []string{"curl-auth-header"}},
 	Keywords:   []string{"authorization"},
 	Regex:      re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
 	Valid:      all(literalValue, notHex),

@@ -11,7 +11,8 @@ import (
 
 var npmToken = &Rule{
 	Rule: finding.Rule{ID: "DV7008", Title: "npm access token", Severity: finding.Critical,
-		Description: "An npm access token (`npm_` and 36 characters): it publishes packages as its owner, the classic supply-chain compromise"},
+		Description: "An npm access token (`npm_` and 36 characters): it publishes packages as its owner, the classic supply-chain compromise",
+		Peers:       []string{"npm-access-token"}},
 	Keywords:   []string{"npm_"},
 	Regex:      re(`npm_[A-Za-z0-9]{36}`),
 	Boundary:   tokenChars,
@@ -20,7 +21,8 @@ var npmToken = &Rule{
 
 var pypiToken = &Rule{
 	Rule: finding.Rule{ID: "DV7051", Title: "PyPI API token", Severity: finding.Critical,
-		Description: "A PyPI or TestPyPI API token (`pypi-` and a macaroon whose encoded header names pypi.org): it uploads releases of the projects it is scoped to"},
+		Description: "A PyPI or TestPyPI API token (`pypi-` and a macaroon whose encoded header names pypi.org): it uploads releases of the projects it is scoped to",
+		Peers:       []string{"pypi-upload-token"}},
 	Keywords: []string{"pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"},
 	Regex:    re(`pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`),
 	After:    1024,
@@ -29,7 +31,8 @@ var pypiToken = &Rule{
 
 var rubygemsKey = &Rule{
 	Rule: finding.Rule{ID: "DV7052", Title: "RubyGems API key", Severity: finding.Critical,
-		Description: "A RubyGems.org API key (`rubygems_` and 48 hex digits), which pushes gems as its owner"},
+		Description: "A RubyGems.org API key (`rubygems_` and 48 hex digits), which pushes gems as its owner",
+		Peers:       []string{"rubygems-api-token"}},
 	Keywords:   []string{"rubygems_"},
 	Regex:      re(`rubygems_[0-9a-f]{48}`),
 	Boundary:   tokenChars,
@@ -142,7 +145,8 @@ var swarmUnlockKey = &Rule{
 
 var jfrogToken = &Rule{
 	Rule: finding.Rule{ID: "DV7060", Title: "JFrog Artifactory token", Severity: finding.Critical,
-		Description: "A JFrog Artifactory API key (`AKCp` and 69 characters) or reference token (`cmVmd…`, 64 characters): they read and deploy artifacts and images"},
+		Description: "A JFrog Artifactory API key (`AKCp` and 69 characters) or reference token (`cmVmd…`, 64 characters): they read and deploy artifacts and images",
+		Peers:       []string{"artifactory-api-key", "artifactory-reference-token"}},
 	Keywords:   []string{"AKCp", "cmVmd"},
 	Regex:      re(`AKCp[A-Za-z0-9]{69}|cmVmd[A-Za-z0-9]{59}`),
 	Boundary:   alnumChars,
@@ -151,7 +155,8 @@ var jfrogToken = &Rule{
 
 var mavenSettingsPassword = &Rule{
 	Rule: finding.Rule{ID: "DV7061", Title: "Password in Maven settings.xml", Severity: finding.High,
-		Description: "A `<password>` of a Maven settings.xml server entry (~/.m2/settings.xml), used to deploy to and read from repositories; a `${env.…}` reference is not reported"},
+		Description: "A `<password>` of a Maven settings.xml server entry (~/.m2/settings.xml), used to deploy to and read from repositories; a `${env.…}` reference is not reported",
+		Peers:       []string{"maven-settings-password", "maven-settings-passphrase"}},
 	Keywords: []string{"<password>"},
 	Regex:    re(`<password>\s*(?P<secret>[^<\s][^<]{4,}?)\s*</password>`),
 	Valid:    literalValue,
