@@ -128,11 +128,11 @@ var googleOAuthRefreshToken = &Rule{
 
 var azureStorageKey = &Rule{
 	Rule: finding.Rule{ID: "DV7032", Title: "Azure storage account key", Severity: finding.Critical,
-		Description: "An Azure Storage (or Cosmos DB) account key: 88 base64 characters (64 bytes) after `AccountKey=` in a connection string or in an `account_key` setting. It grants full control of the account's data",
+		Description: "An Azure Storage (or Cosmos DB) account key after `AccountKey=` in a connection string or in an `account_key` setting: 88 base64 characters (64 bytes), or 44 (32 bytes) as some services and emulators issue them. It grants full control of the account's data; a value of another length there is still reported, as a literal credential",
 		Peers:       []string{"azure-storage-account-key"}},
 	Keywords: []string{"accountkey", "account_key", "storage_key", "storagekey"},
-	Regex:    re(`(?i:accountkey|account_key|storage_?key|azure_storage_key)["']?[ \t]{0,3}[=:][ \t]{0,3}["']?(?P<secret>[A-Za-z0-9+/]{86}==)`),
-	Valid:    decodesTo(64),
+	Regex:    re(`(?i:accountkey|account_key|storage_?key|azure_storage_key)["']?[ \t]{0,3}[=:][ \t]{0,3}["']?(?P<secret>[A-Za-z0-9+/]{86}==|[A-Za-z0-9+/]{43}=)`),
+	Valid:    func(s string) bool { return decodesTo(64)(s) || decodesTo(32)(s) },
 	Boundary: base64Chars,
 }
 
@@ -196,5 +196,92 @@ var azurePublishProfilePassword = &Rule{
 		Description: "The deployment password of an Azure App Service publish profile (`userPWD=\"…\"` in a .PublishSettings file): it deploys code to the app"},
 	Keywords:   []string{"userpwd="},
 	Regex:      re(`userPWD="(?P<secret>[A-Za-z0-9+/=]{20,})"`),
+	MinEntropy: 3.5,
+}
+
+// Microsoft's identifiable keys: 84 base64 characters with the signature
+// JQQJ99 at a fixed place and four letters naming the service further
+// on (AZCR for Container Registry, ACOG for Cognitive Services / AI
+// services, AZSe for Search…).
+var azureIdentifiableKey = &Rule{
+	Rule: finding.Rule{ID: "DV7125", Title: "Azure identifiable key", Severity: finding.Critical,
+		Description: "An Azure key in Microsoft's identifiable format (84 characters with the `JQQJ99` signature and a service tag such as `AZCR` for Container Registry or `ACOG` for AI services): it authenticates to the service as its owner",
+		Peers:       []string{"azure-container-registry-credential", "azure-ai-services-key"}},
+	Keywords:   []string{"JQQJ99"},
+	Regex:      re(`[A-Za-z0-9+/]{52}JQQJ99[A-Za-z0-9+/]{18}[A-Z][A-Za-z]{3}[A-Za-z0-9+/]{4}`),
+	Boundary:   base64Chars,
+	MinEntropy: 4.0,
+	Near:       true,
+	Before:     60,
+	After:      40,
+}
+
+var azureAppConfigConnection = &Rule{
+	Rule: finding.Rule{ID: "DV7126", Title: "Azure App Configuration connection string", Severity: finding.Critical,
+		Description: "An Azure App Configuration connection string (`Endpoint=https://….azconfig.io;Id=…;Secret=…`): the secret reads, and with a read-write key changes, every setting of the store, which often holds other credentials",
+		Peers:       []string{"azure-app-config-connection-string"}},
+	Keywords: []string{".azconfig.io"},
+	Regex:    re(`(?i:endpoint)\s*=\s*https://[A-Za-z0-9-]+\.azconfig\.io/?\s*;\s*(?i:id)\s*=\s*[^;\s"']+\s*;\s*(?i:secret)\s*=\s*(?P<secret>[A-Za-z0-9+/=~]{32,88})`),
+	Valid:    literalValue,
+	Boundary: base64Chars,
+	Near:     true,
+	Before:   64,
+	After:    200,
+}
+
+// Alibaba Cloud.
+
+var alibabaAccessKeyID = &Rule{
+	Rule: finding.Rule{ID: "DV7120", Title: "Alibaba Cloud AccessKey ID", Severity: finding.High,
+		Description: "An Alibaba Cloud (Aliyun) AccessKey ID (`LTAI` and 12 to 20 letters and digits). With its AccessKey secret it signs any API call the RAM user may make",
+		Peers:       []string{"alibaba-access-key-id"}},
+	Keywords:   []string{"LTAI"},
+	Regex:      re(`LTAI[A-Za-z0-9]{12,20}`),
+	Boundary:   alnumChars,
+	MinEntropy: 3.2,
+	Valid:      func(s string) bool { return charClasses(s[4:]) >= 2 },
+}
+
+var alibabaSecretKey = &Rule{
+	Rule: finding.Rule{ID: "DV7121", Title: "Alibaba Cloud AccessKey secret", Severity: finding.Critical,
+		Description: "An Alibaba Cloud AccessKey secret (30 letters and digits) assigned to a name that mentions Alibaba, Aliyun or an access key secret, as in `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and Aliyun CLI configuration",
+		Peers:       []string{"alibaba-secret-key"}},
+	Keywords:  []string{"alibaba", "aliyun", "alicloud", "accesskeysecret", "access_key_secret"},
+	Precheck:  assignment,
+	Regex:     assign(`alibaba|aliyun|alicloud|access[_.-]?key[_.-]?secret`, `[A-Za-z0-9]{30}`),
+	ValidName: func(n string) bool { return SensitiveName(n) || nameWord("alibaba", "aliyun", "alicloud")(n) },
+	Valid:     randomToken(3.5),
+	Boundary:  alnumChars,
+}
+
+var bedrockKey = &Rule{
+	Rule: finding.Rule{ID: "DV7136", Title: "Amazon Bedrock API key", Severity: finding.High,
+		Description: "An Amazon Bedrock API key: a long-term key (`ABSK` and the base64 of `BedrockAPIKey-…`) or a short-term one (`bedrock-api-key-` and a presigned token): it runs models billed to the account",
+		Peers:       []string{"aws-amazon-bedrock-api-key-long-lived", "aws-amazon-bedrock-api-key-short-lived"}},
+	Keywords:   []string{"ABSKQmVkcm9ja0FQSUtleS", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"},
+	Regex:      re(`ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{87,247}={0,2}|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%&?._-]{20,}`),
+	After:      2048,
+	Boundary:   base64Chars,
+	MinEntropy: 3.5,
+}
+
+var cloudflareOriginCA = &Rule{
+	Rule: finding.Rule{ID: "DV7137", Title: "Cloudflare Origin CA key", Severity: finding.High,
+		Description: "A Cloudflare Origin CA key (`v1.0-`, 24 and 146 hex digits): it issues and revokes origin certificates for the account's zones",
+		Peers:       []string{"cloudflare-origin-ca-key"}},
+	Keywords:   []string{"v1.0-"},
+	Regex:      re(`v1\.0-[a-f0-9]{24}-[a-f0-9]{146}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.0,
+}
+
+var yandexCredential = &Rule{
+	Rule: finding.Rule{ID: "DV7165", Title: "Yandex Cloud credential", Severity: finding.High,
+		Description: "A Yandex Cloud IAM token (`t1.` and two base64url parts), API key (`AQVN` and 35–38 characters) or static access key ID (`YC` and 38 characters, assigned to a Yandex name)",
+		Peers:       []string{"yandex-access-token", "yandex-api-key", "yandex-aws-access-token"}},
+	Keywords:   []string{"t1.", "AQVN", "yandex"},
+	Regex:      re(`t1\.[A-Za-z0-9_-]{20,}={0,2}\.[A-Za-z0-9_-]{86}={0,2}|AQVN[A-Za-z0-9_-]{35,38}|` + assignPattern(`yandex`, `YC[A-Za-z0-9_-]{38}`)),
+	ValidName:  nameWord("yandex"),
+	Boundary:   tokenChars,
 	MinEntropy: 3.5,
 }

@@ -1,6 +1,10 @@
 package secrets
 
-import "github.com/dockvet/dockvet/internal/finding"
+import (
+	"strings"
+
+	"github.com/dockvet/dockvet/internal/finding"
+)
 
 // Source hosting: GitHub, GitLab, Bitbucket and Atlassian.
 
@@ -36,11 +40,17 @@ var githubUserToServerToken = &Rule{
 
 var githubInstallationToken = &Rule{
 	Rule: finding.Rule{ID: "DV7040", Title: "GitHub installation access token", Severity: finding.Critical,
-		Description: "A GitHub App server-to-server (installation) token or an Actions GITHUB_TOKEN, acting as the app on the repositories it is installed on; `ghs_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match",
+		Description: "A GitHub App server-to-server (installation) token or an Actions GITHUB_TOKEN, acting as the app on the repositories it is installed on: `ghs_` and 36 base62 characters whose last six are a CRC32 checksum of the rest, which must match, or the stateless form `ghs_`, the installation ID, `_` and a JWT",
 		Peers:       []string{"github-app-token"}},
 	Keywords: []string{"ghs_"},
-	Regex:    re(`ghs_[A-Za-z0-9]{36}`),
-	Valid:    githubChecksum,
+	Regex:    re(`ghs_[0-9]+_eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16,}|ghs_[A-Za-z0-9]{36}`),
+	Valid: func(s string) bool {
+		if i := strings.Index(s, "_eyJ"); i > 0 {
+			return jwtShaped(s[i+1:])
+		}
+		return githubChecksum(s)
+	},
+	After:    2048,
 	Boundary: tokenChars,
 }
 
@@ -58,9 +68,10 @@ var githubFineGrainedPAT = &Rule{
 	Rule: finding.Rule{ID: "DV7042", Title: "GitHub fine-grained personal access token", Severity: finding.Critical,
 		Description: "A fine-grained GitHub personal access token (`github_pat_`, 22 characters, `_`, 59 characters), acting as its owner on the repositories it was granted",
 		Peers:       []string{"github-fine-grained-pat"}},
-	Keywords:   []string{"github_pat_"},
-	Regex:      re(`github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}`),
-	Boundary:   tokenChars,
+	Keywords: []string{"github_pat_"},
+	// The prefix is long and distinctive enough to be found glued to
+	// the word before it; nothing may follow the token.
+	Regex:      re(`(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?:[^A-Za-z0-9_-]|$)`),
 	MinEntropy: 4.0,
 }
 

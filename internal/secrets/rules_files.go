@@ -22,6 +22,32 @@ var jsonWebToken = &Rule{
 	Fallback: 1,
 }
 
+var jwtBase64 = &Rule{
+	Rule: finding.Rule{ID: "DV7130", Title: "JSON Web Token in base64", Severity: finding.Medium,
+		Description: "A JSON Web Token encoded in base64 once more (`ZXlK…`), as Kubernetes Secret `data` and CI variables hold it; the decoded value must be a JWT whose header names an algorithm",
+		Peers:       []string{"jwt-base64"}},
+	Keywords: []string{"ZXlK"},
+	Regex:    re(`ZXlK[A-Za-z0-9+/]{60,}={0,2}`),
+	Valid: func(s string) bool {
+		data, ok := decodeBase64(s)
+		return ok && jwtShaped(strings.TrimSpace(string(data)))
+	},
+	After:    8192,
+	Boundary: base64Chars,
+}
+
+var frameworkDefaultSecret = &Rule{
+	Rule: finding.Rule{ID: "DV7128", Title: "Framework default secret", Severity: finding.Medium,
+		Description: "A web framework's published default secret left in configuration (Symfony's `ThisTokenIsNotSoSecretChangeIt`, eZ Platform's `ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt`): everyone knows it, so anyone can forge the signed cookies, CSRF tokens and login links it protects",
+		Peers:       []string{"symfony-default-secret"}},
+	Keywords: []string{"TokenIsNotSoSecret"},
+	Regex:    re(`ThisTokenIsNotSoSecretChangeIt|ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt`),
+	Boundary: tokenChars,
+	Near:     true,
+	Before:   16,
+	After:    40,
+}
+
 var htpasswdHash = &Rule{
 	Rule: finding.Rule{ID: "DV7108", Title: "Password hash in .htpasswd", Severity: finding.Medium,
 		Description: "A web server password hash (`user:$apr1$…`, `user:$2y$…` bcrypt or `user:{SHA}…`) as Apache and nginx .htpasswd files hold: weak passwords fall to an offline guess"},
@@ -134,8 +160,29 @@ var railsSecretKeyBase = &Rule{
 	MinEntropy: 3.5,
 }
 
-// dottedName is a code expression such as config.auth.token.
-var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+// dottedName is a code expression such as config.auth.token: names
+// joined by dots. A part that is long, mixes capitals, small letters and
+// digits and has a token's entropy is not a name (hvs.CAESIJ2kX9wz…, a
+// Vault token): such a value is no code expression.
+var dottedName memberExpr
+
+var dottedRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+type memberExpr struct{}
+
+func (memberExpr) MatchString(s string) bool {
+	if !dottedRe.MatchString(s) {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if len(part) >= 16 && classes(part) >= 3 && Entropy(part) >= 3.8 {
+			return false
+		}
+	}
+	return true
+}
+
+func (m memberExpr) Match(b []byte) bool { return m.MatchString(string(b)) }
 
 // identifierLike is made of words without digits: in code and
 // configuration a value like this is a variable, a field list or a name

@@ -216,3 +216,13 @@ var shopifySharedSecret = &Rule{
 	Boundary:   tokenChars,
 	MinEntropy: 3.0,
 }
+
+var stripeTestKey = &Rule{
+	Rule: finding.Rule{ID: "DV7129", Title: "Stripe test-mode secret key", Severity: finding.Low,
+		Description: "A test-mode Stripe secret or restricted key (`sk_test_`, `rk_test_`): it moves no money, but reads and writes the account's test data and settings. Stripe's documented example keys are not reported",
+		Peers:       []string{"stripe-access-token", "stripe-secret-token"}},
+	Keywords:   []string{"sk_test_", "rk_test_"},
+	Regex:      re(`[sr]k_test_[0-9a-zA-Z]{24,}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
+}

@@ -58,15 +58,25 @@ var mailchimpKey = &Rule{
 
 var openaiKey = &Rule{
 	Rule: finding.Rule{ID: "DV7083", Title: "OpenAI API key", Severity: finding.High,
-		Description: "An OpenAI API key (`sk-`, `sk-proj-`, `sk-svcacct-` or `sk-admin-`, with the `T3BlbkFJ` marker inside): it runs models billed to the organisation and reads its files",
+		Description: "An OpenAI API key (`sk-`, `sk-proj-`, `sk-svcacct-`, `sk-admin-`, `sk-service-NAME-` or `sk-None-`, with the `T3BlbkFJ` marker inside): it runs models billed to the organisation and reads its files",
 		Peers:       []string{"openai-api-key", "openai-project-api-key", "openai-service-account-key", "openai-admin-api-key", "openai-legacy-api-key", "openai-service-api-key"}},
 	Keywords:   []string{"T3BlbkFJ"},
-	Regex:      re(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,80}|[A-Za-z0-9]{20})T3BlbkFJ[A-Za-z0-9_-]{20,80}`),
+	Regex:      re(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,80}|service-[A-Za-z0-9-]{1,40}-[A-Za-z0-9]{20}|(?:None-)?[A-Za-z0-9]{20,42})T3BlbkFJ[A-Za-z0-9_-]{20,80}`),
 	Boundary:   tokenChars,
 	MinEntropy: 4.0,
 	Near:       true,
-	Before:     100,
+	Before:     140,
 	After:      100,
+}
+
+var openaiRealtimeSecret = &Rule{
+	Rule: finding.Rule{ID: "DV7127", Title: "OpenAI Realtime client secret", Severity: finding.Low,
+		Description: "An ephemeral OpenAI Realtime client secret (`ek_` and 32 hex digits), minted for a browser session: it opens Realtime sessions billed to the organisation until it expires, usually within minutes",
+		Peers:       []string{"openai-realtime-client-secret"}},
+	Keywords:   []string{"ek_"},
+	Regex:      re(`ek_[a-f0-9]{32}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.0,
 }
 
 var anthropicKey = &Rule{

@@ -72,7 +72,7 @@ func placeholderSecret(s string) bool {
 		// "$6$salt$hash" is a hash, not a "$VARIABLE".
 		return false
 	}
-	if IsReference(s) || bracketRe.MatchString(s) || EncryptedValue(s) {
+	if IsReference(s) || bracketRe.MatchString(s) {
 		return true
 	}
 	if len(s) <= 120 {
@@ -247,7 +247,7 @@ func decodesTo(n int) func(string) bool {
 // reference or placeholder, with some variety of characters.
 func literalValue(s string) bool {
 	s = strings.Trim(s, `"'`)
-	return len(s) >= 6 && !IsReference(s) && !IsPlaceholder(s) && !repetitive(s) && charClasses(s) >= 2
+	return len(s) >= 6 && !IsReference(s) && !IsPlaceholder(s) && !EncryptedValue(s) && !repetitive(s) && charClasses(s) >= 2
 }
 
 // randomToken accepts a value that looks machine-generated: mixed
