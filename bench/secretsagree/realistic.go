@@ -77,7 +77,7 @@ func realistic(r *rand.Rand, rule, secret string) string {
 	case "azure-container-registry-password", "azure-app-config-connection-string":
 		return keep(r, secret, `^$`, b64)
 	case "openai-project-api-key", "openai-service-account-key", "openai-admin-api-key", "openai-legacy-api-key", "openai-service-api-key":
-		return keep(r, secret, `^sk-(?:proj-|svcacct-|admin-|service-[a-z0-9-]+?-[a-z0-9]+-|None-)?|T3BlbkFJ`, alnum)
+		return keep(r, secret, `^sk-(?:proj-|svcacct-|admin-|service-[a-z0-9-]+-|None-)?|T3BlbkFJ`, alnum)
 	case "openai-realtime-client-secret":
 		return keep(r, secret, `^ek_`, hexd)
 	case "maven-settings-password", "maven-settings-passphrase", "maven-settings-security-master":

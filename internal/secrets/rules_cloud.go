@@ -277,10 +277,10 @@ var cloudflareOriginCA = &Rule{
 
 var yandexCredential = &Rule{
 	Rule: finding.Rule{ID: "DV7165", Title: "Yandex Cloud credential", Severity: finding.High,
-		Description: "A Yandex Cloud IAM token (`t1.` and two base64url parts), API key (`AQVN` and 35–38 characters) or static access key ID (`YC` and 38 characters, assigned to a Yandex name)",
+		Description: "A Yandex Cloud IAM token (`t1.`, a base64url part and an 86-character signature), API key (`AQVN` and 35–38 characters) or static access key ID (`YC` and 38 characters, assigned to a Yandex name)",
 		Peers:       []string{"yandex-access-token", "yandex-api-key", "yandex-aws-access-token"}},
 	Keywords:   []string{"t1.", "AQVN", "yandex"},
-	Regex:      re(`t1\.[A-Za-z0-9_-]{20,}={0,2}\.[A-Za-z0-9_-]{86}={0,2}|AQVN[A-Za-z0-9_-]{35,38}|` + assignPattern(`yandex`, `YC[A-Za-z0-9_-]{38}`)),
+	Regex:      re(`t1\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2}|AQVN[A-Za-z0-9_-]{35,38}|` + assignPattern(`yandex`, `YC[A-Za-z0-9_-]{38}`)),
 	ValidName:  nameWord("yandex"),
 	Boundary:   tokenChars,
 	MinEntropy: 3.5,

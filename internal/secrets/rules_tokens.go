@@ -166,9 +166,10 @@ var infracostToken = &Rule{
 	Rule: finding.Rule{ID: "DV7149", Title: "Infracost API key", Severity: finding.Medium,
 		Description: "An Infracost API key (`ico-` and 32 letters and digits)",
 		Peers:       []string{"infracost-api-token"}},
-	Keywords:   []string{"ico-"},
-	Regex:      re(`ico-[A-Za-z0-9]{32}`),
-	Boundary:   tokenChars,
+	Keywords: []string{"ico-"},
+	Regex:    re(`ico-[A-Za-z0-9]{32}`),
+	// After a dot, "ico-" ends a file name (favicon.ico-3f2a….png).
+	Boundary:   tokenChars + ".",
 	MinEntropy: 3.5,
 }
 

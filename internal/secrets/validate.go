@@ -55,6 +55,8 @@ var documentedExamples = map[string]bool{
 	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2": true,
 	"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8":                                  true,
 	"conta1n3rize14": true,
+	// The passwords of Microsoft's NuGet.Config reference.
+	"33f!!lloppa": true, "hal+9ooo_da!sY": true,
 	// Python's urllib documentation password.
 	"geheim$parole": true,
 	// Twilio's documentation auth token and SID.
@@ -186,7 +188,7 @@ func base62(v uint32, width int) string {
 }
 
 // jwtShaped checks that the first two parts of a token decode to JSON
-// objects and the header names an algorithm: a JWT, not three random
+// objects and the header has a JOSE header parameter: a JWT, not three random
 // base64 words joined by dots.
 func jwtShaped(tok string) bool {
 	parts := strings.Split(tok, ".")
@@ -198,7 +200,7 @@ func jwtShaped(tok string) bool {
 	if !ok || json.Unmarshal(h, &header) != nil {
 		return false
 	}
-	if _, ok := header["alg"]; !ok {
+	if !joseHeader(header) {
 		return false
 	}
 	var claims map[string]any
@@ -206,7 +208,23 @@ func jwtShaped(tok string) bool {
 	if !ok || json.Unmarshal(p, &claims) != nil {
 		return false
 	}
-	return len(parts[2]) >= 16 || header["alg"] == "none"
+	return len(parts[2]) >= 16 || header["alg"] == "none" || header["alg"] == nil
+}
+
+// joseHeaders are the registered JOSE header parameters (IANA's "JSON Web
+// Signature and Encryption Header Parameters"): a JWT's header names its
+// algorithm, and tokens in the wild also carry only a key ID, a key URL
+// or a type.
+var joseHeaders = []string{"alg", "enc", "zip", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+	"epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "iss", "sub", "aud", "b64", "ppt", "url", "nonce", "svt"}
+
+func joseHeader(h map[string]any) bool {
+	for _, k := range joseHeaders {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // basicCredential checks that a base64 value decodes to user:password
