@@ -254,6 +254,36 @@ func LiteralSecret(v string) bool {
 	return Entropy(v) >= 3.0
 }
 
+// WeakLiteral reports whether a value assigned to a secret's name is a
+// literal that LiteralSecret does not take for a real secret
+// (`DB_PASSWORD=hunter2hunter2`, `POSTGRES_PASSWORD=postgres`), yet still
+// a credential, weak or default, rather than a reference, a placeholder,
+// an encrypted value, a path, a URL, a flag or a public key. Callers ask
+// it only of values that LiteralSecret and the formats rejected.
+func WeakLiteral(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	switch {
+	case len(v) < 4:
+		return false
+	case IsReference(v), IsPlaceholder(v), EncryptedValue(v):
+		return false
+	case strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "../"):
+		return false
+	case boolWords[strings.ToLower(v)], durationRe.MatchString(v), versionRe.MatchString(v), uuidRe.MatchString(v):
+		return false
+	}
+	for _, p := range pubKeyPrefix {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		return false
+	}
+	// Prose or a command line, not a password.
+	return len(strings.Fields(v)) <= 2
+}
+
 func classes(v string) int {
 	var lower, upper, digit, other bool
 	for _, r := range v {
