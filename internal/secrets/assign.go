@@ -60,7 +60,7 @@ var benignTokens = map[string]bool{
 	"fingerprint": true, "gpg": true, "pgp": true, "keyid": true, "keyring": true, "keyserver": true,
 	"checksum": true, "sha": true, "sha1": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "md5": true, "digest": true, "crc": true, "crc32": true, "hash": true, "mode": true,
 	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
-	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
+	"secrets": true, "reset": true, "hint": true, "csrf": true, "xsrf": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
 }
 
 // nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also

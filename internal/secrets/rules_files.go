@@ -304,12 +304,13 @@ func genericValue(v string) bool {
 			return false
 		}
 	}
+	padded := base64Padded.MatchString(v) && len(v)%4 == 0
 	for _, op := range []string{"&&", "||", "==", "!=", "=>", "->"} {
-		if strings.Contains(v, op) {
+		if strings.Contains(v, op) && !(op == "==" && padded) {
 			return false // an expression, not a value
 		}
 	}
-	if strings.Contains(v, "=") && !(base64Padded.MatchString(v) && len(v)%4 == 0) {
+	if strings.Contains(v, "=") && !padded {
 		return false
 	}
 	return LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
