@@ -18,8 +18,8 @@ func TestAssignment(t *testing.T) {
 		{"githubToken", "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", true},
 		{"MYSQL_ROOT_PASSWORD", "hunter2x", true},
 		{"SECRET_KEY", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", true}, // hex under a secret's name
-		{"GITHUB_TOKEN", "ghp_8Lh12qOq3CpS5Fd7YRin3to2F61aQ7nbgloo", true},                      // wrong checksum: still a literal
-		{"VAULT_TOKEN", "hvs.CAESIJ2kX9wz7Lq4Rt8mNb3Vc", true},                                  // an older, shorter Vault token
+		{"GITHUB_TOKEN", "ghp_8Lh12qOq3CpS5Fd7YRin3to2F61aQ7nbgloo", true},                       // wrong checksum: still a literal
+		{"VAULT_TOKEN", "hvs.CAESIJ2kX9wz7Lq4Rt8mNb3Vc", true},                                   // an older, shorter Vault token
 		// Not secrets.
 		{"DB_PASSWORD", "", false},
 		{"DB_PASSWORD", "${DB_PASSWORD}", false},
