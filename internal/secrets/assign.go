@@ -227,6 +227,11 @@ func LiteralSecret(v string) bool {
 		// and checksums are named as such (GPG_KEY, *_SHA256), and
 		// SensitiveName says no to those names.
 		return false
+	case hexRe.MatchString(v) && len(v) == 40 && strings.ToUpper(v) == v:
+		// A GPG fingerprint as gpg prints it, in capitals, under the
+		// bare name a shell loop gives it (key='B97B0AFC…'); generated
+		// hex secrets are written in small letters.
+		return false
 	case EncryptedValue(v):
 		return false
 	}

@@ -1,4 +1,4 @@
-# dockvet-test rules=DV1040,DV1041,DV1048
+# dockvet-test rules=DV1040,DV1041,DV1045,DV1048
 ARG BASE=alpine:3.22
 FROM ${BASE}
 # A weak password: too plain for DV1040, still a credential.
@@ -36,3 +36,6 @@ ENV PASSWORD_MIN_LENGTH=12
 ENV GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4
 # ok DV1048
 ARG NPM_TOKEN
+# A GPG fingerprint in a shell variable named key is no credential.
+# ok DV1045
+RUN key='B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8'; gpg --batch --keyserver keyserver.ubuntu.com --recv-keys "$key"
