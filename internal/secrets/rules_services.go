@@ -258,10 +258,10 @@ var postmanKey = &Rule{
 
 var newRelicKey = &Rule{
 	Rule: finding.Rule{ID: "DV7100", Title: "New Relic user API key", Severity: finding.High,
-		Description: "A New Relic user API key (`NRAK-` and 27 characters): it queries and changes the account's data and configuration",
+		Description: "A New Relic user API key (`NRAK-` and 27 characters), which queries and changes the account's data and configuration, or an Insights insert key (`NRII-` and 32 characters), which writes events into it",
 		Peers:       []string{"new-relic-user-api-key", "new-relic-insert-key"}},
-	Keywords:   []string{"NRAK-"},
-	Regex:      re(`NRAK-[A-Z0-9]{27}`),
+	Keywords:   []string{"NRAK-", "NRII-"},
+	Regex:      re(`NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}`),
 	Boundary:   tokenChars,
 	MinEntropy: 3.5,
 }
