@@ -16,7 +16,7 @@ import (
 )
 
 // findingFormats are the formats every audit command writes.
-var findingFormats = []string{"table", "json", "sarif", "junit", "html"}
+var findingFormats = []string{"table", "json", "sarif", "junit", "html", "markdown", "checkstyle", "gitlab", "template"}
 
 // newReport starts a report for this run.
 func newReport() *finding.Report {
@@ -31,6 +31,12 @@ func (s *Shared) checkFormat(allowed []string) (string, error) {
 	}
 	if !slices.Contains(allowed, f) {
 		return "", fail("--format %s does not fit this command (use one of %v)", f, allowed)
+	}
+	if f == "template" && s.template == nil {
+		return "", fail("--format template needs --template FILE (a Go template over the JSON report)")
+	}
+	if f != "template" && s.Template != "" {
+		return "", fail("--template is for --format template")
 	}
 	return f, nil
 }
@@ -49,12 +55,6 @@ func (s *Shared) filter(r *finding.Report) {
 // code. A run whose inputs could not all be read exits 2, and says so in
 // the report instead of passing it off as complete.
 func (s *Shared) finish(r *finding.Report, allowed []string) error {
-	return s.finishWith(r, allowed, nil)
-}
-
-// finishWith is finish with more written after the rendered report, in
-// the same write (the image command's layer table).
-func (s *Shared) finishWith(r *finding.Report, allowed []string, after func(*bytes.Buffer) error) error {
 	format, err := s.checkFormat(allowed)
 	if err != nil {
 		return err
@@ -73,13 +73,8 @@ func (s *Shared) finishWith(r *finding.Report, allowed []string, after func(*byt
 		return fail("%v", err)
 	}
 	var buf bytes.Buffer
-	if err := render(&buf, r, report.Options{Color: s.color()}); err != nil {
+	if err := render(&buf, r, report.Options{Color: s.color(), Width: s.width(), FailOn: s.failLevel, Template: s.template}); err != nil {
 		return fail("rendering %s: %v", format, err)
-	}
-	if after != nil {
-		if err := after(&buf); err != nil {
-			return err
-		}
 	}
 	if err := s.write(buf.Bytes()); err != nil {
 		return err

@@ -24,6 +24,27 @@ type Streams struct {
 	OutIsTerminal bool
 	// ErrIsTerminal enables progress bars on Err.
 	ErrIsTerminal bool
+	// Width is the terminal's width in columns when Out is a terminal,
+	// 0 otherwise: the table wraps its columns to it.
+	Width int
+}
+
+// terminalWidth is the width of f's terminal, 0 when it is none.
+func terminalWidth(f *os.File) int {
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
+}
+
+// width is the width the table wraps to: the terminal's, when the report
+// goes to it.
+func (s *Shared) width() int {
+	if s.Output != "" && s.Output != "-" || !s.IO.OutIsTerminal {
+		return 0
+	}
+	return s.IO.Width
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
