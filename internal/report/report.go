@@ -34,11 +34,11 @@ type Options struct {
 type Renderer func(w io.Writer, r *finding.Report, o Options) error
 
 var renderers = map[string]Renderer{
-	"table": Table,
-	"json":  JSON,
-	"sarif": SARIF,
-	"junit": JUnit,
-	"html":  HTML,
+	"table":      Table,
+	"json":       JSON,
+	"sarif":      SARIF,
+	"junit":      JUnit,
+	"html":       HTML,
 	"markdown":   Markdown,
 	"checkstyle": Checkstyle,
 	"gitlab":     GitLab,
