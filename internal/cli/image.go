@@ -134,7 +134,7 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 		Config: opts.cfg, Now: opts.Now(), CacheDir: opts.CacheDir,
 		NoSecrets: opts.NoSecrets, IgnoreUnfixed: opts.IgnoreUnfixed, Verify: opts.Verify,
 		Engine: opts.Engine, Notice: opts.notice,
-		Progress: func() (func(int, int, int64), func()) { return opts.walkProgress(opts.Ref) },
+		Progress: func() (func(image.Progress), func()) { return opts.walkProgress(opts.Ref) },
 	})
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ type ImageAuditOptions struct {
 	// Progress, when set, is called once the image is open: the walk
 	// reports to update, and done is called when the walk ends, before
 	// any notice.
-	Progress func() (update func(layer, layers int, bytes int64), done func())
+	Progress func() (update func(image.Progress), done func())
 }
 
 // AuditImage opens an image and audits it in one walk of its layers:
