@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/vbauerster/mpb/v8"

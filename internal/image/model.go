@@ -46,7 +46,7 @@ type Image struct {
 	// image before the stream: its number of layers and their size.
 	layerCount   int
 	contentTotal int64
-	close  func() error
+	close        func() error
 }
 
 // storedTotal is the stored size of all layers, when the source gave each

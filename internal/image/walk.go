@@ -142,7 +142,7 @@ type walker struct {
 	opts      Options
 	analyzers []Analyzer
 
-	total   int64 // uncompressed bytes read so far
+	total int64 // uncompressed bytes read so far
 	// storedDone is the stored bytes of the layers read whole; stored
 	// counts those of the layer being read (progress of random-access
 	// sources). contentDone is the file content parsed so far (progress
@@ -150,10 +150,10 @@ type walker struct {
 	storedDone  int64
 	stored      *countReader
 	contentDone int64
-	started int   // layers begun
-	content int64 // file content handed to analyzers so far
-	entries int
-	records map[*Layer][]*File
+	started     int   // layers begun
+	content     int64 // file content handed to analyzers so far
+	entries     int
+	records     map[*Layer][]*File
 	// rawNames are the tar names of escaped entries, as written.
 	rawNames map[*File]string
 	// walkedDiff is the digest each streamed layer was read with.
