@@ -44,6 +44,22 @@ func (s *Shared) checkFormat(allowed []string) (string, error) {
 // filter applies the project's configuration, the ignore file and
 // --severity to r, and says which ignores have expired.
 func (s *Shared) filter(r *finding.Report) {
+	// In-source waivers may name another tool's rules (# hadolint
+	// ignore=DL3008): they waive the dockvet rules carrying that check.
+	for i, w := range r.Waivers {
+		var ids []string
+		for _, id := range w.RuleIDs {
+			if res := catalog.Resolve(id); len(res) > 0 {
+				ids = append(ids, res...)
+			} else {
+				ids = append(ids, id)
+			}
+		}
+		r.Waivers[i].RuleIDs = ids
+	}
+	if u := s.configUsed; u != nil && (u.File != "" || u.IgnoreFile != "") && r.Config == nil {
+		r.Config = u
+	}
 	flt := &config.Filter{Config: s.cfg, IgnoreFile: s.ignores, Severities: s.severities, Now: s.Now}
 	for _, n := range flt.Apply(r) {
 		s.notice("%s", n)
@@ -171,6 +187,12 @@ func (s *Shared) notice(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
+}
+
+// warn prints a warning on standard error unless --quiet: something in
+// the user's files that does nothing, and would otherwise go unnoticed.
+func (s *Shared) warn(format string, args ...any) {
+	s.notice("warning: "+format, args...)
 }
 
 // say prints a result line on standard output unless --quiet.

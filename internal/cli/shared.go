@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/report"
@@ -46,6 +47,8 @@ type Shared struct {
 	cfg        *config.Config
 	ignores    []config.Ignore
 	template   *report.Template
+	// configUsed names the files loadConfig read, for the report.
+	configUsed *finding.ConfigUsed
 }
 
 func (s *Shared) bind(f *pflag.FlagSet) {
@@ -109,22 +112,65 @@ func (s *Shared) validate(loadConfig bool) error {
 	if !loadConfig {
 		return nil
 	}
-	var err error
-	path, required := s.ConfigFile, true
-	if path == "" {
-		path, required = config.DefaultFile, false
+	return s.loadConfig(".")
+}
+
+// loadConfig reads the project configuration and ignore file: the files
+// --config and --ignore-file name, else .dockvet.yaml and .dockvetignore in
+// the working directory, else in dir (the directory `scan` audits, whose
+// own configuration applies when the working directory has none). Rule IDs
+// of other tools are resolved to dockvet's; an ID that names no rule is a
+// warning naming its line.
+func (s *Shared) loadConfig(dir string) error {
+	s.configUsed = &finding.ConfigUsed{}
+	pick := func(flag, name string) (string, bool) {
+		if flag != "" {
+			return flag, true
+		}
+		if _, err := os.Stat(name); err != nil && dir != "." {
+			if p := filepath.Join(dir, name); fileExists(p) {
+				return p, false
+			}
+		}
+		return name, false
 	}
+	var err error
+	path, required := pick(s.ConfigFile, config.DefaultFile)
 	if s.cfg, err = config.Load(path, required); err != nil {
 		return fail("%v", err)
 	}
-	path, required = s.IgnoreFile, true
-	if path == "" {
-		path, required = config.DefaultIgnoreFile, false
+	if fileExists(path) {
+		s.configUsed.File = path
 	}
-	if s.ignores, err = config.LoadIgnoreFile(path, required); err != nil {
+	ipath, required := pick(s.IgnoreFile, config.DefaultIgnoreFile)
+	if s.ignores, err = config.LoadIgnoreFile(ipath, required); err != nil {
 		return fail("%v", err)
 	}
+	if fileExists(ipath) {
+		s.configUsed.IgnoreFile = ipath
+	}
+	// A file found in the audited directory names paths relative to it.
+	if d := filepath.Dir(path); s.ConfigFile == "" && d != "." {
+		s.cfg.RebasePaths(d)
+	}
+	if d := filepath.Dir(ipath); s.IgnoreFile == "" && d != "." {
+		s.ignores = config.RebaseIgnores(s.ignores, d)
+	}
+	ids := config.IDs{Resolve: catalog.Resolve, RuleLike: catalog.RuleLike}
+	for _, w := range s.cfg.ResolveIDs(ids) {
+		s.warn("%s", w)
+	}
+	var warnings []string
+	s.ignores, warnings = config.ResolveIgnores(append(s.ignores, config.FlagIgnores(s.Ignore)...), ids)
+	for _, w := range warnings {
+		s.warn("%s", w)
+	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
 }
 
 // cacheDir is where the vulnerability database and caches live.
