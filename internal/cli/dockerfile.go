@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
