@@ -29,6 +29,9 @@ var fileAuditors = []fileAuditor{
 	{match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
 	{match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
 	{match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
+	// The containers CI runners start: job containers and services.
+	{match: isGitHubWorkflow, audit: runLineAuditor(runline.GitHubContainers)},
+	{match: isGitLabCI, audit: runLineAuditor(runline.GitLabContainers)},
 }
 
 func isDockerfile(path string) bool { return dockerfile.IsName(filepath.Base(path)) }
