@@ -71,15 +71,22 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 		fmt.Fprintf(bw, "%s %s: %s\n", paint(finding.High, "ERROR"), e.Target, e.Message)
 	}
 	s := r.Summary
-	fmt.Fprintf(bw, "%s: %s — %d critical, %d high, %d medium, %d low, %d info",
-		bold("Summary"), countText(s.Total()), s.Critical, s.High, s.Medium, s.Low, s.Info)
+	sum := fmt.Sprintf("%s — %d critical, %d high, %d medium, %d low, %d info",
+		countText(s.Total()), s.Critical, s.High, s.Medium, s.Low, s.Info)
 	if n := len(r.Suppressed); n > 0 {
-		fmt.Fprintf(bw, "; %d suppressed", n)
+		sum += fmt.Sprintf("; %d suppressed", n)
 	}
 	if n := len(r.Errors); n > 0 {
-		fmt.Fprintf(bw, "; %d input(s) could not be audited", n)
+		sum += fmt.Sprintf("; %d input(s) could not be audited", n)
 	}
-	fmt.Fprintf(bw, " (%d target(s))\n", len(targets))
+	sum += fmt.Sprintf(" (%d target(s))", len(targets))
+	for i, l := range wrap(sum, max(o.Width-len("Summary: "), 0)) {
+		if i == 0 {
+			fmt.Fprintf(bw, "%s: %s\n", bold("Summary"), l)
+		} else {
+			fmt.Fprintf(bw, "         %s\n", l)
+		}
+	}
 	return bw.Flush()
 }
 
