@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dockvet/dockvet/internal/finding"
 )
@@ -296,4 +299,33 @@ func TestScanDirConfig(t *testing.T) {
 	if r.Config == nil || r.Config.File != ".dockvet.yaml" {
 		t.Errorf("config %+v", r.Config)
 	}
+}
+
+// validateSARIF checks SARIF bytes against the OASIS SARIF 2.1.0 schema
+// (the copy in internal/report/testdata).
+func validateSARIF(t *testing.T, b []byte) error {
+	t.Helper()
+	f, err := os.Open("../report/testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	const id = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	if err := c.AddResource(id, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return s.Validate(inst)
 }

@@ -44,7 +44,7 @@ func TestProgress(t *testing.T) {
 		if pr.Layers != 2 || pr.Total != stored || pr.Done < last.Done || pr.Done > pr.Total {
 			t.Errorf("progress %+v after %+v (stored total %d)", pr, last, stored)
 		}
-		if len(layers) == 0 || layers[len(layers)-1] != pr.Layer {
+		if pr.Layer > 0 && (len(layers) == 0 || layers[len(layers)-1] != pr.Layer) {
 			layers = append(layers, pr.Layer)
 		}
 		last = pr
