@@ -56,3 +56,45 @@ func TestProgress(t *testing.T) {
 		t.Errorf("layers %v, last %+v, want %d bytes", layers, last, stored)
 	}
 }
+
+// TestEngineProgress: an image streamed from the Engine reports the
+// Engine's layer count and size before the first byte, and the file
+// content read reaches that size.
+func TestEngineProgress(t *testing.T) {
+	c := testenv.Docker(t)
+	tag := testenv.Unique("dockvet-progress") + ":1"
+	testenv.Load(t, c, testenv.Image(t, v1.Config{}, []v1.Layer{
+		testenv.Layer(t, testenv.File{Path: "a", Body: make([]byte, 300<<10)}),
+		testenv.Layer(t, testenv.File{Path: "b", Body: make([]byte, 500<<10)}, testenv.File{Path: "c", Body: []byte("hello")}),
+	}), tag)
+	im, err := Open(context.Background(), "docker:"+tag, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	var mu sync.Mutex
+	var seen []Progress
+	opts := DefaultOptions()
+	opts.Progress = func(pr Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, pr)
+	}
+	if _, err := Walk(context.Background(), im, opts); err != nil {
+		t.Fatal(err)
+	}
+	first, last := seen[0], seen[len(seen)-1]
+	if first.Layers != 2 || first.Total < 800<<10 || first.Done != 0 {
+		t.Errorf("before reading: %+v", first)
+	}
+	// The Engine measures its own disk (file bytes and link targets), so
+	// the two agree to within what a layer holds besides files.
+	if last.Layer != 2 || last.Done != 800<<10+5 || last.Total != first.Total || last.Done < last.Total*9/10 {
+		t.Errorf("at the end: %+v (the Engine's size %d)", last, first.Total)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i].Done < seen[i-1].Done {
+			t.Errorf("progress went back: %+v after %+v", seen[i], seen[i-1])
+		}
+	}
+}
