@@ -96,7 +96,7 @@ blockquote cite{display:block;font-style:normal;font-size:.82rem;color:#59636e;m
 {{end}}{{range .TargetFlt}}<input type="checkbox" class="flt" id="{{.ID}}" checked>
 {{end}}<div class="page">
 <header>
-<h1>dockvet report</h1>
+<h1>dockvet {{.R.Tool.Version}} report</h1>
 <p class="lead"><strong>{{.R.Summary.Total}} findings</strong> in {{len .Targets}} target(s): {{.R.Summary.Critical}} critical, {{.R.Summary.High}} high, {{.R.Summary.Medium}} medium, {{.R.Summary.Low}} low, {{.R.Summary.Info}} info{{if .R.Suppressed}}; {{len .R.Suppressed}} suppressed{{end}}.</p>
 <dl class="details"><dt>tool</dt><dd>{{.R.Tool.Name}} {{.R.Tool.Version}}</dd>{{range .Details}}<dt>{{.Label}}</dt><dd>{{.Value}}</dd>{{end}}</dl>
 </header>

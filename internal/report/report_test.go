@@ -361,3 +361,46 @@ func TestSeedWords(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerViews: an image's layers are shown with their sizes, the
+// instruction, and what each added: its findings (linked in HTML), its
+// packages and its largest files; the table wraps the instruction.
+func TestLayerViews(t *testing.T) {
+	r := sample()
+	r.Layers = []finding.ImageLayers{{Target: "docker-archive:app.tar", Layers: []finding.Layer{
+		{Index: 0, Size: 80 << 20, Files: 900, CreatedBy: "ADD rootfs.tar.xz /", Packages: map[string]int{"deb": 88},
+			Largest: []finding.LayerFile{{Path: "/usr/lib/libLLVM.so.15", Size: 40 << 20}}},
+		{Index: 1, Size: 1 << 10, Files: 2, Wasted: 1 << 10, CreatedBy: "COPY id_rsa /root/.ssh/id_rsa && " + strings.Repeat("a-very-long-argument ", 6)},
+	}}}
+	var b bytes.Buffer
+	if err := HTML(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{"Layers of <code>docker-archive:app.tar</code>", "88 deb packages", "<code>/usr/lib/libLLVM.so.15</code> 40.0 MiB",
+		`<li>findings: <a href="#f-2">DV2040</a>`, "<code>ADD rootfs.tar.xz /</code>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	b.Reset()
+	if err := Table(&b, r, Options{Width: 60}); err != nil {
+		t.Fatal(err)
+	}
+	table := b.String()
+	if !strings.Contains(table, "Layers of docker-archive:app.tar: 80.0 MiB in 2 layers, 1.0") || !strings.Contains(table, "      a-very-long-argument\n") {
+		t.Errorf("table:\n%s", table)
+	}
+	for _, l := range strings.Split(table, "\n") {
+		if width(l) > 60 {
+			t.Errorf("line wider than 60 columns: %q", l)
+		}
+	}
+	b.Reset()
+	if err := Markdown(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "| 0 | 80.0 MiB | 900 | 0 B | `ADD rootfs.tar.xz /` |") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}

@@ -103,9 +103,11 @@ func findingRows(bw *bufio.Writer, fs []finding.Finding, total int, paint func(f
 	msgW := 0 // no limit
 	if total > 0 {
 		// The location column takes what it needs up to a third of what
-		// is left; the message the rest, never less than 24 columns.
-		locW = min(locW, max((total-fixed)/3, 12))
-		msgW = max(total-fixed-locW-gap, 24)
+		// is left (a file name and line fit in 24 columns whatever the
+		// width); the message the rest, never less than 24 columns.
+		const minMsg = 24
+		locW = min(locW, max((total-fixed)/3, 24), max(total-fixed-gap-minMsg, 8))
+		msgW = max(total-fixed-locW-gap, minMsg)
 	}
 	blank := strings.Repeat(" ", fixed)
 	for _, f := range fs {
@@ -157,7 +159,7 @@ func layerTable(bw *bufio.Writer, il finding.ImageLayers, total int) {
 		size += l.Size
 		wasted += l.Wasted
 	}
-	fmt.Fprintf(bw, "Layers of %s: %s in %s, %s wasted\n", il.Target, humanBytes(size), plural(len(il.Layers), "layer"), humanBytes(wasted))
+	writeWrapped(bw, "", fmt.Sprintf("Layers of %s: %s in %s, %s wasted", il.Target, humanBytes(size), plural(len(il.Layers), "layer"), humanBytes(wasted)), total)
 	rows := [][]string{{"#", "SIZE", "FILES", "WASTED", "CREATED BY"}}
 	for _, l := range il.Layers {
 		by := l.CreatedBy

@@ -43,6 +43,10 @@ func wrap(s string, w int) []string {
 			if head == "" { // a wide character in a one-column line
 				head = string([]rune(word)[:1])
 			}
+			// A path breaks best after a separator.
+			if i := strings.LastIndexAny(head, "/:-_.,"); i > 0 && i < len(head)-1 {
+				head = head[:i+1]
+			}
 			lines = append(lines, head)
 			word = word[len(head):]
 			ww = width(word)
