@@ -16,7 +16,7 @@ import (
 )
 
 // findingFormats are the formats every audit command writes.
-var findingFormats = []string{"table", "json", "sarif", "junit", "html"}
+var findingFormats = []string{"table", "json", "sarif", "junit", "html", "markdown", "checkstyle", "gitlab", "template"}
 
 // newReport starts a report for this run.
 func newReport() *finding.Report {
@@ -32,12 +32,34 @@ func (s *Shared) checkFormat(allowed []string) (string, error) {
 	if !slices.Contains(allowed, f) {
 		return "", fail("--format %s does not fit this command (use one of %v)", f, allowed)
 	}
+	if f == "template" && s.template == nil {
+		return "", fail("--format template needs --template FILE (a Go template over the JSON report)")
+	}
+	if f != "template" && s.Template != "" {
+		return "", fail("--template is for --format template")
+	}
 	return f, nil
 }
 
 // filter applies the project's configuration, the ignore file and
 // --severity to r, and says which ignores have expired.
 func (s *Shared) filter(r *finding.Report) {
+	// In-source waivers may name another tool's rules (# hadolint
+	// ignore=DL3008): they waive the dockvet rules carrying that check.
+	for i, w := range r.Waivers {
+		var ids []string
+		for _, id := range w.RuleIDs {
+			if res := catalog.Resolve(id); len(res) > 0 {
+				ids = append(ids, res...)
+			} else {
+				ids = append(ids, id)
+			}
+		}
+		r.Waivers[i].RuleIDs = ids
+	}
+	if u := s.configUsed; u != nil && (u.File != "" || u.IgnoreFile != "") && r.Config == nil {
+		r.Config = u
+	}
 	flt := &config.Filter{Config: s.cfg, IgnoreFile: s.ignores, Severities: s.severities, Now: s.Now}
 	for _, n := range flt.Apply(r) {
 		s.notice("%s", n)
@@ -49,12 +71,6 @@ func (s *Shared) filter(r *finding.Report) {
 // code. A run whose inputs could not all be read exits 2, and says so in
 // the report instead of passing it off as complete.
 func (s *Shared) finish(r *finding.Report, allowed []string) error {
-	return s.finishWith(r, allowed, nil)
-}
-
-// finishWith is finish with more written after the rendered report, in
-// the same write (the image command's layer table).
-func (s *Shared) finishWith(r *finding.Report, allowed []string, after func(*bytes.Buffer) error) error {
 	format, err := s.checkFormat(allowed)
 	if err != nil {
 		return err
@@ -73,13 +89,8 @@ func (s *Shared) finishWith(r *finding.Report, allowed []string, after func(*byt
 		return fail("%v", err)
 	}
 	var buf bytes.Buffer
-	if err := render(&buf, r, report.Options{Color: s.color()}); err != nil {
+	if err := render(&buf, r, report.Options{Color: s.color(), Width: s.width(), FailOn: s.failLevel, Template: s.template}); err != nil {
 		return fail("rendering %s: %v", format, err)
-	}
-	if after != nil {
-		if err := after(&buf); err != nil {
-			return err
-		}
 	}
 	if err := s.write(buf.Bytes()); err != nil {
 		return err
@@ -176,6 +187,12 @@ func (s *Shared) notice(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
+}
+
+// warn prints a warning on standard error unless --quiet: something in
+// the user's files that does nothing, and would otherwise go unnoticed.
+func (s *Shared) warn(format string, args ...any) {
+	s.notice("warning: "+format, args...)
 }
 
 // say prints a result line on standard output unless --quiet.

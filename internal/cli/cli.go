@@ -65,7 +65,7 @@ func ExecuteAs(progName string, args []string, s Streams) int {
 // Main is the program's entry point.
 func Main() int {
 	s := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		OutIsTerminal: isTerminal(os.Stdout), ErrIsTerminal: isTerminal(os.Stderr)}
+		OutIsTerminal: isTerminal(os.Stdout), ErrIsTerminal: isTerminal(os.Stderr), Width: terminalWidth(os.Stdout)}
 	return ExecuteAs(os.Args[0], os.Args[1:], s)
 }
 

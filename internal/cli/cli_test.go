@@ -80,7 +80,7 @@ func TestBadInput(t *testing.T) {
 		{"no Dockerfile in dir", []string{"dockerfile", empty}, "no Dockerfile found"},
 		{"unterminated heredoc", []string{"dockerfile", bad}, "line 2: unterminated heredoc"},
 		{"unknown instruction", []string{"dockerfile", unknown}, "line 2: unknown instruction: FOO"},
-		{"no args", []string{"dockerfile"}, "requires at least 1 arg"},
+		{"no args", []string{"dockerfile"}, "no Dockerfile in the current directory"},
 		{"bad format", []string{"dockerfile", unknown, "--format", "xml"}, "--format xml does not fit"},
 		{"bad severity", []string{"scan", dir, "--severity", "urgent"}, "unknown severity"},
 		{"bad fail-on", []string{"scan", dir, "--fail-on", "sometimes"}, "--fail-on"},

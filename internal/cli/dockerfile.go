@@ -2,10 +2,12 @@ package cli
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,13 +32,18 @@ type DockerfileOptions struct {
 func NewCmdDockerfile(f *Factory, runF func(*DockerfileOptions) error) *cobra.Command {
 	opts := &DockerfileOptions{Shared: f.Shared}
 	cmd := &cobra.Command{
-		Use:   "dockerfile PATH...",
-		Short: "Audit Dockerfiles (a directory: every Dockerfile under it)",
+		Use:   "dockerfile [PATH...]",
+		Short: "Audit Dockerfiles (a directory: every Dockerfile under it; -: standard input; none: ./Dockerfile)",
 		Long: "Audit Dockerfiles. A directory is searched for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile and Containerfile.\n" +
-			"Inline suppression: a comment `# dockvet ignore=DV1001 reason` on the line before an instruction.",
-		Args: cobra.MinimumNArgs(1),
+			"`-` reads a Dockerfile from standard input (its build context is --context, else none, as `docker build -`);\n" +
+			"with no PATH, ./Dockerfile is audited.\n" +
+			"Inline suppression: a comment `# dockvet ignore=DV1001 reason` on the line before an instruction; hadolint's\n" +
+			"`# hadolint ignore=DL3008` and `# hadolint global ignore=DL3008` waive the dockvet rules that carry those checks.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			if len(args) == 0 {
+				opts.Paths = []string{"Dockerfile"}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -48,6 +55,14 @@ func NewCmdDockerfile(f *Factory, runF func(*DockerfileOptions) error) *cobra.Co
 }
 
 func runDockerfile(opts *DockerfileOptions) error {
+	if slices.Contains(opts.Paths, "-") && len(opts.Paths) > 1 {
+		return fail("- reads one Dockerfile from standard input; give it alone")
+	}
+	if len(opts.Paths) == 1 && opts.Paths[0] == "Dockerfile" && !fileExists("Dockerfile") {
+		if _, err := os.Stat("Dockerfile"); err != nil {
+			return fail("no Dockerfile in the current directory (give a PATH, or - for standard input)")
+		}
+	}
 	if opts.Context != "" {
 		if len(opts.Paths) != 1 {
 			return fail("--context names the build context of one Dockerfile; give exactly one")
@@ -68,6 +83,23 @@ func runDockerfile(opts *DockerfileOptions) error {
 
 // auditDockerfilePath audits a file, or every Dockerfile under a directory.
 func auditDockerfilePath(opts *DockerfileOptions, p string, r *finding.Report) error {
+	if p == "-" {
+		src, err := io.ReadAll(io.LimitReader(opts.IO.In, maxStdinDockerfile+1))
+		if err != nil {
+			return fail("standard input: %v", err)
+		}
+		if len(src) > maxStdinDockerfile {
+			return fail("standard input: more than %d MiB is not a Dockerfile", maxStdinDockerfile>>20)
+		}
+		// Without --context the Dockerfile is audited alone, as `docker
+		// build - < Dockerfile` builds it (and as hadolint reads it).
+		ctxDir := opts.Context
+		if ctxDir == "" {
+			ctxDir = dockerfile.NoBuildContext
+		}
+		auditDockerfileSource(opts.Shared, stdinName, src, ctxDir, r)
+		return nil
+	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return fail("%s: %v", p, unwrap(err))
@@ -141,7 +173,23 @@ func (s *Shared) contexts() *dockerfile.Contexts {
 // context (empty: its directory); a file BuildKit rejects becomes an input
 // error of the report.
 func auditDockerfile(s *Shared, path, buildContext string, r *finding.Report) {
-	f, err := dockerfile.ParseFile(path)
+	auditDockerfileParsed(s, path, buildContext, r, func() (*dockerfile.File, error) { return dockerfile.ParseFile(path) })
+}
+
+// stdinName is the target of a Dockerfile read from standard input, as
+// hadolint names it.
+const stdinName = "-"
+
+// maxStdinDockerfile bounds a Dockerfile read from standard input.
+const maxStdinDockerfile = 16 << 20
+
+// auditDockerfileSource audits a Dockerfile given as bytes.
+func auditDockerfileSource(s *Shared, name string, src []byte, buildContext string, r *finding.Report) {
+	auditDockerfileParsed(s, name, buildContext, r, func() (*dockerfile.File, error) { return dockerfile.Parse(name, src) })
+}
+
+func auditDockerfileParsed(s *Shared, path, buildContext string, r *finding.Report, parse func() (*dockerfile.File, error)) {
+	f, err := parse()
 	if err != nil {
 		// The report names the file as the target; the message says where
 		// in it and what is wrong.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -107,8 +106,7 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 	if opts.Server != "" {
 		return opts.remoteImage(ctx, opts.Server, opts.Ref, opts.ServerTimeout)
 	}
-	format, err := opts.checkFormat(findingFormats)
-	if err != nil {
+	if _, err := opts.checkFormat(findingFormats); err != nil {
 		return err
 	}
 	age, err := parseAge(opts.MaxAge)
@@ -142,26 +140,17 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 	limitImageMemory()
 	settings := image.DefaultSettings()
 	settings.MaxAge, settings.WastedBytes = age, wasted
-	r, view, err := AuditImage(ctx, ImageAuditOptions{
+	r, _, err := AuditImage(ctx, ImageAuditOptions{
 		Ref: opts.Ref, Open: open, Walk: walk, Settings: settings,
 		Config: opts.cfg, Now: opts.Now(), CacheDir: opts.CacheDir,
 		NoSecrets: opts.NoSecrets, IgnoreUnfixed: opts.IgnoreUnfixed, Verify: opts.Verify,
 		Engine: opts.Engine, Notice: opts.notice,
-		Progress: func() (func(int, int, int64), func()) { return opts.walkProgress(opts.Ref) },
+		Progress: func() (func(image.Progress), func()) { return opts.walkProgress(opts.Ref) },
 	})
 	if err != nil {
 		return err
 	}
-	if format != "table" {
-		return opts.finish(r, findingFormats)
-	}
-	return opts.finishWith(r, findingFormats, func(buf *bytes.Buffer) error {
-		buf.WriteString("\n")
-		if err := image.WriteLayers(buf, view); err != nil {
-			return fail("rendering the layer table: %v", err)
-		}
-		return nil
-	})
+	return opts.finish(r, findingFormats)
 }
 
 // imageOpenOptions reads an image as the shared flags say (--platform,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,11 @@ func TestImageTableEndsWithLayers(t *testing.T) {
 	if len(lines) < 5 {
 		t.Fatalf("report:\n%s", data)
 	}
-	tail := lines[len(lines)-5:]
+	// The layer table closes the report, before the summary line.
+	if len(lines) < 7 || !strings.HasPrefix(lines[len(lines)-1], "Summary: ") {
+		t.Fatalf("report:\n%s", data)
+	}
+	tail := lines[len(lines)-7 : len(lines)-2]
 	if !strings.HasPrefix(tail[0], "Layers of ") || !strings.Contains(tail[1], "CREATED BY") {
 		t.Fatalf("no layer table at the end:\n%s", data)
 	}
@@ -154,7 +159,7 @@ func TestImageProgress(t *testing.T) {
 		if code := Execute(args, Streams{Out: &out, Err: &errb, ErrIsTerminal: true}); code != 0 {
 			t.Fatalf("%v: exit %d: %s", tc.args, code, errb.String())
 		}
-		if got := strings.Contains(errb.String(), "layer 3/3"); got != tc.bar {
+		if got := regexp.MustCompile(`layer +3/3 .*\[=+\] +434 B / 434 B`).MatchString(errb.String()); got != tc.bar {
 			t.Errorf("%v: progress bar shown = %v, want %v: %q", tc.args, got, tc.bar, errb.String())
 		}
 		if !json.Valid(out.Bytes()) {
@@ -191,6 +196,7 @@ func TestAuditImageIsTheCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cfg = config.Default()
+	s.configUsed = &finding.ConfigUsed{File: os.DevNull} // as --config says
 	if err := s.finish(r, findingFormats); !isExit(err, ExitFindings) {
 		t.Errorf("finish: %v", err)
 	}

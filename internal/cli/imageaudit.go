@@ -12,6 +12,7 @@ import (
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/image"
+	"github.com/dockvet/dockvet/internal/inventory"
 	"github.com/dockvet/dockvet/internal/secrets"
 	"github.com/dockvet/dockvet/internal/sign"
 	"github.com/dockvet/dockvet/internal/vulndb"
@@ -60,7 +61,7 @@ type ImageAuditOptions struct {
 	// Progress, when set, is called once the image is open: the walk
 	// reports to update, and done is called when the walk ends, before
 	// any notice.
-	Progress func() (update func(layer, layers int, bytes int64), done func())
+	Progress func() (update func(image.Progress), done func())
 }
 
 // AuditImage opens an image and audits it in one walk of its layers:
@@ -121,16 +122,19 @@ func AuditImage(ctx context.Context, o ImageAuditOptions) (*finding.Report, *ima
 	if ao.Secrets != nil {
 		notice("%s", secretNotice(o.Ref, ao.Secrets.Stats()))
 	}
+	var inventory []inventoryPackage
 	if pkgs != nil {
 		vulns, err := imageVulnerabilities(o.Ref, db, pkgs, view, target, o.IgnoreUnfixed, notice)
 		if err != nil {
 			return nil, nil, err
 		}
 		findings = append(findings, vulns...)
+		inventory = pkgs.Result().Packages
 	}
 	r := newReport()
 	r.Targets = append(r.Targets, target)
 	r.Findings = findings
+	r.Layers = []finding.ImageLayers{{Target: o.Ref, Layers: image.LayerViews(view, inventory)}}
 	if o.Verify {
 		fs, err := verifyImage(ctx, img, target, cfg, o, notice)
 		if err != nil {
@@ -140,6 +144,8 @@ func AuditImage(ctx context.Context, o ImageAuditOptions) (*finding.Report, *ima
 	}
 	return r, view, nil
 }
+
+type inventoryPackage = inventory.Package
 
 // openVulnDB opens the local vulnerability database. With none, it
 // returns nil and the one line to say so (the other checks run). It never

@@ -58,12 +58,25 @@ func runRules(opts *RulesOptions) error {
 		return err
 	}
 	rules := catalog.All()
+	var peerOf string // another tool's ID the rules were found by
 	if opts.ID != "" {
 		r, ok := catalog.Lookup(opts.ID)
-		if !ok {
+		switch {
+		case ok:
+			rules = []finding.Rule{r}
+		case catalog.PeerTool(opts.ID) != "":
+			rules = catalog.ByPeer(opts.ID)
+			if len(rules) == 0 {
+				what := catalog.PeerTool(opts.ID) + " " + strings.ToUpper(opts.ID)
+				if t := catalog.HadolintText(opts.ID); t != "" {
+					what += " (" + t + ")"
+				}
+				return fail("%s has no dockvet counterpart (docs/rules.md lists the mapping)", what)
+			}
+			peerOf = strings.ToUpper(opts.ID)
+		default:
 			return fail("no rule %s (see 'dockvet rules')", opts.ID)
 		}
-		rules = []finding.Rule{r}
 	}
 	rules, err = filterRules(rules, opts.Surface, opts.Practice)
 	if err != nil {
@@ -75,13 +88,28 @@ func runRules(opts *RulesOptions) error {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if opts.ID != "" {
+		if opts.ID != "" && peerOf == "" {
 			err = enc.Encode(rules[0])
 		} else {
 			err = enc.Encode(nonNil(rules))
 		}
 	case format == "markdown":
 		writeMarkdown(out, rules)
+		if opts.ID == "" && opts.Surface == "" && opts.Practice == "" {
+			writePeerMapping(out, rules)
+		}
+	case peerOf != "":
+		fmt.Fprintf(out, "%s %s", catalog.PeerTool(peerOf), peerOf)
+		if t := catalog.HadolintText(peerOf); t != "" {
+			fmt.Fprintf(out, " (%s)", t)
+		}
+		fmt.Fprintf(out, " is checked by %s:\n\n", plural(len(rules), "dockvet rule"))
+		for i, r := range rules {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			writeRuleDoc(out, r)
+		}
 	case opts.ID != "":
 		writeRuleDoc(out, rules[0])
 	default:
@@ -154,6 +182,9 @@ func writeRuleDoc(w io.Writer, r finding.Rule) {
 	if r.CIS != "" {
 		fmt.Fprintf(w, "CIS:       Docker Benchmark 1.6.0, %s\n", r.CIS)
 	}
+	if len(r.Peers) > 0 {
+		fmt.Fprintf(w, "Same as:   %s\n", peersText(r.Peers))
+	}
 	fmt.Fprintf(w, "\n%s\n\nRemediation:\n%s\n", wrap(r.Description, 78), wrap(r.Remediation, 78))
 	if len(r.References) > 0 {
 		fmt.Fprintln(w, "\nReferences:")
@@ -198,6 +229,9 @@ func writeMarkdown(w io.Writer, rules []finding.Rule) {
 			fmt.Fprintf(w, ", CIS Docker Benchmark %s", r.CIS)
 		}
 		fmt.Fprintf(w, ".\n\n%s\n\n**Remediation:** %s\n", r.Description, r.Remediation)
+		if len(r.Peers) > 0 {
+			fmt.Fprintf(w, "\nSame check as: %s.\n", peersText(r.Peers))
+		}
 		for i, ref := range r.References {
 			if i == 0 {
 				fmt.Fprintln(w)
@@ -205,6 +239,63 @@ func writeMarkdown(w io.Writer, rules []finding.Rule) {
 			fmt.Fprintf(w, "- <%s>\n", ref)
 		}
 	}
+}
+
+// writePeerMapping is the end of docs/rules.md: every hadolint rule with
+// the dockvet rules that carry it (from the rules' Peers), the hadolint
+// rules with no counterpart, and the other tools' IDs the rules name.
+func writePeerMapping(w io.Writer, rules []finding.Rule) {
+	by := map[string][]string{}
+	var others []string
+	for _, r := range rules {
+		for _, p := range r.Peers {
+			p = strings.ToUpper(p)
+			if by[p] == nil && catalog.HadolintText(p) == "" {
+				others = append(others, p)
+			}
+			by[p] = append(by[p], r.ID)
+		}
+	}
+	fmt.Fprintln(w, "\n## Coming from other tools")
+	fmt.Fprintln(w, "\nGenerated from each rule's `peers`. `dockvet rules DL3008` shows the rules an ID maps to; `# hadolint ignore=DL3008`")
+	fmt.Fprintln(w, "comments, `--ignore DL3008` and ignore files name those rules.")
+	fmt.Fprintln(w, "\n### hadolint\n\n| hadolint | what it checks | dockvet |\n|---|---|---|")
+	var none []catalog.Peer
+	for _, h := range catalog.HadolintRules {
+		ids := by[h.ID]
+		if len(ids) == 0 {
+			none = append(none, h)
+			continue
+		}
+		links := make([]string, len(ids))
+		for i, id := range ids {
+			links[i] = fmt.Sprintf("[%s](#%s)", id, strings.ToLower(id))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", h.ID, mdEscape(h.Text), strings.Join(links, ", "))
+	}
+	fmt.Fprintf(w, "\n#### hadolint rules with no dockvet counterpart (%d)\n\n", len(none))
+	for _, h := range none {
+		fmt.Fprintf(w, "- %s: %s\n", h.ID, h.Text)
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		fmt.Fprintln(w, "\n### Other tools\n\n| tool | ID | dockvet |\n|---|---|---|")
+		for _, p := range others {
+			fmt.Fprintf(w, "| %s | %s | %s |\n", dash(catalog.PeerTool(p)), p, strings.Join(by[p], ", "))
+		}
+	}
+}
+
+func peersText(peers []string) string {
+	parts := make([]string, len(peers))
+	for i, p := range peers {
+		if t := catalog.PeerTool(p); t != "" {
+			parts[i] = t + " " + p
+		} else {
+			parts[i] = p
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

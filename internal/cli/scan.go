@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockvet/dockvet/internal/compose"
+	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/runline"
@@ -28,6 +29,9 @@ var fileAuditors = []fileAuditor{
 	{match: isMakefile, audit: runLineAuditor(runline.FromMakefile)},
 	{match: isGitHubWorkflow, audit: runLineAuditor(runline.FromGitHubWorkflow)},
 	{match: isGitLabCI, audit: runLineAuditor(runline.FromGitLabCI)},
+	// The containers CI runners start: job containers and services.
+	{match: isGitHubWorkflow, audit: runLineAuditor(runline.GitHubContainers)},
+	{match: isGitLabCI, audit: runLineAuditor(runline.GitLabContainers)},
 }
 
 func isDockerfile(path string) bool { return dockerfile.IsName(filepath.Base(path)) }
@@ -51,7 +55,9 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 		Long: "Audit a repository: every Dockerfile, Compose file, and `docker run` line in shell scripts, Makefiles, Dockerfile RUN\n" +
 			"instructions, GitHub Actions workflows and GitLab CI files under DIR (default: the current directory), in one report.\n" +
 			"A file that cannot be read or parsed is listed as an error and the rest is still audited; the exit code is then 2.\n" +
-			"Paths in `exclude` of .dockvet.yaml and --exclude (globs relative to DIR) are not read.",
+			"Paths in `exclude` of .dockvet.yaml and --exclude (globs relative to DIR) are not read.\n" +
+			"Without --config, DIR/.dockvet.yaml (and DIR/.dockvetignore) apply when the current directory has none;\n" +
+			"the report names the configuration that applied.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = "."
@@ -69,6 +75,16 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 }
 
 func runScan(opts *ScanOptions) error {
+	// The audited directory's own configuration applies when neither a
+	// flag nor the working directory names one.
+	inDir := func(flag, name string) bool {
+		return flag == "" && !fileExists(name) && fileExists(filepath.Join(opts.Dir, name))
+	}
+	if filepath.Clean(opts.Dir) != "." && (inDir(opts.ConfigFile, config.DefaultFile) || inDir(opts.IgnoreFile, config.DefaultIgnoreFile)) {
+		if err := opts.loadConfig(opts.Dir); err != nil {
+			return err
+		}
+	}
 	r := newReport()
 	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, func(path string) error {
 		// Every auditor that recognises a file audits it: a Dockerfile is

@@ -60,7 +60,7 @@ func TestNoSecretInAnyFormat(t *testing.T) {
 
 	for _, format := range findingFormats {
 		var out, errOut bytes.Buffer
-		code := Execute([]string{"dockerfile", df, "--format", format, "--fail-on", "none", "--no-color"}, Streams{Out: &out, Err: &errOut})
+		code := Execute(append([]string{"dockerfile", df, "--format", format, "--fail-on", "none", "--no-color"}, templateFlag(t, format)...), Streams{Out: &out, Err: &errOut})
 		if code != ExitOK {
 			t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
 		}
@@ -102,7 +102,7 @@ func TestNoSecretInAnyFormat(t *testing.T) {
 
 // hashes matches the fingerprints a report carries (finding fingerprints
 // and SARIF partial fingerprints).
-var hashes = regexp.MustCompile(`fp:[0-9a-f]{32}|"dockvet/v1": "[0-9a-f]{32}"`)
+var hashes = regexp.MustCompile(`fp:[0-9a-f]{32}|"dockvet/v1": "[0-9a-f]{32}"|"fingerprint": "[0-9a-f]{32}"`)
 
 // publicText is what the rule catalog says about formats ("the T3BlbkFJ
 // marker", "/webhookb2/"): a report that describes a rule (SARIF carries
@@ -129,6 +129,11 @@ func leak(report, secret string) string {
 		keep = 4
 	case n >= 10:
 		keep = 2
+	}
+	if strings.Contains(publicText, secret) {
+		// A value the catalog itself publishes (a framework's default
+		// secret, DV7128) is public by definition.
+		return ""
 	}
 	if strings.Contains(report, secret) {
 		return secret
@@ -197,7 +202,7 @@ func TestNoSecretInAnyImageFormat(t *testing.T) {
 	}
 	for _, format := range findingFormats {
 		var out, errOut bytes.Buffer
-		code := Execute([]string{"image", "docker-archive:" + archive, "--format", format, "--fail-on", "none", "--no-color", "--config", os.DevNull},
+		code := Execute(append([]string{"image", "docker-archive:" + archive, "--format", format, "--fail-on", "none", "--no-color", "--config", os.DevNull}, templateFlag(t, format)...),
 			Streams{Out: &out, Err: &errOut})
 		if code != ExitOK {
 			t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
@@ -230,4 +235,13 @@ func TestNoSecretInAnyImageFormat(t *testing.T) {
 			}
 		}
 	}
+}
+
+// templateFlag gives --format template a template that writes the whole
+// JSON report, so that a template cannot show what the JSON hides.
+func templateFlag(t *testing.T, format string) []string {
+	if format != "template" {
+		return nil
+	}
+	return []string{"--template", write(t, t.TempDir(), "all.tmpl", "{{json .}}")}
 }

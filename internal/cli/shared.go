@@ -10,9 +10,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/report"
 )
 
 // Shared is what every command shares: the common flags of the contract
@@ -33,6 +35,10 @@ type Shared struct {
 	CacheDir         string
 	Platform         string
 	InsecureRegistry bool
+	// Template is the --template file of --format template.
+	Template string
+	// Ignore are rule or vulnerability IDs hidden on this run (--ignore).
+	Ignore []string
 
 	IO  Streams
 	Now func() time.Time
@@ -42,6 +48,9 @@ type Shared struct {
 	failLevel  finding.Severity // 0: never fail
 	cfg        *config.Config
 	ignores    []config.Ignore
+	template   *report.Template
+	// configUsed names the files loadConfig read, for the report.
+	configUsed *finding.ConfigUsed
 
 	// buildContexts are shared by the run's Dockerfiles (contexts).
 	buildContexts     *dockerfile.Contexts
@@ -49,10 +58,14 @@ type Shared struct {
 }
 
 func (s *Shared) bind(f *pflag.FlagSet) {
-	f.StringVarP(&s.Format, "format", "f", "", "output format: table, json, sarif, junit (and html, cyclonedx, spdx where they fit); default table")
+	f.StringVarP(&s.Format, "format", "f", "", "output format: table, json, sarif, junit, html, markdown, checkstyle, gitlab, template (and cyclonedx, spdx where they fit); default table")
+	f.StringVar(&s.Template, "template", "", "Go template file for --format template, executed over the JSON report")
 	f.StringVarP(&s.Output, "output", "o", "", "write the report to this file instead of standard output")
 	f.StringSliceVar(&s.Severity, "severity", nil, "only report these severities (comma-separated: critical,high,medium,low,info)")
 	f.StringVar(&s.FailOn, "fail-on", "high", "exit 1 when a finding at or above this severity is reported (critical, high, medium, low, info, none)")
+	// hadolint's name for the same threshold, for pipelines that move over.
+	f.Var(failureThreshold{&s.FailOn}, "failure-threshold", "the same as --fail-on; also takes hadolint's levels (error, warning, style, ignore)")
+	f.StringArrayVar(&s.Ignore, "ignore", nil, "hide findings of this rule or vulnerability ID on this run (repeatable; hadolint's DL codes name their dockvet rules)")
 	f.StringVar(&s.ConfigFile, "config", "", "configuration file (default .dockvet.yaml in the current directory, when present)")
 	f.StringVar(&s.IgnoreFile, "ignore-file", "", "ignore file (default .dockvetignore in the current directory, when present)")
 	f.BoolVarP(&s.Quiet, "quiet", "q", false, "print nothing but the report and errors")
@@ -92,25 +105,78 @@ func (s *Shared) validate(loadConfig bool) error {
 		}
 		s.failLevel = sev
 	}
+	s.template = nil
+	if s.Template != "" {
+		text, err := os.ReadFile(s.Template)
+		if err != nil {
+			return fail("--template %s: %v", s.Template, unwrap(err))
+		}
+		if s.template, err = report.ParseTemplate(s.Template, string(text)); err != nil {
+			return fail("--template %s: %v", s.Template, err)
+		}
+	}
 	if !loadConfig {
 		return nil
 	}
-	var err error
-	path, required := s.ConfigFile, true
-	if path == "" {
-		path, required = config.DefaultFile, false
+	return s.loadConfig(".")
+}
+
+// loadConfig reads the project configuration and ignore file: the files
+// --config and --ignore-file name, else .dockvet.yaml and .dockvetignore in
+// the working directory, else in dir (the directory `scan` audits, whose
+// own configuration applies when the working directory has none). Rule IDs
+// of other tools are resolved to dockvet's; an ID that names no rule is a
+// warning naming its line.
+func (s *Shared) loadConfig(dir string) error {
+	s.configUsed = &finding.ConfigUsed{}
+	pick := func(flag, name string) (string, bool) {
+		if flag != "" {
+			return flag, true
+		}
+		if _, err := os.Stat(name); err != nil && dir != "." {
+			if p := filepath.Join(dir, name); fileExists(p) {
+				return p, false
+			}
+		}
+		return name, false
 	}
+	var err error
+	path, required := pick(s.ConfigFile, config.DefaultFile)
 	if s.cfg, err = config.Load(path, required); err != nil {
 		return fail("%v", err)
 	}
-	path, required = s.IgnoreFile, true
-	if path == "" {
-		path, required = config.DefaultIgnoreFile, false
+	if fileExists(path) {
+		s.configUsed.File = path
 	}
-	if s.ignores, err = config.LoadIgnoreFile(path, required); err != nil {
+	ipath, required := pick(s.IgnoreFile, config.DefaultIgnoreFile)
+	if s.ignores, err = config.LoadIgnoreFile(ipath, required); err != nil {
 		return fail("%v", err)
 	}
+	if fileExists(ipath) {
+		s.configUsed.IgnoreFile = ipath
+	}
+	// A file found in the audited directory names paths relative to it.
+	if d := filepath.Dir(path); s.ConfigFile == "" && d != "." {
+		s.cfg.RebasePaths(d)
+	}
+	if d := filepath.Dir(ipath); s.IgnoreFile == "" && d != "." {
+		s.ignores = config.RebaseIgnores(s.ignores, d)
+	}
+	ids := config.IDs{Resolve: catalog.Resolve, RuleLike: catalog.RuleLike}
+	for _, w := range s.cfg.ResolveIDs(ids) {
+		s.warn("%s", w)
+	}
+	var warnings []string
+	s.ignores, warnings = config.ResolveIgnores(append(s.ignores, config.FlagIgnores(s.Ignore)...), ids)
+	for _, w := range warnings {
+		s.warn("%s", w)
+	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
 }
 
 // cacheDir is where the vulnerability database and caches live.
@@ -130,4 +196,20 @@ func resolveCacheDir(flag string) (string, error) {
 		return "", fail("no cache directory: %v (set --cache-dir or DOCKVET_CACHE_DIR)", err)
 	}
 	return filepath.Join(d, "dockvet"), nil
+}
+
+// failureThreshold is --failure-threshold: it sets --fail-on, and reads
+// hadolint's levels as the severities they correspond to.
+type failureThreshold struct{ failOn *string }
+
+var hadolintLevels = map[string]string{"error": "high", "warning": "medium", "style": "info", "ignore": "none"}
+
+func (f failureThreshold) String() string { return "" }
+func (f failureThreshold) Type() string   { return "string" }
+func (f failureThreshold) Set(v string) error {
+	if m, ok := hadolintLevels[strings.ToLower(strings.TrimSpace(v))]; ok {
+		v = m
+	}
+	*f.failOn = v
+	return nil
 }

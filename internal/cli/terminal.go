@@ -6,13 +6,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/docker/go-units"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
+
+	"github.com/dockvet/dockvet/internal/image"
 )
 
 // Streams are the standard streams; tests pass buffers.
@@ -24,6 +26,27 @@ type Streams struct {
 	OutIsTerminal bool
 	// ErrIsTerminal enables progress bars on Err.
 	ErrIsTerminal bool
+	// Width is the terminal's width in columns when Out is a terminal,
+	// 0 otherwise: the table wraps its columns to it.
+	Width int
+}
+
+// terminalWidth is the width of f's terminal, 0 when it is none.
+func terminalWidth(f *os.File) int {
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
+}
+
+// width is the width the table wraps to: the terminal's, when the report
+// goes to it.
+func (s *Shared) width() int {
+	if s.Output != "" && s.Output != "-" || !s.IO.OutIsTerminal {
+		return 0
+	}
+	return s.IO.Width
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -54,49 +77,91 @@ func stoppable(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // walkProgress draws one bar on standard error while an image is read:
-// layers done out of layers, and the uncompressed bytes read. It draws
-// only when progress may be shown (a terminal, neither --quiet nor
-// --no-progress); otherwise update is nil and done does nothing.
-func (s *Shared) walkProgress(ref string) (update func(layer, layers int, bytes int64), done func()) {
+// the layer being read of how many, and the bytes read of the total the
+// source gave (the Engine, the manifest or the archive), the bar filling
+// toward it. Every field has a fixed width, so the line does not move as
+// the numbers grow. It draws only when progress may be shown (a terminal,
+// neither --quiet nor --no-progress); otherwise update is nil and done
+// does nothing.
+func (s *Shared) walkProgress(ref string) (update func(image.Progress), done func()) {
 	if !s.progress() {
 		return nil, func() {}
 	}
-	var layer, layers, read atomic.Int64
+	var cur atomic.Pointer[image.Progress]
+	cur.Store(&image.Progress{})
 	// The caller decided the stream is a terminal (s.progress); mpb would
 	// otherwise test it again and draw nothing for a wrapped writer.
-	p := mpb.New(mpb.WithOutput(s.IO.Err), mpb.WithAutoRefresh())
-	// The counts come first: a line longer than the terminal is cut at
-	// its end, and a reference can be long.
-	bar := p.AddBar(0,
+	opts := []mpb.ContainerOption{mpb.WithOutput(s.IO.Err), mpb.WithAutoRefresh()}
+	if w := s.IO.Width; w > 0 {
+		opts = append(opts, mpb.WithWidth(w))
+	}
+	p := mpb.New(opts...)
+	const refW = 24
+	bar := p.New(0, mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding("-").Rbound("]"),
 		mpb.PrependDecorators(
-			decor.Name(tail(ref, 28), decor.WC{C: decor.DindentRight | decor.DextraSpace}),
+			decor.Name(pad(tail(ref, refW), refW), decor.WC{C: decor.DextraSpace}),
 			decor.Any(func(decor.Statistics) string {
-				n := "?"
-				if t := layers.Load(); t > 0 {
-					n = fmt.Sprint(t)
+				pr := cur.Load()
+				layers := "?"
+				if pr.Layers > 0 {
+					layers = fmt.Sprint(pr.Layers)
 				}
-				return fmt.Sprintf("layer %d/%s, %s read ", layer.Load(), n, units.BytesSize(float64(read.Load())))
+				return fmt.Sprintf("layer %3d/%-3s", pr.Layer, layers)
+			}, decor.WC{C: decor.DextraSpace}),
+		),
+		mpb.AppendDecorators(
+			decor.Any(func(decor.Statistics) string {
+				pr := cur.Load()
+				if pr.Total <= 0 {
+					return fmt.Sprintf("%10s read", size(pr.Done))
+				}
+				return fmt.Sprintf("%10s / %-10s", size(min(pr.Done, pr.Total)), size(pr.Total))
 			}),
 		),
 	)
-	update = func(l, total int, bytes int64) {
-		layer.Store(int64(l))
-		layers.Store(int64(total))
-		read.Store(bytes)
-		if total > 0 {
-			bar.SetTotal(int64(total), false)
-			bar.SetCurrent(int64(l - 1))
+	update = func(pr image.Progress) {
+		cur.Store(&pr)
+		switch {
+		case pr.Total > 0:
+			bar.SetTotal(pr.Total, false)
+			bar.SetCurrent(min(pr.Done, pr.Total))
+		case pr.Layers > 0:
+			// No byte total: the bar counts layers.
+			bar.SetTotal(int64(pr.Layers), false)
+			bar.SetCurrent(int64(pr.Layer - 1))
 		}
 	}
 	done = func() {
-		if t := layers.Load(); t > 0 {
-			bar.SetTotal(t, true)
+		if pr := cur.Load(); pr.Total > 0 || pr.Layers > 0 {
+			bar.SetTotal(-1, true) // complete at what was read
 		} else {
-			bar.Abort(true)
+			bar.Abort(false)
 		}
 		p.Wait()
 	}
 	return update, done
+}
+
+// size is a byte count as the progress line shows it, always one decimal.
+func size(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// pad fills s with spaces to n characters.
+func pad(s string, n int) string {
+	if k := len([]rune(s)); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s
 }
 
 // tail shortens s to its last n characters, marking the cut.

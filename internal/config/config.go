@@ -48,6 +48,8 @@ type Config struct {
 
 	policy policy.Policy
 	source string
+	// idRefs are the rule IDs the file names, with their lines.
+	idRefs []idRef
 	// dir is the configuration file's directory: relative key and trust
 	// root paths in it are relative to it.
 	dir string
@@ -115,8 +117,13 @@ func Parse(data []byte, name string) (*Config, error) {
 	if err := c.prepare(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
+	c.idRefs = collectIDs(data)
 	return c, nil
 }
+
+// Source names the file the configuration was read from ("defaults" when
+// none).
+func (c *Config) Source() string { return c.source }
 
 func (c *Config) prepare() error {
 	c.Rules.severity = map[string]finding.Severity{}
@@ -199,7 +206,9 @@ func (c *Config) Enabled(r *finding.Rule) bool {
 
 // LoadIgnoreFile reads a .dockvetignore: one entry per line, "ID" or
 // "ID path-glob", '#' starts a comment; a comment on the same line is the
-// reason. The default file may be absent.
+// reason. Trivy's `.trivyignore` syntax is accepted too: an
+// `exp:YYYY-MM-DD` word is the day after which the entry stops hiding.
+// The default file may be absent.
 func LoadIgnoreFile(path string, required bool) ([]Ignore, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -220,14 +229,32 @@ func ParseIgnoreFile(r io.Reader, name string) ([]Ignore, error) {
 	for sc.Scan() {
 		n++
 		line, reason, _ := strings.Cut(sc.Text(), "#")
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
+		var fields []string
+		var expires string
+		for _, f := range strings.Fields(line) {
+			if d, ok := strings.CutPrefix(f, "exp:"); ok {
+				if expires != "" {
+					return nil, fmt.Errorf("ignore file %s:%d: two exp: dates", name, n)
+				}
+				expires = d
+				continue
+			}
+			fields = append(fields, f)
+		}
+		if len(fields) == 0 && expires == "" {
 			continue
 		}
-		if len(fields) > 2 {
-			return nil, fmt.Errorf("ignore file %s:%d: want \"ID\" or \"ID path-glob\", got %q", name, n, strings.TrimSpace(line))
+		if len(fields) == 0 || len(fields) > 2 {
+			return nil, fmt.Errorf("ignore file %s:%d: want \"ID\", \"ID path-glob\" and an optional exp:YYYY-MM-DD, got %q", name, n, strings.TrimSpace(line))
 		}
 		ig := Ignore{ID: fields[0], Reason: strings.TrimSpace(reason), origin: fmt.Sprintf("%s:%d", name, n), by: "ignore-file"}
+		if expires != "" {
+			t, err := time.Parse(time.DateOnly, expires)
+			if err != nil {
+				return nil, fmt.Errorf("ignore file %s:%d: exp:%s is not a date (YYYY-MM-DD)", name, n, expires)
+			}
+			ig.Expires, ig.expires = expires, t
+		}
 		if strings.HasPrefix(ig.ID, "fp:") {
 			ig.ID, ig.Fingerprint = "", ig.ID
 		}
@@ -254,3 +281,16 @@ func unwrapPathError(err error) error {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FlagIgnores are the entries of --ignore: IDs hidden on this run.
+func FlagIgnores(ids []string) []Ignore {
+	var out []Ignore
+	for _, v := range ids {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, Ignore{ID: id, Reason: "--ignore " + id, origin: "--ignore " + id, by: "flag"})
+			}
+		}
+	}
+	return out
+}

@@ -25,11 +25,16 @@ type Pass struct {
 	Policy *policy.Policy
 	// Now is the time rules that depend on dates (end of life) compare with.
 	Now time.Time
-	// Context is the build context directory ("" means the Dockerfile's).
+	// Context is the build context directory ("" means the Dockerfile's,
+	// NoBuildContext none).
 	Context string
 	// Contexts are the build contexts of the run (nil: this file's own).
 	Contexts *Contexts
 }
+
+// NoBuildContext is the Context of a Dockerfile built without one, as
+// `docker build - < Dockerfile` builds: COPY and ADD have no files to take.
+const NoBuildContext = "-"
 
 // Report records a finding at an instruction.
 func (p *Pass) Report(in *Instruction, format string, args ...any) *finding.Finding {
@@ -63,6 +68,9 @@ func lineOf(in *Instruction, c *shell.Command) int {
 
 // contextDir is the build context directory.
 func (p *Pass) contextDir() string {
+	if p.Context == NoBuildContext {
+		return ""
+	}
 	if p.Context != "" {
 		return p.Context
 	}

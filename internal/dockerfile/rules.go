@@ -39,6 +39,7 @@ var rules = []*Rule{
 	ruleInlineCredential,    // DV1045
 	rulePersistedCredential, // DV1046
 	ruleContextSecret,       // DV1047
+	ruleWeakSecret,          // DV1048
 	ruleNoRecommends,        // DV1050
 	ruleAptLists,            // DV1051
 	ruleApkCache,            // DV1052

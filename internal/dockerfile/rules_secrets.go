@@ -100,6 +100,46 @@ var ruleArgSecret = &Rule{
 	Check: secretValues{keyword: "ARG"}.check,
 }
 
+// weakValues is the check of DV1048: a secret-named ENV or ARG default
+// whose literal value no secret rule reports (too short or too plain to be
+// taken for a generated secret) is still a credential baked into the
+// image, a weak or default one.
+func weakValues(p *Pass) {
+	for _, st := range p.File.Stages {
+		for _, keyword := range []string{"ENV", "ARG"} {
+			for _, in := range slices.Concat(metaArgsIf(p, keyword, st), st.Instructions) {
+				for _, kv := range keyValues(in, keyword) {
+					if !secrets.SensitiveName(kv.key) || !secrets.WeakLiteral(kv.value) {
+						continue
+					}
+					if _, strong := secrets.Assignment(kv.key, kv.value); strong {
+						continue // DV1040, DV1041
+					}
+					v := strings.Trim(strings.TrimSpace(kv.value), `"'`)
+					f := p.ReportLine(in, p.lineWith(in, kv.key), "%s %s is set to a literal credential (%s) in the Dockerfile: weak or a default, it is the same in every image and container.",
+						keyword, kv.key, finding.Mask(v))
+					f.Fingerprint = finding.Fingerprint("DV1048", v)
+				}
+			}
+		}
+	}
+}
+
+var ruleWeakSecret = &Rule{
+	Rule: finding.Rule{
+		ID: "DV1048", Title: "Weak literal credential in ENV or ARG", Practice: finding.PracticeSecrets, Severity: finding.Low, CIS: "4.10",
+		Description: "An ENV or an ARG default named like a credential (password, token, secret, API key) is set to a literal that does not look " +
+			"generated (`ENV DB_PASSWORD=hunter2hunter2`, `POSTGRES_PASSWORD=postgres`): a weak or default credential, written into the " +
+			"Dockerfile and the image configuration, the same for everyone who runs the image. References (`${DB_PASSWORD}`), " +
+			"placeholders (`changeme`, `<your-token>`), encrypted values, paths and flags are not reported; strong literals are DV1040 and DV1041.",
+		Remediation: "Do not set credentials in the Dockerfile: read them at run time from a secret (Docker/Compose secrets, `*_FILE` " +
+			"variables, a vault) and generate them per deployment; for build steps use `RUN --mount=type=secret`.",
+		References: refSecrets,
+		Peers:      []string{"SecretsUsedInArgOrEnv", "CIS-DI-0010"},
+	},
+	Check: weakValues,
+}
+
 var ruleLabelSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1043", Title: "Secret in LABEL", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",

@@ -73,11 +73,64 @@ type Report struct {
 	// Checks are benchmark rows (the host audit's CIS table); most
 	// surfaces have none.
 	Checks []Check `json:"checks,omitempty"`
+	// Config names the project configuration and ignore file that
+	// applied, when files were read (absent: the defaults).
+	Config *ConfigUsed `json:"config,omitempty"`
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []Rule `json:"-"`
+	// Layers are the layer views of the images audited, for the table,
+	// HTML and Markdown reports. They stay out of the JSON report: a
+	// stored fleet report is assembled without them and must still be the
+	// CLI's JSON byte for byte.
+	Layers []ImageLayers `json:"-"`
 	// Waivers are in-source suppressions found while auditing; config.Apply
 	// honours them together with the configured ignores.
 	Waivers []Waiver `json:"-"`
+}
+
+// ConfigUsed says which files configured a run.
+type ConfigUsed struct {
+	// File is the .dockvet.yaml that applied.
+	File string `json:"file,omitempty"`
+	// IgnoreFile is the ignore file that applied.
+	IgnoreFile string `json:"ignoreFile,omitempty"`
+}
+
+// ImageLayers are the layers of one audited image (the target named
+// Target), base first.
+type ImageLayers struct {
+	Target string
+	Layers []Layer
+}
+
+// Layer is one layer of an image as a person looks at it: how big, how
+// much of it later layers hide, the instruction that made it, and what it
+// added that matters.
+type Layer struct {
+	Index int
+	// DiffID is the digest of the uncompressed layer.
+	DiffID string
+	// Size is the bytes of file content; Stored the bytes of the blob as
+	// stored (compressed), 0 when the source did not say.
+	Size, Stored int64
+	Files        int
+	// Wasted is the bytes of this layer's files that later layers delete
+	// or overwrite: still shipped, never seen.
+	Wasted int64
+	// CreatedBy is the instruction that made the layer, secrets masked.
+	CreatedBy string
+	// Largest are the biggest files the layer added that the final
+	// filesystem still shows, largest first.
+	Largest []LayerFile
+	// Packages counts the packages this layer introduced, by type (deb,
+	// npm, …); nil when the inventory did not run.
+	Packages map[string]int
+}
+
+// LayerFile is one file a layer added.
+type LayerFile struct {
+	Path string
+	Size int64
 }
 
 // Finalize sorts everything and recomputes the summary, so that the same

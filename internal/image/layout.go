@@ -28,6 +28,7 @@ type layerRef struct {
 	name      string
 	digest    v1.Hash // when the blob is named by its digest
 	mediaType types.MediaType
+	size      int64 // stored bytes, when the manifest or archive says
 }
 
 // dockerManifest is the manifest.json of `docker save` (and of
@@ -89,6 +90,10 @@ func resolveDocker(st store) (*resolved, error) {
 		if h, ok := isDigestName(p); ok {
 			ref.digest = h
 		}
+		if rc, n, err := st.open(p); err == nil {
+			rc.Close()
+			ref.size = n
+		}
 		res.layers = append(res.layers, ref)
 	}
 	return res, nil
@@ -144,7 +149,7 @@ func resolveOCI(st store, want v1.Platform, explicit bool) (*resolved, error) {
 		if !st.has(name) {
 			return nil, fmt.Errorf("the manifest names layer %s, which is missing", short(l.Digest))
 		}
-		res.layers = append(res.layers, layerRef{name: name, digest: l.Digest, mediaType: l.MediaType})
+		res.layers = append(res.layers, layerRef{name: name, digest: l.Digest, mediaType: l.MediaType, size: l.Size})
 	}
 	return res, nil
 }
@@ -265,7 +270,7 @@ func (res *resolved) build(img *Image, layers []*Layer) error {
 	}
 	for i, l := range layers {
 		l.Index, l.DiffID, l.HistoryIndex = i, cf.RootFS.DiffIDs[i], -1
-		l.Digest, l.MediaType = res.layers[i].digest, res.layers[i].mediaType
+		l.Digest, l.MediaType, l.blobSize = res.layers[i].digest, res.layers[i].mediaType, res.layers[i].size
 	}
 	img.Layers = layers
 	mapHistory(img)

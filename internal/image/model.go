@@ -43,7 +43,24 @@ type Image struct {
 	open func(i int) (blobReader, error)
 	// stream reads a whole archive in one pass (the Engine's docker save).
 	stream func(w *walker) error
-	close  func() error
+	// layerCount and contentTotal are what the Engine says of a streamed
+	// image before the stream: its number of layers and their size.
+	layerCount   int
+	contentTotal int64
+	close        func() error
+}
+
+// storedTotal is the stored size of all layers, when the source gave each
+// layer's size (0 otherwise).
+func (img *Image) storedTotal() int64 {
+	var n int64
+	for _, l := range img.Layers {
+		if l.blobSize <= 0 {
+			return 0
+		}
+		n += l.blobSize
+	}
+	return n
 }
 
 // Close releases what the source holds open (files, connections).
@@ -88,6 +105,10 @@ type Layer struct {
 	// Reused is set when the layer was not read: its record came from
 	// Options.Layers.
 	Reused bool
+
+	// blobSize is the stored size the manifest or archive gives, 0 when
+	// unknown.
+	blobSize int64
 }
 
 // CreatedBy is the instruction that made the layer, or "".

@@ -3,7 +3,6 @@ package image
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -68,31 +67,4 @@ var ruleLarge = &Rule{
 			p.Report("The image holds %s of files in %s.", humanBytes(size), plural(n, "layer", "layers"))
 		}
 	},
-}
-
-// WriteLayers writes the size report: one line per layer with its size,
-// its number of entries, the bytes later layers waste of it, and the
-// instruction that made it.
-func WriteLayers(w io.Writer, v *View) error {
-	type row struct{ idx, size, files, wasted, by string }
-	rows := []row{{"#", "SIZE", "FILES", "WASTED", "CREATED BY"}}
-	for _, l := range v.Layers {
-		by := Instruction(l.CreatedBy())
-		if by == "" {
-			by = "-"
-		}
-		rows = append(rows, row{fmt.Sprint(l.Index), humanBytes(l.Size), fmt.Sprint(l.Files), humanBytes(l.Wasted), by})
-	}
-	var wi, ws, wf, ww int
-	for _, r := range rows {
-		wi, ws, wf, ww = max(wi, len(r.idx)), max(ws, len(r.size)), max(wf, len(r.files)), max(ww, len(r.wasted))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Layers of %s: %s in %s, %s wasted\n", display(v.Image.Ref), humanBytes(v.TotalSize()),
-		plural(len(v.Layers), "layer", "layers"), humanBytes(v.Wasted))
-	for _, r := range rows {
-		fmt.Fprintf(&b, "  %*s  %*s  %*s  %*s  %s\n", wi, r.idx, ws, r.size, wf, r.files, ww, r.wasted, r.by)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -237,7 +237,10 @@ func openEngine(ctx context.Context, ref, nm string, o OpenOptions) (*Image, err
 		}
 		return nil, fmt.Errorf("%s: %v", ref, oneLine(err.Error()))
 	}
-	img := &Image{Ref: ref, Source: SourceDocker, Name: nm, close: c.Close}
+	img := &Image{Ref: ref, Source: SourceDocker, Name: nm, close: c.Close, contentTotal: inspect.Size}
+	if inspect.RootFS.Layers != nil {
+		img.layerCount = len(inspect.RootFS.Layers)
+	}
 	if id, err := v1.NewHash(inspect.ID); err == nil {
 		img.ConfigDigest = id
 	}
@@ -290,7 +293,7 @@ func openRegistry(ctx context.Context, ref, nm string, plat v1.Platform, o OpenO
 		return nil, fmt.Errorf("%s: config does not match its digest", ref)
 	}
 	for _, l := range m.Layers {
-		res.layers = append(res.layers, layerRef{digest: l.Digest, mediaType: l.MediaType})
+		res.layers = append(res.layers, layerRef{digest: l.Digest, mediaType: l.MediaType, size: l.Size})
 	}
 	img := &Image{Ref: ref, Source: SourceRegistry, Name: r.Name()}
 	if err := res.build(img, nil); err != nil {

@@ -33,12 +33,10 @@ type Options struct {
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
-	// Progress, when set, is told how the walk advances: the number of the
-	// layer being read (1 for the base), the number of layers (0 while a
-	// streamed source has not said), and the uncompressed bytes read so
-	// far. It is called often, from the goroutine that inflates: it must
-	// be cheap and safe for concurrent use.
-	Progress func(layer, layers int, bytes int64)
+	// Progress, when set, is told how the walk advances (see Progress).
+	// It is called often, from the goroutines that inflate and parse: it
+	// must be cheap and safe for concurrent use.
+	Progress func(Progress)
 	// Layers, when set, keeps what each layer yielded (LayerRecord), and
 	// a layer it holds is not read again; LayerKey names what else the
 	// records depend on (the caller's version). Used only when every
@@ -50,6 +48,21 @@ type Options struct {
 	// --cache-dir (internal/layercache), whose memory must stay within the
 	// walk's for a layer of a million entries.
 	Cache LayerCache
+}
+
+// Progress is how far a walk has come, in the unit whose total the source
+// knows before the walk: the stored (usually compressed) bytes of an
+// archive, a layout or a registry image, whose manifest or archive gives
+// every layer's size; the bytes of file content for an image streamed from
+// the Engine, which reports its total for the image.
+type Progress struct {
+	// Layer is the layer being read, from 1 in the order read; Layers is
+	// the number of layers, 0 when the source has not said.
+	Layer, Layers int
+	// Done is the bytes read so far and Total the bytes the source said
+	// there are, 0 when it did not say. Done can pass Total slightly for
+	// the Engine, whose total is measured on its own disk.
+	Done, Total int64
 }
 
 // DefaultOptions are generous for real images and still bound a hostile one.
@@ -96,6 +109,15 @@ var ErrLimit = errors.New("limit reached")
 // match) is an error: the view of half an image would mislead.
 func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) (*View, error) {
 	w := newWalker(ctx, img, opts, analyzers)
+	if pr := opts.Progress; pr != nil {
+		// Said before the first byte: the Engine takes a while to start a
+		// save, and the totals are known already.
+		if img.stream != nil {
+			pr(Progress{Layers: img.layerCount, Total: img.contentTotal})
+		} else {
+			pr(Progress{Layers: len(img.Layers), Total: img.storedTotal()})
+		}
+	}
 	var err error
 	if img.stream != nil {
 		w.streamed = true
@@ -130,10 +152,17 @@ type walker struct {
 	// source's when its order is known (merge).
 	view *View
 
-	total   int64 // uncompressed bytes read so far
-	started int   // layers begun
-	content int64 // file content handed to analyzers so far
-	entries int
+	total int64 // uncompressed bytes read so far
+	// storedDone is the stored bytes of the layers read whole; stored
+	// counts those of the layer being read (progress of random-access
+	// sources). contentDone is the file content parsed so far (progress
+	// of a streamed source).
+	storedDone  int64
+	stored      *countReader
+	contentDone int64
+	started     int   // layers begun
+	content     int64 // file content handed to analyzers so far
+	entries     int
 	// records are the entries of the layers read but not merged yet.
 	records map[*Layer][]*File
 	// walkedDiff is the digest each streamed layer was read with.
@@ -166,9 +195,10 @@ func (w *walker) readAll() error {
 		}
 		if ok {
 			w.view.apply(files)
+			w.started++
+			w.storedDone += l.Stored
 			if pr := w.opts.Progress; pr != nil {
-				w.started++
-				pr(w.started, len(w.img.Layers), w.total)
+				pr(Progress{Layer: w.started, Layers: len(w.img.Layers), Done: w.storedDone, Total: w.img.storedTotal()})
 			}
 			continue
 		}
@@ -217,8 +247,8 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.total += int64(n)
-	if pr := c.w.opts.Progress; pr != nil {
-		pr(c.layer, len(c.w.img.Layers), c.w.total)
+	if pr := c.w.opts.Progress; pr != nil && c.w.img.stream == nil {
+		pr(Progress{Layer: c.layer, Layers: len(c.w.img.Layers), Done: c.w.storedDone + c.w.stored.n, Total: c.w.img.storedTotal()})
 	}
 	if c.n > c.w.opts.MaxLayerBytes {
 		return n, fmt.Errorf("%s: uncompressed size exceeds the per-layer limit of %s (a compression bomb, or raise --max-layer-size): %w", c.label, humanBytes(c.w.opts.MaxLayerBytes), ErrLimit)
@@ -401,6 +431,7 @@ func decompress(br *bufio.Reader) (io.Reader, func(), error) {
 // uncompressed stream (the layer's diff ID).
 func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*File, error) {
 	stored := &countReader{r: raw}
+	w.stored = stored
 	br := bufio.NewReaderSize(stored, 64<<10)
 	un, closeFn, err := decompress(br)
 	if err != nil {
@@ -442,6 +473,17 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*F
 		}
 		files = append(files, f)
 		l.Files++
+		if pr := w.opts.Progress; pr != nil && w.img.stream != nil {
+			// The Engine counts a layer's size as its files' bytes and
+			// its symbolic links' targets, hard links once.
+			switch f.Type {
+			case Regular:
+				w.contentDone += f.Size
+			case Symlink:
+				w.contentDone += int64(len(hdr.Linkname))
+			}
+			pr(Progress{Layer: w.started, Layers: w.img.layerCount, Done: w.contentDone, Total: w.img.contentTotal})
+		}
 		if f.Type == Regular {
 			l.Size += f.Size
 			if err := w.deliver(f, content); err != nil {
@@ -465,6 +507,10 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*F
 		return v1.Hash{}, nil, layerErr(label, err)
 	}
 	l.Stored, l.Tar = stored.n, capped.n
+	w.storedDone += stored.n
+	if pr := w.opts.Progress; pr != nil && w.img.stream == nil {
+		pr(Progress{Layer: w.started, Layers: len(w.img.Layers), Done: w.storedDone, Total: w.img.storedTotal()})
+	}
 	if w.streamed {
 		w.records[l] = files
 	} else {

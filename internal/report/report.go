@@ -19,21 +19,31 @@ import (
 type Options struct {
 	// Color enables ANSI colours (table only; set on a terminal).
 	Color bool
+	// Width is the terminal's width in columns, 0 when not writing to a
+	// terminal (table: wrap nothing).
+	Width int
+	// FailOn is the severity at or above which the run fails (--fail-on);
+	// 0 never fails. JUnit reports only those findings as failures.
+	FailOn finding.Severity
+	// Template is the template of --format template (text/template over
+	// the JSON report).
+	Template *Template
 }
 
 // Renderer writes one format.
 type Renderer func(w io.Writer, r *finding.Report, o Options) error
 
 var renderers = map[string]Renderer{
-	"table": Table,
-	"json":  JSON,
-	"sarif": SARIF,
-	"junit": JUnit,
-	"html":  HTML,
+	"table":      Table,
+	"json":       JSON,
+	"sarif":      SARIF,
+	"junit":      JUnit,
+	"html":       HTML,
+	"markdown":   Markdown,
+	"checkstyle": Checkstyle,
+	"gitlab":     GitLab,
+	"template":   RenderTemplate,
 }
-
-// Register adds a format (later surfaces add SBOM and HTML renderers).
-func Register(name string, r Renderer) { renderers[name] = r }
 
 // Formats lists the formats that render findings, sorted.
 func Formats() []string {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -96,13 +97,109 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 		}
 		res.WithProperties(props)
 	}
+	if len(r.Checks) > 0 {
+		run.WithProperties(sarif.NewPropertyBag().Add("cisBenchmark", benchmarkProperty(r.Checks)))
+	}
 	rep.AddRun(run)
-	// go-sarif's own writer does not escape-safe HTML the way we want and
-	// adds no trailing newline; encode the same value ourselves.
+	// go-sarif fills every member the schema gives a default (empty
+	// arrays, -1 indexes, "kind": "fail"): more than half the bytes of a
+	// report, and all of it what a reader assumes anyway. The model is
+	// encoded, then those members are taken out again.
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return err
+	}
+	doc, _ = prune(doc, "")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
+	return enc.Encode(doc)
+}
+
+// sarifDefaults are the values SARIF 2.1.0's schema declares as defaults
+// for members of these names, which go-sarif writes out.
+var sarifDefaults = map[string]string{
+	"index":            "-1",
+	"id":               "-1",
+	"byteOffset":       "-1",
+	"charOffset":       "-1",
+	"rank":             "-1",
+	"enabled":          "true",
+	"kind":             "fail",
+	"language":         "en-US",
+	"newlineSequences": `["\r\n","\n"]`,
+	"columnKind":       "unicodeCodePoints",
+}
+
+// prune drops empty arrays and objects and members holding their schema
+// default; a property bag (user data) is kept as written. It reports
+// whether anything is left of v.
+func prune(v any, key string) (any, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		if key == "properties" {
+			return v, len(v) > 0
+		}
+		for k, e := range v {
+			if d, ok := sarifDefaults[k]; ok && jsonText(e) == d {
+				delete(v, k)
+				continue
+			}
+			pe, keep := prune(e, k)
+			if !keep {
+				delete(v, k)
+				continue
+			}
+			v[k] = pe
+		}
+		return v, len(v) > 0
+	case []any:
+		out := v[:0]
+		for _, e := range v {
+			if pe, keep := prune(e, ""); keep {
+				out = append(out, pe)
+			}
+		}
+		return out, len(out) > 0
+	}
+	return v, true
+}
+
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// benchmarkProperty is the host audit's CIS table for SARIF consumers:
+// SARIF has no place for passed or unchecked checks, so the rows and the
+// score travel in the run's property bag.
+func benchmarkProperty(checks []finding.Check) map[string]any {
+	sc := ScoreChecks(checks)
+	rows := make([]map[string]any, 0, len(checks))
+	for _, c := range checks {
+		row := map[string]any{"section": c.Section, "ruleId": c.RuleID, "title": c.Title, "status": c.Status.String()}
+		if c.CIS != "" {
+			row["cis"] = c.CIS
+		}
+		if c.Manual {
+			row["manual"] = true
+		}
+		if c.Note != "" {
+			row["note"] = c.Note
+		}
+		rows = append(rows, row)
+	}
+	return map[string]any{"version": "1.6.0", "score": sc.Score, "scoreExplained": sc.ScoreText(),
+		"passed": sc.Passed, "warnings": sc.Warnings, "info": sc.Info, "notes": sc.Notes, "checks": rows}
 }
 
 // level maps severities onto SARIF's three result levels.

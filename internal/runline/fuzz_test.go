@@ -35,6 +35,9 @@ func FuzzParse(f *testing.F) {
 		"run:\n\t@$(DOCKER) run -v $$HOME/.ssh:/root/.ssh \\\n\t  img\n",
 		"jobs:\n  a:\n    steps:\n      - run: |\n          docker run -e T=${{ secrets.T }} img\n",
 		"test:\n  script:\n    - docker run --privileged img\n    - [nested, list]\n",
+		"jobs:\n  b:\n    container:\n      image: node:18\n      options: --privileged --cpus ${{ matrix.c }}\n    services:\n      r: {image: redis, ports: [6379:6379], env: {A: b}, volumes: [/:/h]}\n",
+		"variables: {DOCKER_HOST: tcp://docker:2375, X: {value: y}}\nj:\n  image: {name: a}\n  services: [docker:dind, {name: b, alias: c, variables: {D: e}}]\n",
+		"jobs: &a\n  x: *a\n",
 	} {
 		f.Add(s)
 	}
@@ -56,7 +59,7 @@ func FuzzParse(f *testing.F) {
 		// The same words as one command line.
 		check(t, Command{Args: append([]string{"docker", "run"}, strings.Fields(script)...)}, lines)
 		// The same text as a Makefile, CI files and an env file.
-		for _, find := range []func(string, []byte) ([]Command, error){FromMakefile, FromGitHubWorkflow, FromGitLabCI} {
+		for _, find := range []func(string, []byte) ([]Command, error){FromMakefile, FromGitHubWorkflow, FromGitLabCI, GitHubContainers, GitLabContainers} {
 			cmds, err := find("fuzz", []byte(script))
 			if err != nil {
 				if strings.Contains(err.Error(), "\n") {

@@ -28,6 +28,9 @@ type Command struct {
 	// given to dockvet) and Line its first line.
 	Path string
 	Line int
+	// Name and Service name the container in findings when the file
+	// does without a --name: a CI job's container, a CI service.
+	Name, Service string
 }
 
 // Options tell the parser how to reach files a command names.
@@ -156,6 +159,10 @@ func Parse(c Command, opts Options) (*container.Spec, error) {
 		return nil, &Error{Path: c.Path, Line: c.Line, Msg: fmt.Sprintf("`%s %s` names no image", tool, c.Args[i-1])}
 	}
 	st.spec.Image = container.Of(c.Args[st.image], st.src(st.image))
+	if st.spec.Name == "" {
+		st.spec.Name = c.Name
+	}
+	st.spec.Service = c.Service
 	return st.spec, nil
 }
 

@@ -58,9 +58,9 @@ var benignTokens = map[string]bool{
 	"required": true, "header": true, "policy": true, "algorithm": true, "alg": true, "format": true,
 	"size": true, "bits": true, "count": true, "version": true, "env": true, "prefix": true, "suffix": true,
 	"fingerprint": true, "gpg": true, "pgp": true, "keyid": true, "keyring": true, "keyserver": true,
-	"checksum": true, "sha": true, "sha256": true, "sha512": true, "md5": true, "hash": true, "mode": true,
+	"checksum": true, "sha": true, "sha1": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "md5": true, "digest": true, "crc": true, "crc32": true, "hash": true, "mode": true,
 	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
-	"secrets": true, "reset": true, "hint": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
+	"secrets": true, "reset": true, "hint": true, "csrf": true, "xsrf": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
 }
 
 // nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also
@@ -91,6 +91,22 @@ func nameTokens(name string) []string {
 	}
 	flush(len(name))
 	return out
+}
+
+// nameWord is a name check for rules that find a provider's secret by its
+// name (OKTA_API_TOKEN, twilioAuthToken): a word of the name must start
+// with one of words, so that "okta" inside "rookTable" does not count.
+func nameWord(words ...string) func(string) bool {
+	return func(name string) bool {
+		for _, t := range nameTokens(name) {
+			for _, w := range words {
+				if strings.HasPrefix(t, w) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // SensitiveName reports whether a variable name says it holds a secret.
@@ -152,10 +168,32 @@ func IsReference(v string) bool {
 	return bracketRe.MatchString(v)
 }
 
+// encryptedRe matches values encrypted for a tool that holds the key
+// elsewhere: Maven's `{…}` (settings-security.xml holds the master
+// password; Maven 4 adds `[name=…,cipher=…]`), Jasypt's `ENC(…)`.
+var encryptedRe = regexp.MustCompile(`(?:^|\s)\{(?:\[[^\]{}]*\])?[A-Za-z0-9+/]{8,}={0,2}\}$|^ENC\([A-Za-z0-9+/=]{8,}\)$`)
+
+// EncryptedValue reports whether a value is encrypted for a tool that keeps
+// the key elsewhere (Maven's `{…}`, Jasypt's `ENC(…)`): the key, not the
+// value, is the secret.
+func EncryptedValue(v string) bool {
+	return encryptedRe.MatchString(strings.TrimSpace(v))
+}
+
 // IsPlaceholder reports whether a value is an obvious stand-in.
 func IsPlaceholder(v string) bool {
 	v = strings.Trim(strings.TrimSpace(v), `"'`)
 	if v == "" || placeholderRe.MatchString(v) || bracketRe.MatchString(v) {
+		return true
+	}
+	// "change_me!", "<replace-me>", "**your token**": the same words
+	// with punctuation around them.
+	if w := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return -1
+	}, v); w != v && w != "" && placeholderRe.MatchString(w) && !strings.ContainsAny(w, "0123456789") {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -183,8 +221,18 @@ func LiteralSecret(v string) bool {
 		return false
 	case boolWords[strings.ToLower(v)]:
 		return false
-	case hexRe.MatchString(v) && (len(v) == 40 || len(v) == 64 || len(v) == 16 || len(v) == 8):
-		// GPG key IDs and fingerprints, git SHAs, checksums.
+	case hexRe.MatchString(v) && (len(v) == 16 || len(v) == 8):
+		// GPG key IDs. Longer hex under a secret's name is a secret
+		// (SECRET_KEY=<64 hex>, a hex API token): fingerprints, commits
+		// and checksums are named as such (GPG_KEY, *_SHA256), and
+		// SensitiveName says no to those names.
+		return false
+	case hexRe.MatchString(v) && len(v) == 40 && strings.ToUpper(v) == v:
+		// A GPG fingerprint as gpg prints it, in capitals, under the
+		// bare name a shell loop gives it (key='B97B0AFC…'); generated
+		// hex secrets are written in small letters.
+		return false
+	case EncryptedValue(v):
 		return false
 	}
 	for _, p := range pubKeyPrefix {
@@ -209,6 +257,36 @@ func LiteralSecret(v string) bool {
 		return classes(v) >= 2
 	}
 	return Entropy(v) >= 3.0
+}
+
+// WeakLiteral reports whether a value assigned to a secret's name is a
+// literal that LiteralSecret does not take for a real secret
+// (`DB_PASSWORD=hunter2hunter2`, `POSTGRES_PASSWORD=postgres`), yet still
+// a credential, weak or default, rather than a reference, a placeholder,
+// an encrypted value, a path, a URL, a flag or a public key. Callers ask
+// it only of values that LiteralSecret and the formats rejected.
+func WeakLiteral(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	switch {
+	case len(v) < 4:
+		return false
+	case IsReference(v), IsPlaceholder(v), EncryptedValue(v):
+		return false
+	case strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "../"):
+		return false
+	case boolWords[strings.ToLower(v)], durationRe.MatchString(v), versionRe.MatchString(v), uuidRe.MatchString(v):
+		return false
+	}
+	for _, p := range pubKeyPrefix {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		return false
+	}
+	// Prose or a command line, not a password.
+	return len(strings.Fields(v)) <= 2
 }
 
 func classes(v string) int {

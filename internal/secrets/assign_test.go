@@ -17,6 +17,9 @@ func TestAssignment(t *testing.T) {
 		{"DATABASE_URL", "postgres://app:Sup3rS3cret@db:5432/app", true},
 		{"githubToken", "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", true},
 		{"MYSQL_ROOT_PASSWORD", "hunter2x", true},
+		{"SECRET_KEY", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", true}, // hex under a secret's name
+		{"GITHUB_TOKEN", "ghp_8Lh12qOq3CpS5Fd7YRin3to2F61aQ7nbgloo", true},                       // wrong checksum: still a literal
+		{"VAULT_TOKEN", "hvs.CAESIJ2kX9wz7Lq4Rt8mNb3Vc", true},                                   // an older, shorter Vault token
 		// Not secrets.
 		{"DB_PASSWORD", "", false},
 		{"DB_PASSWORD", "${DB_PASSWORD}", false},
@@ -45,6 +48,12 @@ func TestAssignment(t *testing.T) {
 		{"KEY", "value", false},
 		{"PASSWORD", "12345678", false},
 		{"SESSION_SECRET", "a", false},
+		{"API_TOKEN", "change_me!", false},
+		{"REPO_PASSWORD", "{COQLCE6DU6GtcS5P=}", false},
+		{"DB_PASSWORD", "ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)", false},
+		{"CSRF_TOKEN", "Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7", false},
+		{"FILE_SHA1", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", false},
+		{"key", "B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8", false}, // a GPG fingerprint in a shell loop
 	} {
 		m, got := Assignment(tc.name, tc.value)
 		if got != tc.want {
@@ -65,6 +74,19 @@ func TestSensitiveName(t *testing.T) {
 	} {
 		if got := SensitiveName(name); got != want {
 			t.Errorf("SensitiveName(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestWeakLiteral(t *testing.T) {
+	for v, want := range map[string]bool{
+		"hunter2hunter2": true, "postgres": true, "opensesame": true, "123456": true,
+		"": false, "abc": false, "${DB_PASSWORD}": false, "change_me!": false, "<your-token>": false, "xxxx": false,
+		"{COQLCE6DU6GtcS5P=}": false, "yes": false, "/run/secrets/db": false, "https://vault.internal/v1": false,
+		"1.2.3": false, "ssh-ed25519 AAAAC3Nza user@host": false, "a sentence that explains things": false,
+	} {
+		if got := WeakLiteral(v); got != want {
+			t.Errorf("WeakLiteral(%q) = %v, want %v", v, got, want)
 		}
 	}
 }

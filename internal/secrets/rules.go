@@ -131,6 +131,52 @@ var rules = []*Rule{
 	railsSecretKeyBase,          // DV7117
 	swarmJoinToken,              // DV7118
 	swarmUnlockKey,              // DV7119
+	alibabaAccessKeyID,          // DV7120
+	alibabaSecretKey,            // DV7121
+	kubernetesPullSecret,        // DV7122
+	privatePackagistToken,       // DV7123
+	mavenMasterPassword,         // DV7124
+	azureIdentifiableKey,        // DV7125
+	azureAppConfigConnection,    // DV7126
+	openaiRealtimeSecret,        // DV7127
+	frameworkDefaultSecret,      // DV7128
+	stripeTestKey,               // DV7129
+	jwtBase64,                   // DV7130
+	nugetConfigPassword,         // DV7131
+	onePasswordCredential,       // DV7132
+	adobeClientSecret,           // DV7133
+	airtableToken,               // DV7134
+	authressKey,                 // DV7135
+	bedrockKey,                  // DV7136
+	cloudflareOriginCA,          // DV7137
+	clojarsToken,                // DV7138
+	definedNetworkingToken,      // DV7139
+	duffelToken,                 // DV7140
+	dynatraceToken,              // DV7141
+	easypostKey,                 // DV7142
+	facebookToken,               // DV7143
+	flutterwaveKey,              // DV7144
+	flyioToken,                  // DV7145
+	frameioToken,                // DV7146
+	gitlabSessionCookie,         // DV7147
+	harnessKey,                  // DV7148
+	infracostToken,              // DV7149
+	intra42Secret,               // DV7150
+	linearKey,                   // DV7151
+	notionToken,                 // DV7152
+	octopusKey,                  // DV7153
+	openshiftToken,              // DV7154
+	perplexityKey,               // DV7155
+	prefectToken,                // DV7156
+	readmeKey,                   // DV7157
+	scalingoToken,               // DV7158
+	sendinblueKey,               // DV7159
+	settlemintToken,             // DV7160
+	shippoToken,                 // DV7161
+	sonarToken,                  // DV7162
+	sourcegraphToken,            // DV7163
+	typeformToken,               // DV7164
+	yandexCredential,            // DV7165
 }
 
 // Rules returns the built-in secret formats, sorted by ID.
@@ -186,6 +232,7 @@ func (r *Rule) Meta() finding.Rule {
 		Description: desc,
 		Remediation: rem,
 		References:  []string{"https://docs.docker.com/build/building/secrets/"},
+		Peers:       slices.Clone(r.Peers),
 	}
 }
 

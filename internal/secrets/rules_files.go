@@ -12,13 +12,40 @@ import (
 
 var jsonWebToken = &Rule{
 	Rule: finding.Rule{ID: "DV7011", Title: "JSON Web Token", Severity: finding.Medium,
-		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password"},
+		Description: "A JSON Web Token: three base64url parts joined by dots, the first two JSON objects and the header naming an algorithm. A bearer of the token is whoever it names until it expires; a long-lived one is a password",
+		Peers:       []string{"jwt", "jwt-token"}},
 	Keywords: []string{"eyJ"},
 	Regex:    re(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}`),
 	After:    4096,
 	Valid:    jwtShaped,
 	Boundary: tokenChars,
 	Fallback: 1,
+}
+
+var jwtBase64 = &Rule{
+	Rule: finding.Rule{ID: "DV7130", Title: "JSON Web Token in base64", Severity: finding.Medium,
+		Description: "A JSON Web Token encoded in base64 once more (`ZXlK…`), as Kubernetes Secret `data` and CI variables hold it; the decoded value must be a JWT whose header names an algorithm",
+		Peers:       []string{"jwt-base64"}},
+	Keywords: []string{"ZXlK"},
+	Regex:    re(`ZXlK[A-Za-z0-9+/]{60,}={0,2}`),
+	Valid: func(s string) bool {
+		data, ok := decodeBase64(s)
+		return ok && jwtShaped(strings.TrimSpace(string(data)))
+	},
+	After:    8192,
+	Boundary: base64Chars,
+}
+
+var frameworkDefaultSecret = &Rule{
+	Rule: finding.Rule{ID: "DV7128", Title: "Framework default secret", Severity: finding.Medium,
+		Description: "A web framework's published default secret left in configuration (Symfony's `ThisTokenIsNotSoSecretChangeIt`, eZ Platform's `ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt`): everyone knows it, so anyone can forge the signed cookies, CSRF tokens and login links it protects",
+		Peers:       []string{"symfony-default-secret"}},
+	Keywords: []string{"TokenIsNotSoSecret"},
+	Regex:    re(`ThisTokenIsNotSoSecretChangeIt|ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt`),
+	Boundary: tokenChars,
+	Near:     true,
+	Before:   16,
+	After:    40,
 }
 
 var htpasswdHash = &Rule{
@@ -93,7 +120,8 @@ var gitCredentials = &Rule{
 
 var basicAuthHeader = &Rule{
 	Rule: finding.Rule{ID: "DV7114", Title: "Basic credentials in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it"},
+		Description: "An HTTP `Authorization: Basic` header with base64 of user:password, as curl commands, HTTP client configuration and proxy settings (nginx `proxy_set_header Authorization \"Basic …\"`) carry it",
+		Peers:       []string{"curl-auth-header"}},
 	Keywords: []string{"authorization"},
 	Regex:    re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:basic)\s+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})`),
 	Valid:    basicCredential,
@@ -103,7 +131,8 @@ var basicAuthHeader = &Rule{
 
 var bearerAuthHeader = &Rule{
 	Rule: finding.Rule{ID: "DV7115", Title: "Bearer token in an Authorization header", Severity: finding.High,
-		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it"},
+		Description: "An HTTP `Authorization: Bearer` header with a literal token, as curl commands, scripts and HTTP client configuration carry it",
+		Peers:       []string{"curl-auth-header"}},
 	Keywords:   []string{"authorization"},
 	Regex:      re(`(?i:authorization)["']?(?:\s*[:=]\s*|\s+)["']?(?i:bearer|token)\s+(?P<secret>[A-Za-z0-9._~+/=-]{20,})`),
 	Valid:      all(literalValue, notHex),
@@ -131,8 +160,29 @@ var railsSecretKeyBase = &Rule{
 	MinEntropy: 3.5,
 }
 
-// dottedName is a code expression such as config.auth.token.
-var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+// dottedName is a code expression such as config.auth.token: names
+// joined by dots. A part that is long, mixes capitals, small letters and
+// digits and has a token's entropy is not a name (hvs.CAESIJ2kX9wz…, a
+// Vault token): such a value is no code expression.
+var dottedName memberExpr
+
+var dottedRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+type memberExpr struct{}
+
+func (memberExpr) MatchString(s string) bool {
+	if !dottedRe.MatchString(s) {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if len(part) >= 16 && classes(part) >= 3 && Entropy(part) >= 3.8 {
+			return false
+		}
+	}
+	return true
+}
+
+func (m memberExpr) Match(b []byte) bool { return m.MatchString(string(b)) }
 
 // identifierLike is made of words without digits: in code and
 // configuration a value like this is a variable, a field list or a name
@@ -144,8 +194,9 @@ var identifierLike = regexp.MustCompile(`^[A-Za-z_.:-]+$`)
 var hexNumber = regexp.MustCompile(`^[-+]?0[xX][0-9a-fA-F]+$`)
 
 // wordsJoined is lower-case words joined by separators: an algorithm, a
-// model or a setting (scram-sha-256, bert-base-uncased), not a password.
-var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]+)+$`)
+// model or a setting (scram-sha-256, bert-base-uncased), not a password. A
+// part longer than a word is random (ghp_…, sk_test_…): a token.
+var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]{1,15})+$`)
 
 // base64Padded is base64 with its padding: the only place an "=" belongs
 // in a value (in "scmVersion=" it starts another assignment).
@@ -153,58 +204,115 @@ var base64Padded = regexp.MustCompile(`^[A-Za-z0-9+/_-]+={1,2}$`)
 
 // genericRule is the context rule: a name that says "secret" assigned a
 // literal that looks like one, in a file (`DB_PASSWORD=…`, `"apiKey":
-// "…"`, `secret: …`) or in a NAME=VALUE setting (ENV, Compose environment,
-// `docker run -e`, where Assignment applies it).
+// "…"`, `secret: …`, `var apiToken string = "…"`, `<apiToken>…</apiToken>`,
+// `System.setProperty("db.password", "…")`) or in a NAME=VALUE setting
+// (ENV, Compose environment, `docker run -e`, where Assignment applies
+// it). It never gives way to a format rule that rejected a value: a
+// GitHub token whose checksum fails or a Vault token of an older length,
+// assigned to a secret's name, is still a literal credential there. A
+// format rule that accepts the value wins the bytes (Fallback 2).
 var genericRule = &Rule{
 	Rule: finding.Rule{ID: "DV7099", Title: "Credential in a sensitive variable or option", Severity: finding.High,
-		Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials). " +
-			"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, hashes named as such, placeholders and code identifiers are not reported"},
+		Description: "A literal value assigned to a name that says it holds a secret (password, passwd, secret, token, api key, access key, private key, credentials), " +
+			"in any syntax: environment and properties files, YAML, JSON, TOML, INI, shell, Makefiles, Go, Java, Kotlin, C#, PHP and Python assignments, " +
+			"`System.setProperty(name, value)`, and XML elements. A value a more specific rule rejected (a token with a wrong checksum, a key of another length) is judged here. " +
+			"References (`${VAR}`, `$(cmd)`, `{{ … }}`), paths, URLs without a password, numbers, versions, UUIDs, placeholders, encrypted values (`{…}`, `ENC(…)`) and code identifiers are not reported",
+		Peers: []string{"generic-api-key"}},
 	Keywords: []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey", "private_key",
-		"credential", "pwd", "auth_key", "authkey"},
+		"credential", "pwd", "auth_key", "authkey", "accountkey", "account_key", "passphrase"},
 	// Lengths are checked by genericValue: counted repetitions would
 	// make the program ten times larger and the matcher slower.
-	Regex: re(`(?i)(?P<name>(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key)[\w.-]*)` +
-		`(?:["']|\\")?[ \t]*(?:=|:=|:|=>|\?=)[ \t]*` +
-		`(?:"(?P<secret>[^"\r\n\\]+)"|'(?P<secret>[^'\r\n\\]+)'|\\"(?P<secret>[^"\r\n\\]+)\\"|(?P<secret>[^\s"'\x60<>;,()\[\]{}\\=!&|][^\s"'\x60<>;,()\[\]{}\\|]*)(?:[\s"'\x60;,]|$))`),
+	Regex: re(`(?i)(?P<name>(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|account[_-]?key|private[_-]?key|credentials?|auth[_-]?key|passphrase)[\w.-]*)` +
+		`(?:` +
+		// NAME = VALUE, with an optional type between (Go `var x
+		// string = …`, Kotlin `val x: String = …`) and the operators of
+		// env files, YAML, code, Makefiles (:= ::= :::= ?=), PHP (.=)
+		// and Logstash (=>).
+		`(?:["']|\\")?(?:[ \t]+(?:string|str|const)|[ \t]*:[ \t]*(?:String|string|str))?[ \t]*(?::::=|::=|:=|=>|\?\?=|\?=|\.=|=|:)[ \t]*` +
+		`(?:"(?P<secret>[^"\r\n\\]+)"|'(?P<secret>[^'\r\n\\]+)'|\\"(?P<secret>[^"\r\n\\]+)\\"|\x60(?P<secret>[^\x60\r\n]+)\x60|` +
+		`(?P<secret>[^\s"'\x60<>;,()\[\]{}\\=!&|][^\s"'\x60<>;,()\[\]{}\\|]*)(?:[\s"'\x60;,]|\\[nrt"]|$))` +
+		// "NAME", "VALUE": System.setProperty, map puts, headers.
+		`|(?:["']|\\")[ \t]*,[ \t]*(?:"(?P<secret>[^"\r\n\\]+)"|'(?P<secret>[^'\r\n\\]+)')` +
+		// <NAME>VALUE</NAME>, on one line or three.
+		`|>[ \t]*(?:\r?\n[ \t]*)?(?P<secret>[^<>\s"']+)[ \t]*(?:\r?\n[ \t]*)?</` +
+		`)`),
 	ValidName: SensitiveName,
 	Valid:     genericValue,
-	Precheck:  literalAssignment,
+	Precheck:  genericAssignment,
+	// An XML element's value may stand on the next line.
+	MultiLine: true,
 	Fallback:  2,
 }
 
-// formatPrefixes start values that a format rule judges: when that rule
-// rejected one (a GitHub token with a wrong checksum, a Stripe test key,
-// "sk-proj-..."), the generic rule must not report it as a literal.
-var formatPrefixes = []string{
-	"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-",
-	"glffct-", "glft-", "glimt-", "glagent-", "GR1348941", "ATATT3", "ATBB", "npm_", "pypi-", "rubygems_", "dckr_pat_", "dckr_oat_",
-	"AKCp", "cmVmd", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxo-", "xoxs-", "xoxe", "xapp-", "sk_live_", "sk_test_", "rk_live_",
-	"rk_test_", "pk_live_", "pk_test_", "whsec_", "sq0atp-", "sq0csp-", "EAAA", "access_token$", "shpat_", "shpca_", "shppa_",
-	"shpss_", "SG.", "key-", "sk-", "hf_", "api_org_", "hvs.", "hvb.", "dop_v1_", "doo_v1_", "dor_v1_", "HRKU-", "glsa_", "glc_",
-	"dapi", "sntryu_", "sntrys_", "dp.", "pscale_", "pul-", "PMAK-", "NRAK-", "AKIA", "ASIA", "AIza", "GOCSPX-", "ya29.", "1//0",
-	"AGE-SECRET-KEY-", "amzn.mws.", "oy2",
+// genericAssignment is the generic rule's precheck: after the keyword,
+// the rest of a name and then an assignment of something that is not a
+// reference (see literalAssignment), `", "` (a name and a value as two
+// arguments), or `>` (an XML element).
+func genericAssignment(text []byte) bool {
+	i := 0
+	for i < len(text) && i < 64 && nameChars[text[i]] {
+		i++
+	}
+	rest := text[i:]
+	switch {
+	case len(rest) > 0 && rest[0] == '>':
+		return true
+	case len(rest) > 1 && (rest[0] == '"' || rest[0] == '\'') && bytes.IndexByte(rest[1:min(len(rest), 8)], ',') >= 0:
+		return true
+	}
+	// A type between the name and the operator (Go, Kotlin).
+	j := 0
+	if j < len(rest) && (rest[j] == '"' || rest[j] == '\'') {
+		j++
+	}
+	k := j
+	for k < len(rest) && (rest[k] == ' ' || rest[k] == '\t' || rest[k] == ':') {
+		k++
+	}
+	for _, t := range []string{"string", "String", "str", "const"} {
+		if n := k + len(t); bytes.HasPrefix(rest[k:], []byte(t)) && (n == len(rest) || !nameChars[rest[n]]) && literalAssignment(rest[n:]) {
+			return true
+		}
+	}
+	// Operators valueAt does not know: Makefile ::= and :::=, PHP .=
+	// and ??=.
+	for k = j; k < len(rest) && (rest[k] == ' ' || rest[k] == '\t'); k++ {
+	}
+	for _, op := range []string{":::=", "::=", ".=", "??="} {
+		if bytes.HasPrefix(rest[k:], []byte(op)) {
+			return literalAssignment(append([]byte("="), rest[k+len(op):]...))
+		}
+	}
+	return literalAssignment(text)
 }
+
+// publicByDesign are prefixes of values that are public by design: a
+// Stripe publishable key is meant for browsers. Named as a secret, they
+// are still not one.
+var publicByDesign = []string{"pk_live_", "pk_test_"}
 
 // genericValue judges the value of a secret-named assignment in a file.
 func genericValue(v string) bool {
-	if len(v) < 8 || len(v) > 200 {
+	// Files are not ENV lines: a value under ten characters there is a
+	// grammar fragment, a name or an example far more often than a
+	// password (gitleaks' generic rule draws the line at ten too).
+	if len(v) < 10 || len(v) > 200 {
 		return false
 	}
-	for _, p := range formatPrefixes {
+	for _, p := range publicByDesign {
 		if strings.HasPrefix(v, p) {
 			return false
 		}
 	}
+	padded := base64Padded.MatchString(v) && len(v)%4 == 0
 	for _, op := range []string{"&&", "||", "==", "!=", "=>", "->"} {
-		if strings.Contains(v, op) {
+		if strings.Contains(v, op) && !(op == "==" && padded) {
 			return false // an expression, not a value
 		}
 	}
-	// Files are not ENV lines: a value under eight characters there is a
-	// grammar fragment or an example far more often than a password.
-	if strings.Contains(v, "=") && !(base64Padded.MatchString(v) && len(v)%4 == 0) {
+	if strings.Contains(v, "=") && !padded {
 		return false
 	}
-	return len(v) >= 8 && LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
+	return LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
 		!hexNumber.MatchString(v) && !wordsJoined.MatchString(v) && !strings.ContainsAny(v, " \t\\") && !repetitive(v)
 }

@@ -27,7 +27,8 @@ const pemWindow = 16 << 10
 // more specific rule names it when both match.
 var keyPKCS8 = &Rule{
 	Rule: finding.Rule{ID: "DV7001", Title: "Private key (PKCS#8)", Severity: finding.Critical,
-		Description: "An unencrypted PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`), the form OpenSSL, Java and cloud consoles write for RSA, EC and Ed25519 keys; the body must be base64 of a DER SEQUENCE"},
+		Description: "An unencrypted PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`), the form OpenSSL, Java and cloud consoles write for RSA, EC and Ed25519 keys; the body must be base64 of a DER SEQUENCE",
+		Peers:       []string{"private-key"}},
 	Keywords:  pemKeywords("PRIVATE KEY"),
 	Regex:     re(pemBlock("PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 32, true) },
@@ -37,7 +38,8 @@ var keyPKCS8 = &Rule{
 
 var keyRSA = &Rule{
 	Rule: finding.Rule{ID: "DV7013", Title: "RSA private key", Severity: finding.Critical,
-		Description: "A PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`), used for TLS, SSH and signing; an encrypted one (Proc-Type: 4,ENCRYPTED) is reported too, since its passphrase is the only barrier"},
+		Description: "A PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`), used for TLS, SSH and signing; an encrypted one (Proc-Type: 4,ENCRYPTED) is reported too, since its passphrase is the only barrier",
+		Peers:       []string{"private-key"}},
 	Keywords:  pemKeywords("RSA PRIVATE KEY"),
 	Regex:     re(pemBlock("RSA PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
@@ -46,7 +48,8 @@ var keyRSA = &Rule{
 
 var keyEC = &Rule{
 	Rule: finding.Rule{ID: "DV7014", Title: "EC private key", Severity: finding.Critical,
-		Description: "An SEC 1 elliptic-curve private key (`-----BEGIN EC PRIVATE KEY-----`), used for TLS and signing"},
+		Description: "An SEC 1 elliptic-curve private key (`-----BEGIN EC PRIVATE KEY-----`), used for TLS and signing",
+		Peers:       []string{"private-key"}},
 	Keywords:  pemKeywords("EC PRIVATE KEY"),
 	Regex:     re(pemBlock("EC PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 32, true) },
@@ -55,7 +58,8 @@ var keyEC = &Rule{
 
 var keyDSA = &Rule{
 	Rule: finding.Rule{ID: "DV7015", Title: "DSA private key", Severity: finding.Critical,
-		Description: "A DSA private key (`-----BEGIN DSA PRIVATE KEY-----`), still found as old SSH host and user keys"},
+		Description: "A DSA private key (`-----BEGIN DSA PRIVATE KEY-----`), still found as old SSH host and user keys",
+		Peers:       []string{"private-key"}},
 	Keywords:  pemKeywords("DSA PRIVATE KEY"),
 	Regex:     re(pemBlock("DSA PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
@@ -64,7 +68,8 @@ var keyDSA = &Rule{
 
 var keyOpenSSH = &Rule{
 	Rule: finding.Rule{ID: "DV7016", Title: "OpenSSH private key", Severity: finding.Critical,
-		Description: "An OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`, the default of ssh-keygen): whoever has it logs in wherever its public key is authorised. The body must decode to the `openssh-key-v1` structure"},
+		Description: "An OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`, the default of ssh-keygen): whoever has it logs in wherever its public key is authorised. The body must decode to the `openssh-key-v1` structure",
+		Peers:       []string{"private-key"}},
 	Keywords: pemKeywords("OPENSSH PRIVATE KEY"),
 	Regex:    re(pemBlock("OPENSSH PRIVATE KEY")),
 	Valid: func(b string) bool {
@@ -76,7 +81,8 @@ var keyOpenSSH = &Rule{
 
 var keyEncryptedPKCS8 = &Rule{
 	Rule: finding.Rule{ID: "DV7017", Title: "Encrypted private key (PKCS#8)", Severity: finding.High,
-		Description: "A passphrase-protected PKCS#8 private key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): only the passphrase stands between it and its use, and passphrases are guessed offline"},
+		Description: "A passphrase-protected PKCS#8 private key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): only the passphrase stands between it and its use, and passphrases are guessed offline",
+		Peers:       []string{"private-key"}},
 	Keywords:  pemKeywords("ENCRYPTED PRIVATE KEY"),
 	Regex:     re(pemBlock("ENCRYPTED PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
@@ -85,7 +91,8 @@ var keyEncryptedPKCS8 = &Rule{
 
 var keyPGP = &Rule{
 	Rule: finding.Rule{ID: "DV7018", Title: "PGP private key block", Severity: finding.Critical,
-		Description: "An ASCII-armoured OpenPGP secret key (`-----BEGIN PGP PRIVATE KEY BLOCK-----`): signs packages and commits and decrypts mail in the owner's name. The body must decode to an OpenPGP packet"},
+		Description: "An ASCII-armoured OpenPGP secret key (`-----BEGIN PGP PRIVATE KEY BLOCK-----`): signs packages and commits and decrypts mail in the owner's name. The body must decode to an OpenPGP packet",
+		Peers:       []string{"private-key"}},
 	Keywords: pemKeywords("PGP PRIVATE KEY BLOCK"),
 	Regex:    re(pemBlock("PGP PRIVATE KEY BLOCK")),
 	Valid: func(b string) bool {
@@ -123,7 +130,8 @@ var keySSH2 = &Rule{
 
 var ageSecretKey = &Rule{
 	Rule: finding.Rule{ID: "DV7021", Title: "age secret key", Severity: finding.Critical,
-		Description: "An age encryption identity (`AGE-SECRET-KEY-1…`): it decrypts every file encrypted to its recipient (SOPS, backups). The Bech32 checksum must be valid"},
+		Description: "An age encryption identity (`AGE-SECRET-KEY-1…`): it decrypts every file encrypted to its recipient (SOPS, backups). The Bech32 checksum must be valid",
+		Peers:       []string{"age-secret-key"}},
 	Keywords: []string{"AGE-SECRET-KEY-1"},
 	Regex:    re(`AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`),
 	Valid:    bech32Valid,
@@ -132,7 +140,8 @@ var ageSecretKey = &Rule{
 
 var keyOtherPEM = &Rule{
 	Rule: finding.Rule{ID: "DV7022", Title: "Private key (other PEM type)", Severity: finding.Critical,
-		Description: "A PEM block whose label ends in PRIVATE KEY and that no more specific rule recognised (`-----BEGIN X25519 PRIVATE KEY-----` and the like); the body must be base64"},
+		Description: "A PEM block whose label ends in PRIVATE KEY and that no more specific rule recognised (`-----BEGIN X25519 PRIVATE KEY-----` and the like); the body must be base64",
+		Peers:       []string{"private-key"}},
 	Keywords:  []string{"-----begin "},
 	Regex:     re(`-----BEGIN (?P<label>[A-Z0-9 ]{0,40})PRIVATE KEY-----(?:\s|\\[rn])*(?P<secret>[\s\S]+?)(?:\s|\\[rn])*-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----`),
 	Valid:     func(b string) bool { return pemBody(b, 32, false) },

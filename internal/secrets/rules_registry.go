@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -11,7 +12,8 @@ import (
 
 var npmToken = &Rule{
 	Rule: finding.Rule{ID: "DV7008", Title: "npm access token", Severity: finding.Critical,
-		Description: "An npm access token (`npm_` and 36 characters): it publishes packages as its owner, the classic supply-chain compromise"},
+		Description: "An npm access token (`npm_` and 36 characters): it publishes packages as its owner, the classic supply-chain compromise",
+		Peers:       []string{"npm-access-token"}},
 	Keywords:   []string{"npm_"},
 	Regex:      re(`npm_[A-Za-z0-9]{36}`),
 	Boundary:   tokenChars,
@@ -20,7 +22,8 @@ var npmToken = &Rule{
 
 var pypiToken = &Rule{
 	Rule: finding.Rule{ID: "DV7051", Title: "PyPI API token", Severity: finding.Critical,
-		Description: "A PyPI or TestPyPI API token (`pypi-` and a macaroon whose encoded header names pypi.org): it uploads releases of the projects it is scoped to"},
+		Description: "A PyPI or TestPyPI API token (`pypi-` and a macaroon whose encoded header names pypi.org): it uploads releases of the projects it is scoped to",
+		Peers:       []string{"pypi-upload-token"}},
 	Keywords: []string{"pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"},
 	Regex:    re(`pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`),
 	After:    1024,
@@ -29,7 +32,8 @@ var pypiToken = &Rule{
 
 var rubygemsKey = &Rule{
 	Rule: finding.Rule{ID: "DV7052", Title: "RubyGems API key", Severity: finding.Critical,
-		Description: "A RubyGems.org API key (`rubygems_` and 48 hex digits), which pushes gems as its owner"},
+		Description: "A RubyGems.org API key (`rubygems_` and 48 hex digits), which pushes gems as its owner",
+		Peers:       []string{"rubygems-api-token"}},
 	Keywords:   []string{"rubygems_"},
 	Regex:      re(`rubygems_[0-9a-f]{48}`),
 	Boundary:   tokenChars,
@@ -142,7 +146,8 @@ var swarmUnlockKey = &Rule{
 
 var jfrogToken = &Rule{
 	Rule: finding.Rule{ID: "DV7060", Title: "JFrog Artifactory token", Severity: finding.Critical,
-		Description: "A JFrog Artifactory API key (`AKCp` and 69 characters) or reference token (`cmVmd…`, 64 characters): they read and deploy artifacts and images"},
+		Description: "A JFrog Artifactory API key (`AKCp` and 69 characters) or reference token (`cmVmd…`, 64 characters): they read and deploy artifacts and images",
+		Peers:       []string{"artifactory-api-key", "artifactory-reference-token"}},
 	Keywords:   []string{"AKCp", "cmVmd"},
 	Regex:      re(`AKCp[A-Za-z0-9]{69}|cmVmd[A-Za-z0-9]{59}`),
 	Boundary:   alnumChars,
@@ -151,11 +156,22 @@ var jfrogToken = &Rule{
 
 var mavenSettingsPassword = &Rule{
 	Rule: finding.Rule{ID: "DV7061", Title: "Password in Maven settings.xml", Severity: finding.High,
-		Description: "A `<password>` of a Maven settings.xml server entry (~/.m2/settings.xml), used to deploy to and read from repositories; a `${env.…}` reference is not reported"},
-	Keywords: []string{"<password>"},
-	Regex:    re(`<password>\s*(?P<secret>[^<\s][^<]{4,}?)\s*</password>`),
+		Description: "A `<password>` of a Maven settings.xml server entry (~/.m2/settings.xml), used to deploy to and read from repositories, or a `<passphrase>` of a server's private key; a `${env.…}` reference or a Maven-encrypted `{…}` value is not reported (the master password that decrypts it is, DV7124)",
+		Peers:       []string{"maven-settings-password", "maven-settings-passphrase"}},
+	Keywords: []string{"<password>", "<passphrase>"},
+	Regex:    re(`<(?:password|passphrase)>\s*(?P<secret>[^<\s][^<]{4,}?)\s*</(?:password|passphrase)>`),
 	Valid:    literalValue,
 	Fallback: 1,
+}
+
+var mavenMasterPassword = &Rule{
+	Rule: finding.Rule{ID: "DV7124", Title: "Maven master password", Severity: finding.Critical,
+		Description: "The `<master>` password of a Maven settings-security.xml: it decrypts every `{…}` password of settings.xml. Maven encrypts the master itself with a constant, published passphrase, so an encrypted `{…}` master is as good as plain text and is reported too",
+		Peers:       []string{"maven-settings-security-master"}},
+	Keywords: []string{"<master>"},
+	Paths:    re(`(?:^|/)settings-security\.xml$`),
+	Regex:    re(`<master>\s*(?P<secret>[^<\s][^<]{3,}?)\s*</master>`),
+	Valid:    func(s string) bool { return !IsReference(s) && !IsPlaceholder(s) && !repetitive(s) },
 }
 
 var composerAuthPassword = &Rule{
@@ -172,3 +188,69 @@ var composerAuthPassword = &Rule{
 
 // hasLower reports whether s has a lower-case letter.
 func hasLower(s string) bool { return strings.ToUpper(s) != s }
+
+var kubernetesPullSecret = &Rule{
+	Rule: finding.Rule{ID: "DV7122", Title: "Registry credential in a Kubernetes pull secret", Severity: finding.Critical,
+		Description: "The `.dockerconfigjson` (or legacy `.dockercfg`) of a Kubernetes `kubernetes.io/dockerconfigjson` Secret: base64 of a Docker config whose `auths` hold a registry password or token. The value is decoded and reported only when it holds a credential",
+		Peers:       []string{"dockerconfig-secret"}},
+	Keywords:  []string{".dockerconfigjson", ".dockercfg"},
+	Regex:     re(`\.docker(?:configjson|cfg)["']?[ \t]*:[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]*)?["']?(?P<secret>[A-Za-z0-9+/]{16,}={0,2})`),
+	Valid:     dockerConfigCredential,
+	MultiLine: true,
+	After:     16 << 10,
+	Boundary:  base64Chars,
+}
+
+// dockerConfigCredential decodes a base64 Docker configuration
+// (.dockerconfigjson: {"auths": {REGISTRY: {…}}}; .dockercfg: {REGISTRY:
+// {…}}) and reports whether an entry holds a credential: an `auth` of
+// user:password, a password or an identity token that is not a
+// placeholder.
+func dockerConfigCredential(b64 string) bool {
+	data, ok := decodeBase64(b64)
+	if !ok {
+		return false
+	}
+	var cfg struct {
+		Auths map[string]dockerAuth `json:"auths"`
+	}
+	entries := map[string]dockerAuth{}
+	if json.Unmarshal(data, &cfg) == nil && cfg.Auths != nil {
+		entries = cfg.Auths
+	} else if json.Unmarshal(data, &entries) != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Auth != "" && basicCredential(e.Auth) ||
+			e.Password != "" && urlPassword(e.Password) ||
+			e.IdentityToken != "" && literalValue(e.IdentityToken) {
+			return true
+		}
+	}
+	return false
+}
+
+type dockerAuth struct {
+	Auth          string `json:"auth"`
+	Password      string `json:"password"`
+	IdentityToken string `json:"identitytoken"`
+}
+
+var privatePackagistToken = &Rule{
+	Rule: finding.Rule{ID: "DV7123", Title: "Private Packagist token", Severity: finding.Critical,
+		Description: "A Private Packagist organisation or user token (`packagist_ort_`, `packagist_out_`, `packagist_uut_` and 68 hex digits): it installs, and with write access publishes, the organisation's private PHP packages",
+		Peers:       []string{"private-packagist-token"}},
+	Keywords:   []string{"packagist_"},
+	Regex:      re(`packagist_(?:ort|out|uut|uat)_[a-f0-9]{68}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.0,
+}
+
+var nugetConfigPassword = &Rule{
+	Rule: finding.Rule{ID: "DV7131", Title: "Password in NuGet.Config", Severity: finding.High,
+		Description: "A `ClearTextPassword` of a NuGet.Config `packageSourceCredentials` entry: the password of a private package feed, in plain text (an encrypted `Password` entry is tied to the machine that wrote it)",
+		Peers:       []string{"nuget-config-password"}},
+	Keywords: []string{`key="cleartextpassword"`},
+	Regex:    re(`(?i:key)="(?i:ClearTextPassword)"\s+(?i:value)="(?P<secret>[^"]{6,})"`),
+	Valid:    literalValue,
+}

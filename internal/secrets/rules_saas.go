@@ -10,7 +10,8 @@ import (
 
 var slackBotToken = &Rule{
 	Rule: finding.Rule{ID: "DV7005", Title: "Slack bot token", Severity: finding.High,
-		Description: "A Slack bot token (`xoxb-`, the workspace and bot IDs, and a random part): it reads and posts in every channel the bot is in"},
+		Description: "A Slack bot token (`xoxb-`, the workspace and bot IDs, and a random part): it reads and posts in every channel the bot is in",
+		Peers:       []string{"slack-bot-token", "slack-access-token"}},
 	Keywords:   []string{"xoxb-"},
 	Regex:      re(`xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{18,34}`),
 	Boundary:   tokenChars,
@@ -19,7 +20,8 @@ var slackBotToken = &Rule{
 
 var slackUserToken = &Rule{
 	Rule: finding.Rule{ID: "DV7063", Title: "Slack user token", Severity: finding.Critical,
-		Description: "A Slack user token (`xoxp-` and three numeric IDs and a random part): it acts as the user, with access to their messages and files"},
+		Description: "A Slack user token (`xoxp-` and three numeric IDs and a random part): it acts as the user, with access to their messages and files",
+		Peers:       []string{"slack-user-token", "slack-access-token"}},
 	Keywords:   []string{"xoxp-"},
 	Regex:      re(`xoxp-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[A-Za-z0-9]{28,34}`),
 	Boundary:   tokenChars,
@@ -28,7 +30,8 @@ var slackUserToken = &Rule{
 
 var slackAppToken = &Rule{
 	Rule: finding.Rule{ID: "DV7064", Title: "Slack app-level token", Severity: finding.High,
-		Description: "A Slack app-level token (`xapp-`), used for Socket Mode connections and app-wide APIs"},
+		Description: "A Slack app-level token (`xapp-`), used for Socket Mode connections and app-wide APIs",
+		Peers:       []string{"slack-app-token"}},
 	Keywords:   []string{"xapp-"},
 	Regex:      re(`xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,16}-[a-z0-9]{32,80}`),
 	Boundary:   tokenChars,
@@ -37,7 +40,8 @@ var slackAppToken = &Rule{
 
 var slackConfigToken = &Rule{
 	Rule: finding.Rule{ID: "DV7065", Title: "Slack configuration token", Severity: finding.High,
-		Description: "A Slack app configuration access token (`xoxe.xoxp-`/`xoxe.xoxb-`) or its refresh token (`xoxe-`), which manage a workspace's apps"},
+		Description: "A Slack app configuration access token (`xoxe.xoxp-`/`xoxe.xoxb-`) or its refresh token (`xoxe-`), which manage a workspace's apps",
+		Peers:       []string{"slack-config-access-token", "slack-config-refresh-token"}},
 	Keywords:   []string{"xoxe.xox", "xoxe-"},
 	Regex:      re(`xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{163,166}|xoxe-[0-9]-[A-Za-z0-9]{146}`),
 	Boundary:   tokenChars,
@@ -46,7 +50,8 @@ var slackConfigToken = &Rule{
 
 var slackLegacyToken = &Rule{
 	Rule: finding.Rule{ID: "DV7066", Title: "Slack legacy token", Severity: finding.High,
-		Description: "A legacy Slack workspace, refresh or test token (`xoxa-`, `xoxr-`, `xoxo-`, `xoxs-`)"},
+		Description: "A legacy Slack workspace, refresh or test token (`xoxa-`, `xoxr-`, `xoxo-`, `xoxs-`)",
+		Peers:       []string{"slack-legacy-bot-token", "slack-legacy-token", "slack-legacy-workspace-token"}},
 	Keywords:   []string{"xoxa-", "xoxr-", "xoxo-", "xoxs-"},
 	Regex:      re(`xox[ar]-(?:[0-9]-)?[0-9A-Za-z]{8,48}|xox[os]-[0-9]+-[0-9]+-[0-9]+-[0-9a-fA-F]{8,}`),
 	Boundary:   tokenChars,
@@ -55,7 +60,8 @@ var slackLegacyToken = &Rule{
 
 var slackWebhook = &Rule{
 	Rule: finding.Rule{ID: "DV7012", Title: "Slack webhook URL", Severity: finding.High,
-		Description: "A Slack incoming webhook or workflow trigger URL (`hooks.slack.com/services/T…/B…/…`): anyone with it posts into the channel"},
+		Description: "A Slack incoming webhook or workflow trigger URL (`hooks.slack.com/services/T…/B…/…`): anyone with it posts into the channel",
+		Peers:       []string{"slack-webhook-url", "slack-web-hook"}},
 	Keywords:   []string{"https://hooks.slack.com/"},
 	Regex:      re(`https://hooks\.slack\.com/(?:services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}|workflows/T[A-Z0-9]{6,}/A[A-Z0-9]{6,}/[0-9]{6,}/[A-Za-z0-9]{20,}|triggers/T[A-Z0-9]{6,}/[0-9]{6,}/[A-Za-z0-9]{20,})`),
 	Boundary:   tokenChars,
@@ -100,7 +106,8 @@ var discordWebhook = &Rule{
 
 var telegramBotToken = &Rule{
 	Rule: finding.Rule{ID: "DV7069", Title: "Telegram bot token", Severity: finding.High,
-		Description: "A Telegram bot token (the bot's numeric ID, `:AA`, and 33 characters): it controls the bot and reads its chats"},
+		Description: "A Telegram bot token (the bot's numeric ID, `:AA`, and 33 characters): it controls the bot and reads its chats",
+		Peers:       []string{"telegram-bot-api-token"}},
 	Keywords:   []string{":AA"},
 	Regex:      re(`[0-9]{8,10}:AA[0-9A-Za-z_-]{33}`),
 	Boundary:   tokenChars,
@@ -112,7 +119,8 @@ var telegramBotToken = &Rule{
 
 var teamsWebhook = &Rule{
 	Rule: finding.Rule{ID: "DV7070", Title: "Microsoft Teams webhook URL", Severity: finding.Medium,
-		Description: "A Microsoft Teams incoming webhook URL (`….webhook.office.com/webhookb2/…/IncomingWebhook/…`): anyone with it posts into the channel"},
+		Description: "A Microsoft Teams incoming webhook URL (`….webhook.office.com/webhookb2/…/IncomingWebhook/…`): anyone with it posts into the channel",
+		Peers:       []string{"microsoft-teams-webhook"}},
 	Keywords: []string{"webhook.office.com"},
 	Regex:    re(`https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36}(?:/[A-Za-z0-9_-]+)?`),
 	Boundary: tokenChars,
@@ -125,7 +133,8 @@ var teamsWebhook = &Rule{
 
 var stripeSecretKey = &Rule{
 	Rule: finding.Rule{ID: "DV7006", Title: "Stripe secret key", Severity: finding.Critical,
-		Description: "A live-mode Stripe secret key (`sk_live_`): it charges cards, issues refunds and reads customer data. Test-mode keys (`sk_test_`) are not reported"},
+		Description: "A live-mode Stripe secret key (`sk_live_`): it charges cards, issues refunds and reads customer data. Test-mode keys (`sk_test_`) are not reported",
+		Peers:       []string{"stripe-access-token", "stripe-secret-token"}},
 	Keywords:   []string{"sk_live_"},
 	Regex:      re(`sk_live_[0-9a-zA-Z]{24,}`),
 	Boundary:   tokenChars,
@@ -134,7 +143,8 @@ var stripeSecretKey = &Rule{
 
 var stripeRestrictedKey = &Rule{
 	Rule: finding.Rule{ID: "DV7071", Title: "Stripe restricted key", Severity: finding.High,
-		Description: "A live-mode Stripe restricted key (`rk_live_`), with the permissions it was created with"},
+		Description: "A live-mode Stripe restricted key (`rk_live_`), with the permissions it was created with",
+		Peers:       []string{"stripe-access-token"}},
 	Keywords:   []string{"rk_live_"},
 	Regex:      re(`rk_live_[0-9a-zA-Z]{24,}`),
 	Boundary:   tokenChars,
@@ -152,7 +162,8 @@ var stripeWebhookSecret = &Rule{
 
 var squareAccessToken = &Rule{
 	Rule: finding.Rule{ID: "DV7073", Title: "Square access token", Severity: finding.Critical,
-		Description: "A Square access token (`EAAA` and 60 characters, or the older `sq0atp-`): it takes payments and reads the seller's data"},
+		Description: "A Square access token (`EAAA` and 60 characters, or the older `sq0atp-`): it takes payments and reads the seller's data",
+		Peers:       []string{"square-access-token"}},
 	Keywords:   []string{"EAAA", "sq0atp-"},
 	Regex:      re(`EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22}`),
 	Boundary:   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/",
@@ -188,7 +199,8 @@ var paypalClientSecret = &Rule{
 
 var shopifyAccessToken = &Rule{
 	Rule: finding.Rule{ID: "DV7077", Title: "Shopify access token", Severity: finding.Critical,
-		Description: "A Shopify Admin API access token (`shpat_`, `shpca_` custom app or `shppa_` private app, and 32 hex digits): it manages the store's orders, products and customers"},
+		Description: "A Shopify Admin API access token (`shpat_`, `shpca_` custom app or `shppa_` private app, and 32 hex digits): it manages the store's orders, products and customers",
+		Peers:       []string{"shopify-access-token", "shopify-custom-access-token", "shopify-private-app-access-token", "shopify-token"}},
 	Keywords:   []string{"shpat_", "shpca_", "shppa_"},
 	Regex:      re(`shp(?:at|ca|pa)_[a-fA-F0-9]{32}`),
 	Boundary:   tokenChars,
@@ -197,9 +209,20 @@ var shopifyAccessToken = &Rule{
 
 var shopifySharedSecret = &Rule{
 	Rule: finding.Rule{ID: "DV7078", Title: "Shopify shared secret", Severity: finding.High,
-		Description: "A Shopify app shared secret (`shpss_` and 32 hex digits), which signs webhooks and OAuth exchanges"},
+		Description: "A Shopify app shared secret (`shpss_` and 32 hex digits), which signs webhooks and OAuth exchanges",
+		Peers:       []string{"shopify-shared-secret"}},
 	Keywords:   []string{"shpss_"},
 	Regex:      re(`shpss_[a-fA-F0-9]{32}`),
 	Boundary:   tokenChars,
 	MinEntropy: 3.0,
+}
+
+var stripeTestKey = &Rule{
+	Rule: finding.Rule{ID: "DV7129", Title: "Stripe test-mode secret key", Severity: finding.Low,
+		Description: "A test-mode Stripe secret or restricted key (`sk_test_`, `rk_test_`): it moves no money, but reads and writes the account's test data and settings. Stripe's documented example keys are not reported",
+		Peers:       []string{"stripe-access-token", "stripe-secret-token"}},
+	Keywords:   []string{"sk_test_", "rk_test_"},
+	Regex:      re(`[sr]k_test_[0-9a-zA-Z]{24,}`),
+	Boundary:   tokenChars,
+	MinEntropy: 3.5,
 }

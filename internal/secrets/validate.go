@@ -31,6 +31,19 @@ var documentedExamples = map[string]bool{
 	"ghp_16C7e42F292c6912E7710c838347Ae178B4a": true,
 	// Google's documentation API key.
 	"AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe": true,
+	// The example keys of the Firebase Android SDK's documentation and
+	// tests (github.com/firebase/firebase-android-sdk).
+	"AIzaSyabcdefghijklmnopqrstuvwxyz1234567": true, "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs": true,
+	"AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM": true, "AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU": true,
+	"AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0": true, "AIzayDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A": true,
+	"AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c": true, "AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4": true,
+	"AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY": true, "AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM": true,
+	"AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ": true, "AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g": true,
+	"AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU": true, "AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw": true,
+	"AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE": true, "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY": true,
+	// The public, search-only Algolia key of Yarn's documentation search,
+	// in every copy of Yarn's bundled release.
+	"6fe4476ee5a1832882e326b506d14126": true,
 	// The Azure Storage emulator's (Azurite) fixed, published account key.
 	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==": true,
 	// Discord's API documentation bot token.
@@ -42,6 +55,8 @@ var documentedExamples = map[string]bool{
 	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2": true,
 	"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8":                                  true,
 	"conta1n3rize14": true,
+	// The passwords of Microsoft's NuGet.Config reference.
+	"33f!!lloppa": true, "hal+9ooo_da!sY": true,
 	// Python's urllib documentation password.
 	"geheim$parole": true,
 	// Twilio's documentation auth token and SID.
@@ -173,7 +188,7 @@ func base62(v uint32, width int) string {
 }
 
 // jwtShaped checks that the first two parts of a token decode to JSON
-// objects and the header names an algorithm: a JWT, not three random
+// objects and the header has a JOSE header parameter: a JWT, not three random
 // base64 words joined by dots.
 func jwtShaped(tok string) bool {
 	parts := strings.Split(tok, ".")
@@ -185,7 +200,7 @@ func jwtShaped(tok string) bool {
 	if !ok || json.Unmarshal(h, &header) != nil {
 		return false
 	}
-	if _, ok := header["alg"]; !ok {
+	if !joseHeader(header) {
 		return false
 	}
 	var claims map[string]any
@@ -193,7 +208,23 @@ func jwtShaped(tok string) bool {
 	if !ok || json.Unmarshal(p, &claims) != nil {
 		return false
 	}
-	return len(parts[2]) >= 16 || header["alg"] == "none"
+	return len(parts[2]) >= 16 || header["alg"] == "none" || header["alg"] == nil
+}
+
+// joseHeaders are the registered JOSE header parameters (IANA's "JSON Web
+// Signature and Encryption Header Parameters"): a JWT's header names its
+// algorithm, and tokens in the wild also carry only a key ID, a key URL
+// or a type.
+var joseHeaders = []string{"alg", "enc", "zip", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+	"epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "iss", "sub", "aud", "b64", "ppt", "url", "nonce", "svt"}
+
+func joseHeader(h map[string]any) bool {
+	for _, k := range joseHeaders {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // basicCredential checks that a base64 value decodes to user:password
@@ -234,7 +265,7 @@ func decodesTo(n int) func(string) bool {
 // reference or placeholder, with some variety of characters.
 func literalValue(s string) bool {
 	s = strings.Trim(s, `"'`)
-	return len(s) >= 6 && !IsReference(s) && !IsPlaceholder(s) && !repetitive(s) && charClasses(s) >= 2
+	return len(s) >= 6 && !IsReference(s) && !IsPlaceholder(s) && !EncryptedValue(s) && !repetitive(s) && charClasses(s) >= 2
 }
 
 // randomToken accepts a value that looks machine-generated: mixed
