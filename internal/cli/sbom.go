@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,7 @@ type SBOMOptions struct {
 // NewCmdSBOM lists the packages of an image or a directory tree.
 func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
 	opts := &SBOMOptions{Shared: f.Shared}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "sbom REF",
 		Short: "List the packages of an image or a directory tree as an SBOM (CycloneDX or SPDX)",
 		Long: "List every OS and language package found in REF, with its purl, licenses, the file it was read from and, for an\n" +
@@ -52,6 +53,11 @@ func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
 			return runSBOM(cmd.Context(), opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Source, "source", "", "where to read a REF without a source prefix: "+strings.Join(image.Sources, ", ")+" (default: a file or directory by its path, a name from the Engine, then the registry)")
+	fl.BoolVar(&opts.AnyPlatform, "any-platform", false, "read an image whose platform is not --platform instead of refusing it")
+	opts.bindEngine(fl)
+	return cmd
 }
 
 func runSBOM(ctx context.Context, opts *SBOMOptions) error {
@@ -109,9 +115,15 @@ func inventoryOf(ctx context.Context, opts *SBOMOptions) (sbom.Subject, *invento
 		return sbom.Subject{}, nil, fail("%v", err)
 	}
 	defer img.Close()
+	if img.SourceNote != "" {
+		opts.warn("%s", img.SourceNote)
+	}
 	pkgs := image.NewPackages(ctx)
 	view, err := image.Walk(ctx, img, image.DefaultOptions(), pkgs)
 	if err != nil {
+		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
+	}
+	if err := image.CheckPlatform(img, open); err != nil {
 		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
 	}
 	for _, s := range view.Skipped {

@@ -73,6 +73,11 @@ type Report struct {
 	// Checks are benchmark rows (the host audit's CIS table); most
 	// surfaces have none.
 	Checks []Check `json:"checks,omitempty"`
+	// Scan says when the report was made, against which Engine and with
+	// which vulnerability data (scan.go).
+	Scan *ScanInfo `json:"scan,omitempty"`
+	// Images identify the images the report audited, one per image target.
+	Images []ImageInfo `json:"images,omitempty"`
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []Rule `json:"-"`
 	// Waivers are in-source suppressions found while auditing; config.Apply
@@ -108,6 +113,7 @@ func (r *Report) Finalize() {
 		r.Summary.Add(f.Severity)
 	}
 	slices.SortFunc(r.Rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	r.finalizeScan()
 	r.Rules = slices.CompactFunc(r.Rules, func(a, b Rule) bool { return a.ID == b.ID })
 }
 

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,8 +114,10 @@ func (w *walker) readStream(r io.Reader) error {
 	switch {
 	case st.meta.has("manifest.json"):
 		res, err = resolveDocker(st)
+		w.img.Source = cmp.Or(w.img.Source, SourceDockerArchive)
 	case st.meta.has("index.json"):
-		res, err = resolveOCI(st, v1Host(), false)
+		res, err = resolveOCI(st, w.img.want, w.img.explicit)
+		w.img.Source = cmp.Or(w.img.Source, SourceOCIArchive)
 	default:
 		err = errors.New("the archive has neither manifest.json nor index.json")
 	}

@@ -77,6 +77,23 @@ func MissingEcosystems(db *DB, pkgs []inventory.Package) []string {
 	return out
 }
 
+// Ecosystems lists the base ecosystems of pkgs ("Debian" for
+// "Debian:12"): what a database needs to check them all.
+func Ecosystems(pkgs []inventory.Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		if p.Ecosystem == "" {
+			continue
+		}
+		base, _, _ := strings.Cut(p.Ecosystem, ":")
+		if !slices.Contains(out, base) {
+			out = append(out, base)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // query is one (name, version) under which a package is looked up.
 type query struct {
 	name, version string

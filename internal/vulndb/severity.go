@@ -89,11 +89,18 @@ func normalizeLabel(s string) string {
 	return ""
 }
 
+// DefaultSeverity is the severity of an advisory that rates nothing, itself
+// or through an alias the database holds (the Go vulnerability database
+// rates no advisory; most of its advisories are GHSA aliases that do).
+// Medium: neither hides it under --fail-on high by calling it low, nor
+// fails a build on a guess.
+const DefaultSeverity = finding.Medium
+
 // findingSeverity turns a stored label into a finding severity; a record
-// that rates nothing is medium.
+// that rates nothing gets DefaultSeverity.
 func findingSeverity(label string) finding.Severity {
 	if s, err := finding.ParseSeverity(label); err == nil && label != "" {
 		return s
 	}
-	return finding.Medium
+	return DefaultSeverity
 }
