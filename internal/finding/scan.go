@@ -125,6 +125,10 @@ type ImageInfo struct {
 	// file content, uncompressed.
 	Layers int   `json:"layers"`
 	Size   int64 `json:"size"`
+	// Repository and Revision are the source the image says it was built
+	// from (its org.opencontainers.image.source and .revision labels).
+	Repository string `json:"repository,omitempty"`
+	Revision   string `json:"revision,omitempty"`
 }
 
 // OSInfo is a distribution release.

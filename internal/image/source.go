@@ -87,7 +87,7 @@ func Open(ctx context.Context, ref string, o OpenOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img.want, img.explicit = hostOr(o.Platform), o.Platform != nil
+	img.want, img.explicit = hostOr(o.Platform), o.Platform != nil && !o.AnyPlatform
 	if err := CheckPlatform(img, o); err != nil {
 		img.Close()
 		return nil, fmt.Errorf("%s: %v", ref, err)
@@ -103,7 +103,9 @@ func hostOr(p *v1.Platform) v1.Platform {
 }
 
 func open(ctx context.Context, ref string, o OpenOptions) (*Image, error) {
-	explicit := o.Platform != nil
+	// With AnyPlatform, an index of one image gives that image whatever
+	// its platform; an index of several still needs the one asked for.
+	explicit := o.Platform != nil && !o.AnyPlatform
 	plat := hostOr(o.Platform)
 	source, err := ParseSource(o.Source)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 )
 
 // Streamed archives keep their small files in memory until the end; this
@@ -74,8 +75,10 @@ func (w *walker) readStream(r io.Reader) error {
 			continue
 		}
 		var body io.Reader = tr
-		if _, ok := isDigestName(name); ok && hdr.Size <= maxMetadata {
-			// A small blob may be a manifest or config (JSON) or a small layer.
+		if _, ok := isDigestName(name); (ok || !strings.Contains(path.Base(name), ".")) && hdr.Size <= maxMetadata {
+			// A small blob may be a manifest or config (JSON) or a small
+			// layer; so may a member named without an extension
+			// ("sha256:<hex>", go-containerregistry's config).
 			data, err := io.ReadAll(tr)
 			if err != nil {
 				return layerErr(name, err)

@@ -234,6 +234,8 @@ func Identity(img *image.Image, view *image.View, osr *inventory.OS, target stri
 			t := c.Created.UTC()
 			id.Created = &t
 		}
+		id.Repository = c.Config.Labels["org.opencontainers.image.source"]
+		id.Revision = c.Config.Labels["org.opencontainers.image.revision"]
 	}
 	if view != nil {
 		id.Layers = len(view.Layers)

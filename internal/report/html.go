@@ -28,9 +28,10 @@ func HTML(w io.Writer, r *finding.Report, _ Options) error {
 }
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"where": locationText,
-	"upper": strings.ToUpper,
-}).Parse(`<!DOCTYPE html>
+	"where":    locationText,
+	"upper":    strings.ToUpper,
+	"identity": htmlIdentityLines,
+}).Parse(htmlIdentity + `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -48,6 +49,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:t
 <body>
 <h1>dockvet {{.R.Tool.Version}} report</h1>
 <p>{{.R.Summary.Total}} findings: {{.R.Summary.Critical}} critical, {{.R.Summary.High}} high, {{.R.Summary.Medium}} medium, {{.R.Summary.Low}} low, {{.R.Summary.Info}} info{{if .R.Suppressed}}; {{len .R.Suppressed}} suppressed{{end}}{{if .R.Errors}}; <strong>{{len .R.Errors}} input(s) could not be audited — this report is incomplete</strong>{{end}}.</p>
+{{template "identity" .R}}
 {{range .R.Errors}}<p><span class="sev high">ERROR</span> <code>{{.Target}}</code>: {{.Message}}</p>
 {{end}}
 {{range .Groups}}<h2>{{.Target.Name}} <span class="muted">({{.Target.Kind}})</span></h2>

@@ -96,6 +96,7 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 		}
 		res.WithProperties(props)
 	}
+	sarifRunInfo(run, r)
 	rep.AddRun(run)
 	// go-sarif's own writer does not escape-safe HTML the way we want and
 	// adds no trailing newline; encode the same value ourselves.

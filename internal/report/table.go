@@ -41,6 +41,7 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 	if len(r.Checks) > 0 {
 		benchmark(bw, r.Checks, o.Color)
 	}
+	tableIdentity(bw, r)
 	targets, groups := byTarget(r)
 	for _, t := range targets {
 		fs := groups[t]
