@@ -29,7 +29,7 @@ func identified() *finding.Report {
 		VulnerabilityDatabase: &finding.DatabaseInfo{Status: finding.DatabasePartial, DefaultSeverity: finding.Medium,
 			Ecosystems: []finding.EcosystemInfo{{Name: "Go", Records: 4274, Updated: time.Date(2026, 8, 30, 0, 0, 0, 0, time.UTC)}},
 			Needed:     []string{"Debian", "Go"}, Missing: []string{"Debian"},
-			Notices:    []string{"docker-archive:app.tar: the vulnerability database has no Debian data; those packages were not checked"}},
+			Notices: []string{"docker-archive:app.tar: the vulnerability database has no Debian data; those packages were not checked"}},
 	}
 	return r
 }
