@@ -166,6 +166,11 @@ func matchPackage(db *DB, p *inventory.Package, opt Options) ([]finding.Finding,
 		if opt.IgnoreUnfixed && g.fixed == "" {
 			continue
 		}
+		if !g.rated {
+			if err := db.borrowRating(&g); err != nil {
+				return nil, err
+			}
+		}
 		m := &VulnMatch{Package: p, query: used, vuln: g}
 		rule.Run(rules, nil, func(r *finding.Rule) *Pass {
 			return &Pass{Reporter: rule.NewReporter(r, opt.Target, &out), Match: m}
@@ -353,8 +358,11 @@ type group struct {
 	severity finding.Severity
 	rated    bool
 	score    float64
-	fixed    string
-	refs     []string
+	// source says where severity came from (finding.Vulnerability's
+	// SeveritySource).
+	source string
+	fixed  string
+	refs   []string
 }
 
 // groupHits joins records that are aliases of one another into one
@@ -402,6 +410,10 @@ func groupHits(hits []hit, base string) []group {
 			s := findingSeverity(h.e.Severity)
 			if !g.rated || s > g.severity {
 				g.severity = s
+				g.source = "rating"
+				if h.e.Score > 0 {
+					g.source = "cvss"
+				}
 			}
 			g.rated = true
 		}
@@ -431,12 +443,27 @@ func groupHits(hits []hit, base string) []group {
 		slices.Sort(g.records)
 		g.records = slices.Compact(g.records)
 		if !g.rated {
-			g.severity = finding.Medium
+			g.severity, g.source = DefaultSeverity, "default"
 		}
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b group) int { return cmp.Compare(a.id, b.id) })
 	return out
+}
+
+// borrowRating rates a vulnerability that none of its matching records
+// rates by the records of its IDs and aliases the database holds (a
+// GHSA advisory with a CVSS vector for a GO- advisory, a CVE's record).
+// Without one it keeps DefaultSeverity.
+func (db *DB) borrowRating(g *group) error {
+	ids := append(append([]string{g.id}, g.aliases...), g.records...)
+	r, ok, err := db.borrowedRating(ids)
+	if err != nil || !ok {
+		return err
+	}
+	g.severity, g.score, g.rated = findingSeverity(r.Severity), max(g.score, r.Score), true
+	g.source = "alias " + r.Via
+	return nil
 }
 
 // primaryID names a vulnerability by its CVE when it has one (what most

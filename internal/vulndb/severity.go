@@ -57,6 +57,19 @@ func rateSeverities(ss []*osvschema.Severity) rating {
 	return rating{label: label}
 }
 
+// betterRating reports whether a rates more severely than b: the higher
+// severity, then the higher score.
+func betterRating(a, b rating) bool {
+	if a.label == "" {
+		return false
+	}
+	if b.label == "" {
+		return true
+	}
+	sa, sb := findingSeverity(a.label), findingSeverity(b.label)
+	return sa > sb || sa == sb && a.score > b.score
+}
+
 // band maps a CVSS base score to a severity: 9.0 and above critical, 7.0
 // high, 4.0 medium, above 0 low. A score of 0 rates nothing.
 func band(score float64) string {
