@@ -20,8 +20,9 @@ import (
 )
 
 // sbomFormats are the formats `dockvet sbom` writes; table lists the
-// packages for a person.
-var sbomFormats = []string{"table", "cyclonedx", "spdx"}
+// packages for a person. cyclonedx-json and spdx-json are the names Trivy
+// and Syft give the same formats.
+var sbomFormats = []string{"table", "cyclonedx", "spdx", "cyclonedx-json", "spdx-json"}
 
 // SBOMOptions are those of `dockvet sbom`.
 type SBOMOptions struct {
@@ -41,7 +42,9 @@ func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
 			"image, the layer that introduced it. REF is an image in any form 'dockvet image' takes (docker-archive:FILE.tar,\n" +
 			"oci-archive:FILE.tar, oci:DIR, docker:NAME, registry:NAME, a .tar path, a bare NAME[:TAG][@DIGEST]) or a directory\n" +
 			"tree read as a root filesystem (a directory with an index.json is an OCI layout).\n" +
-			"--format cyclonedx writes CycloneDX 1.6 JSON, --format spdx SPDX 2.3 JSON; table (the default) lists the packages.\n" +
+			"--format cyclonedx (or cyclonedx-json) writes CycloneDX 1.6 JSON, --format spdx (or spdx-json) SPDX 2.3 JSON; table (the\n" +
+			"default) lists the packages. Licences come from the package metadata: Debian's /usr/share/doc/*/copyright files, apk's\n" +
+			"L: fields, rpm headers, and language manifests (package.json, METADATA, gemspecs, composer.json, pom.xml).\n" +
 			"Files that cannot be read are reported on standard error; the rest of the inventory is still written.",
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{noConfig: "true"},
@@ -77,9 +80,9 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	doc := &sbom.Document{Subject: subject, Inventory: inv, Tool: "dockvet", ToolVersion: Version, Created: opts.Now()}
 	var buf bytes.Buffer
 	switch format {
-	case "cyclonedx":
+	case "cyclonedx", "cyclonedx-json":
 		err = sbom.CycloneDX(&buf, doc)
-	case "spdx":
+	case "spdx", "spdx-json":
 		err = sbom.SPDX(&buf, doc)
 	default:
 		writeInventoryTable(&buf, doc)
