@@ -70,7 +70,7 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	subject, inv, err := inventoryOf(ctx, opts)
+	subject, inv, err := inventoryOf(ctx, opts.Shared, opts.Ref)
 	if err != nil {
 		return err
 	}
@@ -93,11 +93,10 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	return opts.write(buf.Bytes())
 }
 
-// inventoryOf takes the inventory of REF: a directory tree is read as a
+// inventoryOf takes the inventory of ref: a directory tree is read as a
 // root filesystem, anything else is an image (one walk, the package
 // analyzer alone).
-func inventoryOf(ctx context.Context, opts *SBOMOptions) (sbom.Subject, *inventory.Result, error) {
-	ref := opts.Ref
+func inventoryOf(ctx context.Context, opts *Shared, ref string) (sbom.Subject, *inventory.Result, error) {
 	if isTreeDir(ref) {
 		inv, err := inventory.ScanDir(ctx, ref)
 		if err != nil {
