@@ -261,6 +261,9 @@ func TestHostFakeEngine(t *testing.T) {
 	if code != ExitFindings || errOut != engineLine("unix:///var/run/docker.sock") {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
 	}
+	if r := jsonReport(t, out); r.Scan == nil || r.Scan.Engine == nil || r.Scan.Engine.Host != "unix:///var/run/docker.sock" {
+		t.Errorf("the report does not name the Engine: %+v", r.Scan)
+	}
 	if e.closes() != 1 {
 		t.Errorf("the Engine client was closed %d times", e.closes())
 	}

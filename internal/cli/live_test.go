@@ -120,6 +120,9 @@ func TestContainerFakeEngine(t *testing.T) {
 		t.Errorf("the Engine client was closed %d times", e.closes())
 	}
 	r := jsonReport(t, out)
+	if r.Scan == nil || r.Scan.Engine == nil || r.Scan.Engine.Host != "tcp://engine.test:2376" {
+		t.Errorf("the report does not name the Engine: %+v", r.Scan)
+	}
 	var targets []string
 	for _, tg := range r.Targets {
 		targets = append(targets, string(tg.Kind)+" "+tg.Name)
