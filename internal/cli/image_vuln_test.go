@@ -299,3 +299,25 @@ func TestImageMissingDataQuiet(t *testing.T) {
 		t.Errorf("partial database: exit %d, stderr %q, %+v", code, errOut, db)
 	}
 }
+
+// TestImageStaleDatabase: a database older than --db-max-age is said on
+// standard error, even with -q, and recorded in the report; none turns
+// the check off.
+func TestImageStaleDatabase(t *testing.T) {
+	cache := vulnCache(t)
+	p := vulnImage(t, "12")
+	code, out, errOut := run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q",
+		"--cache-dir", cache, "--db-max-age", "1ns")
+	if code != ExitOK || !strings.Contains(errOut, "more than --db-max-age") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	db := jsonReport(t, out).Scan.VulnerabilityDatabase
+	if db == nil || !db.Stale || db.MaxAge == "" || db.Status != finding.DatabaseComplete {
+		t.Errorf("the report does not record the stale database: %+v", db)
+	}
+	code, out, errOut = run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q",
+		"--cache-dir", cache, "--db-max-age", "none")
+	if db := jsonReport(t, out).Scan.VulnerabilityDatabase; code != ExitOK || errOut != "" || db.Stale {
+		t.Errorf("--db-max-age none: exit %d, stderr %q, %+v", code, errOut, db)
+	}
+}

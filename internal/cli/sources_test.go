@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/fleet/fleettest"
+	"github.com/dockvet/dockvet/internal/testenv"
 )
 
 // TestImageFromRegistryWhenEngineUnreachable is the acceptance of honest
@@ -146,5 +148,44 @@ func TestGzipArchiveSameFindings(t *testing.T) {
 	want := findings("docker-archive:" + plain)
 	if got := findings(gz); !slices.Equal(got, want) || len(want) == 0 {
 		t.Errorf("the gzip'd archive's findings differ:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestImageFromEngineIdentity: an image read from the Engine names it in
+// the report (scan.engine, the image's location) with the image ID the
+// Engine gives; a --platform the image does not have is refused from the
+// Engine's inspect data, before anything is read.
+func TestImageFromEngineIdentity(t *testing.T) {
+	lab := testenv.NewLab(t, "dvident")
+	here, err := engine.Resolve(engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "image", "docker:"+lab.Hardened, "--format", "json", "--fail-on", "none")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(errOut, "dockvet: Docker Engine "+here.Host+" (") {
+		t.Errorf("stderr does not name the Engine: %q", errOut)
+	}
+	r := jsonReport(t, out)
+	inspect, err := lab.C.ImageInspect(t.Context(), lab.Hardened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Images) != 1 || r.Images[0].Source != "docker" || r.Images[0].ID != inspect.ID || r.Images[0].Location != here.Host ||
+		r.Images[0].Platform != "linux/"+inspect.Architecture || r.Images[0].Name != lab.Hardened {
+		t.Errorf("identity %+v", r.Images)
+	}
+	if e := r.Scan.Engine; e == nil || e.Host != here.Host {
+		t.Errorf("scan.engine %+v", e)
+	}
+	other := "linux/arm64"
+	if inspect.Architecture == "arm64" {
+		other = "linux/amd64"
+	}
+	code, _, errOut = run(t, "image", "docker:"+lab.Hardened, "--platform", other)
+	if code != ExitError || !strings.Contains(errOut, "has no "+other+" image") {
+		t.Errorf("--platform %s: exit %d, stderr %q", other, code, errOut)
 	}
 }
