@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"io"
@@ -230,4 +231,32 @@ func TestSourceFlag(t *testing.T) {
 		t.Fatalf("--source docker-archive: %v", err)
 	}
 	opened.Close()
+}
+
+// FuzzCompressedArchive opens arbitrary bytes as an archive file, seeded
+// with gzip- and zstd-compressed archives: whatever they inflate to, the
+// stream is read to an error or an audit, never a panic or a hang.
+func FuzzCompressedArchive(f *testing.F) {
+	for _, s := range archiveSeeds(f) {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(s)
+		zw.Close()
+		f.Add(gz.Bytes())
+		enc, _ := zstd.NewWriter(nil)
+		f.Add(enc.EncodeAll(s, nil))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "fuzz.tar.gz")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		img, err := Open(context.Background(), p, OpenOptions{})
+		if err != nil {
+			return
+		}
+		defer img.Close()
+		Audit(context.Background(), img, AuditOptions{Walk: fuzzOpts})
+	})
 }
