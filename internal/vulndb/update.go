@@ -50,7 +50,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("%s is unreachable (%v); nothing was updated. Offline, download BASE/ECOSYSTEM/all.zip elsewhere and 'dockvet db import' it, or copy a cache directory's vulndb/ here", e.Base, e.Err)
+	return fmt.Sprintf("%s is unreachable (%v); nothing was updated. Offline, download %s/ECOSYSTEM/all.zip elsewhere and 'dockvet db import' it, or copy a cache directory's vulndb/ here", e.Base, e.Err, e.Base)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
