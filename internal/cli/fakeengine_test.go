@@ -21,6 +21,8 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/engine"
 )
 
 // fakeEngine answers the commands' Engine questions from recorded Engine
@@ -243,10 +245,36 @@ func runFake(t *testing.T, connect func(context.Context) (EngineClient, error), 
 // is done; the streams can be read while it runs.
 func startFake(ctx context.Context, connect func(context.Context) (EngineClient, error), args ...string) (<-chan int, *syncBuffer, *syncBuffer) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	f := &Factory{Shared: &Shared{IO: Streams{In: strings.NewReader(""), Out: out, Err: errOut}, Now: func() time.Time { return testNow }}, Engine: connect}
+	sh := &Shared{IO: Streams{In: strings.NewReader(""), Out: out, Err: errOut}, Now: func() time.Time { return testNow }}
+	f := &Factory{Shared: sh, Engine: connect}
+	if connect != nil {
+		// The run names the Engine it talked to: the fake's address.
+		f.Engine = func(ctx context.Context) (EngineClient, error) {
+			c, err := connect(ctx)
+			if err == nil {
+				sh.ep = &engine.Endpoint{Host: c.DaemonHost(), Context: engine.DefaultContext, From: "test"}
+			}
+			return c, err
+		}
+	}
 	code := make(chan int, 1)
 	go func() { code <- execute(ctx, f, args) }()
 	return code, out, errOut
+}
+
+// engineLine is what a run says on standard error of the fake Engine at
+// host it talked to.
+func engineLine(host string) string { return "dockvet: Docker Engine " + host + " (from test)\n" }
+
+// realEngineLine is what a run says on standard error of the Engine the
+// environment names, once it talked to it.
+func realEngineLine(t *testing.T) string {
+	t.Helper()
+	ep, err := engine.Resolve(engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "dockvet: Docker Engine " + ep.Host + " (" + ep.Origin() + ")\n"
 }
 
 // syncBuffer is a buffer written by watch's goroutines and read by the

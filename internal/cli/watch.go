@@ -60,6 +60,7 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
+	opts.bindEngine(fl)
 	fl.BoolVar(&opts.Once, "once", false, "audit the running containers and exit (exit code as --fail-on says)")
 	fl.BoolVar(&opts.Verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
 	fl.StringVar(&opts.Webhook, "webhook", "", "POST each finding as JSON to this http(s) URL")
@@ -155,6 +156,7 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 		return fail("%v", err)
 	}
 	defer cli.Close()
+	opts.engineUsed()
 
 	var sinks []watch.Sink
 	if opts.Output != "" && opts.Output != "-" {
