@@ -15,7 +15,7 @@ const (
 	jobImage
 	jobPlugin
 	jobReload
-	jobResync
+	jobReconcile
 )
 
 // job is one thing to audit. Events about the same thing that arrive
@@ -138,7 +138,7 @@ func (q *queue) abandon() int {
 	defer q.mu.Unlock()
 	n := 0
 	for _, j := range append(q.urgent, q.normal...) {
-		if j.kind != jobResync {
+		if j.kind != jobReconcile {
 			n += 1 + j.merged
 		}
 	}
