@@ -383,7 +383,7 @@ func (w *Watcher) reconcile(ctx context.Context, j *job) error {
 // it, that containers were missed.
 func (w *Watcher) report(p pending, caught int, at time.Time) {
 	if caught > 0 {
-		w.notice("caught up on %d %s watch had not seen in their current state", caught, plural(caught, "container", "containers"))
+		w.notice("caught up on %d %s watch had not seen in %s current state", caught, plural(caught, "container", "containers"), plural(caught, "its", "their"))
 	}
 	reported := false
 	if p.gap != nil {
