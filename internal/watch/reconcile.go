@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -258,7 +259,7 @@ func (w *Watcher) stalled(ep *stall) {
 func (w *Watcher) reconcileSoon(cause string, reaudit bool) {
 	w.ask(cause, reaudit)
 	now := time.Now().UTC()
-	w.q.force(&job{kind: jobReconcile, key: "reconcile", ev: Event{Type: typeWatch, Action: cause, Time: now, nano: now.UnixNano()}})
+	w.q.force(&job{kind: jobReconcile, key: "reconcile", first: true, ev: Event{Type: typeWatch, Action: cause, Time: now, nano: now.UnixNano()}})
 }
 
 // ask records why the next reconcile runs.
@@ -345,6 +346,7 @@ func (w *Watcher) reconcile(ctx context.Context, j *job) error {
 	baseline := p.causes[causeStart]
 	present := make(map[string]bool, len(list.Items))
 	now := time.Now().UTC()
+	images := newBatchImages(w.c)
 	var missed, again []*job
 	for _, s := range list.Items {
 		present[s.ID] = true
@@ -361,7 +363,7 @@ func (w *Watcher) reconcile(ctx context.Context, j *job) error {
 		default:
 			continue
 		}
-		jb := &job{kind: jobContainer, key: "c:" + s.ID,
+		jb := &job{kind: jobContainer, key: "c:" + s.ID, first: action == actionReconcile, images: images,
 			ev: Event{Type: string(events.ContainerEventType), Action: action, Actor: s.ID, Name: name, Time: now, nano: now.UnixNano()}}
 		if action == actionReconcile {
 			missed = append(missed, jb)
@@ -408,4 +410,43 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// batchImages answers the image inspects of one reconcile's container
+// audits once per image: the containers of a burst usually run a few
+// images, and an image's inspect grows with its tags (thousands in a
+// tagging burst), so 150 containers would otherwise ask for the same
+// large answer 300 times. The answers are as old as the reconcile, which
+// is what its listing showed anyway.
+type batchImages struct {
+	Client
+	mu sync.Mutex
+	m  map[string]*imageAnswer
+}
+
+type imageAnswer struct {
+	once sync.Once
+	res  client.ImageInspectResult
+	err  error
+}
+
+func newBatchImages(c Client) *batchImages { return &batchImages{Client: c, m: map[string]*imageAnswer{}} }
+
+func (b *batchImages) ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error) {
+	if len(opts) > 0 {
+		return b.Client.ImageInspect(ctx, ref, opts...)
+	}
+	b.mu.Lock()
+	a := b.m[ref]
+	if a == nil {
+		a = &imageAnswer{}
+		b.m[ref] = a
+	}
+	b.mu.Unlock()
+	a.once.Do(func() { a.res, a.err = b.Client.ImageInspect(ctx, ref) })
+	if a.err != nil && ctx.Err() == nil && (errors.Is(a.err, context.Canceled) || errors.Is(a.err, context.DeadlineExceeded)) {
+		// Another audit's deadline, not an answer: ask again.
+		return b.Client.ImageInspect(ctx, ref)
+	}
+	return a.res, a.err
 }

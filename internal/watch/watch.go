@@ -621,7 +621,11 @@ func (w *Watcher) auditContainer(ctx context.Context, j *job) {
 	ev := &j.ev
 	scope := ev.Actor
 	asked := time.Now()
-	c, err := live.Fetch(ctx, w.c, ev.Actor)
+	var cl live.Client = w.c
+	if j.images != nil {
+		cl = j.images
+	}
+	c, err := live.Fetch(ctx, cl, ev.Actor)
 	if err != nil {
 		if live.IsNotFound(err) && (ev.Action == actionRunning || ev.Action == actionReconcile || w.mem.has(scope, auditedKey)) {
 			return // it stopped and went away after it was listed or audited
