@@ -430,7 +430,9 @@ type imageAnswer struct {
 	err  error
 }
 
-func newBatchImages(c Client) *batchImages { return &batchImages{Client: c, m: map[string]*imageAnswer{}} }
+func newBatchImages(c Client) *batchImages {
+	return &batchImages{Client: c, m: map[string]*imageAnswer{}}
+}
 
 func (b *batchImages) ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error) {
 	if len(opts) > 0 {
