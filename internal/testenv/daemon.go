@@ -128,7 +128,7 @@ func PrivateDaemon(t testing.TB, o DaemonOptions) *Daemon {
 	}
 	go func() { d.cmd.Wait(); close(d.exited) }()
 	t.Cleanup(d.stop)
-	c, err := client.New(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(d.Host))
 	if err != nil {
 		t.Fatal(err)
 	}

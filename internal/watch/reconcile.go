@@ -118,12 +118,6 @@ func (s *states) prune(present map[string]bool, at time.Time) {
 	}
 }
 
-func (s *states) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
-}
-
 // pace tells, from the reader's side, when watch may have missed events:
 // when an event is read long after the Engine dated it (watch fell behind
 // the stream), or when the reader's clock jumped between two of its ticks

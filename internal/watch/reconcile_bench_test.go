@@ -37,12 +37,7 @@ func BenchmarkReconcileIdle(b *testing.B) {
 			}
 		}
 	}
-	c, err := client.New(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	benchReconcile(b, c, d.Pid())
+	benchReconcile(b, d.C, d.Pid())
 }
 
 // BenchmarkReconcileSeen is watch's own part of a reconcile that finds
