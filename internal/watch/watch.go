@@ -448,8 +448,10 @@ func (w *Watcher) consume(ctx context.Context, stream client.EventsResult, res *
 					settle.Reset(settleTime)
 				}
 			}
-		case now := <-tick.C:
-			w.stalled(p.clock(now))
+		case <-tick.C:
+			// The time the reader gets to the tick, not the tick's own:
+			// what matters is how long the reader itself was held up.
+			w.stalled(p.clock(time.Now()))
 		case <-settled:
 			// The replay is over. When nothing was replayed, nothing
 			// happened in the gap that the Engine still holds; what
