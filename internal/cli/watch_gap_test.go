@@ -15,6 +15,7 @@ type gapLine struct {
 	Message string `json:"message"`
 	Event   struct {
 		Type, Action string
+		CaughtUp     int `json:"caughtUp"`
 	} `json:"event"`
 }
 
@@ -99,6 +100,8 @@ func TestWatchFakeEngineMissedEvents(t *testing.T) {
 			t.Errorf("the container only created at watch's start was audited: %+v", l)
 		case l.Target == "silent" && l.Event.Action != "reconcile":
 			t.Errorf("the silent container reported from a %q event", l.Event.Action)
+		case l.RuleID == "DV5040" && l.Event.CaughtUp != 1:
+			t.Errorf("DV5040's event says it caught up on %d containers, want 1", l.Event.CaughtUp)
 		case l.RuleID == "DV5040" && !strings.HasPrefix(l.Message, "1 container had events watch did not see (the Engine dropped them) and was audited when watch listed the containers at "):
 			t.Errorf("DV5040: %s", l.Message)
 		}

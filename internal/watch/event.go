@@ -35,6 +35,10 @@ type Event struct {
 	NetworkType string `json:"networkType,omitempty"`
 	// Time is when the Engine says the event happened.
 	Time time.Time `json:"time"`
+	// CaughtUp is, for watch's own gap, stall and missed events, how
+	// many containers it found by listing them that it had not seen in
+	// their current state (and audited then).
+	CaughtUp int `json:"caughtUp,omitempty"`
 
 	// nano is Time in the Engine's resolution, the resume point of the
 	// stream.

@@ -383,18 +383,18 @@ func (w *Watcher) report(p pending, caught int, at time.Time) {
 	}
 	reported := false
 	if p.gap != nil {
-		p.gap.CaughtUp = caught
+		p.gap.CaughtUp, p.gap.Event.CaughtUp = caught, caught
 		w.trouble(p.gap, "watch", fmt.Sprintf("gap%d", p.gap.From.UnixNano()))
 		reported = true
 	}
 	if p.stall != nil {
-		p.stall.CaughtUp = caught
+		p.stall.CaughtUp, p.stall.Event.CaughtUp = caught, caught
 		w.trouble(p.stall, "watch", fmt.Sprintf("stall%d", p.stall.From.UnixNano()))
 		reported = true
 	}
 	if caught > 0 && !reported {
 		t := at.UTC()
-		w.trouble(&Trouble{Event: Event{Type: typeWatch, Action: actionMissed, Time: t, nano: t.UnixNano()}, From: t, CaughtUp: caught},
+		w.trouble(&Trouble{Event: Event{Type: typeWatch, Action: actionMissed, Time: t, nano: t.UnixNano(), CaughtUp: caught}, From: t, CaughtUp: caught},
 			"watch", fmt.Sprintf("missed%d", t.UnixNano()))
 	}
 }

@@ -50,7 +50,7 @@ func TestReconcileTimer(t *testing.T) {
 			t.Errorf("a container watch had seen was counted as missed: %s %s", r.RuleID, r.Target)
 		}
 	}
-	if len(notices) != 1 || notices[0].Event.Type != typeWatch || notices[0].Event.Action != actionMissed ||
+	if len(notices) != 1 || notices[0].Event.Type != typeWatch || notices[0].Event.Action != actionMissed || notices[0].Event.CaughtUp != 3 ||
 		!regexp.MustCompile(`^3 containers had events watch did not see \(the Engine dropped them\) and were audited when watch listed the containers at `).MatchString(notices[0].Message) {
 		t.Errorf("want one DV5040 for 3 missed containers:\n%s", dump(notices))
 	}
@@ -114,7 +114,7 @@ func TestReconcileAfterStall(t *testing.T) {
 		}
 	}
 	want := regexp.MustCompile(`^watch fell [0-9.]+m?s behind the Engine's events between .* \(stopped, suspended or starved of CPU\), and the Engine drops events for a reader that falls behind; running containers were re-audited and 5 containers watch had not seen in their current state were audited, but other events in that time may be missing\.$`)
-	if len(notices) != 1 || notices[0].Event.Action != actionStall || !want.MatchString(notices[0].Message) {
+	if len(notices) != 1 || notices[0].Event.Action != actionStall || notices[0].Event.CaughtUp != 5 || !want.MatchString(notices[0].Message) {
 		t.Errorf("want one DV5040 for the stall, with 5 caught up:\n%s", dump(notices))
 	}
 	for name, got := range map[string]float64{
