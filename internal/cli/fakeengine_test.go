@@ -30,18 +30,20 @@ import (
 // without a daemon. Containers are found by ID, ID prefix or name, images
 // by ID or tag; the event stream sends the recorded events and then stays
 // open; exec sessions are served over Dialer as the Engine serves them.
+// A container added later (add) comes without an event, as when the
+// Engine drops a subscriber's events.
 type fakeEngine struct {
 	host    string
 	info    system.Info
 	version system.VersionResponse
 	nets    []network.Summary
-	ctrs    []fakeContainer
 	images  map[string]image.InspectResponse
 	events  []events.Message
 	execs   *httptest.Server
 	infoErr error
 
 	mu     sync.Mutex
+	ctrs   []fakeContainer
 	closed int
 }
 
@@ -112,30 +114,42 @@ func (f *fakeEngine) closes() int {
 	return f.closed
 }
 
-func (f *fakeEngine) find(ref string) (*fakeContainer, bool) {
+// add puts a container in the Engine without any event.
+func (f *fakeEngine) add(c fakeContainer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ctrs = append(f.ctrs, c)
+}
+
+func (f *fakeEngine) find(ref string) (fakeContainer, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	ref = strings.TrimPrefix(ref, "/")
-	for i, c := range f.ctrs {
+	for _, c := range f.ctrs {
 		if c.Inspect.ID == ref || strings.TrimPrefix(c.Inspect.Name, "/") == ref {
-			return &f.ctrs[i], true
+			return c, true
 		}
 	}
-	for i, c := range f.ctrs {
+	for _, c := range f.ctrs {
 		if len(ref) >= 4 && strings.HasPrefix(c.Inspect.ID, ref) {
-			return &f.ctrs[i], true
+			return c, true
 		}
 	}
-	return nil, false
+	return fakeContainer{}, false
 }
 
 func notFound(what string) error {
 	return errors.Join(cerrdefs.ErrNotFound, errors.New("No such "+what))
 }
 
-func (f *fakeEngine) ContainerList(context.Context, client.ContainerListOptions) (client.ContainerListResult, error) {
+func (f *fakeEngine) ContainerList(_ context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var res client.ContainerListResult
 	for _, c := range f.ctrs {
-		if c.Inspect.State != nil && c.Inspect.State.Running {
-			res.Items = append(res.Items, containertypes.Summary{ID: c.Inspect.ID, Names: []string{c.Inspect.Name}, Image: c.Inspect.Config.Image, ImageID: c.Inspect.Image})
+		if st := c.Inspect.State; st != nil && (o.All || st.Running) {
+			res.Items = append(res.Items, containertypes.Summary{ID: c.Inspect.ID, Names: []string{c.Inspect.Name}, Image: c.Inspect.Config.Image,
+				ImageID: c.Inspect.Image, State: st.Status})
 		}
 	}
 	return res, nil

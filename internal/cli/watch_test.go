@@ -44,6 +44,7 @@ func TestWatchUsage(t *testing.T) {
 		{[]string{"--webhook", "https://example.com", "--webhook-header-file", "/nonexistent/headers"}, "--webhook-header-file: no such file or directory"},
 		{[]string{"--metrics-addr", busy.Addr().String()}, "--metrics-addr " + busy.Addr().String()},
 		{[]string{"--workers", "0"}, "must be at least 1"},
+		{[]string{"--reconcile-every", "10ms"}, "--reconcile-every must be at least 1s"},
 		{[]string{"extra"}, "unknown command"},
 		{[]string{"--webhook", "https://example.com", "--offline"}, "--offline forbids"},
 	}
