@@ -10,23 +10,19 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	containertypes "github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 
 	"github.com/dockvet/dockvet/internal/authz"
 	"github.com/dockvet/dockvet/internal/container"
@@ -40,158 +36,6 @@ import (
 // pluginSpecDir is where dockerd looks for plugin spec files; the test
 // writes one there that points at its own socket, and removes it.
 const pluginSpecDir = "/etc/docker/plugins"
-
-// needDaemon skips (or fails, under DOCKVET_REQUIRE_DOCKER=1) when a
-// private dockerd cannot be started here.
-func needDaemon(t *testing.T) {
-	t.Helper()
-	why := ""
-	switch {
-	case os.Geteuid() != 0:
-		why = "a private dockerd needs root"
-	default:
-		for _, bin := range []string{"dockerd", "docker"} {
-			if _, err := exec.LookPath(bin); err != nil {
-				why = bin + " is not installed"
-			}
-		}
-	}
-	if why == "" {
-		return
-	}
-	if os.Getenv(testenv.RequireDockerEnv) == "1" {
-		t.Fatalf("%s=1 but %s", testenv.RequireDockerEnv, why)
-	}
-	t.Skipf("%s; set %s=1 to make this a failure", why, testenv.RequireDockerEnv)
-}
-
-// daemon is a private dockerd: its own configuration file, data and exec
-// roots, socket, pidfile and containerd namespaces, no bridge and no
-// iptables rules, so that it touches nothing of the machine's daemon.
-type daemon struct {
-	t      *testing.T
-	dir    string
-	host   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	log    bytes.Buffer
-}
-
-func (d *daemon) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.log.Write(p)
-}
-
-func startDaemon(t *testing.T, dir, authzPlugin string) *daemon {
-	t.Helper()
-	d := &daemon{t: t, dir: dir, host: "unix://" + filepath.Join(dir, "d.sock"), exited: make(chan struct{})}
-	cfg := filepath.Join(dir, "daemon.json")
-	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ns := filepath.Base(dir)
-	d.cmd = exec.Command("dockerd",
-		"--config-file", cfg,
-		"--data-root", filepath.Join(dir, "data"),
-		"--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "d.pid"),
-		"-H", d.host,
-		"--bridge=none", "--iptables=false",
-		// vfs works on every filesystem, the machine's overlay or fuse
-		// mounts included, and the test images are tiny.
-		"--storage-driver", "vfs",
-		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins")
-	if authzPlugin != "" {
-		d.cmd.Args = append(d.cmd.Args, "--authorization-plugin", authzPlugin)
-	}
-	d.cmd.Stdout, d.cmd.Stderr = d, d
-	// A network namespace of its own: a dockerd started with
-	// --bridge=none deletes the interface docker0 at start, which in the
-	// machine's namespace is the machine's daemon's bridge.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Cloneflags: syscall.CLONE_NEWNET}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting dockerd: %v", err)
-	}
-	go func() { d.cmd.Wait(); close(d.exited) }()
-	if _, err := net.InterfaceByName("docker0"); err == nil {
-		t.Cleanup(func() {
-			if _, err := net.InterfaceByName("docker0"); err != nil {
-				t.Errorf("the machine's docker0 is gone after the private dockerd ran: %v", err)
-			}
-		})
-	}
-	t.Cleanup(d.stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if out, err := d.docker("version", "--format", "{{.Server.Version}}"); err == nil {
-			t.Logf("private dockerd %s at %s", strings.TrimSpace(out), d.host)
-			break
-		}
-		select {
-		case <-d.exited:
-			t.Fatalf("dockerd exited: %s", d.logText())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dockerd did not answer within 60s: %s", d.logText())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return d
-}
-
-// docker runs the real docker CLI against the private daemon, with a
-// client configuration of its own.
-func (d *daemon) docker(args ...string) (string, error) {
-	cmd := exec.Command("docker", append([]string{"-H", d.host}, args...)...)
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(d.dir, "client"), "DOCKER_HOST=", "DOCKER_CONTEXT=")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
-}
-
-// reload has the daemon read its configuration file again (SIGHUP), as
-// `systemctl reload docker` does.
-func (d *daemon) reload(daemonJSON string) {
-	d.t.Helper()
-	writeFile(d.t, filepath.Join(d.dir, "daemon.json"), daemonJSON)
-	before := strings.Count(d.logText(), "Reloaded configuration")
-	d.cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(d.logText(), "Reloaded configuration") == before {
-		if time.Now().After(deadline) {
-			d.t.Fatalf("dockerd did not reload: %s", d.logText())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (d *daemon) logText() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.log.String()
-}
-
-// stop stops the daemon by its pid: SIGTERM, then SIGKILL after 30s.
-func (d *daemon) stop() {
-	if d.cmd.Process == nil {
-		return
-	}
-	if pid, err := os.ReadFile(filepath.Join(d.dir, "d.pid")); err == nil && strings.TrimSpace(string(pid)) != "" &&
-		strings.TrimSpace(string(pid)) != strconv.Itoa(d.cmd.Process.Pid) {
-		d.t.Errorf("the pidfile names %s, the daemon started is %d", pid, d.cmd.Process.Pid)
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exited
-	}
-}
 
 // servePlugin serves the plugin on a socket of the test and writes the
 // spec file that makes dockerd find it under name; both are removed when
@@ -235,12 +79,8 @@ func servePlugin(t *testing.T, dir, name string, h http.Handler) {
 // privileged exec is refused; in audit mode all three go through and two
 // would-be denials are logged.
 func TestAgainstDockerd(t *testing.T) {
-	needDaemon(t)
-	dir, err := os.MkdirTemp("", "dvz") // short: socket paths are limited to 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	testenv.NeedPrivateDaemon(t, "docker")
+	dir := testenv.DaemonDir(t)
 	var suffix [4]byte
 	rand.Read(suffix[:])
 	name := "dockvet-test-" + hex.EncodeToString(suffix[:])
@@ -258,24 +98,19 @@ func TestAgainstDockerd(t *testing.T) {
 		t.Fatal(err)
 	}
 	servePlugin(t, dir, name, &authz.Handler{Decider: dec})
-	d := startDaemon(t, dir, name)
-
-	c, err := client.New(client.WithHost(d.host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	d := testenv.PrivateDaemon(t, testenv.DaemonOptions{Dir: dir, AuthorizationPlugin: name})
+	c := d.C
 	img := "dockvet-authz-test/app:1"
 	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{User: "10001:10001"}), img)
 	var started []string
 	t.Cleanup(func() {
 		if len(started) > 0 {
-			d.docker(append([]string{"rm", "-f"}, started...)...)
+			d.Docker(append([]string{"rm", "-f"}, started...)...)
 		}
 	})
 	run := func(cname string, args ...string) (string, error) {
 		started = append(started, cname)
-		return d.docker(append(append([]string{"run", "-d", "--name", cname}, args...), img)...)
+		return d.Docker(append(append([]string{"run", "-d", "--name", cname}, args...), img)...)
 	}
 	hardened := []string{"--user", "10001:10001", "--cap-drop", "ALL", "--read-only", "--security-opt", "no-new-privileges",
 		"--memory", "64m", "--pids-limit", "64", "--cpus", "0.5"}
@@ -289,11 +124,11 @@ func TestAgainstDockerd(t *testing.T) {
 	if out, err := run("hard", hardened...); err != nil {
 		t.Fatalf("hardened run: %v\n%s", err, out)
 	}
-	out, err = d.docker("exec", "--privileged", "hard", "/app", "healthcheck")
+	out, err = d.Docker("exec", "--privileged", "hard", "/app", "healthcheck")
 	if err == nil || !strings.Contains(out, "authorization denied by plugin "+name+`: dockvet: DV5001 denied: an exec of "/app" into container hard asked for --privileged`) {
 		t.Fatalf("exec --privileged: %v\n%s", err, out)
 	}
-	if out, err := d.docker("exec", "hard", "/app", "healthcheck"); err != nil {
+	if out, err := d.Docker("exec", "hard", "/app", "healthcheck"); err != nil {
 		t.Fatalf("plain exec: %v\n%s", err, out)
 	}
 
@@ -312,7 +147,7 @@ func TestAgainstDockerd(t *testing.T) {
 	}
 	// runc on some hosts cannot start a privileged exec (it lacks the
 	// capabilities); what matters is that the plugin let it through.
-	if out, err := d.docker("exec", "--privileged", "hard2", "/app", "healthcheck"); err != nil && strings.Contains(out, "authorization denied") {
+	if out, err := d.Docker("exec", "--privileged", "hard2", "/app", "healthcheck"); err != nil && strings.Contains(out, "authorization denied") {
 		t.Fatalf("audit: exec --privileged denied: %s", out)
 	}
 	var would []string
@@ -392,12 +227,8 @@ func writeFile(t *testing.T, path, data string) {
 // the real docker CLI: the socket mount is refused, a plain run allowed,
 // and the decision log is written where the plugin's mount says.
 func TestManagedPlugin(t *testing.T) {
-	needDaemon(t)
-	dir, err := os.MkdirTemp("", "dvz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	testenv.NeedPrivateDaemon(t, "docker")
+	dir := testenv.DaemonDir(t)
 	build := exec.Command("sh", "../../packaging/authz-plugin/build.sh", filepath.Join(dir, "plugin"))
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build.sh: %v\n%s", err, out)
@@ -407,32 +238,28 @@ func TestManagedPlugin(t *testing.T) {
 	os.Mkdir(logDir, 0o755)
 	writeFile(t, filepath.Join(policyDir, "dockvet.yaml"), "enforce: {mode: enforce}\n")
 
-	d := startDaemon(t, dir, "")
+	d := testenv.PrivateDaemon(t, testenv.DaemonOptions{Dir: dir})
 	name := "dockvet-test/authz:" + filepath.Base(dir)
 	for _, args := range [][]string{
 		{"plugin", "create", name, filepath.Join(dir, "plugin")},
 		{"plugin", "set", name, "policy.source=" + policyDir, "log.source=" + logDir},
 		{"plugin", "enable", name},
 	} {
-		if out, err := d.docker(args...); err != nil {
+		if out, err := d.Docker(args...); err != nil {
 			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	d.reload(`{"authorization-plugins": ["` + name + `"]}`)
+	d.Reload(`{"authorization-plugins": ["` + name + `"]}`)
 
-	c, err := client.New(client.WithHost(d.host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := d.C
 	img := "dockvet-authz-test/app:1"
 	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), img)
-	t.Cleanup(func() { d.docker("rm", "-f", "plain") })
-	out, err := d.docker("run", "-d", "--name", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", img)
+	t.Cleanup(func() { d.Docker("rm", "-f", "plain") })
+	out, err := d.Docker("run", "-d", "--name", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", img)
 	if err == nil || !strings.Contains(out, "authorization denied by plugin "+name+": dockvet: DV3020 denied: container sock mounts the engine socket") {
 		t.Fatalf("run with the socket: %v\n%s", err, out)
 	}
-	if out, err := d.docker("run", "-d", "--name", "plain", img); err != nil {
+	if out, err := d.Docker("run", "-d", "--name", "plain", img); err != nil {
 		t.Fatalf("plain run: %v\n%s", err, out)
 	}
 	// The plugin writes its log in the background: wait for the line.
@@ -484,12 +311,8 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // for a `docker create` line and the spec runline reads from the same
 // line face the same rules with the same result.
 func TestCreateBodiesAgreeWithRunLines(t *testing.T) {
-	needDaemon(t)
-	dir, err := os.MkdirTemp("", "dvz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	testenv.NeedPrivateDaemon(t, "docker")
+	dir := testenv.DaemonDir(t)
 	var suffix [4]byte
 	rand.Read(suffix[:])
 	name := "dockvet-test-" + hex.EncodeToString(suffix[:])
@@ -498,12 +321,8 @@ func TestCreateBodiesAgreeWithRunLines(t *testing.T) {
 	dec := authz.New(authz.Options{Load: func() (*authz.Policy, error) { return authz.LoadPolicy(cfgPath, "", nil) }})
 	rec := &recorder{h: &authz.Handler{Decider: dec}, bodies: map[string][]byte{}}
 	servePlugin(t, dir, name, rec)
-	d := startDaemon(t, dir, name)
-	c, err := client.New(client.WithHost(d.host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	d := testenv.PrivateDaemon(t, testenv.DaemonOptions{Dir: dir, AuthorizationPlugin: name})
+	c := d.C
 	img := "dockvet-authz-test/app:1"
 	testenv.Load(t, c, testenv.TinyImage(t, v1.Config{}), img)
 
@@ -529,7 +348,7 @@ func TestCreateBodiesAgreeWithRunLines(t *testing.T) {
 		for n := range cases {
 			names = append(names, "eq-"+n)
 		}
-		d.docker(append([]string{"rm", "-f"}, names...)...)
+		d.Docker(append([]string{"rm", "-f"}, names...)...)
 	})
 	for n, flags := range cases {
 		args := strings.Fields(flags)
@@ -539,7 +358,7 @@ func TestCreateBodiesAgreeWithRunLines(t *testing.T) {
 		cname := "eq-" + n
 		// The daemon may refuse a setting after the plugin saw it (a
 		// namespace it cannot share here): the body is what counts.
-		out, _ := d.docker(append(append([]string{"create", "--name", cname}, args...), img)...)
+		out, _ := d.Docker(append(append([]string{"create", "--name", cname}, args...), img)...)
 		t.Logf("%s: %s", n, strings.TrimSpace(out))
 		rec.mu.Lock()
 		body := rec.bodies[cname]

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"
@@ -82,6 +83,15 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 		// Nothing was audited: no report at all, only the errors.
 		return &exitError{code: ExitError}
 	}
+	if r.Scan == nil {
+		r.Scan = &finding.ScanInfo{}
+	}
+	if r.Scan.Time.IsZero() {
+		r.Scan.Time = s.Now().UTC()
+	}
+	if s.engineSaid && r.Scan.Engine == nil {
+		r.Scan.Engine = s.engineInfo()
+	}
 	s.filter(r)
 	r.Rules = ruleMetadata(r)
 	render, err := report.Lookup(format)
@@ -97,6 +107,14 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 	}
 	if len(r.Errors) > 0 {
 		return &exitError{code: ExitError}
+	}
+	if s.FailOnMissingData && r.MissingData() {
+		db := r.Scan.VulnerabilityDatabase
+		what := "no vulnerability database"
+		if db.Status == finding.DatabasePartial {
+			what = "no vulnerability data for " + strings.Join(db.Missing, ", ")
+		}
+		return fail("%s: the report is incomplete (--fail-on-missing-data)", what)
 	}
 	if s.failLevel != 0 && r.Max() >= s.failLevel {
 		return &exitError{code: ExitFindings}
@@ -193,6 +211,13 @@ func (s *Shared) notice(format string, args ...any) {
 // the user's files that does nothing, and would otherwise go unnoticed.
 func (s *Shared) warn(format string, args ...any) {
 	s.notice("warning: "+format, args...)
+}
+
+// alert prints a line on standard error even under --quiet: what a quiet
+// run must not hide (vulnerability data that was missing, a source other
+// than the one a name usually means).
+func (s *Shared) alert(format string, args ...any) {
+	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
 }
 
 // say prints a result line on standard output unless --quiet.

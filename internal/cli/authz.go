@@ -21,7 +21,6 @@ import (
 
 	"github.com/dockvet/dockvet/internal/authz"
 	"github.com/dockvet/dockvet/internal/config"
-	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/watch"
 )
 
@@ -53,7 +52,11 @@ type AuthzOptions struct {
 // NewCmdAuthz makes `dockvet authz`. runF replaces the run in tests.
 func NewCmdAuthz(f *Factory, runF func(context.Context, *AuthzOptions) error) *cobra.Command {
 	o := &AuthzOptions{Shared: f.Shared, Engine: func(ctx context.Context) (authz.Engine, func(), error) {
-		c, err := engine.Connect(ctx)
+		ep, err := f.Shared.endpoint()
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := ep.Connect(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -85,7 +88,8 @@ func NewCmdAuthz(f *Factory, runF func(context.Context, *AuthzOptions) error) *c
 	fl := cmd.Flags()
 	fl.StringVar(&o.Listen, "listen", "unix://"+authz.DefaultSocket, "the plugin's Unix socket (unix:///PATH.sock)")
 	fl.BoolVar(&o.Verify, "verify", false, "check the signatures the trust policy (.dockvet.yaml trust:) requires, before creates and pulls (DV6501)")
-	fl.BoolVar(&o.EngineInspect, "engine-inspect", false, "ask the Engine (DOCKER_HOST) for the container of an exec or update and an image's registry digests")
+	fl.BoolVar(&o.EngineInspect, "engine-inspect", false, "ask the Engine (--host, DOCKER_HOST, the Docker context) for the container of an exec or update and an image's registry digests")
+	o.Shared.bindEngine(fl)
 	fl.StringVar(&o.OnFailure, "on-failure", config.FailDeny, "while no policy is loaded: deny every request, or allow (audit roll-outs only)")
 	fl.BoolVar(&o.LogReads, "log-reads", true, "log allowed GET and HEAD requests too")
 	fl.Int64Var(&o.MaxRequest, "max-request", authz.DefaultMaxRequest, "largest message from the Engine, in bytes")
@@ -165,6 +169,7 @@ func runAuthz(ctx context.Context, o *AuthzOptions) error {
 			return fail("--engine-inspect: %v", err)
 		}
 		defer closeEngine()
+		g.engineUsed()
 		eng = e
 	}
 

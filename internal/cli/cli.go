@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,13 +52,26 @@ func Execute(args []string, s Streams) int {
 	return ExecuteAs("dockvet", args, s)
 }
 
-// ExecuteAs is Execute for a program invoked as progName; as a Docker CLI
-// plugin (docker-vet) the Docker CLI passes the plugin name first.
+// ExecuteAs is Execute for a program invoked as progName. As a Docker CLI
+// plugin (docker-vet, or run by the Docker CLI) the Docker CLI passes its
+// global flags and the plugin's name first; they are honoured as the
+// Docker CLI would honour them.
 func ExecuteAs(progName string, args []string, s Streams) int {
-	if filepath.Base(progName) == pluginBinary && len(args) > 0 && args[0] == pluginName {
-		args = args[1:]
+	f := NewFactory(s)
+	g, rest, plugin, err := pluginInvocation(progName, args)
+	if err != nil {
+		fmt.Fprintf(s.Err, "docker: %s (see 'docker --help')\n", oneLine(err.Error()))
+		return ExitError
 	}
-	return execute(context.Background(), NewFactory(s), args)
+	if !plugin {
+		return execute(context.Background(), f, args)
+	}
+	if err := g.apply(f.Shared); err != nil {
+		fmt.Fprintf(s.Err, "docker: %s\n", err)
+		return ExitError
+	}
+	f.Shared.plugin = true
+	return execute(context.Background(), f, rest)
 }
 
 // Main is the program's entry point.
@@ -73,6 +85,13 @@ func Main() int {
 // or ctx is done, and turns the result into an exit code.
 func execute(ctx context.Context, f *Factory, args []string) int {
 	root := NewCmdRoot(f)
+	name := "dockvet"
+	if f.Shared.plugin {
+		var cancel context.CancelFunc
+		ctx, cancel = asPlugin(ctx, root)
+		defer cancel()
+		name = "docker " + pluginName
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -86,7 +105,7 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 		return ee.code
 	}
 	// Cobra's own errors: unknown commands and flags, wrong argument counts.
-	fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s (see 'dockvet --help')\n", oneLine(err.Error()))
+	fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s (see '%s --help')\n", oneLine(err.Error()), name)
 	return ExitError
 }
 
@@ -110,7 +129,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	root.SetIn(s.IO.In)
 	root.SetOut(s.IO.Out)
 	root.SetErr(s.IO.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fail("%v (see 'dockvet --help')", err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fail("%v (see '%s --help')", err, c.Root().DisplayName())
+	})
 	s.bind(root.PersistentFlags())
 	root.AddCommand(
 		NewCmdDockerfile(f, nil),

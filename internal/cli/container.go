@@ -31,8 +31,8 @@ func NewCmdContainer(f *Factory, runF func(*ContainerOptions) error) *cobra.Comm
 		Short: "Audit live containers (Docker Engine API)",
 		Long: "Audit containers that exist on the Docker Engine (running or not), by name, ID or ID prefix: the settings they were\n" +
 			"started with, judged by the same rules as Compose services and `docker run` lines, and the image each one runs\n" +
-			"(its USER and HEALTHCHECK, and whether its tag now names a newer image). The Engine is the one DOCKER_HOST names\n" +
-			"(the local socket by default); nothing is changed on it.",
+			"(its USER and HEALTHCHECK, and whether its tag now names a newer image). The Engine is the one the Docker CLI would\n" +
+			"use (--host, DOCKER_HOST, --context, DOCKER_CONTEXT, the current Docker context); nothing is changed on it.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Refs = args
@@ -42,6 +42,7 @@ func NewCmdContainer(f *Factory, runF func(*ContainerOptions) error) *cobra.Comm
 			return runContainer(cmd.Context(), opts)
 		},
 	}
+	opts.bindEngine(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
 	return cmd
 }
@@ -52,6 +53,7 @@ func runContainer(ctx context.Context, opts *ContainerOptions) error {
 		return fail("%v", err)
 	}
 	defer cli.Close()
+	opts.engineUsed()
 	r := newReport()
 	lo := live.Options{Policy: opts.cfg.Policy(), Enabled: opts.cfg.Enabled}
 	seen := map[string]bool{}

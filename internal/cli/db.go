@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockvet/dockvet/internal/inventory"
+	"github.com/dockvet/dockvet/internal/sbom"
 	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
@@ -45,11 +48,13 @@ func NewCmdDBUpdate(f *Factory, runF func(*DBUpdateOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Download OSV's per-ecosystem exports into the database",
-		Long: "Download OSV's per-ecosystem all.zip exports. Without --ecosystem, the ecosystems the database already holds are\n" +
+		Long: "Download OSV's per-ecosystem all.zip exports. Without --ecosystems, the ecosystems the database already holds are\n" +
 			"refreshed (on first use: every ecosystem dockvet finds packages of: " + strings.Join(vulndb.Supported, ", ") + ").\n" +
-			"An unchanged export is not downloaded again (conditional requests). Data is replaced only once an export is\n" +
-			"downloaded and read whole: an interrupted update leaves the previous data in use.\n" +
-			"The export location is --base-url, else DOCKVET_DB_URL, else " + vulndb.DefaultBaseURL + ".",
+			"'dockvet db status IMAGE' says which ecosystems an image needs. An unchanged export is not downloaded again\n" +
+			"(conditional requests). Data is replaced only once an export is downloaded and read whole: an interrupted update\n" +
+			"leaves the previous data in use. The export location is --base-url, else DOCKVET_DB_URL, else\n" +
+			vulndb.DefaultBaseURL + " (BASE/ECOSYSTEM/all.zip). Without network: download the exports on another machine\n" +
+			"and 'dockvet db import' them, or copy the cache directory's vulndb/ (see the README).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -58,7 +63,8 @@ func NewCmdDBUpdate(f *Factory, runF func(*DBUpdateOptions) error) *cobra.Comman
 			return runDBUpdate(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&opts.Ecosystems, "ecosystem", nil, "OSV ecosystems to fetch (comma-separated or repeated), e.g. Debian,npm")
+	cmd.Flags().StringSliceVar(&opts.Ecosystems, "ecosystems", nil, "OSV ecosystems to fetch (comma-separated or repeated), e.g. Debian,npm")
+	cmd.Flags().StringSliceVar(&opts.Ecosystems, "ecosystem", nil, "the same as --ecosystems")
 	cmd.Flags().StringVar(&opts.BaseURL, "base-url", "", "where the OSV exports are: BASE/ECOSYSTEM/all.zip (default "+vulndb.DefaultBaseURL+")")
 	return cmd
 }
@@ -90,6 +96,8 @@ func runDBUpdate(ctx context.Context, opts *DBUpdateOptions) error {
 		if errors.Is(err, context.Canceled) {
 			return fail("db update interrupted; the previous data is still in use")
 		}
+		// An unreachable server is one line, whatever the number of
+		// ecosystems.
 		return fail("db update: %v", err)
 	}
 	failed := 0
@@ -171,25 +179,68 @@ func runDBImport(ctx context.Context, opts *DBImportOptions) error {
 // DBStatusOptions are those of `dockvet db status`.
 type DBStatusOptions struct {
 	*Shared
+	// Ref, when set, is an image (or a directory tree) whose packages'
+	// ecosystems the status compares with what the database holds.
+	Ref string
 }
 
-// NewCmdDBStatus shows what the database holds and how old it is.
+// NewCmdDBStatus shows what the database holds and how old it is, and
+// what an image would need.
 func NewCmdDBStatus(f *Factory, runF func(*DBStatusOptions) error) *cobra.Command {
 	opts := &DBStatusOptions{Shared: f.Shared}
-	return &cobra.Command{
-		Use:   "status",
-		Short: "Show the database's ecosystems, record counts and age",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := &cobra.Command{
+		Use:   "status [IMAGE|DIR]",
+		Short: "Show the database's ecosystems, record counts and age, and which ecosystems an image needs",
+		Long: "Show the database's ecosystems, record counts and age. With an image (any form 'dockvet image' takes) or a\n" +
+			"directory tree, also list the ecosystems of its packages, which of them the database has no data for, and the\n" +
+			"command that fetches them: what to download before carrying the database to a machine without network.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Ref = args[0]
+			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return runDBStatus(opts)
+			return runDBStatus(cmd.Context(), opts)
 		},
 	}
+	opts.bindEngine(cmd.Flags())
+	return cmd
 }
 
-func runDBStatus(opts *DBStatusOptions) error {
+// ecosystemNeed is one ecosystem of an image's packages.
+type ecosystemNeed struct {
+	Ecosystem string `json:"ecosystem"`
+	Packages  int    `json:"packages"`
+	InDB      bool   `json:"inDatabase"`
+}
+
+// needsOf lists the ecosystems of inv's packages against the database.
+func needsOf(inv *inventory.Result, st vulndb.Status) ([]ecosystemNeed, []string) {
+	have := map[string]bool{}
+	for _, m := range st.Ecosystems {
+		have[m.Ecosystem] = true
+	}
+	count := map[string]int{}
+	for _, p := range inv.Packages {
+		if p.Ecosystem != "" {
+			base, _, _ := strings.Cut(p.Ecosystem, ":")
+			count[base]++
+		}
+	}
+	var needs []ecosystemNeed
+	var missing []string
+	for _, eco := range vulndb.Ecosystems(inv.Packages) {
+		needs = append(needs, ecosystemNeed{Ecosystem: eco, Packages: count[eco], InDB: have[eco]})
+		if !have[eco] {
+			missing = append(missing, eco)
+		}
+	}
+	return needs, missing
+}
+
+func runDBStatus(ctx context.Context, opts *DBStatusOptions) error {
 	format, err := opts.checkFormat([]string{"table", "json"})
 	if err != nil {
 		return err
@@ -202,24 +253,60 @@ func runDBStatus(opts *DBStatusOptions) error {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var (
+		needs   []ecosystemNeed
+		missing []string
+		subject sbom.Subject
+	)
+	if opts.Ref != "" {
+		ctx, stop := interruptible(ctx)
+		defer stop()
+		var inv *inventory.Result
+		if subject, inv, err = inventoryOf(ctx, opts.Shared, opts.Ref); err != nil {
+			return err
+		}
+		needs, missing = needsOf(inv, st)
+	}
 	now := opts.Now()
 	if format == "json" {
-		return opts.writeJSON(statusJSON(st, now))
+		doc := statusJSON(st, now)
+		if opts.Ref != "" {
+			doc["target"] = map[string]any{"name": subject.Name, "needs": append([]ecosystemNeed{}, needs...), "missing": append([]string{}, missing...)}
+		}
+		return opts.writeJSON(doc)
 	}
-	out := opts.IO.Out
+	var buf bytes.Buffer
 	if len(st.Ecosystems) == 0 {
-		fmt.Fprintf(out, "no vulnerability database in %s (run 'dockvet db update' or 'dockvet db import FILE')\n", st.Dir)
-		return nil
+		fmt.Fprintf(&buf, "no vulnerability database in %s (run 'dockvet db update' or 'dockvet db import FILE')\n", st.Dir)
+	} else {
+		fmt.Fprintf(&buf, "vulnerability database: %s\n", st.Dir)
+		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tPACKAGES\tUPDATED\tAGE\tSOURCE")
+		for _, m := range st.Ecosystems {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Ecosystem, thousands(m.Records), thousands(m.Packages),
+				m.Updated.UTC().Format("2006-01-02 15:04 UTC"), age(now.Sub(m.Fresh())), m.Source)
+		}
+		tw.Flush()
 	}
-	fmt.Fprintf(out, "vulnerability database: %s\n", st.Dir)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tPACKAGES\tUPDATED\tAGE\tSOURCE")
-	for _, m := range st.Ecosystems {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Ecosystem, thousands(m.Records), thousands(m.Packages),
-			m.Updated.UTC().Format("2006-01-02 15:04 UTC"), age(now.Sub(m.Fresh())), m.Source)
+	if opts.Ref != "" {
+		fmt.Fprintf(&buf, "\n%s needs:\n", subject.Name)
+		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ECOSYSTEM\tPACKAGES\tIN DATABASE")
+		for _, n := range needs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Ecosystem, thousands(n.Packages), map[bool]string{true: "yes", false: "NO"}[n.InDB])
+		}
+		tw.Flush()
+		switch {
+		case len(needs) == 0:
+			fmt.Fprintln(&buf, "no package of a known ecosystem")
+		case len(missing) > 0:
+			fmt.Fprintf(&buf, "missing: dockvet db update --ecosystems %s\n", strings.Join(missing, ","))
+			fmt.Fprintf(&buf, "offline: fetch %s/{%s}/all.zip elsewhere and 'dockvet db import' each\n", vulndb.DefaultBaseURL, strings.Join(missing, ","))
+		default:
+			fmt.Fprintln(&buf, "the database has data for every ecosystem it needs")
+		}
 	}
-	tw.Flush()
-	return nil
+	return opts.write(buf.Bytes())
 }
 
 type ecosystemStatus struct {
@@ -232,7 +319,7 @@ type ecosystemStatus struct {
 	Source    string    `json:"source"`
 }
 
-func statusJSON(st vulndb.Status, now time.Time) any {
+func statusJSON(st vulndb.Status, now time.Time) map[string]any {
 	ecos := []ecosystemStatus{}
 	for _, m := range st.Ecosystems {
 		ecos = append(ecos, ecosystemStatus{Ecosystem: m.Ecosystem, Records: m.Records, Packages: m.Packages,

@@ -8,8 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/vulndb"
 )
 
 // osvZip writes an all.zip of the vulndb testdata records of one ecosystem.
@@ -119,5 +122,62 @@ func TestDBUpdate(t *testing.T) {
 	code, out, errOut = run(t, "db", "update", "--ecosystem", "npm,Nope", "--cache-dir", cache)
 	if code != 2 || !strings.Contains(errOut, "dockvet: Nope: ") || !strings.Contains(errOut, "HTTP 404") || !strings.Contains(out, "npm: unchanged") {
 		t.Errorf("partly failing update: %d %q %q", code, out, errOut)
+	}
+}
+
+// TestDBOffline: without network, `db update` is one line saying so and
+// what to do instead, whatever the number of ecosystems; `db status
+// IMAGE` says which ecosystems the image needs and which the database
+// lacks, with the command that fetches them; --ecosystems names them.
+func TestDBOffline(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	base := gone.URL
+	gone.Close()
+	cache := t.TempDir()
+	code, out, errOut := run(t, "db", "update", "--base-url", base, "--cache-dir", cache)
+	if code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 ||
+		!strings.HasPrefix(errOut, "dockvet: db update: "+base+" is unreachable (") || !strings.Contains(errOut, "dockvet db import") {
+		t.Errorf("unreachable: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	// An image with Debian, Go, PyPI and npm packages, against a
+	// database with npm data only.
+	img := vulnImage(t, "12")
+	npm := osvZip(t, "npm")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/npm/all.zip" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(npm)
+	}))
+	defer srv.Close()
+	if code, _, errOut := run(t, "db", "update", "--ecosystems", "npm", "--base-url", srv.URL, "--cache-dir", cache); code != ExitOK {
+		t.Fatalf("db update --ecosystems npm: %s", errOut)
+	}
+	code, out, errOut = run(t, "db", "status", "docker-archive:"+img, "--cache-dir", cache)
+	if code != ExitOK {
+		t.Fatalf("db status IMAGE: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"docker-archive:" + img + " needs:\n",
+		"Debian     6         NO\n", "npm        3         yes\n",
+		"missing: dockvet db update --ecosystems Debian,Go,PyPI\n",
+		"offline: fetch " + vulndb.DefaultBaseURL + "/{Debian,Go,PyPI}/all.zip elsewhere and 'dockvet db import' each\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("db status IMAGE lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, "db", "status", "docker-archive:"+img, "--cache-dir", cache, "--format", "json")
+	var doc struct {
+		Target struct {
+			Needs   []ecosystemNeed `json:"needs"`
+			Missing []string        `json:"missing"`
+		} `json:"target"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != ExitOK || err != nil || !slices.Equal(doc.Target.Missing, []string{"Debian", "Go", "PyPI"}) ||
+		len(doc.Target.Needs) != 4 || !doc.Target.Needs[3].InDB {
+		t.Errorf("db status IMAGE --format json: %d %v\n%s", code, err, out)
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/host"
 	"github.com/dockvet/dockvet/internal/watch"
 )
@@ -22,9 +21,10 @@ type Factory struct {
 }
 
 // NewFactory is the Factory of a real run: the wall clock and the Engine
-// the environment names (DOCKER_HOST, the local socket by default).
+// the flags and environment name, as the Docker CLI resolves it.
 func NewFactory(s Streams) *Factory {
-	return &Factory{Shared: &Shared{IO: s, Now: time.Now}, Engine: connectEngine}
+	sh := &Shared{IO: s, Now: time.Now}
+	return &Factory{Shared: sh, Engine: sh.connectEngine}
 }
 
 // EngineClient is the part of the Engine API the commands use: what the
@@ -38,11 +38,3 @@ type EngineClient interface {
 }
 
 var _ EngineClient = (*client.Client)(nil)
-
-func connectEngine(ctx context.Context) (EngineClient, error) {
-	c, err := engine.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}

@@ -21,6 +21,8 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/engine"
 )
 
 // fakeEngine answers the commands' Engine questions from recorded Engine
@@ -28,18 +30,20 @@ import (
 // without a daemon. Containers are found by ID, ID prefix or name, images
 // by ID or tag; the event stream sends the recorded events and then stays
 // open; exec sessions are served over Dialer as the Engine serves them.
+// A container added later (add) comes without an event, as when the
+// Engine drops a subscriber's events.
 type fakeEngine struct {
 	host    string
 	info    system.Info
 	version system.VersionResponse
 	nets    []network.Summary
-	ctrs    []fakeContainer
 	images  map[string]image.InspectResponse
 	events  []events.Message
 	execs   *httptest.Server
 	infoErr error
 
 	mu     sync.Mutex
+	ctrs   []fakeContainer
 	closed int
 }
 
@@ -110,30 +114,42 @@ func (f *fakeEngine) closes() int {
 	return f.closed
 }
 
-func (f *fakeEngine) find(ref string) (*fakeContainer, bool) {
+// add puts a container in the Engine without any event.
+func (f *fakeEngine) add(c fakeContainer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ctrs = append(f.ctrs, c)
+}
+
+func (f *fakeEngine) find(ref string) (fakeContainer, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	ref = strings.TrimPrefix(ref, "/")
-	for i, c := range f.ctrs {
+	for _, c := range f.ctrs {
 		if c.Inspect.ID == ref || strings.TrimPrefix(c.Inspect.Name, "/") == ref {
-			return &f.ctrs[i], true
+			return c, true
 		}
 	}
-	for i, c := range f.ctrs {
+	for _, c := range f.ctrs {
 		if len(ref) >= 4 && strings.HasPrefix(c.Inspect.ID, ref) {
-			return &f.ctrs[i], true
+			return c, true
 		}
 	}
-	return nil, false
+	return fakeContainer{}, false
 }
 
 func notFound(what string) error {
 	return errors.Join(cerrdefs.ErrNotFound, errors.New("No such "+what))
 }
 
-func (f *fakeEngine) ContainerList(context.Context, client.ContainerListOptions) (client.ContainerListResult, error) {
+func (f *fakeEngine) ContainerList(_ context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var res client.ContainerListResult
 	for _, c := range f.ctrs {
-		if c.Inspect.State != nil && c.Inspect.State.Running {
-			res.Items = append(res.Items, containertypes.Summary{ID: c.Inspect.ID, Names: []string{c.Inspect.Name}, Image: c.Inspect.Config.Image, ImageID: c.Inspect.Image})
+		if st := c.Inspect.State; st != nil && (o.All || st.Running) {
+			res.Items = append(res.Items, containertypes.Summary{ID: c.Inspect.ID, Names: []string{c.Inspect.Name}, Image: c.Inspect.Config.Image,
+				ImageID: c.Inspect.Image, State: st.Status})
 		}
 	}
 	return res, nil
@@ -243,10 +259,36 @@ func runFake(t *testing.T, connect func(context.Context) (EngineClient, error), 
 // is done; the streams can be read while it runs.
 func startFake(ctx context.Context, connect func(context.Context) (EngineClient, error), args ...string) (<-chan int, *syncBuffer, *syncBuffer) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	f := &Factory{Shared: &Shared{IO: Streams{In: strings.NewReader(""), Out: out, Err: errOut}, Now: func() time.Time { return testNow }}, Engine: connect}
+	sh := &Shared{IO: Streams{In: strings.NewReader(""), Out: out, Err: errOut}, Now: func() time.Time { return testNow }}
+	f := &Factory{Shared: sh, Engine: connect}
+	if connect != nil {
+		// The run names the Engine it talked to: the fake's address.
+		f.Engine = func(ctx context.Context) (EngineClient, error) {
+			c, err := connect(ctx)
+			if err == nil {
+				sh.ep = &engine.Endpoint{Host: c.DaemonHost(), Context: engine.DefaultContext, From: "test"}
+			}
+			return c, err
+		}
+	}
 	code := make(chan int, 1)
 	go func() { code <- execute(ctx, f, args) }()
 	return code, out, errOut
+}
+
+// engineLine is what a run says on standard error of the fake Engine at
+// host it talked to.
+func engineLine(host string) string { return "dockvet: Docker Engine " + host + " (from test)\n" }
+
+// realEngineLine is what a run says on standard error of the Engine the
+// environment names, once it talked to it.
+func realEngineLine(t *testing.T) string {
+	t.Helper()
+	ep, err := engine.Resolve(engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "dockvet: Docker Engine " + ep.Host + " (" + ep.Origin() + ")\n"
 }
 
 // syncBuffer is a buffer written by watch's goroutines and read by the

@@ -47,6 +47,7 @@ func NewCmdHost(f *Factory, runF func(*HostOptions) error) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
+	opts.bindEngine(fl)
 	fl.StringVar(&opts.Root, "root", "/", "read the host's files under this directory (a mounted host image, or / mounted into a container)")
 	fl.BoolVar(&opts.ShowPassed, "show-passed", false, "also report passed checks, as info findings")
 	fl.BoolVar(&opts.NoEngine, "no-engine", false, "do not ask the Docker Engine (audit files only, e.g. of a mounted host image)")
@@ -79,6 +80,7 @@ func runHost(ctx context.Context, opts *HostOptions) error {
 				Message: ho.EngineErr + " (the Engine's checks are reported as not checked; --no-engine audits the files alone)"})
 		} else {
 			defer c.Close()
+			opts.engineUsed()
 			engine, ho.Engine = c, c
 			if h := c.DaemonHost(); local && !strings.HasPrefix(h, "unix://") && !strings.HasPrefix(h, "npipe://") {
 				opts.notice("the Engine at %s may be another machine's; the file checks describe this one", h)

@@ -252,8 +252,11 @@ func TestHostFakeEngine(t *testing.T) {
 	root := hostTree(t, `{"hosts": ["tcp://0.0.0.0:2375"]}`)
 	e := newFakeEngine(t, "unix:///var/run/docker.sock")
 	code, out, errOut := runFake(t, e.connect, "host", "--root", root, "--format", "json")
-	if code != ExitFindings || errOut != "" {
+	if code != ExitFindings || errOut != engineLine("unix:///var/run/docker.sock") {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
+	}
+	if r := jsonReport(t, out); r.Scan == nil || r.Scan.Engine == nil || r.Scan.Engine.Host != "unix:///var/run/docker.sock" {
+		t.Errorf("the report does not name the Engine: %+v", r.Scan)
 	}
 	if e.closes() != 1 {
 		t.Errorf("the Engine client was closed %d times", e.closes())
@@ -323,7 +326,7 @@ func TestHostEngineErrors(t *testing.T) {
 	e := newFakeEngine(t, "unix:///var/run/docker.sock")
 	e.infoErr = errors.New("Error response from daemon: internal error")
 	code, out, errOut = runFake(t, e.connect, "host", "--root", root, "--format", "json")
-	if code != ExitError || errOut != "dockvet: docker engine: GET /info: Error response from daemon: internal error\n" {
+	if code != ExitError || errOut != engineLine("unix:///var/run/docker.sock")+"dockvet: docker engine: GET /info: Error response from daemon: internal error\n" {
 		t.Errorf("no /info: exit %d, stderr %q", code, errOut)
 	}
 	if r := jsonReport(t, out); len(r.Errors) != 1 || len(r.Targets) != 1 {

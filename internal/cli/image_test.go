@@ -21,6 +21,7 @@ import (
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/image"
+	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/testenv"
 )
 
@@ -168,7 +169,7 @@ func TestImageProgress(t *testing.T) {
 	}
 }
 
-// TestAuditImageIsTheCommand: AuditImage, which needs no command line,
+// TestAuditImageIsTheCommand: imageaudit.Audit, which needs no command line,
 // gives the report `dockvet image --format json` writes once the shared
 // end of an audit (filters, rendering) has run over it; its notices are
 // the command's standard error.
@@ -180,13 +181,14 @@ func TestAuditImageIsTheCommand(t *testing.T) {
 	}
 
 	var notices bytes.Buffer
-	r, view, err := AuditImage(context.Background(), ImageAuditOptions{
-		Ref: ref, Walk: image.DefaultOptions(), Settings: image.DefaultSettings(), Now: testNow,
+	res, err := imageaudit.Audit(context.Background(), imageaudit.Options{
+		Ref: ref, Walk: image.DefaultOptions(), Settings: image.DefaultSettings(), Now: testNow, Version: Version, DBMaxAge: defaultDBMaxAge,
 		Notice: func(format string, args ...any) { fmt.Fprintf(&notices, "dockvet: "+format+"\n", args...) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	r, view := res.Report, res.View
 	if len(view.Layers) != 3 {
 		t.Errorf("the view has %d layers, want 3", len(view.Layers))
 	}
@@ -201,13 +203,13 @@ func TestAuditImageIsTheCommand(t *testing.T) {
 		t.Errorf("finish: %v", err)
 	}
 	if out.String() != cliOut {
-		t.Errorf("AuditImage's report differs from the command's:\n%s\nthe command's:\n%s", out.String(), cliOut)
+		t.Errorf("imageaudit's report differs from the command's:\n%s\nthe command's:\n%s", out.String(), cliOut)
 	}
 	if notices.String() != cliErr {
 		t.Errorf("notices %q, the command's standard error %q", notices.String(), cliErr)
 	}
 
-	if _, _, err := AuditImage(context.Background(), ImageAuditOptions{Ref: "docker-archive:/nonexistent/x.tar"}); err == nil ||
+	if _, err := imageaudit.Audit(context.Background(), imageaudit.Options{Ref: "docker-archive:/nonexistent/x.tar"}); err == nil ||
 		err.Error() != "/nonexistent/x.tar: no such file or directory" {
 		t.Errorf("a missing archive: %v", err)
 	}

@@ -248,8 +248,76 @@ func TestImageWithoutDatabase(t *testing.T) {
 		t.Errorf("no secret scan: %s\n%s", errOut, out)
 	}
 	// --no-secrets: the key is then judged by the credential-file rule.
+	// --quiet keeps the one line about the missing database.
 	_, out, errOut = run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--no-secrets", "--quiet")
-	if strings.Contains(out, `"ruleId": "DV7016"`) || !strings.Contains(out, `"ruleId": "DV2023"`) || errOut != "" {
+	if strings.Contains(out, `"ruleId": "DV7016"`) || !strings.Contains(out, `"ruleId": "DV2023"`) ||
+		strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "no vulnerability database") {
 		t.Errorf("--no-secrets: stderr %q\n%s", errOut, out)
+	}
+}
+
+// TestImageMissingDataQuiet is the acceptance of missing data: with -q and
+// no database, the notice is the one line on standard error, and the
+// JSON report records the database as missing and the image's Debian
+// packages as unchecked; --fail-on-missing-data writes the same report
+// and exits 2. A database with no Debian data is partial.
+func TestImageMissingDataQuiet(t *testing.T) {
+	p := vulnImage(t, "12")
+	empty := t.TempDir()
+	args := []string{"image", "docker-archive:" + p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q", "--cache-dir", empty}
+	code, out, errOut := run(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := "dockvet: docker-archive:" + p + ": no vulnerability database, so its Debian, Go, PyPI, npm packages were not checked for vulnerabilities " +
+		"(run 'dockvet db update --ecosystems Debian,Go,PyPI,npm', or 'dockvet db import' offline)\n"
+	if errOut != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+	r := jsonReport(t, out)
+	db := r.Scan.VulnerabilityDatabase
+	if db == nil || db.Status != finding.DatabaseMissing || !slices.Equal(db.Needed, []string{"Debian", "Go", "PyPI", "npm"}) || !slices.Equal(db.Missing, db.Needed) ||
+		len(db.Notices) != 1 || "dockvet: "+db.Notices[0]+"\n" != want || !r.MissingData() {
+		t.Errorf("the report does not record the missing data: %+v", db)
+	}
+	code, out2, errOut := run(t, append(args, "--fail-on-missing-data")...)
+	if code != ExitError || withoutScanTime(out2) != withoutScanTime(out) || !strings.HasSuffix(errOut, "dockvet: no vulnerability database: the report is incomplete (--fail-on-missing-data)\n") {
+		t.Errorf("--fail-on-missing-data: exit %d, stderr %q, report written: %v", code, errOut, out2 == out)
+	}
+
+	// A database with Go data only leaves the Debian packages unchecked.
+	cache := t.TempDir()
+	if code, _, errOut := run(t, "db", "import", "../vulndb/testdata/go-vulndb/all.zip", "--cache-dir", cache); code != ExitOK {
+		t.Fatalf("db import: %s", errOut)
+	}
+	code, out, errOut = run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q", "--cache-dir", cache, "--fail-on-missing-data")
+	r = jsonReport(t, out)
+	db = r.Scan.VulnerabilityDatabase
+	if code != ExitError || db == nil || db.Status != finding.DatabasePartial || !slices.Equal(db.Missing, []string{"Debian", "PyPI", "npm"}) ||
+		len(db.Ecosystems) != 1 || db.Ecosystems[0].Name != "Go" || db.Ecosystems[0].Records == 0 ||
+		!strings.Contains(errOut, "has no Debian, PyPI, npm data") || !strings.HasSuffix(errOut, "no vulnerability data for Debian, PyPI, npm: the report is incomplete (--fail-on-missing-data)\n") {
+		t.Errorf("partial database: exit %d, stderr %q, %+v", code, errOut, db)
+	}
+}
+
+// TestImageStaleDatabase: a database older than --db-max-age is said on
+// standard error, even with -q, and recorded in the report; none turns
+// the check off.
+func TestImageStaleDatabase(t *testing.T) {
+	cache := vulnCache(t)
+	p := vulnImage(t, "12")
+	code, out, errOut := run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q",
+		"--cache-dir", cache, "--db-max-age", "1ns")
+	if code != ExitOK || !strings.Contains(errOut, "more than --db-max-age") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	db := jsonReport(t, out).Scan.VulnerabilityDatabase
+	if db == nil || !db.Stale || db.MaxAge == "" || db.Status != finding.DatabaseComplete {
+		t.Errorf("the report does not record the stale database: %+v", db)
+	}
+	code, out, errOut = run(t, "image", "docker-archive:"+p, "--format", "json", "--config", os.DevNull, "--fail-on", "none", "-q",
+		"--cache-dir", cache, "--db-max-age", "none")
+	if db := jsonReport(t, out).Scan.VulnerabilityDatabase; code != ExitOK || errOut != "" || db.Stale {
+		t.Errorf("--db-max-age none: exit %d, stderr %q, %+v", code, errOut, db)
 	}
 }

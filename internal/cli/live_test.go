@@ -76,13 +76,13 @@ func TestContainerCommand(t *testing.T) {
 	}
 
 	code, out, errOut = run(t, "container", hardened, prefix+"-missing", "--format", "json")
-	if code != ExitError || errOut != "dockvet: "+prefix+"-missing: no such container on the Docker Engine at "+c.DaemonHost()+"\n" {
+	if code != ExitError || errOut != realEngineLine(t)+"dockvet: "+prefix+"-missing: no such container on the Docker Engine at "+c.DaemonHost()+"\n" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	if r := jsonReport(t, out); len(r.Targets) != 1 || len(r.Errors) != 1 {
 		t.Errorf("the report lists what was audited and what was not: %+v %+v", r.Targets, r.Errors)
 	}
-	code, out, errOut = run(t, "container", prefix+"-missing")
+	code, out, errOut = run(t, "container", prefix+"-missing", "-q")
 	if code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -113,13 +113,16 @@ func ptr[T any](v T) *T { return &v }
 func TestContainerFakeEngine(t *testing.T) {
 	e := newFakeEngine(t, "tcp://engine.test:2376")
 	code, out, errOut := runFake(t, e.connect, "container", "lvexp-unsafe-running", "4c546516", "cap-user", "9219b7a0747b", "--format", "json")
-	if code != ExitFindings || errOut != "" {
+	if code != ExitFindings || errOut != engineLine("tcp://engine.test:2376") {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
 	}
 	if e.closes() != 1 {
 		t.Errorf("the Engine client was closed %d times", e.closes())
 	}
 	r := jsonReport(t, out)
+	if r.Scan == nil || r.Scan.Engine == nil || r.Scan.Engine.Host != "tcp://engine.test:2376" {
+		t.Errorf("the report does not name the Engine: %+v", r.Scan)
+	}
 	var targets []string
 	for _, tg := range r.Targets {
 		targets = append(targets, string(tg.Kind)+" "+tg.Name)
@@ -151,13 +154,13 @@ func TestContainerFakeEngine(t *testing.T) {
 	}
 
 	code, out, errOut = runFake(t, e.connect, "container", "lvexp-hardened", "missing", "--format", "json")
-	if code != ExitError || errOut != "dockvet: missing: no such container on the Docker Engine at tcp://engine.test:2376\n" {
+	if code != ExitError || errOut != engineLine("tcp://engine.test:2376")+"dockvet: missing: no such container on the Docker Engine at tcp://engine.test:2376\n" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	if r := jsonReport(t, out); len(r.Targets) != 1 || len(r.Errors) != 1 || r.Errors[0].Target != "missing" {
 		t.Errorf("the report lists what was audited and what was not: %+v %+v", r.Targets, r.Errors)
 	}
-	if code, out, errOut := runFake(t, e.connect, "container", "missing"); code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 {
+	if code, out, errOut := runFake(t, e.connect, "container", "missing", "-q"); code != ExitError || out != "" || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("nothing audited: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if code, _, _ := runFake(t, e.connect, "container", "lvexp-unsafe-running", "--fail-on", "none"); code != ExitOK {

@@ -2,13 +2,20 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 // TestMain points the cache directory at an empty one, so that no test
 // depends on a vulnerability database the machine happens to have; tests
 // that need one import it into a directory of their own.
+//
+// Run as docker-vet (the name TestDockerCLIPlugin installs this test
+// binary under), it is dockvet, the Docker CLI's plugin.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == pluginBinary {
+		os.Exit(Main())
+	}
 	dir, err := os.MkdirTemp("", "dockvet-cli-cache-")
 	if err != nil {
 		panic(err)

@@ -62,8 +62,10 @@ func TestFlagsToOptions(t *testing.T) {
 
 	f = newFactory()
 	var imo *ImageOptions
-	parse(t, f, NewCmdImage(f, func(o *ImageOptions) error { imo = o; return nil }), "docker-archive:x.tar", "--max-age", "90d", "--no-secrets", "--platform", "linux/arm64")
-	if imo.Ref != "docker-archive:x.tar" || imo.MaxAge != "90d" || imo.WastedThreshold != "20MiB" || !imo.NoSecrets || imo.Platform != "linux/arm64" || imo.Engine == nil {
+	parse(t, f, NewCmdImage(f, func(o *ImageOptions) error { imo = o; return nil }), "docker-archive:x.tar", "--max-age", "90d", "--no-secrets", "--platform", "linux/arm64",
+		"--source", "registry", "--any-platform", "--fail-on-missing-data", "--db-max-age", "2d", "-H", "tcp://127.0.0.1:2376")
+	if imo.Ref != "docker-archive:x.tar" || imo.MaxAge != "90d" || imo.WastedThreshold != "20MiB" || !imo.NoSecrets || imo.Platform != "linux/arm64" ||
+		imo.Source != "registry" || !imo.AnyPlatform || !imo.FailOnMissingData || imo.DBMaxAge != "2d" || imo.EngineFlags.Host != "tcp://127.0.0.1:2376" {
 		t.Errorf("image options %+v", imo)
 	}
 

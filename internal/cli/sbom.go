@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,8 +20,9 @@ import (
 )
 
 // sbomFormats are the formats `dockvet sbom` writes; table lists the
-// packages for a person.
-var sbomFormats = []string{"table", "cyclonedx", "spdx"}
+// packages for a person. cyclonedx-json and spdx-json are the names Trivy
+// and Syft give the same formats.
+var sbomFormats = []string{"table", "cyclonedx", "spdx", "cyclonedx-json", "spdx-json"}
 
 // SBOMOptions are those of `dockvet sbom`.
 type SBOMOptions struct {
@@ -33,14 +35,16 @@ type SBOMOptions struct {
 // NewCmdSBOM lists the packages of an image or a directory tree.
 func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
 	opts := &SBOMOptions{Shared: f.Shared}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "sbom REF",
 		Short: "List the packages of an image or a directory tree as an SBOM (CycloneDX or SPDX)",
 		Long: "List every OS and language package found in REF, with its purl, licenses, the file it was read from and, for an\n" +
 			"image, the layer that introduced it. REF is an image in any form 'dockvet image' takes (docker-archive:FILE.tar,\n" +
 			"oci-archive:FILE.tar, oci:DIR, docker:NAME, registry:NAME, a .tar path, a bare NAME[:TAG][@DIGEST]) or a directory\n" +
 			"tree read as a root filesystem (a directory with an index.json is an OCI layout).\n" +
-			"--format cyclonedx writes CycloneDX 1.6 JSON, --format spdx SPDX 2.3 JSON; table (the default) lists the packages.\n" +
+			"--format cyclonedx (or cyclonedx-json) writes CycloneDX 1.6 JSON, --format spdx (or spdx-json) SPDX 2.3 JSON; table (the\n" +
+			"default) lists the packages. Licences come from the package metadata: Debian's /usr/share/doc/*/copyright files, apk's\n" +
+			"L: fields, rpm headers, and language manifests (package.json, METADATA, gemspecs, composer.json, pom.xml).\n" +
 			"Files that cannot be read are reported on standard error; the rest of the inventory is still written.",
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{noConfig: "true"},
@@ -52,6 +56,11 @@ func NewCmdSBOM(f *Factory, runF func(*SBOMOptions) error) *cobra.Command {
 			return runSBOM(cmd.Context(), opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Source, "source", "", "where to read a REF without a source prefix: "+strings.Join(image.Sources, ", ")+" (default: a file or directory by its path, a name from the Engine, then the registry)")
+	fl.BoolVar(&opts.AnyPlatform, "any-platform", false, "read an image whose platform is not --platform instead of refusing it")
+	opts.bindEngine(fl)
+	return cmd
 }
 
 func runSBOM(ctx context.Context, opts *SBOMOptions) error {
@@ -61,7 +70,7 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	subject, inv, err := inventoryOf(ctx, opts)
+	subject, inv, err := inventoryOf(ctx, opts.Shared, opts.Ref)
 	if err != nil {
 		return err
 	}
@@ -71,9 +80,9 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	doc := &sbom.Document{Subject: subject, Inventory: inv, Tool: "dockvet", ToolVersion: Version, Created: opts.Now()}
 	var buf bytes.Buffer
 	switch format {
-	case "cyclonedx":
+	case "cyclonedx", "cyclonedx-json":
 		err = sbom.CycloneDX(&buf, doc)
-	case "spdx":
+	case "spdx", "spdx-json":
 		err = sbom.SPDX(&buf, doc)
 	default:
 		writeInventoryTable(&buf, doc)
@@ -84,11 +93,10 @@ func runSBOM(ctx context.Context, opts *SBOMOptions) error {
 	return opts.write(buf.Bytes())
 }
 
-// inventoryOf takes the inventory of REF: a directory tree is read as a
+// inventoryOf takes the inventory of ref: a directory tree is read as a
 // root filesystem, anything else is an image (one walk, the package
 // analyzer alone).
-func inventoryOf(ctx context.Context, opts *SBOMOptions) (sbom.Subject, *inventory.Result, error) {
-	ref := opts.Ref
+func inventoryOf(ctx context.Context, opts *Shared, ref string) (sbom.Subject, *inventory.Result, error) {
 	if isTreeDir(ref) {
 		inv, err := inventory.ScanDir(ctx, ref)
 		if err != nil {
@@ -109,9 +117,15 @@ func inventoryOf(ctx context.Context, opts *SBOMOptions) (sbom.Subject, *invento
 		return sbom.Subject{}, nil, fail("%v", err)
 	}
 	defer img.Close()
+	if img.SourceNote != "" {
+		opts.alert("%s", img.SourceNote)
+	}
 	pkgs := image.NewPackages(ctx)
 	view, err := image.Walk(ctx, img, image.DefaultOptions(), pkgs)
 	if err != nil {
+		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
+	}
+	if err := image.CheckPlatform(img, open); err != nil {
 		return sbom.Subject{}, nil, fail("%s: %v", ref, err)
 	}
 	for _, s := range view.Skipped {

@@ -69,7 +69,7 @@ func TestSBOMErrors(t *testing.T) {
 		// A file that is not a directory is read as an image archive.
 		{[]string{"sbom", "../inventory/testdata/debian/etc/os-release"}, "dockvet: ../inventory/testdata/debian/etc/os-release: truncated archive\n"},
 		{[]string{"sbom", "registry:127.0.0.1:1/x:1", "--offline"}, "offline"},
-		{[]string{"sbom", "../inventory/testdata/debian", "--format", "sarif"}, "dockvet: --format sarif does not fit this command (use one of [table cyclonedx spdx])\n"},
+		{[]string{"sbom", "../inventory/testdata/debian", "--format", "sarif"}, "dockvet: --format sarif does not fit this command (use one of [table cyclonedx spdx cyclonedx-json spdx-json])\n"},
 		{[]string{"sbom"}, "accepts 1 arg(s), received 0"},
 	} {
 		code, out, errOut := run(t, tc.args...)

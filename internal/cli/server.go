@@ -162,6 +162,8 @@ func (g *Shared) fleetService(st *store.Store, o fleet.Options, noSecrets bool) 
 	o.Scanner = &fleet.ImageScanner{Config: g.cfg, NoSecrets: noSecrets, Now: g.Now}
 	o.Reporting.Config, o.Reporting.IgnoreFile, o.Reporting.Severities = g.cfg, g.ignores, g.severities
 	o.Reporting.Version, o.Reporting.Now = Version, g.Now
+	// As `dockvet image`'s default --db-max-age: the same report for the same image.
+	o.Reporting.DBMaxAge = defaultDBMaxAge
 	o.Insecure = g.InsecureRegistry
 	if o.Notice == nil {
 		o.Notice = g.notice

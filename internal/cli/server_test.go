@@ -234,7 +234,7 @@ func TestServerAcceptance(t *testing.T) {
 	if localCode == ExitError {
 		t.Fatalf("dockvet image: %s", errOut)
 	}
-	if !bytes.Equal(served, []byte(local)) {
+	if withoutScanTime(served) != withoutScanTime(local) {
 		t.Fatalf("the server's report differs from dockvet image's:\nserver:\n%s\nlocal:\n%s", served, local)
 	}
 	if !strings.Contains(local, `"DV7`) {
@@ -242,7 +242,7 @@ func TestServerAcceptance(t *testing.T) {
 	}
 	// The same through --server, exit code included.
 	remoteCode, remote, errOut := run(t, "image", "--format", "json", "--server", base, ref)
-	if remoteCode != localCode || remote != local {
+	if remoteCode != localCode || withoutScanTime(remote) != withoutScanTime(local) {
 		t.Fatalf("--server: exit %d (local %d), %s\n%s", remoteCode, localCode, errOut, remote)
 	}
 	// The image by digest is answered from the store: 200 at once.

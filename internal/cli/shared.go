@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +15,9 @@ import (
 	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/dockerfile"
+	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/report"
 )
 
@@ -40,6 +44,19 @@ type Shared struct {
 	// Ignore are rule or vulnerability IDs hidden on this run (--ignore).
 	Ignore []string
 
+	// EngineFlags are the Docker CLI's connection flags: --host/-H and
+	// --context on the commands that talk to the Engine, and every global
+	// flag the Docker CLI passes before `vet` to its plugin.
+	EngineFlags engine.Options
+	// Debug is the Docker CLI's -D: say how the Engine was resolved.
+	Debug bool
+	// FailOnMissingData makes a run whose vulnerability data was missing
+	// or partial exit 2 after writing its report.
+	FailOnMissingData bool
+	// Source and AnyPlatform are how images are read (image, sbom).
+	Source      string
+	AnyPlatform bool
+
 	IO  Streams
 	Now func() time.Time
 
@@ -51,6 +68,14 @@ type Shared struct {
 	template   *report.Template
 	// configUsed names the files loadConfig read, for the report.
 	configUsed *finding.ConfigUsed
+	// plugin is set when the Docker CLI runs dockvet as its plugin, and
+	// dockerGlobals are the Docker global flags it passed before `vet`.
+	plugin        bool
+	dockerGlobals *engine.Options
+	// The Engine, resolved once per run.
+	ep         *engine.Endpoint
+	epErr      error
+	engineSaid bool
 
 	// buildContexts are shared by the run's Dockerfiles (contexts).
 	buildContexts     *dockerfile.Contexts
@@ -179,23 +204,77 @@ func fileExists(p string) bool {
 	return err == nil && !fi.IsDir()
 }
 
+// bindEngine adds the Docker CLI's connection flags to a command that
+// talks to the Docker Engine.
+func (s *Shared) bindEngine(f *pflag.FlagSet) {
+	f.StringVarP(&s.EngineFlags.Host, "host", "H", "", "Docker Engine to talk to, as 'docker -H' (default: DOCKER_HOST, else the Docker context)")
+	f.StringVar(&s.EngineFlags.Context, "context", "", "Docker context to talk to, as 'docker --context' (default: DOCKER_CONTEXT, else the current context of the Docker configuration)")
+}
+
+// endpoint is the Engine this run talks to, resolved once as the Docker
+// CLI resolves it (engine.Resolve).
+func (s *Shared) endpoint() (*engine.Endpoint, error) {
+	if s.ep == nil && s.epErr == nil {
+		o := s.EngineFlags
+		if g := s.dockerGlobals; g != nil {
+			// The command's own --host or --context, else Docker's.
+			if o.Host == "" && o.Context == "" {
+				o.Host, o.Context = g.Host, g.Context
+			}
+			o.ConfigDir = g.ConfigDir
+			o.TLS, o.TLSVerify, o.TLSVerifySet = g.TLS, g.TLSVerify, g.TLSVerifySet
+			o.CACert, o.Cert, o.Key = g.CACert, g.Cert, g.Key
+		}
+		s.ep, s.epErr = engine.Resolve(o)
+		if s.epErr == nil && s.Debug {
+			fmt.Fprintf(s.IO.Err, "dockvet: debug: Engine %s: context %s, from %s (Docker configuration %s)\n", s.ep.Host, s.ep.Context, s.ep.From, engine.ConfigDir(o))
+		}
+	}
+	return s.ep, s.epErr
+}
+
+// engineInfo is what reports record of the Engine (nil when it cannot be
+// resolved: the error is reported where the Engine was needed).
+func (s *Shared) engineInfo() *finding.EngineInfo {
+	ep, err := s.endpoint()
+	if err != nil {
+		return nil
+	}
+	return ep.Info()
+}
+
+// engineUsed records that the run talked to the Engine: the report
+// names it, and standard error does once (unless --quiet).
+func (s *Shared) engineUsed() {
+	if s.engineSaid {
+		return
+	}
+	s.engineSaid = true
+	if ep, err := s.endpoint(); err == nil {
+		s.notice("Docker Engine %s (%s)", ep.Host, ep.Origin())
+	}
+}
+
+// connectEngine connects to the resolved Engine.
+func (s *Shared) connectEngine(ctx context.Context) (EngineClient, error) {
+	ep, err := s.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	return ep.Connect(ctx)
+}
+
 // cacheDir is where the vulnerability database and caches live.
 func (s *Shared) cacheDir() (string, error) { return resolveCacheDir(s.CacheDir) }
 
 // resolveCacheDir is the cache directory: the flag's value, else
 // DOCKVET_CACHE_DIR, else dockvet's directory in the user cache directory.
 func resolveCacheDir(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if d := os.Getenv("DOCKVET_CACHE_DIR"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
+	d, err := imageaudit.CacheDir(flag)
 	if err != nil {
-		return "", fail("no cache directory: %v (set --cache-dir or DOCKVET_CACHE_DIR)", err)
+		return "", fail("%v", err)
 	}
-	return filepath.Join(d, "dockvet"), nil
+	return d, nil
 }
 
 // failureThreshold is --failure-threshold: it sets --fail-on, and reads

@@ -36,6 +36,7 @@ type WatchOptions struct {
 	QueueSize      int
 	DrainTimeout   time.Duration
 	WebhookTimeout time.Duration
+	ReconcileEvery time.Duration
 }
 
 // NewCmdWatch follows the Engine's events and audits what they are about.
@@ -49,8 +50,11 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 			"connected to running containers, images pulled, loaded and tagged (trusted registries, mutable tags), plugins, and\n" +
 			"daemon reloads that weaken the daemon's configuration. Each finding is reported once, as one line (--format table\n" +
 			"or json) on standard output or appended to --output FILE, and POSTed to --webhook URL (spooled on disk while the\n" +
-			"webhook is down). A lost connection is resumed from the last event read. On SIGINT/SIGTERM watch audits what is\n" +
-			"queued, delivers what it can and exits 0. --once audits what runs and exits (for cron), with --fail-on.",
+			"webhook is down). A lost connection is resumed from the last event read. The Engine drops events for a reader that\n" +
+			"falls behind, so whenever events may have been missed (watch was stopped or starved of CPU, reconnected, or its\n" +
+			"queue overflowed) and every --reconcile-every, watch lists the containers and audits those it has not seen in\n" +
+			"their current state, and says so (DV5040). On SIGINT/SIGTERM watch audits what is queued, delivers what it can\n" +
+			"and exits 0. --once audits what runs and exits (for cron), with --fail-on.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -60,6 +64,7 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
+	opts.bindEngine(fl)
 	fl.BoolVar(&opts.Once, "once", false, "audit the running containers and exit (exit code as --fail-on says)")
 	fl.BoolVar(&opts.Verify, "verify", false, "check the signatures of images the trust policy (.dockvet.yaml trust:) requires signed (DV6501)")
 	fl.StringVar(&opts.Webhook, "webhook", "", "POST each finding as JSON to this http(s) URL")
@@ -72,6 +77,7 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 	fl.IntVar(&opts.Workers, "workers", 16, "audits run concurrently (they mostly wait for the Engine)")
 	fl.IntVar(&opts.QueueSize, "queue-size", 4096, "audits waiting before events overflow the queue (each overflow is reported)")
 	fl.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to audit what is queued and deliver to the webhook")
+	fl.DurationVar(&opts.ReconcileEvery, "reconcile-every", time.Minute, "list the containers this often and audit those whose events were missed (at least 1s)")
 	return cmd
 }
 
@@ -86,6 +92,9 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 	}
 	if opts.Workers < 1 || opts.QueueSize < 1 || opts.SpoolMax < 1 {
 		return fail("--workers, --queue-size and --webhook-spool-max must be at least 1")
+	}
+	if opts.ReconcileEvery < time.Second {
+		return fail("--reconcile-every must be at least 1s")
 	}
 	var mu sync.Mutex
 	notice := func(format string, args ...any) {
@@ -155,6 +164,7 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 		return fail("%v", err)
 	}
 	defer cli.Close()
+	opts.engineUsed()
 
 	var sinks []watch.Sink
 	if opts.Output != "" && opts.Output != "-" {
@@ -192,7 +202,7 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 	wo := watch.Options{
 		Policy: opts.cfg.Policy(), Enabled: opts.cfg.Enabled, Filter: filter,
 		Workers: opts.Workers, QueueSize: opts.QueueSize, DrainTimeout: opts.DrainTimeout,
-		Metrics: metrics, Notice: notice,
+		ReconcileEvery: opts.ReconcileEvery, Metrics: metrics, Notice: notice,
 	}
 	if opts.Verify {
 		checker, err := opts.signChecker()

@@ -206,6 +206,12 @@ type Vulnerability struct {
 	CVSS      float64  `json:"cvss,omitempty"`
 	PURL      string   `json:"purl,omitempty"`
 	Summary   string   `json:"summary,omitempty"`
+	// SeveritySource says where the finding's severity came from: "cvss"
+	// (a CVSS vector of the advisory), "rating" (the advisory's own
+	// label), "alias ID" (a record the advisory is an alias of, when it
+	// rates nothing itself) or "default" (nothing rated it: the
+	// database's default severity).
+	SeveritySource string `json:"severitySource,omitempty"`
 }
 
 // Finding is one broken practice at one place.

@@ -76,6 +76,11 @@ type Report struct {
 	// Config names the project configuration and ignore file that
 	// applied, when files were read (absent: the defaults).
 	Config *ConfigUsed `json:"config,omitempty"`
+	// Scan says when the report was made, against which Engine and with
+	// which vulnerability data (scan.go).
+	Scan *ScanInfo `json:"scan,omitempty"`
+	// Images identify the images the report audited, one per image target.
+	Images []ImageInfo `json:"images,omitempty"`
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []Rule `json:"-"`
 	// Layers are the layer views of the images audited, for the table,
@@ -161,6 +166,7 @@ func (r *Report) Finalize() {
 		r.Summary.Add(f.Severity)
 	}
 	slices.SortFunc(r.Rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	r.finalizeScan()
 	r.Rules = slices.CompactFunc(r.Rules, func(a, b Rule) bool { return a.ID == b.ID })
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/fleet/store"
+	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/inventory"
 	"github.com/dockvet/dockvet/internal/vulndb"
 )
@@ -78,7 +80,14 @@ type Reporting struct {
 	Version string
 	// IgnoreUnfixed leaves out vulnerabilities no release fixes yet.
 	IgnoreUnfixed bool
-	Now           func() time.Time
+	// DBMaxAge is how old the advisory database may be before reports
+	// say so (0: never), as `dockvet image --db-max-age`.
+	DBMaxAge time.Duration
+	Now      func() time.Time
+
+	// dbState is the advisory database state images are matched against
+	// (the service's); nil before the service sets it.
+	dbState func() DBState
 }
 
 func (rp *Reporting) now() time.Time {
@@ -127,7 +136,44 @@ func (rp *Reporting) Report(img *store.Image, target string) (*finding.Report, e
 	}
 	r := rp.assemble(fs, vs, target)
 	r.Rules = ruleMetadata(r)
+	if err := rp.describe(r, img, target); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// describe adds what `dockvet image` records of what it scanned: the
+// image's identity, when it was read, and the advisory database it was
+// matched against with what that database lacked for its packages.
+func (rp *Reporting) describe(r *finding.Report, img *store.Image, target string) error {
+	var facts Facts
+	if len(img.Facts) > 0 {
+		if err := json.Unmarshal(img.Facts, &facts); err != nil {
+			return fmt.Errorf("stored facts of %s: %w", img.Digest, err)
+		}
+	}
+	id := finding.ImageInfo{Source: "registry", ID: img.ConfigDigest, ManifestDigest: img.Digest, Platform: img.Platform, Layers: len(img.Layers), Size: img.Size}
+	if facts.Identity != nil {
+		id = *facts.Identity
+	}
+	id.Target = target
+	r.Images = []finding.ImageInfo{id}
+	r.Scan = &finding.ScanInfo{Time: img.ScannedAt.UTC()}
+	if !rp.cfg().Enabled(&finding.Rule{Practice: finding.PracticeVulnerabilities}) {
+		return nil
+	}
+	var ecos []vulndb.Meta
+	if img.MatchedDB != noDatabase && rp.dbState != nil {
+		ecos = rp.dbState().Ecosystems
+	}
+	var pkgs []inventory.Package
+	if err := unpack(img.Inventory, &pkgs); err != nil {
+		return fmt.Errorf("stored inventory of %s: %w", img.Digest, err)
+	}
+	info := imageaudit.DescribeDB(ecos, rp.DBMaxAge, rp.now())
+	imageaudit.DescribeCoverage(info, pkgs, target)
+	r.Scan.VulnerabilityDatabase = info
+	return nil
 }
 
 func (rp *Reporting) assemble(fs, vs []finding.Finding, target string) *finding.Report {

@@ -1,14 +1,13 @@
 package fleet
 
 // This file is the fleet's one coupling to how an image is audited: the
-// Scanner interface and the implementation that calls the image packages
-// the way `dockvet image` does (internal/cli/image.go). When the image
-// audit is factored into a function callable without cobra, ImageScanner
-// calls it instead; nothing else in the fleet changes.
+// Scanner interface and the implementation that runs the image audit of
+// `dockvet image` (internal/imageaudit), leaving the matching of the
+// inventory to the fleet.
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -18,8 +17,8 @@ import (
 	"github.com/dockvet/dockvet/internal/config"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/image"
+	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/inventory"
-	"github.com/dockvet/dockvet/internal/secrets"
 )
 
 // Scanner reads one image and returns everything the fleet stores of it.
@@ -69,6 +68,8 @@ type ScanResult struct {
 	Packages []inventory.Package
 	// Facts are configuration facts shown on the image's page.
 	Facts Facts
+	// Identity is what the report records of the image read.
+	Identity finding.ImageInfo
 }
 
 // LayerInfo is one layer of a scanned image.
@@ -87,6 +88,10 @@ type Facts struct {
 	Cmd          []string `json:"cmd,omitempty"`
 	ExposedPorts []string `json:"exposedPorts,omitempty"`
 	Packages     int      `json:"packages"`
+	// Identity is the image's identity as the report records it (stored
+	// here, with the facts, so that a stored image's report names it as
+	// `dockvet image` does).
+	Identity *finding.ImageInfo `json:"identity,omitempty"`
 }
 
 // ImageScanner audits images with the image packages, as `dockvet image`
@@ -119,56 +124,47 @@ func (s *ImageScanner) Scan(ctx context.Context, req ScanRequest) (*ScanResult, 
 	if err != nil {
 		return nil, err
 	}
-	img, err := image.Open(ctx, "registry:"+r.Name, image.OpenOptions{Insecure: req.Insecure, Keychain: req.Keychain, Platform: req.Platform})
-	if err != nil {
-		return nil, err
-	}
-	defer img.Close()
 	settings := s.Settings
 	if settings == (image.Settings{}) {
 		settings = image.DefaultSettings()
 	}
 	walk := s.Walk
 	walk.Layers, walk.LayerKey = req.Layers, req.LayerKey
-	ao := image.AuditOptions{Walk: walk, Settings: settings, Policy: cfg.Policy(), Enabled: cfg.Enabled, Now: now(), Target: req.Ref}
-	if !s.NoSecrets && cfg.Enabled(&finding.Rule{Practice: finding.PracticeSecrets}) {
-		ao.Secrets = image.NewSecrets(secrets.Default())
-	}
-	pkgs := image.NewPackages(ctx)
-	ao.Analyzers = append(ao.Analyzers, pkgs)
-	findings, view, err := image.Audit(ctx, img, ao)
+	res, err := imageaudit.Audit(ctx, imageaudit.Options{
+		Ref: "registry:" + r.Name, Target: req.Ref,
+		Open: image.OpenOptions{Insecure: req.Insecure, Keychain: req.Keychain, Platform: req.Platform},
+		Walk: walk, Settings: settings, Config: cfg, Now: now(), NoSecrets: s.NoSecrets,
+		InventoryOnly: true,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", req.Ref, err)
+		return nil, err
 	}
-	inv := pkgs.Result()
+	inv := res.Inventory
 	// Stored as the inventory gives them (paths relative to the root):
 	// matching makes the findings' paths absolute, as `dockvet image` does.
 	packages := make([]inventory.Package, len(inv.Packages))
 	copy(packages, inv.Packages)
+	id := res.Identity
 	out := &ScanResult{
-		Digest:       img.Digest.String(),
-		ConfigDigest: img.ConfigDigest.String(),
+		Digest:       cmp.Or(id.ManifestDigest, id.ID),
+		ConfigDigest: id.ID,
 		Repository:   r.Repository,
-		Findings:     findings,
+		Platform:     id.Platform,
+		Findings:     res.Report.Findings,
 		Packages:     packages,
+		Identity:     id,
+		Size:         id.Size,
 	}
-	if img.Digest.Hex == "" {
-		out.Digest = out.ConfigDigest
-	}
-	if c := img.Config; c != nil {
-		out.Platform = c.OS + "/" + c.Architecture
-		if c.Variant != "" {
-			out.Platform += "/" + c.Variant
-		}
+	if c := res.Config; c != nil {
 		out.Created = c.Created.Time
 		out.Facts = Facts{User: c.Config.User, Entrypoint: c.Config.Entrypoint, Cmd: c.Config.Cmd, Packages: len(packages)}
 		for p := range c.Config.ExposedPorts {
 			out.Facts.ExposedPorts = append(out.Facts.ExposedPorts, p)
 		}
 	}
-	for _, l := range view.Layers {
+	out.Facts.Identity = &id
+	for _, l := range res.View.Layers {
 		out.Layers = append(out.Layers, LayerInfo{DiffID: l.DiffID.String(), Size: l.Size, Reused: l.Reused})
-		out.Size += l.Size
 	}
 	if inv.OS != nil {
 		out.Distro = strings.TrimSpace(inv.OS.ID + " " + inv.OS.VersionID)

@@ -110,7 +110,9 @@ func New(o Options) (*Service, error) {
 	if m == nil {
 		m = NewMetrics(o.Store)
 	}
-	return &Service{o: o, metrics: m, wake: make(chan struct{}, 1), notifyCh: make(chan struct{}, 1), layers: newLayerStore(o.Store)}, nil
+	s := &Service{o: o, metrics: m, wake: make(chan struct{}, 1), notifyCh: make(chan struct{}, 1), layers: newLayerStore(o.Store)}
+	s.o.Reporting.dbState = s.lastDB
+	return s, nil
 }
 
 // Store is the service's store.

@@ -38,6 +38,21 @@ type Image struct {
 	ConfigDigest v1.Hash
 	Config       *v1.ConfigFile
 	Layers       []*Layer
+	// RepoDigests are the name@digest references a registry serves the
+	// image under: what the Engine recorded when it pulled it, or the
+	// registry's answer.
+	RepoDigests []string
+	// Location is where the source was: the archive or layout path, the
+	// Engine's address, the registry's host.
+	Location string
+	// SourceNote says why the image came from a later source than the
+	// first tried (a bare name the Engine could not give).
+	SourceNote string
+
+	// want is the platform asked for (the host's unless explicit), for a
+	// streamed archive's index.
+	want     v1.Platform
+	explicit bool
 
 	// open returns the stored bytes of layer i (random-access sources).
 	open func(i int) (blobReader, error)

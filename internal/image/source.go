@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,13 @@ type OpenOptions struct {
 	// Platform picks an image from a multi-platform index; nil means the
 	// host's (and a single-platform image is then audited whatever it is).
 	Platform *v1.Platform
+	// AnyPlatform audits an image whose platform is not Platform instead
+	// of refusing it (a single-platform image, an archive, the Engine's).
+	AnyPlatform bool
+	// Source pins where a reference without a source prefix is read
+	// (ParseSource's names); empty means the contract's default: a file
+	// or directory by its path, a name from the Engine, then the registry.
+	Source string
 	// Offline forbids the network: registries, and an Engine that is not
 	// on a local socket.
 	Offline bool
@@ -37,7 +45,11 @@ type OpenOptions struct {
 	// Keychain finds registry credentials; nil means the Docker
 	// configuration (~/.docker/config.json and its credential helpers).
 	Keychain authn.Keychain
-	// Engine connects to the Docker Engine; nil means engine.Connect.
+	// Endpoint resolves the Docker Engine as the command line and
+	// environment name it (engine.Resolve); nil resolves it from the
+	// environment alone. It is called only when a source needs the Engine.
+	Endpoint func() (*engine.Endpoint, error)
+	// Engine connects to the Docker Engine; nil means Endpoint.Connect.
 	Engine func(ctx context.Context) (*client.Client, error)
 }
 
@@ -50,14 +62,63 @@ const (
 	SourceRegistry      = "registry"
 )
 
+// Sources are the names --source takes: the prefixes, and "engine" for
+// "docker" (the Docker Engine, which is what people call it).
+var Sources = []string{"engine", SourceRegistry, SourceDockerArchive, SourceOCIArchive, SourceOCI}
+
+// ParseSource reads a --source value into a source prefix.
+func ParseSource(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return "", nil
+	case "engine", SourceDocker, "daemon":
+		return SourceDocker, nil
+	case SourceRegistry, "remote":
+		return SourceRegistry, nil
+	case SourceDockerArchive, SourceOCIArchive, SourceOCI:
+		return strings.ToLower(strings.TrimSpace(s)), nil
+	}
+	return "", fmt.Errorf("unknown source %q (want one of %s)", s, strings.Join(Sources, ", "))
+}
+
 // Open finds the image a reference names. The caller must Close it.
 func Open(ctx context.Context, ref string, o OpenOptions) (*Image, error) {
-	explicit := o.Platform != nil
-	plat := v1Host()
-	if explicit {
-		plat = *o.Platform
+	img, err := open(ctx, ref, o)
+	if err != nil {
+		return nil, err
+	}
+	img.want, img.explicit = hostOr(o.Platform), o.Platform != nil && !o.AnyPlatform
+	if err := CheckPlatform(img, o); err != nil {
+		img.Close()
+		return nil, fmt.Errorf("%s: %v", ref, err)
+	}
+	return img, nil
+}
+
+func hostOr(p *v1.Platform) v1.Platform {
+	if p != nil {
+		return *p
+	}
+	return v1Host()
+}
+
+func open(ctx context.Context, ref string, o OpenOptions) (*Image, error) {
+	// With AnyPlatform, an index of one image gives that image whatever
+	// its platform; an index of several still needs the one asked for.
+	explicit := o.Platform != nil && !o.AnyPlatform
+	plat := hostOr(o.Platform)
+	source, err := ParseSource(o.Source)
+	if err != nil {
+		return nil, err
 	}
 	kind, rest, hasPrefix := strings.Cut(ref, ":")
+	if hasPrefix && isSourcePrefix(kind) {
+		if source != "" && source != kind {
+			return nil, fmt.Errorf("%s names the %s source, but --source says %s", ref, kind, source)
+		}
+	} else if source != "" {
+		kind, rest, hasPrefix = source, ref, true
+	}
 	if hasPrefix {
 		switch kind {
 		case SourceDockerArchive, SourceOCIArchive:
@@ -86,6 +147,34 @@ func Open(ctx context.Context, ref string, o OpenOptions) (*Image, error) {
 	return openByName(ctx, ref, plat, o)
 }
 
+func isSourcePrefix(s string) bool {
+	switch s {
+	case SourceDockerArchive, SourceOCIArchive, SourceOCI, SourceDocker, SourceRegistry:
+		return true
+	}
+	return false
+}
+
+// CheckPlatform refuses an image of another platform than --platform asked
+// for: a single-platform image, an archive or the Engine's image is what
+// it is, and a report about it would be about another image than the one
+// asked for. AnyPlatform audits it anyway. An image whose configuration
+// is not read yet (a stream) passes: the caller checks it after the walk.
+func CheckPlatform(img *Image, o OpenOptions) error {
+	if o.Platform == nil || o.AnyPlatform || img.Config == nil {
+		return nil
+	}
+	have := v1.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
+	return platformError(have, *o.Platform)
+}
+
+func platformError(have, want v1.Platform) error {
+	if platformMatches(have, want) {
+		return nil
+	}
+	return fmt.Errorf("the image is %s and has no %s image (--platform); --any-platform audits it anyway", have.String(), want.String())
+}
+
 // v1Host is the platform images default to: Linux on this machine's
 // architecture (containers are Linux even on a Mac).
 func v1Host() v1.Platform {
@@ -96,10 +185,18 @@ func v1Host() v1.Platform {
 	return p
 }
 
+// archiveSuffixes are the file names Open takes for archives even when
+// the file does not exist (to say so rather than look for an image name).
+var archiveSuffixes = []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.zstd"}
+
 func looksLikeFile(ref string) bool {
 	l := strings.ToLower(ref)
-	return strings.HasSuffix(l, ".tar") || strings.HasSuffix(l, ".tar.gz") || strings.HasPrefix(ref, "./") ||
-		strings.HasPrefix(ref, "../") || strings.HasPrefix(ref, "/")
+	for _, s := range archiveSuffixes {
+		if strings.HasSuffix(l, s) {
+			return true
+		}
+	}
+	return strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") || strings.HasPrefix(ref, "/")
 }
 
 // openArchive opens a docker save or OCI archive file. kind is "" when the
@@ -117,12 +214,53 @@ func openArchive(ref, file, kind string, plat v1.Platform, explicit bool) (*Imag
 		f.Close()
 		return nil, fmt.Errorf("%s: %v", file, err)
 	}
+	if c := archiveCompression(f); c != "" {
+		return openCompressedArchive(ref, file, f, kind, c)
+	}
 	img, err := openArchiveReader(ref, f, fi.Size(), kind, plat, explicit)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %v", file, err)
 	}
-	img.close = f.Close
+	img.close, img.Location = f.Close, file
+	return img, nil
+}
+
+// archiveCompression names the compression of an archive file from its first
+// bytes: "gzip" (docker save | gzip, .tar.gz, .tgz), "zstd", or "" for a
+// plain tar.
+func archiveCompression(f *os.File) string {
+	var magic [4]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return "gzip"
+	case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+		return "zstd"
+	}
+	return ""
+}
+
+// openCompressedArchive reads a gzip- or zstd-compressed docker save or
+// OCI archive. A compressed tar cannot be read at an offset, so it is
+// read once as a stream, the way the Engine's docker save is (stream.go):
+// inflated as it is read, never to disk, layers walked as they come and
+// placed by the archive's manifest at its end. The walk's limits bound
+// what it inflates.
+func openCompressedArchive(ref, file string, f *os.File, kind, algo string) (*Image, error) {
+	img := &Image{Ref: ref, Source: kind, Location: file, close: f.Close}
+	img.stream = func(w *walker) error {
+		br := bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 64<<10)
+		un, closeFn, err := decompress(br)
+		if err != nil {
+			return fmt.Errorf("%s: %v", file, err)
+		}
+		defer closeFn()
+		if err := w.readStream(un); err != nil {
+			return fmt.Errorf("%s (%s-compressed): %v", file, algo, err)
+		}
+		return nil
+	}
 	return img, nil
 }
 
@@ -188,7 +326,7 @@ func openLayout(ref, dir string, plat v1.Platform, explicit bool) (*Image, error
 		root.Close()
 		return nil, fmt.Errorf("%s: %v", dir, err)
 	}
-	img := &Image{Ref: ref, Source: SourceOCI, close: root.Close}
+	img := &Image{Ref: ref, Source: SourceOCI, Location: dir, close: root.Close}
 	if err := res.build(img, nil); err != nil {
 		root.Close()
 		return nil, fmt.Errorf("%s: %v", dir, err)
@@ -198,46 +336,89 @@ func openLayout(ref, dir string, plat v1.Platform, explicit bool) (*Image, error
 }
 
 // openByName resolves a bare reference: the local Engine first, as
-// `docker run` does, then the registry.
+// `docker run` does, then the registry. Falling back is said (SourceNote),
+// and a failure names every source tried and why each failed.
 func openByName(ctx context.Context, ref string, plat v1.Platform, o OpenOptions) (*Image, error) {
-	img, engineErr := openEngine(ctx, ref, ref, o)
+	ep, err := endpoint(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the Engine: %v", ref, err)
+	}
+	img, engineErr := readEngine(ctx, ref, ref, ep, o)
 	if engineErr == nil {
-		img.Source = SourceDocker
 		return img, nil
 	}
 	if o.Offline {
-		return nil, fmt.Errorf("%s: not found in the local Engine (%v), and --offline forbids the registry", ref, engineErr)
+		return nil, fmt.Errorf("%s: not read from the Engine at %s (%v), and --offline forbids the registry", ref, ep, engineErr)
 	}
-	return openRegistry(ctx, ref, ref, plat, o)
+	img, regErr := openRegistry(ctx, ref, ref, plat, o)
+	if regErr != nil {
+		return nil, fmt.Errorf("%s: not found: the Engine at %s: %v; the registry: %v", ref, ep, engineErr, strings.TrimPrefix(regErr.Error(), ref+": "))
+	}
+	img.SourceNote = fmt.Sprintf("%s: not read from the Engine at %s (%v); read from the registry %s instead", ref, ep, engineErr, img.Location)
+	return img, nil
 }
 
-// openEngine streams `docker save` from the Engine. The save format lists
-// layers in no useful order, so the archive is read in one pass as it comes
-// and layers are placed by their digests at its end (see stream.go).
-func openEngine(ctx context.Context, ref, nm string, o OpenOptions) (*Image, error) {
-	if nm == "" {
-		return nil, fmt.Errorf("%s: no image name", ref)
+// endpoint is the Engine o names, else the environment's.
+func endpoint(o OpenOptions) (*engine.Endpoint, error) {
+	if o.Endpoint != nil {
+		return o.Endpoint()
 	}
-	if o.Offline && !localEngine() {
-		return nil, fmt.Errorf("%s: DOCKER_HOST=%s is a network address and --offline forbids the network", ref, os.Getenv("DOCKER_HOST"))
+	return engine.Resolve(engine.Options{})
+}
+
+// openEngine reads `docker:NAME`.
+func openEngine(ctx context.Context, ref, nm string, o OpenOptions) (*Image, error) {
+	ep, err := endpoint(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", ref, err)
+	}
+	img, err := readEngine(ctx, ref, nm, ep, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the Engine at %s: %v", ref, ep, err)
+	}
+	return img, nil
+}
+
+// readEngine streams `docker save` from the Engine. The save format lists
+// layers in no useful order, so the archive is read in one pass as it comes
+// and layers are placed by their digests at its end (see stream.go). Its
+// errors say why the Engine could not give the image, without the
+// reference: "unreachable (…)", "no such image".
+func readEngine(ctx context.Context, ref, nm string, ep *engine.Endpoint, o OpenOptions) (*Image, error) {
+	if nm == "" {
+		return nil, errors.New("no image name")
+	}
+	if o.Offline && !ep.Local() {
+		return nil, fmt.Errorf("it is a network address and --offline forbids the network")
 	}
 	connect := o.Engine
 	if connect == nil {
-		connect = engine.Connect
+		connect = ep.Connect
 	}
 	c, err := connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", ref, err)
+		msg := oneLine(err.Error())
+		if i := strings.Index(msg, " is not reachable: "); i >= 0 {
+			msg = msg[i+len(" is not reachable: "):]
+		}
+		return nil, fmt.Errorf("unreachable (%s)", msg)
 	}
 	inspect, err := c.ImageInspect(ctx, nm)
 	if err != nil {
 		c.Close()
 		if errdefs.IsNotFound(err) {
-			return nil, fmt.Errorf("%s: no such image in the local Engine", ref)
+			return nil, errors.New("no such image")
 		}
-		return nil, fmt.Errorf("%s: %v", ref, oneLine(err.Error()))
+		return nil, errors.New(oneLine(err.Error()))
 	}
-	img := &Image{Ref: ref, Source: SourceDocker, Name: nm, close: c.Close, contentTotal: inspect.Size}
+	if o.Platform != nil && !o.AnyPlatform && inspect.Os != "" {
+		if err := platformError(v1.Platform{OS: inspect.Os, Architecture: inspect.Architecture, Variant: inspect.Variant}, *o.Platform); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	img := &Image{Ref: ref, Source: SourceDocker, Name: nm, Location: ep.String(), RepoDigests: inspect.RepoDigests, close: c.Close,
+		contentTotal: inspect.Size}
 	if inspect.RootFS.Layers != nil {
 		img.layerCount = len(inspect.RootFS.Layers)
 	}
@@ -253,12 +434,6 @@ func openEngine(ctx context.Context, ref, nm string, o OpenOptions) (*Image, err
 		return w.readStream(rc)
 	}
 	return img, nil
-}
-
-// localEngine reports whether DOCKER_HOST names a local socket.
-func localEngine() bool {
-	h := os.Getenv("DOCKER_HOST")
-	return h == "" || strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "npipe://")
 }
 
 // openRegistry reads an image from a registry with the user's Docker
@@ -295,7 +470,8 @@ func openRegistry(ctx context.Context, ref, nm string, plat v1.Platform, o OpenO
 	for _, l := range m.Layers {
 		res.layers = append(res.layers, layerRef{digest: l.Digest, mediaType: l.MediaType, size: l.Size})
 	}
-	img := &Image{Ref: ref, Source: SourceRegistry, Name: r.Name()}
+	img := &Image{Ref: ref, Source: SourceRegistry, Name: r.Name(), Location: r.Context().RegistryStr(),
+		RepoDigests: []string{r.Context().Digest(digest.String()).String()}}
 	if err := res.build(img, nil); err != nil {
 		return nil, fmt.Errorf("%s: %v", ref, err)
 	}

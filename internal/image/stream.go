@@ -3,11 +3,13 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"strings"
 )
 
 // Streamed archives keep their small files in memory until the end; this
@@ -73,8 +75,10 @@ func (w *walker) readStream(r io.Reader) error {
 			continue
 		}
 		var body io.Reader = tr
-		if _, ok := isDigestName(name); ok && hdr.Size <= maxMetadata {
-			// A small blob may be a manifest or config (JSON) or a small layer.
+		if _, ok := isDigestName(name); (ok || !strings.Contains(path.Base(name), ".")) && hdr.Size <= maxMetadata {
+			// A small blob may be a manifest or config (JSON) or a small
+			// layer; so may a member named without an extension
+			// ("sha256:<hex>", go-containerregistry's config).
 			data, err := io.ReadAll(tr)
 			if err != nil {
 				return layerErr(name, err)
@@ -113,8 +117,10 @@ func (w *walker) readStream(r io.Reader) error {
 	switch {
 	case st.meta.has("manifest.json"):
 		res, err = resolveDocker(st)
+		w.img.Source = cmp.Or(w.img.Source, SourceDockerArchive)
 	case st.meta.has("index.json"):
-		res, err = resolveOCI(st, v1Host(), false)
+		res, err = resolveOCI(st, w.img.want, w.img.explicit)
+		w.img.Source = cmp.Or(w.img.Source, SourceOCIArchive)
 	default:
 		err = errors.New("the archive has neither manifest.json nor index.json")
 	}

@@ -247,3 +247,17 @@ func FuzzScannerPaths(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCopyright(f *testing.F) {
+	seedFiles(f, "testdata/debian/usr/share/doc/libssl3/copyright", "testdata/debian/usr/share/doc/base-files/copyright",
+		"testdata/debian/usr/share/doc/libblkid1/copyright")
+	f.Add([]byte("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+ with Foo exception or\n"))
+	f.Add([]byte("see /usr/share/common-licenses/GPL and version 2 of the License, or any later version"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, l := range ParseCopyright(b) {
+			if l == "" {
+				t.Fatal("an empty licence")
+			}
+		}
+	})
+}

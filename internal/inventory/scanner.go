@@ -35,10 +35,11 @@ type Scanner struct {
 
 // fileEntry is what one file yielded, in the layer it was last written.
 type fileEntry struct {
-	layer Layer
-	pkgs  []Package
-	os    *OS
-	errs  []FileError
+	layer     Layer
+	pkgs      []Package
+	os        *OS
+	copyright *Copyright
+	errs      []FileError
 }
 
 // NewScanner returns a Scanner that runs extractors (Default() when none
@@ -80,7 +81,7 @@ func (s *Scanner) Wants(p string, mode os.FileMode, size int64) bool {
 // can ask it in any order.
 func (s *Scanner) Reads(p string, mode os.FileMode, size int64) (read, random bool) {
 	p = CleanPath(p)
-	if s.detector.Required(p, mode, size) {
+	if s.detector.Required(p, mode, size) || copyrightWanted(p, mode, size) {
 		read = true
 	}
 	for _, e := range s.extractors {
@@ -109,9 +110,10 @@ func (s *Scanner) File(ctx context.Context, layer Layer, in Input) error {
 // distribution it names, the errors of the extractors that could not read
 // it. A nil *Extracted is a file that lists nothing.
 type Extracted struct {
-	pkgs []Package
-	os   *OS
-	errs []FileError
+	pkgs      []Package
+	os        *OS
+	copyright *Copyright
+	errs      []FileError
 }
 
 // Packages returns the packages the file lists (without layer, ecosystem
@@ -140,6 +142,14 @@ func (s *Scanner) Extract(ctx context.Context, in Input) (*Extracted, error) {
 		}
 	}
 	detect := s.detector.Required(in.Path, in.Mode, in.Size)
+	if name, ok := copyrightPackage(in.Path); ok && copyrightWanted(in.Path, in.Mode, in.Size) {
+		// Copyright files are wanted by no extractor either.
+		b, err := readAll(in.Reader, maxCopyrightSize)
+		if err != nil {
+			return &Extracted{errs: []FileError{{Path: in.Path, Extractor: "copyright", Err: err.Error()}}}, nil
+		}
+		return &Extracted{copyright: &Copyright{Package: name, Licenses: ParseCopyright(b)}}, nil
+	}
 	if len(wanted) == 0 && !detect {
 		return nil, nil
 	}
@@ -187,7 +197,7 @@ func (s *Scanner) Place(layer Layer, p string, x *Extracted) {
 	p = CleanPath(p)
 	entry := &fileEntry{layer: layer}
 	if x != nil {
-		entry.os = x.os
+		entry.os, entry.copyright = x.os, x.copyright
 		entry.errs = slices.Clone(x.errs)
 		entry.pkgs = slices.Clone(x.pkgs)
 	}
@@ -284,7 +294,7 @@ func (s *Scanner) attribute(p string, entry *fileEntry) {
 }
 
 func (s *Scanner) replace(p string, entry *fileEntry) {
-	if len(entry.pkgs) == 0 && entry.os == nil && len(entry.errs) == 0 {
+	if len(entry.pkgs) == 0 && entry.os == nil && entry.copyright == nil && len(entry.errs) == 0 {
 		delete(s.files, p)
 		return
 	}
@@ -329,14 +339,32 @@ type Result struct {
 func (s *Scanner) Result() *Result {
 	r := &Result{}
 	osRank := len(osFiles)
+	copyrights := map[string][]string{}
 	for p, e := range s.files {
 		if e.os != nil {
 			if rank := osFileRank(p); rank < osRank {
 				osRank, r.OS = rank, e.os
 			}
 		}
+		if c := e.copyright; c != nil && len(c.Licenses) > 0 {
+			copyrights[c.Package] = c.Licenses
+		}
 		r.Packages = append(r.Packages, e.pkgs...)
 		r.Errors = append(r.Errors, e.errs...)
+	}
+	// Debian packages take the licences of their copyright file; a
+	// package without a documentation directory of its own often shares
+	// its source package's.
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		if p.Type != TypeDeb || len(p.Licenses) > 0 {
+			continue
+		}
+		ls, ok := copyrights[p.Name]
+		if src, _ := p.Source(); !ok {
+			ls = copyrights[src]
+		}
+		p.Licenses = slices.Clone(ls)
 	}
 	if r.OS != nil {
 		if _, distroless := s.files["var/lib/dpkg/status"]; !distroless && s.hasPrefix("var/lib/dpkg/status.d/") {

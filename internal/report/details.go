@@ -19,8 +19,9 @@ type detail struct {
 	Label, Value string
 }
 
-// reportKeys are the report members every renderer shows in its own way.
-var reportKeys = []string{"schemaVersion", "tool", "targets", "findings", "suppressed", "errors", "summary", "checks"}
+// reportKeys are the report members every renderer shows in its own way
+// (scan and images: the identity lines of identity.go).
+var reportKeys = []string{"schemaVersion", "tool", "targets", "findings", "suppressed", "errors", "summary", "checks", "scan", "images"}
 
 // reportDetails are the report-level facts beyond reportKeys.
 func reportDetails(r *finding.Report) []detail {

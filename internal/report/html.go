@@ -99,8 +99,10 @@ type pageCheckSection struct {
 }
 
 type page struct {
-	R          *finding.Report
-	Details    []detail
+	R       *finding.Report
+	Details []detail
+	// Identity says what was scanned, with what (identity.go).
+	Identity   []string
 	Targets    []pageTarget
 	Severities []pageFilter
 	Kinds      []pageFilter
@@ -122,7 +124,7 @@ type pageTarget struct {
 }
 
 func buildPage(r *finding.Report) page {
-	d := page{R: r, Details: reportDetails(r)}
+	d := page{R: r, Details: reportDetails(r), Identity: identityShown(r)}
 	targets, groups := byTarget(r)
 	tIndex := map[finding.Target]int{}
 	for i, t := range targets {

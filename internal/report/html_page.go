@@ -99,6 +99,7 @@ blockquote cite{display:block;font-style:normal;font-size:.82rem;color:#59636e;m
 <h1>dockvet {{.R.Tool.Version}} report</h1>
 <p class="lead"><strong>{{.R.Summary.Total}} findings</strong> in {{len .Targets}} target(s): {{.R.Summary.Critical}} critical, {{.R.Summary.High}} high, {{.R.Summary.Medium}} medium, {{.R.Summary.Low}} low, {{.R.Summary.Info}} info{{if .R.Suppressed}}; {{len .R.Suppressed}} suppressed{{end}}.</p>
 <dl class="details"><dt>tool</dt><dd>{{.R.Tool.Name}} {{.R.Tool.Version}}</dd>{{range .Details}}<dt>{{.Label}}</dt><dd>{{.Value}}</dd>{{end}}</dl>
+{{if .Identity}}<ul class="identity muted">{{range .Identity}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </header>
 {{if .R.Errors}}<section class="error" id="errors"><strong>{{len .R.Errors}} input(s) could not be audited — this report is incomplete.</strong>
 <ul>{{range .R.Errors}}<li><code>{{.Target}}</code>: {{.Message}}</li>{{end}}</ul></section>

@@ -31,6 +31,9 @@ func Markdown(w io.Writer, r *finding.Report, _ Options) error {
 	for _, d := range reportDetails(r) {
 		fmt.Fprintf(bw, "- %s: %s\n", mdText(d.Label), mdText(d.Value))
 	}
+	for _, l := range identityShown(r) {
+		fmt.Fprintf(bw, "- %s\n", mdText(l))
+	}
 	targets, groups := byTarget(r)
 	fmt.Fprintln(bw, "\n| Target | Kind | Critical | High | Medium | Low | Info |")
 	fmt.Fprintln(bw, "|---|---|--:|--:|--:|--:|--:|")

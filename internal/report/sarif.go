@@ -97,8 +97,12 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 		}
 		res.WithProperties(props)
 	}
+	sarifRunInfo(run, r)
 	if len(r.Checks) > 0 {
-		run.WithProperties(sarif.NewPropertyBag().Add("cisBenchmark", benchmarkProperty(r.Checks)))
+		if run.Properties == nil {
+			run.WithProperties(sarif.NewPropertyBag())
+		}
+		run.Properties.Add("cisBenchmark", benchmarkProperty(r.Checks))
 	}
 	rep.AddRun(run)
 	// go-sarif fills every member the schema gives a default (empty

@@ -51,6 +51,7 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 	if len(r.Checks) > 0 {
 		benchmark(bw, r.Checks, o)
 	}
+	tableIdentity(bw, r)
 	targets, groups := byTarget(r)
 	for _, t := range targets {
 		fs := groups[t]

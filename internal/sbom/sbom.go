@@ -180,17 +180,33 @@ func bomRef(p *inventory.Package, seen map[string]int) string {
 	return ref
 }
 
-// cdxLicenses lists licenses as CycloneDX wants them: a single compound
-// expression alone, otherwise one entry per license, by SPDX identifier
-// when it is one and by name when not.
+// cdxLicenses lists licenses as CycloneDX wants them: one expression when
+// they are all SPDX identifiers or expressions and one of them is
+// compound (several licences of one package all apply: AND), otherwise
+// one entry per license, by SPDX identifier when it is one and by name
+// when not.
 func cdxLicenses(ls []string) *cdx.Licenses {
 	if len(ls) == 0 {
 		return nil
 	}
-	if len(ls) == 1 {
-		if l := classify(ls[0]); l.expression != "" {
-			return &cdx.Licenses{{Expression: l.expression}}
+	var terms []string
+	compound := false
+	for _, s := range ls {
+		l := classify(s)
+		switch {
+		case l.expression != "":
+			compound = true
+			terms = append(terms, "("+l.expression+")")
+		case l.id != "":
+			terms = append(terms, l.id)
 		}
+	}
+	if compound && len(terms) == len(ls) {
+		expr := strings.Join(terms, " AND ")
+		if len(terms) == 1 {
+			expr = strings.TrimSuffix(strings.TrimPrefix(expr, "("), ")")
+		}
+		return &cdx.Licenses{{Expression: expr}}
 	}
 	var out cdx.Licenses
 	for _, s := range ls {
@@ -247,11 +263,16 @@ func SPDX(w io.Writer, doc *Document) error {
 		})
 	}
 	if o := doc.Inventory.OS; o != nil {
+		// No primaryPackagePurpose: the SPDX 2.3 JSON schema spells the
+		// operating system's OPERATING_SYSTEM, its revision (and the
+		// specification's text) OPERATING-SYSTEM, and validators use
+		// either; no value passes both. The comment says what it is.
 		id := common.ElementID("OperatingSystem")
 		sd.Packages = append(sd.Packages, &spdx.Package{
 			PackageName: o.ID, PackageVersion: o.VersionID, PackageSPDXIdentifier: id,
 			PackageDownloadLocation: "NOASSERTION", IsFilesAnalyzedTagPresent: true,
-			PrimaryPackagePurpose: "OPERATING-SYSTEM", PackageSourceInfo: "read from " + o.Path,
+			PackageSourceInfo: "read from " + o.Path, PackageDescription: o.PrettyName,
+			PackageComment: "the operating system distribution",
 		})
 		contains(id)
 	}
@@ -305,6 +326,11 @@ func spdxLicense(ls []string, others map[string]*spdx.OtherLicense) string {
 			parts = append(parts, "("+l.expression+")")
 		case l.raw != "":
 			ref := "LicenseRef-" + spdxIDPart(l.raw)
+			// Two texts may make the same identifier ("GPL-2.0" and
+			// "GPL-2.0+"); each keeps one of its own.
+			for n := 2; others[ref] != nil && others[ref].ExtractedText != l.raw; n++ {
+				ref = "LicenseRef-" + spdxIDPart(l.raw) + "-" + strconv.Itoa(n)
+			}
 			if _, ok := others[ref]; !ok {
 				others[ref] = &spdx.OtherLicense{LicenseIdentifier: ref, LicenseName: l.raw, ExtractedText: l.raw}
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,22 +13,12 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/spdx/tools-golang/spdx"
 
 	"github.com/dockvet/dockvet/internal/inventory"
 )
 
 var created = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
-
-// cyclonedxSchemas is where the cyclonedx-go module keeps the official
-// CycloneDX schemas.
-func cyclonedxSchemas(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/CycloneDX/cyclonedx-go").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "schema")
-}
 
 func addResource(t *testing.T, c *jsonschema.Compiler, url, file string) {
 	t.Helper()
@@ -47,26 +36,37 @@ func addResource(t *testing.T, c *jsonschema.Compiler, url, file string) {
 	}
 }
 
-func cyclonedxValidator(t *testing.T) *jsonschema.Schema {
+// validator is the schemas a document must pass, all of them.
+type validator []*jsonschema.Schema
+
+func cyclonedxValidator(t *testing.T) validator {
 	t.Helper()
-	dir := cyclonedxSchemas(t)
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	addResource(t, c, "http://cyclonedx.org/schema/bom-1.6.schema.json", filepath.Join(dir, "bom-1.6.schema.json"))
-	addResource(t, c, "http://cyclonedx.org/schema/spdx.schema.json", filepath.Join(dir, "spdx.schema.json"))
-	addResource(t, c, "http://cyclonedx.org/schema/jsf-0.82.schema.json", filepath.Join(dir, "jsf-0.82.schemax.json"))
+	addResource(t, c, "http://cyclonedx.org/schema/bom-1.6.schema.json", "testdata/bom-1.6.schema.json")
+	addResource(t, c, "http://cyclonedx.org/schema/spdx.schema.json", "testdata/spdx.schema.json")
+	addResource(t, c, "http://cyclonedx.org/schema/jsf-0.82.schema.json", "testdata/jsf-0.82.schema.json")
 	s, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return validator{s}
 }
 
-func spdxValidator(t *testing.T) *jsonschema.Schema {
+// spdxValidator validates against both published SPDX 2.3 JSON schemas:
+// the 2.3 release's and the revised one (testdata/README.md). They
+// differ in one value dockvet could write (primaryPackagePurpose
+// OPERATING_SYSTEM, OPERATING-SYSTEM); a document must pass both.
+func spdxValidator(t *testing.T) validator {
+	t.Helper()
+	return validator{spdxSchema(t, "testdata/spdx-2.3-release-schema.json"), spdxSchema(t, "testdata/spdx-2.3-schema.json")}
+}
+
+func spdxSchema(t *testing.T, file string) *jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	addResource(t, c, "http://spdx.org/rdf/terms/2.3", "testdata/spdx-2.3-schema.json")
+	addResource(t, c, "http://spdx.org/rdf/terms/2.3", file)
 	s, err := c.Compile("http://spdx.org/rdf/terms/2.3")
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +74,18 @@ func spdxValidator(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-func validate(t *testing.T, s *jsonschema.Schema, b []byte) error {
+func validate(t *testing.T, v validator, b []byte) error {
 	t.Helper()
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("output is not JSON: %v", err)
 	}
-	return s.Validate(inst)
+	for _, s := range v {
+		if err := s.Validate(inst); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // imageInventory is an inventory as an image walker produces it: the
@@ -203,7 +208,10 @@ func TestCycloneDXValidates(t *testing.T) {
 		"semver":       `[{"license":{"id":"ISC"}}]`,
 		"wsgiref":      `[{"license":{"name":"PSF or ZPL"}}]`,
 		"oauthlib":     `[{"license":{"name":"BSD"}}]`,
-		"libssl3":      `null`,
+		// From /usr/share/doc/libssl3/copyright (DEP-5) and base-files's
+		// (free text): dpkg's database names no licence.
+		"libssl3":    `[{"expression":"Apache-2.0 AND (Artistic-1.0 OR GPL-1.0-or-later)"}]`,
+		"base-files": `[{"license":{"id":"GPL-2.0-or-later"}}]`,
 	} {
 		if got := lic(name); got != want {
 			t.Errorf("%s licenses %s, want %s", name, got, want)
@@ -283,7 +291,8 @@ func TestSPDXValidates(t *testing.T) {
 		"cryptography": "BSD-3-Clause OR Apache-2.0",
 		"semver":       "ISC",
 		"wsgiref":      "LicenseRef-PSF-or-ZPL",
-		"libssl3":      "NOASSERTION",
+		"libssl3":      "Apache-2.0 AND (Artistic-1.0 OR GPL-1.0-or-later)",
+		"base-files":   "GPL-2.0-or-later",
 		"PyYAML":       "MIT",
 	} {
 		if got := sd.Packages[byName[name]].LicenseDeclared; got != want {
@@ -329,6 +338,17 @@ func TestDirectorySubject(t *testing.T) {
 	}
 	if !bytes.Contains(c.Bytes(), []byte(`"type": "application"`)) || !bytes.Contains(s.Bytes(), []byte(`"primaryPackagePurpose": "APPLICATION"`)) {
 		t.Error("directory not described as an application")
+	}
+}
+
+// TestLicenseRefsDistinct: two free-text licences that make the same
+// identifier keep one each, with their own text.
+func TestLicenseRefsDistinct(t *testing.T) {
+	others := map[string]*spdx.OtherLicense{}
+	got := spdxLicense([]string{"Foo License+", "Foo License", "Foo License+"}, others)
+	if got != "LicenseRef-Foo-License AND LicenseRef-Foo-License-2 AND LicenseRef-Foo-License" || len(others) != 2 ||
+		others["LicenseRef-Foo-License"].ExtractedText != "Foo License+" || others["LicenseRef-Foo-License-2"].ExtractedText != "Foo License" {
+		t.Errorf("%q %+v", got, others)
 	}
 }
 

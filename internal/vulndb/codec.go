@@ -177,17 +177,47 @@ func decodeEntries(b []byte) ([]entry, error) {
 	return out, d.err
 }
 
+func encodeRating(r aliasRating) []byte {
+	e := &encoder{}
+	e.str(r.Severity)
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(r.Score))
+	e.str(r.Via)
+	return e.b
+}
+
+func decodeRating(b []byte) (aliasRating, error) {
+	d := &decoder{b: b}
+	r := aliasRating{Severity: d.str(), Score: d.float(), Via: d.str()}
+	if d.err == nil && (len(d.b) != 0 || r.Score != r.Score) {
+		d.err = errCorrupt
+	}
+	return r, d.err
+}
+
 func encodeInfo(r recordInfo) []byte {
 	e := &encoder{}
 	e.str(r.Summary)
 	e.strs(r.Aliases)
 	e.strs(r.Refs)
+	if r.Severity != "" {
+		e.str(r.Severity)
+		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(r.Score))
+	}
 	return e.b
 }
 
+// decodeInfo reads a record info; one written before records kept their
+// rating ends after the references, and rates nothing.
 func decodeInfo(b []byte) (recordInfo, error) {
 	d := &decoder{b: b}
 	r := recordInfo{Summary: d.str(), Aliases: d.strs(), Refs: d.strs()}
+	if d.err == nil && len(d.b) > 0 {
+		r.Severity, r.Score = d.str(), d.float()
+		if r.Severity == "" || r.Score != r.Score {
+			// Written only for a rating, never NaN.
+			d.err = errCorrupt
+		}
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCorrupt
 	}

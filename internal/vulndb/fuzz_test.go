@@ -87,6 +87,8 @@ func FuzzStoreCodec(f *testing.F) {
 	}
 	f.Add(encodeEntries(sample))
 	f.Add(encodeInfo(recordInfo{Summary: "s", Aliases: []string{"CVE-1"}, Refs: []string{"https://x"}}))
+	f.Add(encodeInfo(recordInfo{Summary: "s", Aliases: []string{"CVE-1"}, Severity: "high", Score: 7.5}))
+	f.Add(encodeRating(aliasRating{Severity: "critical", Score: 9.8, Via: "GHSA-aaaa-bbbb-cccc"}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if es, err := decodeEntries(b); err == nil {
@@ -97,6 +99,11 @@ func FuzzStoreCodec(f *testing.F) {
 		if r, err := decodeInfo(b); err == nil {
 			if again, err := decodeInfo(encodeInfo(r)); err != nil || !reflect.DeepEqual(again, r) {
 				t.Fatalf("info does not round-trip: %v", err)
+			}
+		}
+		if r, err := decodeRating(b); err == nil {
+			if again, err := decodeRating(encodeRating(r)); err != nil || again != r {
+				t.Fatalf("rating does not round-trip: %v", err)
 			}
 		}
 	})

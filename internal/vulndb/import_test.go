@@ -347,12 +347,28 @@ func TestUpdateKeepsOtherEcosystems(t *testing.T) {
 	}
 }
 
+// TestUpdateUnreachable: a server that cannot be reached is one error for
+// the whole update, not one per ecosystem, and nothing is tried after it.
 func TestUpdateUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	res, err := Update(t.Context(), t.TempDir(), UpdateOptions{BaseURL: url, Ecosystems: []string{"npm"}})
-	if err != nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "connection refused") {
+	res, err := Update(t.Context(), t.TempDir(), UpdateOptions{BaseURL: url, Ecosystems: []string{"npm", "Debian", "Go"}})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || len(res) != 0 || !strings.Contains(err.Error(), "connection refused") ||
+		!strings.HasPrefix(err.Error(), url+" is unreachable") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("%+v %v", res, err)
+	}
+	// A name that does not resolve is unreachable too.
+	_, err = Update(t.Context(), t.TempDir(), UpdateOptions{BaseURL: "http://dockvet-test.invalid", Ecosystems: []string{"npm", "Go"}})
+	if !errors.As(err, &ue) {
+		t.Errorf("an unresolvable name: %v", err)
+	}
+	// A server that answers, even with an error, is not.
+	answering := httptest.NewServer(http.NotFoundHandler())
+	defer answering.Close()
+	res, err = Update(t.Context(), t.TempDir(), UpdateOptions{BaseURL: answering.URL, Ecosystems: []string{"npm", "Go"}})
+	if err != nil || len(res) != 2 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "HTTP 404") {
+		t.Errorf("404: %+v %v", res, err)
 	}
 }

@@ -77,6 +77,23 @@ func MissingEcosystems(db *DB, pkgs []inventory.Package) []string {
 	return out
 }
 
+// Ecosystems lists the base ecosystems of pkgs ("Debian" for
+// "Debian:12"): what a database needs to check them all.
+func Ecosystems(pkgs []inventory.Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		if p.Ecosystem == "" {
+			continue
+		}
+		base, _, _ := strings.Cut(p.Ecosystem, ":")
+		if !slices.Contains(out, base) {
+			out = append(out, base)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // query is one (name, version) under which a package is looked up.
 type query struct {
 	name, version string
@@ -148,6 +165,11 @@ func matchPackage(db *DB, p *inventory.Package, opt Options) ([]finding.Finding,
 	for _, g := range groupHits(hits, base) {
 		if opt.IgnoreUnfixed && g.fixed == "" {
 			continue
+		}
+		if !g.rated {
+			if err := db.borrowRating(&g); err != nil {
+				return nil, err
+			}
 		}
 		m := &VulnMatch{Package: p, query: used, vuln: g}
 		rule.Run(rules, nil, func(r *finding.Rule) *Pass {
@@ -336,8 +358,11 @@ type group struct {
 	severity finding.Severity
 	rated    bool
 	score    float64
-	fixed    string
-	refs     []string
+	// source says where severity came from (finding.Vulnerability's
+	// SeveritySource).
+	source string
+	fixed  string
+	refs   []string
 }
 
 // groupHits joins records that are aliases of one another into one
@@ -385,6 +410,10 @@ func groupHits(hits []hit, base string) []group {
 			s := findingSeverity(h.e.Severity)
 			if !g.rated || s > g.severity {
 				g.severity = s
+				g.source = "rating"
+				if h.e.Score > 0 {
+					g.source = "cvss"
+				}
 			}
 			g.rated = true
 		}
@@ -414,12 +443,27 @@ func groupHits(hits []hit, base string) []group {
 		slices.Sort(g.records)
 		g.records = slices.Compact(g.records)
 		if !g.rated {
-			g.severity = finding.Medium
+			g.severity, g.source = DefaultSeverity, "default"
 		}
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b group) int { return cmp.Compare(a.id, b.id) })
 	return out
+}
+
+// borrowRating rates a vulnerability that none of its matching records
+// rates by the records of its IDs and aliases the database holds (a
+// GHSA advisory with a CVSS vector for a GO- advisory, a CVE's record).
+// Without one it keeps DefaultSeverity.
+func (db *DB) borrowRating(g *group) error {
+	ids := append(append([]string{g.id}, g.aliases...), g.records...)
+	r, ok, err := db.borrowedRating(ids)
+	if err != nil || !ok {
+		return err
+	}
+	g.severity, g.score, g.rated = findingSeverity(r.Severity), max(g.score, r.Score), true
+	g.source = "alias " + r.Via
+	return nil
 }
 
 // primaryID names a vulnerability by its CVE when it has one (what most

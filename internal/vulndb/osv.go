@@ -35,6 +35,11 @@ type recordInfo struct {
 	Summary string
 	// Refs are advisory links from the record, at most maxRefs.
 	Refs []string
+	// Severity and Score are the record's own rating (its highest, when
+	// it rates each package), empty when it rates nothing: what a record
+	// that names it as an alias borrows (ratings).
+	Severity string
+	Score    float64
 }
 
 // osvRange is an ECOSYSTEM or SEMVER range; GIT ranges name commits, which
@@ -132,6 +137,9 @@ func parseRecord(b []byte, now time.Time) (*record, error) {
 			sev.label = firstNonEmpty(labelFromStruct(a.GetEcosystemSpecific()), labelFromStruct(a.GetDatabaseSpecific()), recLabel)
 		}
 		e.Severity, e.Score = sev.label, sev.score
+		if betterRating(sev, rating{label: r.info.Severity, score: r.info.Score}) {
+			r.info.Severity, r.info.Score = sev.label, sev.score
+		}
 		for _, rg := range a.GetRanges() {
 			var typ string
 			switch rg.GetType() {

@@ -156,5 +156,8 @@ func (p *Pass) report() {
 		CVSS:      g.score,
 		PURL:      pkg.PURL,
 		Summary:   g.summary,
+		// Where the severity came from, so that a reader can tell a
+		// rated advisory from the default.
+		SeveritySource: g.source,
 	}
 }

@@ -57,6 +57,19 @@ func rateSeverities(ss []*osvschema.Severity) rating {
 	return rating{label: label}
 }
 
+// betterRating reports whether a rates more severely than b: the higher
+// severity, then the higher score.
+func betterRating(a, b rating) bool {
+	if a.label == "" {
+		return false
+	}
+	if b.label == "" {
+		return true
+	}
+	sa, sb := findingSeverity(a.label), findingSeverity(b.label)
+	return sa > sb || sa == sb && a.score > b.score
+}
+
 // band maps a CVSS base score to a severity: 9.0 and above critical, 7.0
 // high, 4.0 medium, above 0 low. A score of 0 rates nothing.
 func band(score float64) string {
@@ -89,11 +102,18 @@ func normalizeLabel(s string) string {
 	return ""
 }
 
+// DefaultSeverity is the severity of an advisory that rates nothing, itself
+// or through an alias the database holds (the Go vulnerability database
+// rates no advisory; most of its advisories are GHSA aliases that do).
+// Medium: neither hides it under --fail-on high by calling it low, nor
+// fails a build on a guess.
+const DefaultSeverity = finding.Medium
+
 // findingSeverity turns a stored label into a finding severity; a record
-// that rates nothing is medium.
+// that rates nothing gets DefaultSeverity.
 func findingSeverity(label string) finding.Severity {
 	if s, err := finding.ParseSeverity(label); err == nil && label != "" {
 		return s
 	}
-	return finding.Medium
+	return DefaultSeverity
 }

@@ -28,15 +28,28 @@ const formatVersion = 2
 // DirName is the store's directory inside the cache directory.
 const DirName = "vulndb"
 
-// A file has three buckets: "pkgs" maps a package key to the entries of
+// A file has four buckets: "pkgs" maps a package key to the entries of
 // the records that name it, "recs" maps a record ID to what findings
-// report of it, "meta" holds the file's Meta.
+// report of it, "rated" maps the ID and every alias of each record that
+// rates its severity to that rating (what an advisory that rates nothing
+// borrows, matching.go), "meta" holds the file's Meta. A file written
+// before "rated" existed has none: its advisories borrow nothing.
 var (
-	bucketMeta = []byte("meta")
-	bucketPkgs = []byte("pkgs")
-	bucketRecs = []byte("recs")
-	keyMeta    = []byte("meta")
+	bucketMeta  = []byte("meta")
+	bucketPkgs  = []byte("pkgs")
+	bucketRecs  = []byte("recs")
+	bucketRated = []byte("rated")
+	keyMeta     = []byte("meta")
 )
+
+// lendable reports whether a record's rating may rate the advisories it is
+// an alias of: a CVSS base score, or GitHub's own rating of a GHSA
+// advisory, describe the vulnerability; a distribution's priority
+// (Ubuntu's "low", Red Hat's "Important") describes its own build of the
+// package, and is not lent to another distribution's advisory.
+func lendable(id string, info recordInfo) bool {
+	return info.Severity != "" && (info.Score > 0 || strings.HasPrefix(id, "GHSA-"))
+}
 
 // Meta describes the data of one ecosystem.
 type Meta struct {
@@ -170,21 +183,46 @@ func writeEcosystem(dir, base string, d *ecoData, merge bool, meta Meta) (Meta, 
 		return meta, err
 	}
 	packages := w.n
+	ratings := map[string]aliasRating{}
+	rate := func(id string, info recordInfo) {
+		if !lendable(id, info) {
+			return
+		}
+		r := aliasRating{Severity: info.Severity, Score: info.Score, Via: id}
+		for _, k := range append([]string{id}, info.Aliases...) {
+			if cur, ok := ratings[k]; !ok || r.better(cur) {
+				ratings[k] = r
+			}
+		}
+	}
 	err = mergeBucket(w, old, bucketRecs, slices.Collect(maps.Keys(d.recs)), func(id string, prior []byte) ([]byte, error) {
 		if info, ok := d.recs[id]; ok {
+			rate(id, info)
 			return encodeInfo(info), nil
 		}
 		if d.drop[id] {
 			return nil, nil
 		}
+		info, err := decodeInfo(prior)
+		if err != nil {
+			return nil, fmt.Errorf("current %s data is damaged: %v", base, err)
+		}
+		rate(id, info)
 		return prior, nil
+	})
+	if err != nil {
+		return meta, err
+	}
+	records := w.n - packages
+	err = mergeBucket(w, nil, bucketRated, slices.Collect(maps.Keys(ratings)), func(id string, _ []byte) ([]byte, error) {
+		return encodeRating(ratings[id]), nil
 	})
 	if err != nil {
 		return meta, err
 	}
 	meta.Format = formatVersion
 	meta.Ecosystem = base
-	meta.Records = w.n - packages
+	meta.Records = records
 	meta.Packages = packages
 	mb, err := json.Marshal(meta)
 	if err != nil {

@@ -41,6 +41,20 @@ type UpdateOptions struct {
 	Now      func() time.Time
 }
 
+// UnreachableError is Update's error when the export server could not be
+// reached at all (no name resolution, no route, connection refused): every
+// ecosystem would fail the same way, so none is tried after the first.
+type UnreachableError struct {
+	Base string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s is unreachable (%v); nothing was updated. Offline, download %s/ECOSYSTEM/all.zip elsewhere and 'dockvet db import' it, or copy a cache directory's vulndb/ here", e.Base, e.Err, e.Base)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // UpdateResult is the outcome for one ecosystem.
 type UpdateResult struct {
 	Ecosystem string
@@ -99,9 +113,21 @@ func Update(ctx context.Context, cacheDir string, opt UpdateOptions) ([]UpdateRe
 			return out, err
 		}
 		r := updateOne(ctx, client, base, dir, eco, existing[eco], opt.Progress, now)
+		var ue *UnreachableError
+		if errors.As(r.Err, &ue) {
+			return out, &UnreachableError{Base: base, Err: ue.Err}
+		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// unreachable reports whether a request failed before any server
+// answered: the name did not resolve, or no connection could be made.
+func unreachable(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return errors.As(err, &dnsErr) || errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 func defaultClient() *http.Client {
@@ -131,6 +157,10 @@ func updateOne(ctx context.Context, client *http.Client, base, dir, eco string, 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if unreachable(err) {
+			res.Err = &UnreachableError{Base: base, Err: unwrapURLError(err)}
+			return res
+		}
 		res.Err = fmt.Errorf("fetching %s: %v", src, unwrapURLError(err))
 		return res
 	}

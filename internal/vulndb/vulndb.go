@@ -150,6 +150,59 @@ func (db *DB) recordInfo(base, id string) (recordInfo, error) {
 	return info, nil
 }
 
+// aliasRating is a severity the database holds for an ID: the rating of
+// the record of that ID, or of a record that names it as an alias.
+type aliasRating struct {
+	Severity string
+	Score    float64
+	// Via is the record the rating is that of.
+	Via string
+}
+
+func (a aliasRating) better(b aliasRating) bool {
+	ra, rb := rating{label: a.Severity, score: a.Score}, rating{label: b.Severity, score: b.Score}
+	if betterRating(ra, rb) {
+		return true
+	}
+	// Equal ratings: the lowest record ID, so that the result does not
+	// depend on the order ecosystems are read in.
+	return !betterRating(rb, ra) && a.Via < b.Via
+}
+
+// borrowedRating is the best rating any ecosystem of the database holds
+// for any of ids: how an advisory that rates nothing (the Go database's)
+// is rated by the GHSA or CVE records it is an alias of.
+func (db *DB) borrowedRating(ids []string) (aliasRating, bool, error) {
+	var best aliasRating
+	found := false
+	for base, e := range db.ecos {
+		err := e.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketRated)
+			if b == nil {
+				return nil
+			}
+			for _, id := range ids {
+				v := b.Get([]byte(id))
+				if v == nil {
+					continue
+				}
+				r, err := decodeRating(v)
+				if err != nil {
+					return err
+				}
+				if !found || r.better(best) {
+					best, found = r, true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return best, false, fmt.Errorf("vulnerability database (%s) is damaged: %v (run 'dockvet db update')", base, err)
+		}
+	}
+	return best, found, nil
+}
+
 // Status describes the database in cacheDir without keeping it open.
 type Status struct {
 	Dir        string

@@ -10,8 +10,9 @@ import (
 
 // Event is one Engine event as watch acts on it, and what a record says
 // about the event that caused a finding. Events that watch makes itself
-// (the audit of what already runs, a gap in the stream) have type
-// "watch" or action "running".
+// (the audit of what already runs, of a container whose events it missed,
+// a gap in the stream) have type "watch" or action "running" or
+// "reconcile".
 type Event struct {
 	// Type is the Engine's event type (container, image, network, plugin,
 	// daemon), or "watch".
@@ -34,6 +35,10 @@ type Event struct {
 	NetworkType string `json:"networkType,omitempty"`
 	// Time is when the Engine says the event happened.
 	Time time.Time `json:"time"`
+	// CaughtUp is, for watch's own gap, stall and missed events, how
+	// many containers it found by listing them that it had not seen in
+	// their current state (and audited then).
+	CaughtUp int `json:"caughtUp,omitempty"`
 
 	// nano is Time in the Engine's resolution, the resume point of the
 	// stream.
@@ -45,12 +50,15 @@ type Event struct {
 
 // Synthetic event types and actions.
 const (
-	typeWatch     = "watch"
-	actionRunning = "running"  // a container audited because it runs (start of watch, resync)
-	actionGap     = "gap"      // the Engine no longer held events from a disconnection
-	actionOverrun = "overflow" // the queue was full and events were not queued
-	actionStop    = "stop"     // watch stopped before every queued event was audited
-	actionSink    = "sink"     // a sink stopped taking findings
+	typeWatch       = "watch"
+	actionRunning   = "running"   // a container audited because it runs (start of watch, after trouble)
+	actionReconcile = "reconcile" // a container audited because watch had not seen it in its current state
+	actionGap       = "gap"       // the Engine no longer held events from a disconnection
+	actionStall     = "stall"     // watch fell behind its event stream (stopped, suspended, starved of CPU)
+	actionMissed    = "missed"    // a reconcile found containers whose events watch had not seen
+	actionOverrun   = "overflow"  // the queue was full and events were not queued
+	actionStop      = "stop"      // watch stopped before every queued event was audited
+	actionSink      = "sink"      // a sink stopped taking findings
 )
 
 // The event types and actions watch acts on. destroy, delete and remove

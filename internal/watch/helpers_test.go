@@ -183,34 +183,7 @@ func started(t *testing.T, o Options) (*Watcher, *collector) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if o.MinBackoff == 0 {
-		o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 300*time.Millisecond
-	}
-	if o.Notice == nil {
-		o.Notice = func(format string, args ...any) { t.Logf("watch: "+format, args...) }
-	}
-	w := New(c, o)
-	col := newCollector()
-	rctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(rctx, col.sink)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitLimit):
-			t.Errorf("watch did not stop within %s", waitLimit)
-		}
-	})
-	select {
-	case <-w.ready:
-	case <-time.After(waitLimit):
-		t.Fatalf("watch did not subscribe within %s", waitLimit)
-	}
-	return w, col
+	return runWith(t, c, o)
 }
 
 // proxy stands between watch and the Engine on a Unix socket the test

@@ -23,6 +23,9 @@ type Metrics struct {
 	queueLimit   prometheus.Gauge
 	overflows    prometheus.Counter
 	gaps         prometheus.Counter
+	stalls       prometheus.Counter
+	reconciles   *prometheus.CounterVec
+	caught       prometheus.Counter
 	unaudited    prometheus.Counter
 	latency      prometheus.Histogram
 	sinkErrors   *prometheus.CounterVec
@@ -53,6 +56,12 @@ func NewMetrics() *Metrics {
 		Help: "Events not queued because the queue was full (each one is also reported as a finding)."})
 	m.gaps = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "event_gaps_total",
 		Help: "Reconnections after which the Engine no longer held every missed event."})
+	m.stalls = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "stalls_total",
+		Help: "Times watch fell behind its event stream (an event read late, or its clock jumped: stopped, suspended, starved of CPU)."})
+	m.reconciles = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconciles_total",
+		Help: "Listings of the containers to catch up on missed events, by what asked for them (start, timer, stall, reconnect, gap, overflow)."}, []string{"cause"})
+	m.caught = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "caught_up_containers_total",
+		Help: "Containers a listing found that watch had not seen in their current state (their events were missed), audited then."})
 	m.unaudited = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "unaudited_events_total",
 		Help: "Events whose subject could not be inspected (removed first, or an Engine error)."})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "event_to_sink_seconds",
@@ -67,7 +76,7 @@ func NewMetrics() *Metrics {
 	m.spoolDropped = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "webhook_spool_dropped_total",
 		Help: "Findings not spooled for the webhook because the spool was full."})
 	m.reg.MustRegister(m.events, m.findings, m.reconnects, m.connected, m.queueDepth, m.queueLimit, m.overflows,
-		m.gaps, m.unaudited, m.latency, m.sinkErrors, m.webhook, m.spoolDepth, m.spoolDropped,
+		m.gaps, m.stalls, m.reconciles, m.caught, m.unaudited, m.latency, m.sinkErrors, m.webhook, m.spoolDepth, m.spoolDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every severity and practice exists from the start, so a query over
 	// them does not see a series appear with its first finding.
@@ -78,6 +87,9 @@ func NewMetrics() *Metrics {
 	}
 	for _, r := range []string{"delivered", "retried", "rejected"} {
 		m.webhook.WithLabelValues(r)
+	}
+	for _, c := range causes {
+		m.reconciles.WithLabelValues(c)
 	}
 	return m
 }
@@ -139,6 +151,24 @@ func (m *Metrics) gap() {
 	}
 }
 
+func (m *Metrics) stall() {
+	if m != nil {
+		m.stalls.Inc()
+	}
+}
+
+func (m *Metrics) reconciled(cause string) {
+	if m != nil {
+		m.reconciles.WithLabelValues(cause).Inc()
+	}
+}
+
+func (m *Metrics) caughtUp(n int) {
+	if m != nil && n > 0 {
+		m.caught.Add(float64(n))
+	}
+}
+
 func (m *Metrics) notAudited() {
 	if m != nil {
 		m.unaudited.Inc()
@@ -146,7 +176,7 @@ func (m *Metrics) notAudited() {
 }
 
 func (m *Metrics) delivered(ev Event) {
-	if m != nil && !ev.Time.IsZero() && ev.Type != typeWatch && ev.Action != actionRunning {
+	if m != nil && !ev.Time.IsZero() && ev.Type != typeWatch && ev.Action != actionRunning && ev.Action != actionReconcile {
 		m.latency.Observe(time.Since(ev.Time).Seconds())
 	}
 }

@@ -15,7 +15,7 @@ const (
 	jobImage
 	jobPlugin
 	jobReload
-	jobResync
+	jobReconcile
 )
 
 // job is one thing to audit. Events about the same thing that arrive
@@ -29,13 +29,21 @@ type job struct {
 	// merged counts the later events that joined it.
 	merged int
 	queued time.Time
+	// first puts the job ahead of the events' (exec jobs always go
+	// first): a reconcile, and the containers it found missed.
+	first bool
+	// images, for the audits of one reconcile, answers their image
+	// inspects once per image.
+	images *batchImages
 }
 
 // queue is the bounded, coalescing queue between the event reader and the
 // workers. The reader only offers (never waits); the jobs watch makes
 // itself (re-audits) are forced in beyond the bound, which the number of
 // containers bounds. Exec jobs go first: the Engine forgets an exec that
-// failed to start within milliseconds.
+// failed to start within milliseconds. So do reconciles and the
+// containers they found missed: after a stall, they would otherwise wait
+// behind every event the Engine kept.
 type queue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -84,7 +92,7 @@ func (q *queue) add(j *job, force bool) bool {
 	}
 	j.queued = time.Now()
 	q.pending[j.key] = j
-	if j.kind == jobExec {
+	if j.kind == jobExec || j.first {
 		q.urgent = append(q.urgent, j)
 	} else {
 		q.normal = append(q.normal, j)
@@ -138,7 +146,7 @@ func (q *queue) abandon() int {
 	defer q.mu.Unlock()
 	n := 0
 	for _, j := range append(q.urgent, q.normal...) {
-		if j.kind != jobResync {
+		if j.kind != jobReconcile {
 			n += 1 + j.merged
 		}
 	}

@@ -18,6 +18,9 @@ type Trouble struct {
 	From, To time.Time
 	// Subject is what could not be audited ("container web (3f4e5d6c7b8a)").
 	Subject string
+	// CaughtUp is how many containers the reconcile that followed a gap
+	// or a stall found that watch had not seen in their current state.
+	CaughtUp int
 	// Reason is the error or the circumstance, one line.
 	Reason string
 }
@@ -35,21 +38,48 @@ func (t *Trouble) span() string {
 	return fmt.Sprintf(" between %s and %s", t.From.UTC().Format(timeLayout), t.To.UTC().Format(timeLayout))
 }
 
+// caughtUp is the part of a message that says how many containers a
+// reconcile caught up on.
+func (t *Trouble) caughtUp() string {
+	switch t.CaughtUp {
+	case 0:
+		return ""
+	case 1:
+		return " and 1 container watch had not seen in its current state was audited"
+	}
+	return fmt.Sprintf(" and %d containers watch had not seen in their current state were audited", t.CaughtUp)
+}
+
 var ruleEventsMissed = &Rule[Trouble]{
 	Rule: finding.Rule{
 		ID: "DV5040", Title: "Engine events may have been missed", Practice: finding.PracticeMonitoring,
 		Severity: finding.Medium,
-		Description: "watch lost its connection to the Engine and, on reconnecting, the Engine no longer held the events from " +
-			"the start of the gap (it keeps only its most recent events). watch re-audited every running container, but " +
-			"execs, pulls and short-lived containers in the gap may not have been seen.",
-		Remediation: "Find out why the connection dropped (Engine restarts, a proxy's idle timeout); check the Engine's " +
-			"logs for the gap; run watch next to the Engine so that the connection is local.",
+		Description: "The Engine's event stream is not a reliable log: it keeps only its most recent events for a stream " +
+			"opened again, and it drops the events of a reader that does not keep up (1024 waiting, then 100 ms each). " +
+			"watch reports a gap when, on reconnecting, the Engine no longer held the events from the start of the gap; " +
+			"a stall when it fell behind the stream (an event read long after the Engine dated it, or watch's own clock " +
+			"jumping: the process was stopped, suspended or starved of CPU); and missed containers when listing the " +
+			"containers (after either, after a reconnection or an overflow, and every minute) finds containers it had " +
+			"not seen in their current state. It audits those containers then, and every running one after a gap or a " +
+			"stall, but execs, pulls and containers created and removed in the gap may not have been seen.",
+		Remediation: "Find out why the connection dropped (Engine restarts, a proxy's idle timeout) or why watch stalled " +
+			"(a stopped process, a suspended machine, CPU limits); check the Engine's logs for the time concerned; run " +
+			"watch next to the Engine, with CPU to spare.",
 		References: []string{"https://docs.docker.com/reference/cli/docker/system/events/"},
 	},
 	Check: func(p *Pass[Trouble]) {
 		t := p.Model
-		if t.Event.Action == actionGap {
-			p.report("The Engine no longer held the events from when watch was disconnected%s; running containers were re-audited, but other events in the gap may be missing.", t.span())
+		switch t.Event.Action {
+		case actionGap:
+			p.report("The Engine no longer held the events from when watch was disconnected%s; running containers were re-audited%s, but other events in the gap may be missing.", t.span(), t.caughtUp())
+		case actionStall:
+			p.report("watch fell %s behind the Engine's events%s (stopped, suspended or starved of CPU), and the Engine drops events for a reader that falls behind; running containers were re-audited%s, but other events in that time may be missing.",
+				t.To.Sub(t.From).Round(100*time.Millisecond), t.span(), t.caughtUp())
+		case actionMissed:
+			if t.CaughtUp > 0 {
+				p.report("%d %s had events watch did not see (the Engine dropped them) and %s audited when watch listed the containers%s; other events of that time may be missing.",
+					t.CaughtUp, plural(t.CaughtUp, "container", "containers"), plural(t.CaughtUp, "was", "were"), t.span())
+			}
 		}
 	},
 }

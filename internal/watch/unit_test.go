@@ -98,7 +98,7 @@ func TestQueue(t *testing.T) {
 	if q.offer(c("c")) {
 		t.Error("an offer beyond the limit was taken")
 	}
-	if !q.force(&job{kind: jobResync, key: "resync"}) {
+	if !q.force(&job{kind: jobReconcile, key: "resync"}) {
 		t.Error("a forced job was refused")
 	}
 	if q.offer(&job{kind: jobExec, key: "x"}) {
@@ -127,7 +127,7 @@ func TestQueue(t *testing.T) {
 	q2 := newQueue(10, nil)
 	q2.offer(c("a"))
 	q2.offer(c("a"))
-	q2.force(&job{kind: jobResync, key: "r"})
+	q2.force(&job{kind: jobReconcile, key: "r"})
 	if n := q2.abandon(); n != 2 || q2.len() != 0 {
 		t.Errorf("abandon: %d events, %d left", n, q2.len())
 	}

@@ -4,9 +4,10 @@
 // network connection, image pull, load and tag, plugin and daemon reload
 // (with the watch rules, DV5xxx). It never reads past an event it could not
 // queue without saying so, resumes after a lost connection from the last
-// event it saw, reports each finding once, and hands findings to sinks
-// (standard output, a file, a webhook) without letting a slow sink hold up
-// the reader.
+// event it saw, catches up by listing the containers whenever it may have
+// missed events (and on a slow timer), reports each finding once, and hands
+// findings to sinks (standard output, a file, a webhook) without letting a
+// slow sink hold up the reader.
 package watch
 
 import (
@@ -77,6 +78,15 @@ type Options struct {
 	// History is how many events the Engine keeps for a resumed stream
 	// (256 in every Docker Engine release, 20.10 included).
 	History int
+	// StallAfter is how far behind the Engine's events watch may fall
+	// (an event read that long after the Engine dated it, or a jump of
+	// the clock between two of the reader's ticks) before it takes
+	// itself to have been stalled and catches up (default 3s).
+	StallAfter time.Duration
+	// ReconcileEvery is the period of the slow timer that lists the
+	// containers and audits those watch has not seen in their current
+	// state, whether or not anything announced a gap (default 1m).
+	ReconcileEvery time.Duration
 	// Metrics count what happens; nil counts nothing.
 	Metrics *Metrics
 	// Notice receives one-line messages for a person (reconnections);
@@ -120,11 +130,22 @@ type Watcher struct {
 	// then on every event is seen (the stream starts at started).
 	ready chan struct{}
 
-	mu       sync.Mutex
-	snap     *host.Snapshot
-	daemon   live.Daemon
-	overrun  Trouble // events not queued since the last re-audit
-	gap      *Trouble
+	// seen is what watch has seen of each container (reconcile.go).
+	seen *states
+
+	mu      sync.Mutex
+	snap    *host.Snapshot
+	daemon  live.Daemon
+	overrun Trouble  // events not queued since the last reconcile
+	gap     *Trouble // the Engine's history did not reach back over a reconnection
+	stall   *Trouble // watch fell behind its stream
+	causes  map[string]bool
+	reaudit bool
+
+	// recMu makes reconciles one at a time; lastList is when the last
+	// listing was asked for.
+	recMu    sync.Mutex
+	lastList time.Time
 	reloadMu sync.Mutex
 }
 
@@ -148,7 +169,14 @@ func New(c Client, o Options) *Watcher {
 	if o.History <= 0 {
 		o.History = 256
 	}
-	w := &Watcher{c: c, o: o, m: o.Metrics, mem: newMemory(eventMemorySize), exec: newExecInspector(c), ready: make(chan struct{}), outSize: outBuffer}
+	if o.StallAfter <= 0 {
+		o.StallAfter = 3 * time.Second
+	}
+	if o.ReconcileEvery <= 0 {
+		o.ReconcileEvery = time.Minute
+	}
+	w := &Watcher{c: c, o: o, m: o.Metrics, mem: newMemory(eventMemorySize), exec: newExecInspector(c), ready: make(chan struct{}),
+		outSize: outBuffer, seen: newStates()}
 	w.q = newQueue(o.QueueSize, w.m.depth)
 	w.m.limit(o.QueueSize)
 	return w
@@ -219,19 +247,22 @@ func (w *Watcher) finish() {
 // record has been handed to sink. sink is called from one goroutine.
 func (w *Watcher) Run(ctx context.Context, sink func(Record)) error {
 	w.begin(ctx, sink)
-	now := time.Now().UTC()
-	w.q.force(&job{kind: jobResync, key: "resync", ev: Event{Type: typeWatch, Action: "start", Time: now, nano: now.UnixNano()}})
+	w.reconcileSoon(causeStart, false)
 	janitorDone := make(chan struct{})
 	go func() {
 		defer close(janitorDone)
-		t := time.NewTicker(forgetAfter / 2)
-		defer t.Stop()
+		forget := time.NewTicker(forgetAfter / 2)
+		defer forget.Stop()
+		rec := time.NewTicker(w.o.ReconcileEvery)
+		defer rec.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case now := <-t.C:
+			case now := <-forget.C:
 				w.mem.expire(now.Add(-forgetAfter))
+			case <-rec.C:
+				w.reconcileSoon(causeTimer, false)
 			}
 		}
 	}()
@@ -245,8 +276,8 @@ func (w *Watcher) Run(ctx context.Context, sink func(Record)) error {
 // been handed to sink.
 func (w *Watcher) Once(ctx context.Context, sink func(Record)) error {
 	w.begin(ctx, sink)
-	now := time.Now().UTC()
-	err := w.resync(ctx, &job{kind: jobResync, ev: Event{Type: typeWatch, Action: "once", Time: now, nano: now.UnixNano()}})
+	w.ask(causeStart, false)
+	err := w.reconcile(ctx, &job{kind: jobReconcile, ev: Event{Type: typeWatch, Action: "once"}})
 	w.finish()
 	return err
 }
@@ -277,11 +308,14 @@ type resume struct {
 	lastNano   int64
 	subscribed int64
 	replayed   int
-	decided    bool
+	// decided: the first events told whether the Engine still held
+	// every event since lastNano; over: the replay is read; asked: a
+	// reconcile was asked for because of what the replay showed.
+	decided, over, asked bool
 }
 
 // settleTime is how long a resumed stream may stay silent before watch
-// stops waiting for the replay to tell it what was missed.
+// takes its replay to be over.
 const settleTime = time.Second
 
 // follow reads the event stream until ctx is done, opening it again with
@@ -293,6 +327,8 @@ func (w *Watcher) follow(ctx context.Context) {
 	// from before the start is audited like the rest, and only once.
 	last, backoff := w.started.Add(-clockMargin).UnixNano(), w.o.MinBackoff
 	var res *resume
+	h := w.c.DaemonHost()
+	p := newPace(w.o.StallAfter, strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "npipe://"), time.Now())
 	for ctx.Err() == nil {
 		if res != nil {
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -306,6 +342,7 @@ func (w *Watcher) follow(ctx context.Context) {
 			w.notice("reconnected to the Engine at %s; resuming from %s", w.c.DaemonHost(), time.Unix(0, res.lastNano).UTC().Format(timeLayout))
 		}
 		sctx, cancel := context.WithCancel(ctx)
+		p.subscribed(time.Now())
 		stream := w.c.Events(sctx, client.EventsListOptions{Since: since(last)})
 		if res == nil {
 			close(w.ready)
@@ -313,8 +350,9 @@ func (w *Watcher) follow(ctx context.Context) {
 		w.m.setConnected(true)
 		go w.liveness(sctx, cancel)
 		opened := time.Now()
-		n, err := w.consume(sctx, stream, res, &last)
+		n, err := w.consume(sctx, stream, res, p, &last)
 		cancel()
+		w.stalled(p.end(time.Now()))
 		w.m.setConnected(false)
 		if ctx.Err() != nil {
 			return
@@ -380,14 +418,18 @@ func since(nano int64) string {
 
 // consume reads one stream until it ends. It never waits for anything
 // but the stream: jobs are offered to the queue, and what does not fit is
-// counted and re-audited later.
-func (w *Watcher) consume(ctx context.Context, stream client.EventsResult, res *resume, last *int64) (int, error) {
+// counted and re-audited later. It also keeps pace: when it finds that it
+// fell behind the stream, it reconciles once it has caught up.
+func (w *Watcher) consume(ctx context.Context, stream client.EventsResult, res *resume, p *pace, last *int64) (int, error) {
 	n := 0
-	var settle <-chan time.Time
+	tick := time.NewTicker(p.tick)
+	defer tick.Stop()
+	var settle *time.Timer
+	var settled <-chan time.Time
 	if res != nil {
-		t := time.NewTimer(settleTime)
-		defer t.Stop()
-		settle = t.C
+		settle = time.NewTimer(settleTime)
+		defer settle.Stop()
+		settled = settle.C
 	}
 	for {
 		select {
@@ -397,28 +439,48 @@ func (w *Watcher) consume(ctx context.Context, stream client.EventsResult, res *
 			return n, err
 		case m := <-stream.Messages:
 			n++
-			w.handle(m, res, last)
-		case <-settle:
-			// Nothing was replayed: nothing happened in the gap that the
-			// Engine still holds. What runs is audited again all the
-			// same (an Engine that restarted has no history of before).
-			if !res.decided {
-				res.decided = true
-				w.resyncAfter("reconnect")
+			ev := w.handle(m, res, last)
+			w.stalled(p.event(&ev, time.Now()))
+			if res != nil && !res.over {
+				if ev.nano > res.subscribed {
+					w.replayed(res)
+				} else {
+					settle.Reset(settleTime)
+				}
 			}
+		case <-tick.C:
+			// The time the reader gets to the tick, not the tick's own:
+			// what matters is how long the reader itself was held up.
+			w.stalled(p.clock(time.Now()))
+		case <-settled:
+			// The replay is over. When nothing was replayed, nothing
+			// happened in the gap that the Engine still holds; what
+			// runs is audited again all the same (an Engine that
+			// restarted has no history of before).
+			if !res.decided {
+				res.decided, res.asked = true, true
+				w.reconcileSoon(causeReconnect, true)
+			}
+			w.replayed(res)
 		}
 	}
 }
 
-// resyncAfter queues an audit of every running container after a
-// reconnection, once the replayed events are queued: containers the
-// replay covers are then reported from their own events.
-func (w *Watcher) resyncAfter(why string) {
-	now := time.Now().UTC()
-	w.q.force(&job{kind: jobResync, key: "resync", ev: Event{Type: typeWatch, Action: why, Time: now, nano: now.UnixNano()}})
+// replayed is called once the replay of a resumed stream is read: watch
+// reconciles, so that what the replay did not hold is caught up on. After
+// the replay, what it held is queued and counts as seen.
+func (w *Watcher) replayed(res *resume) {
+	if res.over {
+		return
+	}
+	res.over = true
+	if !res.asked {
+		res.asked = true
+		w.reconcileSoon(causeReconnect, false)
+	}
 }
 
-func (w *Watcher) handle(m events.Message, res *resume, last *int64) {
+func (w *Watcher) handle(m events.Message, res *resume, last *int64) Event {
 	ev, ok := Decode(m)
 	w.m.event(&ev)
 	if res != nil && !res.decided {
@@ -428,9 +490,10 @@ func (w *Watcher) handle(m events.Message, res *resume, last *int64) {
 		*last = ev.nano
 	}
 	if !w.mem.newEvent(ev.key()) || !ok {
-		return
+		return ev
 	}
 	w.dispatch(&ev)
+	return ev
 }
 
 // judge decides, from the first events of a resumed stream, whether the
@@ -454,12 +517,14 @@ func (w *Watcher) judge(res *resume, ev *Event) {
 				From: time.Unix(0, res.lastNano).UTC(), To: ev.Time}
 			w.mu.Unlock()
 			w.notice("the Engine no longer holds the events from %s on; some may have been missed", time.Unix(0, res.lastNano).UTC().Format(timeLayout))
-			w.resyncAfter(actionGap)
+			res.asked = true
+			w.reconcileSoon(causeGap, true)
 		}
 	default:
 		res.decided = true
 		w.notice("the Engine's event history begins after the last event read (the Engine restarted); running containers are audited again")
-		w.resyncAfter("reconnect")
+		res.asked = true
+		w.reconcileSoon(causeReconnect, true)
 	}
 }
 
@@ -471,6 +536,7 @@ func (w *Watcher) dispatch(ev *Event) {
 		switch ev.Action {
 		case "destroy":
 			w.mem.retire(ev.Actor, time.Now())
+			w.seen.forget(ev.Actor)
 			return
 		case "exec_create", "exec_start":
 			k := ev.Exec
@@ -502,6 +568,11 @@ func (w *Watcher) dispatch(ev *Event) {
 	}
 	j.ev = *ev
 	if w.q.offer(j) {
+		// A queued create or start counts as seen: a reconcile before its
+		// audit does not take it for a missed one.
+		if j.kind == jobContainer && (ev.Action == "create" || ev.Action == "start") {
+			w.seen.saw(ev.Actor, ev.Action == "start", time.Now())
+		}
 		return
 	}
 	w.m.overflow()
@@ -512,7 +583,7 @@ func (w *Watcher) dispatch(ev *Event) {
 	w.overrun.Count++
 	w.overrun.To = ev.Time
 	w.mu.Unlock()
-	w.q.force(&job{kind: jobResync, key: "resync", ev: Event{Type: typeWatch, Action: actionOverrun, Time: time.Now().UTC()}})
+	w.reconcileSoon(causeOverflow, true)
 }
 
 func (w *Watcher) run(j *job) {
@@ -531,41 +602,11 @@ func (w *Watcher) run(j *job) {
 		w.auditPlugin(ctx, j)
 	case jobReload:
 		w.auditReload(ctx, j)
-	case jobResync:
-		if err := w.resync(ctx, j); err != nil {
+	case jobReconcile:
+		if err := w.reconcile(ctx, j); err != nil {
 			w.notice("%v", err)
 		}
 	}
-}
-
-// resync reports what stopped watch from seeing everything, then queues an
-// audit of every running container.
-func (w *Watcher) resync(ctx context.Context, j *job) error {
-	w.mu.Lock()
-	overrun, gap := w.overrun, w.gap
-	w.overrun, w.gap = Trouble{}, nil
-	w.mu.Unlock()
-	if overrun.Count > 0 {
-		overrun.Event = Event{Type: typeWatch, Action: actionOverrun, Time: j.ev.Time}
-		w.trouble(&overrun, "watch", "overflow"+strconv.FormatInt(j.ev.Time.UnixNano(), 10))
-	}
-	if gap != nil {
-		w.trouble(gap, "watch", "gap"+strconv.FormatInt(gap.From.UnixNano(), 10))
-	}
-	list, err := w.c.ContainerList(ctx, client.ContainerListOptions{})
-	if err != nil {
-		return fmt.Errorf("listing the running containers: %w", err)
-	}
-	now := time.Now().UTC()
-	for _, s := range list.Items {
-		name := ""
-		if len(s.Names) > 0 {
-			name = strings.TrimPrefix(s.Names[0], "/")
-		}
-		w.q.force(&job{kind: jobContainer, key: "c:" + s.ID,
-			ev: Event{Type: string(events.ContainerEventType), Action: actionRunning, Actor: s.ID, Name: name, Time: now, nano: now.UnixNano()}})
-	}
-	return nil
 }
 
 func watchTarget(name string) finding.Target {
@@ -581,9 +622,14 @@ func (w *Watcher) daemonDefaults() live.Daemon {
 func (w *Watcher) auditContainer(ctx context.Context, j *job) {
 	ev := &j.ev
 	scope := ev.Actor
-	c, err := live.Fetch(ctx, w.c, ev.Actor)
+	asked := time.Now()
+	var cl live.Client = w.c
+	if j.images != nil {
+		cl = j.images
+	}
+	c, err := live.Fetch(ctx, cl, ev.Actor)
 	if err != nil {
-		if live.IsNotFound(err) && (ev.Action == actionRunning || w.mem.has(scope, auditedKey)) {
+		if live.IsNotFound(err) && (ev.Action == actionRunning || ev.Action == actionReconcile || w.mem.has(scope, auditedKey)) {
 			return // it stopped and went away after it was listed or audited
 		}
 		reason := err.Error()
@@ -598,6 +644,9 @@ func (w *Watcher) auditContainer(ctx context.Context, j *job) {
 		return
 	}
 	w.mem.first(scope, auditedKey)
+	if st := c.Inspect.State; st != nil {
+		w.seen.saw(c.Inspect.ID, running(st.Status), asked)
+	}
 	opts := live.Options{Target: watchTarget(c.Name()), Policy: w.o.Policy, Enabled: w.o.Enabled, Daemon: w.daemonDefaults()}
 	for _, f := range live.Audit(c, opts) {
 		w.emit(f, *ev, scope, f.RuleID+"\x00"+f.Message)
