@@ -16,6 +16,7 @@ require (
 	github.com/getkin/kin-openapi v0.149.0
 	github.com/github/go-spdx/v2 v2.8.0
 	github.com/go-openapi/strfmt v0.27.0
+	github.com/gofrs/flock v0.13.1
 	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/google/go-containerregistry v0.22.1
 	github.com/google/osv-scalibr v0.5.3

@@ -21,6 +21,7 @@ func main() {
 	n := flag.Int("n", 1000, "number of Dockerfiles")
 	out := flag.String("o", "", "output directory (created)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	shared := flag.Bool("shared", false, "write every Dockerfile into one directory (svcNNNN.Dockerfile), so that they share one build context")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gendockerfiles: -o DIR is required")
@@ -29,14 +30,17 @@ func main() {
 	r := rand.New(rand.NewPCG(*seed, 42))
 	total := 0
 	for i := range *n {
-		dir := filepath.Join(*out, fmt.Sprintf("svc%04d", i))
+		dir, name := filepath.Join(*out, fmt.Sprintf("svc%04d", i)), "Dockerfile"
+		if *shared {
+			dir, name = *out, fmt.Sprintf("svc%04d.Dockerfile", i)
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, "gendockerfiles:", err)
 			os.Exit(2)
 		}
 		src := templates[i%len(templates)](r)
 		total += strings.Count(src, "\n")
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(src), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "gendockerfiles:", err)
 			os.Exit(2)
 		}

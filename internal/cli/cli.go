@@ -148,6 +148,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdSBOM(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDB(f),
+		NewCmdCache(f, nil),
 		NewCmdRules(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdPluginMetadata(f, nil),

@@ -5,8 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +71,7 @@ func runDockerfile(opts *DockerfileOptions) error {
 			return fail("--context %s: not a directory", opts.Context)
 		}
 	}
+	batchGC()
 	r := newReport()
 	for _, p := range opts.Paths {
 		if err := auditDockerfilePath(opts, p, r); err != nil {
@@ -103,21 +108,65 @@ func auditDockerfilePath(opts *DockerfileOptions, p string, r *finding.Report) e
 		auditDockerfile(opts.Shared, p, opts.Context, r)
 		return nil
 	}
-	found := 0
+	var paths []string
 	err = walkFiles(opts.Shared, p, nil, func(path string) error {
 		if dockerfile.IsName(filepath.Base(path)) {
-			found++
-			auditDockerfile(opts.Shared, path, opts.Context, r)
+			paths = append(paths, path)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if found == 0 {
+	auditDockerfiles(opts.Shared, paths, opts.Context, r)
+	if len(paths) == 0 {
 		return fail("%s: no Dockerfile found (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile)", p)
 	}
 	return nil
+}
+
+// auditDockerfiles audits Dockerfiles on every core and adds their results
+// to r in the order given. They share only the run's build contexts and
+// their secret scans (Shared.contexts), which are safe for concurrent use.
+func auditDockerfiles(s *Shared, paths []string, buildContext string, r *finding.Report) {
+	parts := make([]finding.Report, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				auditDockerfile(s, paths[i], buildContext, &parts[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, part := range parts {
+		r.Targets = append(r.Targets, part.Targets...)
+		r.Findings = append(r.Findings, part.Findings...)
+		r.Errors = append(r.Errors, part.Errors...)
+		r.Waivers = append(r.Waivers, part.Waivers...)
+	}
+}
+
+// batchGC tunes the collector for auditing many Dockerfiles, unless GOGC
+// or GOMEMLIMIT say otherwise: each file's parse and checks allocate much
+// and keep little (its findings), so the heap may grow fourfold between
+// collections, within a limit. With the default the collector took a
+// third of the time of a thousand Dockerfiles on two cores.
+func batchGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
+}
+
+// contexts are the build contexts the run's Dockerfiles share: each is
+// walked, and each of its files scanned for secrets, once per run.
+func (s *Shared) contexts() *dockerfile.Contexts {
+	s.buildContextsOnce.Do(func() { s.buildContexts = dockerfile.NewContexts() })
+	return s.buildContexts
 }
 
 // auditDockerfile parses and checks one Dockerfile into r, with its build
@@ -156,6 +205,7 @@ func auditDockerfileParsed(s *Shared, path, buildContext string, r *finding.Repo
 		return
 	}
 	r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceDockerfile, Name: path})
-	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled, Now: s.Now(), Context: buildContext})...)
+	r.Findings = append(r.Findings, dockerfile.Check(f, dockerfile.Options{Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled, Now: s.Now(), Context: buildContext,
+		Contexts: s.contexts()})...)
 	r.Waivers = append(r.Waivers, f.Waivers...)
 }

@@ -17,10 +17,14 @@ import (
 
 	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/imageaudit"
+	"github.com/dockvet/dockvet/internal/layercache"
 )
 
-// imageMemory is the memory dockvet image aims to stay within.
-const imageMemory = 150 << 20
+// imageMemory is the memory the Go runtime of dockvet image aims to stay
+// within: the walk's data at a million entries (~75 MiB) and room for the
+// collector, which on a loaded machine falls behind the allocations; the
+// program itself takes some 30 MiB more, outside the limit.
+const imageMemory = 104 << 20
 
 // defaultDBMaxAge is how old the vulnerability database may be before a
 // run says so: OSV's exports change daily, and a week-old database
@@ -43,6 +47,8 @@ type ImageOptions struct {
 	// its stored result) instead of scanning here.
 	Server        string
 	ServerTimeout time.Duration
+	// NoCache neither reads nor writes the layer result cache.
+	NoCache bool
 }
 
 // NewCmdImage audits an image.
@@ -86,6 +92,7 @@ func NewCmdImage(f *Factory, runF func(*ImageOptions) error) *cobra.Command {
 	opts.bindEngine(fl)
 	fl.StringVar(&opts.Server, "server", "", "send the scan to a 'dockvet server' at this URL (or read its stored result) instead of scanning here; token in DOCKVET_SERVER_TOKEN")
 	fl.DurationVar(&opts.ServerTimeout, "server-timeout", 10*time.Minute, "with --server, how long to wait for the scan")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "neither read nor write the layer result cache (dockvet cache status)")
 	return cmd
 }
 
@@ -145,6 +152,13 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 	open, err := opts.imageOpenOptions()
 	if err != nil {
 		return err
+	}
+	if !opts.NoCache {
+		c, err := openLayerCache(opts.Shared)
+		if err != nil {
+			return err
+		}
+		walk.Cache, walk.LayerKey = c, layercache.Program()
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
@@ -208,10 +222,10 @@ func parseMaxAge(s string) (time.Duration, error) {
 }
 
 // limitImageMemory sets the memory limit an image walk keeps to, unless
-// GOMEMLIMIT sets one. The walk keeps a few hundred bytes per layer entry
-// and streams everything else; a soft limit makes the collector work
-// before garbage doubles that, so even images with hundreds of thousands
-// of files stay within imageMemory.
+// GOMEMLIMIT sets one. The walk keeps under 80 bytes per layer entry
+// (about 75 MiB at its cap of a million entries) and streams everything
+// else; the limit tells the collector to run before garbage doubles that,
+// rather than keeping the walk's memory down itself.
 func limitImageMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(imageMemory)

@@ -130,7 +130,7 @@ func inventoryOf(ctx context.Context, opts *Shared, ref string) (sbom.Subject, *
 	}
 	for _, s := range view.Skipped {
 		if s.Analyzer == pkgs.Name() {
-			opts.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path, s.File.Layer.Index, s.Reason)
+			opts.notice("%s: %s (layer %d): not inventoried: %s", ref, s.File.Path(), s.File.Layer.Index, s.Reason)
 		}
 	}
 	subject := sbom.Subject{Name: ref, Image: true}

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"
+	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/imageaudit"
@@ -74,6 +76,10 @@ type Shared struct {
 	ep         *engine.Endpoint
 	epErr      error
 	engineSaid bool
+
+	// buildContexts are shared by the run's Dockerfiles (contexts).
+	buildContexts     *dockerfile.Contexts
+	buildContextsOnce sync.Once
 }
 
 func (s *Shared) bind(f *pflag.FlagSet) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -27,6 +28,17 @@ type BuildContext struct {
 	Dir string
 	// Files are the files sent, slash-separated, relative to Dir, sorted.
 	Files []string
+
+	// scans holds the secret scan of each file, shared by every context of
+	// the run; scanned is set once every file of Files has one.
+	mu      sync.Mutex
+	scans   *Contexts
+	scanned bool
+	// withSecrets are the indexes in Files of the files that hold a
+	// secret, ascending; complete once scanned is set.
+	withSecrets []int
+	// done marks the files whose scan withSecrets already reflects.
+	done []bool
 }
 
 // maxContextFiles bounds the walk of a context: a context of more files
@@ -35,16 +47,109 @@ const maxContextFiles = 200_000
 
 var errContextTooLarge = errors.New("build context has more than 200000 files")
 
+// Contexts loads each build context once per run and scans each of its
+// files for secrets once, however many Dockerfiles share it: a monorepo
+// with a thousand Dockerfiles at its root walks its tree once, not a
+// thousand times. A context is keyed by its directory and the ignore file
+// that applies (two Dockerfiles with different <Dockerfile>.dockerignore
+// files send different contexts); a file's secrets are keyed by its path,
+// so contexts that differ only in what they ignore share the scans of the
+// files they both send. A Contexts is for one run: files changed during it
+// are not read again. It is safe for concurrent use.
+type Contexts struct {
+	mu      sync.Mutex
+	dirs    map[string]*dirFacts
+	loaded  map[contextKey]*loadedContext
+	secrets map[string][]secrets.Match
+}
+
+type contextKey struct{ dir, ignoreFile string }
+
+type loadedContext struct {
+	bc  *BuildContext
+	err error
+}
+
+// NewContexts returns an empty store for one run.
+func NewContexts() *Contexts {
+	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}}
+}
+
+// Load returns the context a build of dockerfile in dir sends, walking dir
+// the first time a directory and ignore file are asked for.
+func (c *Contexts) Load(dir, dockerfile string) (*BuildContext, error) {
+	// What the directory gives every Dockerfile (that it is one, its
+	// absolute path, its .dockerignore) is read once; only the
+	// Dockerfile's own ignore file is looked for each time.
+	c.mu.Lock()
+	d, ok := c.dirs[dir]
+	if !ok {
+		d = &dirFacts{abs: filepath.Clean(dir)}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			d.notDir = true
+		} else {
+			if abs, err := filepath.Abs(d.abs); err == nil {
+				d.abs = abs
+			}
+			d.patterns, d.ignoreFile, d.err = readIgnoreFile(filepath.Join(dir, ".dockerignore"))
+		}
+		c.dirs[dir] = d
+	}
+	c.mu.Unlock()
+	if d.notDir {
+		return nil, errNotDir
+	}
+	patterns, ignoreFile, err := d.patterns, d.ignoreFile, d.err
+	if dockerfile != "" {
+		// <Dockerfile>.dockerignore wins over the context's, even empty.
+		p, name, perr := readIgnoreFile(dockerfile + ".dockerignore")
+		switch {
+		case perr == nil:
+			patterns, ignoreFile, err = p, name, nil
+		case !errors.Is(perr, fs.ErrNotExist):
+			return nil, perr
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	key := contextKey{d.abs, ignoreFile}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.loaded[key]; ok {
+		return l.bc, l.err
+	}
+	bc, err := walkContext(dir, patterns, ignoreFile)
+	if bc != nil {
+		bc.scans = c
+	}
+	c.loaded[key] = &loadedContext{bc, err}
+	return bc, err
+}
+
+// dirFacts is what a context directory gives every Dockerfile.
+type dirFacts struct {
+	abs        string
+	notDir     bool
+	patterns   []string
+	ignoreFile string
+	err        error // reading .dockerignore (fs.ErrNotExist: there is none)
+}
+
+var errNotDir = errors.New("not a directory")
+
 // LoadBuildContext lists the files of dir that a build of dockerfile would
 // send. Symbolic links are sent as links: their targets are not part of
 // the context and are not listed.
 func LoadBuildContext(dir, dockerfile string) (*BuildContext, error) {
+	return NewContexts().Load(dir, dockerfile)
+}
+
+// walkContext walks dir once with the ignore patterns of ignoreFile.
+func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContext, error) {
 	bc := &BuildContext{Dir: dir}
-	patterns, ignoreFile, err := ignorePatterns(dir, dockerfile)
-	if err != nil {
-		return nil, err
-	}
 	var pm *patternmatcher.PatternMatcher
+	var err error
 	if len(patterns) > 0 {
 		if pm, err = patternmatcher.New(patterns); err != nil {
 			return nil, &Error{Path: ignoreFile, Err: err}
@@ -98,33 +203,26 @@ func LoadBuildContext(dir, dockerfile string) (*BuildContext, error) {
 		return nil, err
 	}
 	slices.Sort(bc.Files)
+	bc.done = make([]bool, len(bc.Files))
 	return bc, nil
 }
 
-// ignorePatterns reads the ignore file BuildKit would use for dockerfile:
-// <Dockerfile>.dockerignore next to the Dockerfile takes precedence over
-// the context's .dockerignore, even when empty.
-func ignorePatterns(dir, dockerfile string) ([]string, string, error) {
-	candidates := []string{filepath.Join(dir, ".dockerignore")}
-	if dockerfile != "" {
-		candidates = slices.Insert(candidates, 0, dockerfile+".dockerignore")
+// readIgnoreFile reads an ignore file's patterns; fs.ErrNotExist when
+// there is none.
+func readIgnoreFile(name string) ([]string, string, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
 	}
-	for _, name := range candidates {
-		f, err := os.Open(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, name, &Error{Path: name, Err: unwrapPath(err)}
-		}
-		patterns, err := ignorefile.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return nil, name, &Error{Path: name, Err: err}
-		}
-		return patterns, name, nil
+	if err != nil {
+		return nil, name, &Error{Path: name, Err: unwrapPath(err)}
 	}
-	return nil, "", nil
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, name, &Error{Path: name, Err: err}
+	}
+	return patterns, name, nil
 }
 
 // Copied returns the files of the context that a COPY or ADD source brings
@@ -132,6 +230,16 @@ func ignorePatterns(dir, dockerfile string) ([]string, string, error) {
 // directory, or the files and directories its wildcards match; excludes are
 // the instruction's --exclude patterns.
 func (bc *BuildContext) Copied(src string, excludes []string) []string {
+	var out []string
+	bc.copied(src, excludes, nil, false, func(i int) { out = append(out, bc.Files[i]) })
+	return out
+}
+
+// copied calls fn with the index of every file src brings in, in order.
+// With restrict, only the indexes in among (ascending) are considered: a
+// Dockerfile asks for the files that hold secrets, not for all of them, so
+// its cost does not grow with the size of the context.
+func (bc *BuildContext) copied(src string, excludes []string, among []int, restrict bool, fn func(i int)) {
 	src = strings.TrimLeft(filepath.ToSlash(src), "/")
 	src = path.Clean("/" + src)[1:]
 	var ex *patternmatcher.PatternMatcher
@@ -145,18 +253,18 @@ func (bc *BuildContext) Copied(src string, excludes []string) []string {
 		ok, err := ex.MatchesOrParentMatches(rel)
 		return err == nil && ok
 	}
-	var out []string
 	wild := strings.ContainsAny(src, `*?[\`)
 	segs := strings.Split(src, "/")
-	for _, f := range bc.Files {
+	lo, hi := bc.span(src, wild)
+	visit := func(i int) {
+		f := bc.Files[i]
 		root := ""
 		switch {
 		case src == "":
-			root = ""
 		case wild:
 			fsegs := strings.Split(f, "/")
 			if len(fsegs) < len(segs) || !globSegments(segs, fsegs[:len(segs)]) {
-				continue
+				return
 			}
 			root = strings.Join(fsegs[:len(segs)], "/")
 		case f == src:
@@ -164,19 +272,106 @@ func (bc *BuildContext) Copied(src string, excludes []string) []string {
 		case strings.HasPrefix(f, src+"/"):
 			root = src
 		default:
-			continue
+			return
 		}
 		// --exclude patterns apply to paths under the source.
 		rel := strings.TrimPrefix(strings.TrimPrefix(f, root), "/")
 		if rel == "" {
 			rel = path.Base(f)
 		}
-		if excluded(rel) {
+		if !excluded(rel) {
+			fn(i)
+		}
+	}
+	if !restrict {
+		for i := lo; i < hi; i++ {
+			visit(i)
+		}
+		return
+	}
+	start, _ := slices.BinarySearch(among, lo)
+	for _, i := range among[start:] {
+		if i >= hi {
+			break
+		}
+		visit(i)
+	}
+}
+
+// span is the range of Files a source can bring in. The files at or under
+// a plain path sort together, with only names that extend it by a byte
+// below "/" ("src-old/x", "src.go") among them; a wildcard can match
+// anywhere.
+func (bc *BuildContext) span(src string, wild bool) (int, int) {
+	if src == "" || wild {
+		return 0, len(bc.Files)
+	}
+	lo, _ := slices.BinarySearch(bc.Files, src)
+	hi, _ := slices.BinarySearch(bc.Files, src+"0") // '0' follows '/'
+	return lo, hi
+}
+
+// withSecretsIn returns the indexes of the files that hold a secret among
+// those in [lo, hi), ascending, scanning each file of the run once (the
+// list may name files outside the range: callers filter).
+func (bc *BuildContext) withSecretsIn(lo, hi int) []int {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if bc.scanned {
+		return bc.withSecrets
+	}
+	added := false
+	for i := lo; i < hi; i++ {
+		if bc.done[i] {
 			continue
 		}
-		out = append(out, f)
+		bc.done[i] = true
+		if len(bc.secretsOf(bc.Files[i])) > 0 {
+			bc.withSecrets = append(bc.withSecrets, i)
+			added = true
+		}
 	}
-	return out
+	if added {
+		slices.Sort(bc.withSecrets)
+	}
+	if lo == 0 && hi == len(bc.Files) {
+		bc.scanned, bc.done = true, nil
+	}
+	return slices.Clip(bc.withSecrets)
+}
+
+// secretsOf scans a context file once for every context of the run.
+// Dockerfiles are not scanned: their secrets are reported on their own
+// instructions (DV1040-DV1046) wherever they are audited, this build's
+// Dockerfile included. `COPY . .` copying one again adds nothing, and in
+// a directory of N Dockerfiles would report each secret N times.
+func (bc *BuildContext) secretsOf(rel string) []secrets.Match {
+	if IsName(path.Base(rel)) {
+		return nil
+	}
+	name := filepath.Join(bc.Dir, filepath.FromSlash(rel))
+	if bc.scans != nil {
+		bc.scans.mu.Lock()
+		hits, ok := bc.scans.secrets[name]
+		bc.scans.mu.Unlock()
+		if ok {
+			return hits
+		}
+	}
+	var hits []secrets.Match
+	if fh, err := os.Open(name); err == nil { // an unreadable file: the build would fail on it too
+		matches, err := secrets.Default().ScanReader(fh, rel)
+		fh.Close()
+		if err == nil || len(matches) > 0 {
+			hits = matches
+		}
+	}
+	if bc.scans != nil {
+		bc.scans.mu.Lock()
+		bc.scans.secrets[name] = hits
+		bc.scans.mu.Unlock()
+	}
+	return hits
 }
 
 // globSegments matches path segments one by one, as COPY's wildcards do.
@@ -195,26 +390,23 @@ var ruleContextSecret = &Rule{
 		ID: "DV1047", Title: "Secret in the build context", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A file that a COPY or ADD would bring into the image holds a secret (a private key, a token, a password in a configuration file). " +
 			"The build context is read as BuildKit reads it, .dockerignore (or <Dockerfile>.dockerignore) included, so the finding names " +
-			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret.",
+			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret. " +
+			"Dockerfiles in the context are left to the Dockerfile rules (DV1040-DV1046), which report their secrets where they are written.",
 		Remediation: "Keep the file out of the image: list it in .dockerignore, copy only what the build needs (COPY src/ ./src/ rather than COPY . .), " +
 			"and pass the credential at build time with `RUN --mount=type=secret` or at run time. Rotate the secret if the image was ever pushed.",
 		References: []string{"https://docs.docker.com/build/concepts/context/#dockerignore-files", "https://docs.docker.com/build/building/secrets/"},
 	},
 	Check: func(p *Pass) {
 		dir := p.contextDir()
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return
+		contexts := p.Contexts
+		if contexts == nil {
+			contexts = NewContexts()
 		}
-		bc, err := LoadBuildContext(dir, p.File.Path)
+		bc, err := contexts.Load(dir, p.File.Path)
 		if err != nil {
-			return // BuildKit would refuse this context too; nothing is copied
+			return // no directory, or one BuildKit would refuse: nothing is copied
 		}
-		scanned := map[string]bool{}
-		// The Dockerfile's own secrets are reported on their instructions
-		// (DV1040-DV1046); `COPY . .` copying the file again adds nothing.
-		if self, err := filepath.Rel(dir, p.File.Path); err == nil && !strings.HasPrefix(self, "..") {
-			scanned[filepath.ToSlash(self)] = true
-		}
+		reported := map[int]bool{}
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
 				sd, excludes, ok := contextSources(in)
@@ -226,12 +418,24 @@ var ruleContextSecret = &Rule{
 					if !ok {
 						continue
 					}
-					for _, f := range bc.Copied(src, excludes) {
-						if scanned[f] {
-							continue
+					report := func(i int) {
+						if !reported[i] {
+							reported[i] = true
+							p.reportContextFile(bc, bc.Files[i], in)
 						}
-						scanned[f] = true
-						p.reportContextFile(bc, f, in)
+					}
+					// Only the files that hold a secret are matched
+					// against the source: a Dockerfile costs what it
+					// copies that matters, not the size of the context.
+					if rel := strings.TrimLeft(filepath.ToSlash(src), "/"); strings.ContainsAny(rel, `*?[\`) {
+						bc.copied(src, excludes, nil, false, func(i int) {
+							if len(bc.secretsOf(bc.Files[i])) > 0 {
+								report(i)
+							}
+						})
+					} else {
+						lo, hi := bc.span(path.Clean("/" + rel)[1:], false)
+						bc.copied(src, excludes, bc.withSecretsIn(lo, hi), true, report)
 					}
 				}
 			}
@@ -298,26 +502,17 @@ func expandSource(f *File, st *Stage, in *Instruction, src string) (string, bool
 	return res.Result, true
 }
 
-// reportContextFile scans one context file and reports each secret in it
-// against the file and line, naming the instruction that copies it.
+// reportContextFile reports each secret of one context file against the
+// file and line, naming the instruction that copies it.
 func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) {
-	fh, err := os.Open(filepath.Join(bc.Dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return // the build would fail on it too
-	}
-	defer fh.Close()
-	matches, err := secrets.Default().ScanReader(fh, rel)
-	if err != nil && len(matches) == 0 {
-		return
-	}
-	for _, m := range matches {
-		file := filepath.Join(bc.Dir, filepath.FromSlash(rel))
+	file := filepath.Join(bc.Dir, filepath.FromSlash(rel))
+	for _, h := range bc.secretsOf(rel) {
 		// The location names the file in full; the message names it as the
 		// build context does, next to the instruction that copies it.
-		msg := strings.TrimSuffix(m.Describe(rel), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " copies it into the image."
-		f := p.Emit(finding.Location{Path: file, Line: m.Line, Column: m.Column}, "%s", msg)
-		f.Severity = m.Severity
-		f.Fingerprint = m.Fingerprint()
+		msg := strings.TrimSuffix(h.Describe(rel), ".") + "; `" + instructionText(in) + "` on line " + strconv.Itoa(in.Line) + " copies it into the image."
+		f := p.Emit(finding.Location{Path: file, Line: h.Line, Column: h.Column}, "%s", msg)
+		f.Severity = h.Severity
+		f.Fingerprint = h.Fingerprint()
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/dockvet/dockvet/internal/finding"
 )
 
 // TestBuildContextIgnore checks the context walk against the ignore file
@@ -159,4 +161,89 @@ func readPatterns(t *testing.T, name string) []string {
 		t.Fatal(err)
 	}
 	return ps
+}
+
+// TestSpanInterleaved: names that extend a source by a byte below "/"
+// sort among the files under it, and must neither hide them nor be
+// copied with them.
+func TestSpanInterleaved(t *testing.T) {
+	bc := &BuildContext{Files: []string{"src", "src-old/x.go", "src.go", "src/a.go", "src/b/c.go", "srcs/d.go"}}
+	for _, tc := range []struct {
+		src  string
+		want []string
+	}{
+		{"src", []string{"src", "src/a.go", "src/b/c.go"}},
+		{"src/b", []string{"src/b/c.go"}},
+		{"src.go", []string{"src.go"}},
+	} {
+		if got := bc.Copied(tc.src, nil); !slices.Equal(got, tc.want) {
+			t.Errorf("COPY %s: got %v, want %v", tc.src, got, tc.want)
+		}
+	}
+}
+
+// TestContextsShared: Dockerfiles that share a directory and an ignore
+// file share one context, walked once, and every file is scanned once for
+// the run; a per-Dockerfile ignore file makes another context. Sharing
+// changes no finding.
+func TestContextsShared(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "DB_PASSWORD=Xk9#mQ2$vL7pR4wZ\n"
+	writeFile(t, filepath.Join(dir, ".env"), secret)
+	writeFile(t, filepath.Join(dir, "conf/app.ini"), "[db]\npassword = Zq8!rT3@nW6yB1kE\n")
+	writeFile(t, filepath.Join(dir, "README.md"), "nothing here\n")
+	writeFile(t, filepath.Join(dir, "a.Dockerfile"), "FROM alpine:3.22\nCOPY . /app\n")
+	writeFile(t, filepath.Join(dir, "b.Dockerfile"), "FROM alpine:3.22\nCOPY conf /app/conf\n")
+	writeFile(t, filepath.Join(dir, "c.Dockerfile"), "FROM alpine:3.22\nCOPY . /app\n")
+	writeFile(t, filepath.Join(dir, "c.Dockerfile.dockerignore"), ".env\n")
+	// A Dockerfile's own secrets are its rules' to report, not DV1047's,
+	// wherever it is copied.
+	writeFile(t, filepath.Join(dir, "tools/Dockerfile"), "FROM alpine:3.22\nENV "+secret)
+
+	cs := NewContexts()
+	load := func(df string) *BuildContext {
+		bc, err := cs.Load(dir, filepath.Join(dir, df))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bc
+	}
+	if a, b := load("a.Dockerfile"), load("b.Dockerfile"); a != b {
+		t.Error("a and b share the context's .dockerignore (none): want one context")
+	}
+	if a, c := load("a.Dockerfile"), load("c.Dockerfile"); a == c || slices.Contains(c.Files, ".env") {
+		t.Errorf("c has its own ignore file: want another context without .env, got %v", c.Files)
+	}
+
+	only := func(r *finding.Rule) bool { return r.ID == ruleContextSecret.ID }
+	shared := NewContexts()
+	for _, name := range []string{"a.Dockerfile", "b.Dockerfile", "c.Dockerfile"} {
+		f, err := ParseFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone := Check(f, Options{Enabled: only})
+		together := Check(f, Options{Enabled: only, Contexts: shared})
+		if !slices.EqualFunc(alone, together, func(x, y finding.Finding) bool { return x.Location == y.Location && x.Message == y.Message }) {
+			t.Errorf("%s: alone %v, with shared contexts %v", name, alone, together)
+		}
+		var where []string
+		for _, fd := range together {
+			where = append(where, strings.TrimPrefix(fd.Location.Path, dir+"/"))
+		}
+		want := map[string][]string{"a.Dockerfile": {".env", "conf/app.ini"}, "b.Dockerfile": {"conf/app.ini"}, "c.Dockerfile": {"conf/app.ini"}}[name]
+		if slices.Sort(where); !slices.Equal(where, want) {
+			t.Errorf("%s: DV1047 at %v, want %v", name, where, want)
+		}
+	}
+	// One scan per file for the run, however many contexts send it;
+	// Dockerfiles are not scanned.
+	var scanned []string
+	for p := range shared.secrets {
+		scanned = append(scanned, strings.TrimPrefix(filepath.ToSlash(p), filepath.ToSlash(dir)+"/"))
+	}
+	slices.Sort(scanned)
+	if want := []string{".env", "README.md", "c.Dockerfile.dockerignore", "conf/app.ini"}; !slices.Equal(scanned, want) {
+		t.Errorf("scanned %v, want %v", scanned, want)
+	}
 }

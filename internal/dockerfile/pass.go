@@ -28,6 +28,8 @@ type Pass struct {
 	// Context is the build context directory ("" means the Dockerfile's,
 	// NoBuildContext none).
 	Context string
+	// Contexts are the build contexts of the run (nil: this file's own).
+	Contexts *Contexts
 }
 
 // NoBuildContext is the Context of a Dockerfile built without one, as
@@ -101,6 +103,10 @@ type Options struct {
 	// Context is the build context directory, as given to `docker build`;
 	// empty means the Dockerfile's directory.
 	Context string
+	// Contexts, when set, shares build contexts and their secret scans
+	// among the Dockerfiles of a run (NewContexts); nil loads the
+	// context for this file alone.
+	Contexts *Contexts
 }
 
 // Check runs the rules over a parsed file.
@@ -116,7 +122,7 @@ func Check(f *File, opts Options) []finding.Finding {
 	}
 	target := finding.Target{Kind: finding.SurfaceDockerfile, Name: f.Path}
 	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
-		return &Pass{Reporter: rule.NewReporter(r, target, &out), File: f, Policy: pol, Now: now, Context: opts.Context}
+		return &Pass{Reporter: rule.NewReporter(r, target, &out), File: f, Policy: pol, Now: now, Context: opts.Context, Contexts: opts.Contexts}
 	})
 	// Messages quote instructions (a download URL, a command line); a
 	// credential in one is shown masked, as the secret rules show theirs.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func walkBlobs(opts Options, analyzers []Analyzer, blobs ...[]byte) (*View, erro
 	for i, b := range blobs {
 		l := &Layer{Index: i, HistoryIndex: -1}
 		img.Layers = append(img.Layers, l)
-		if _, err := w.readLayer(l, bytes.NewReader(b), fmt.Sprintf("layer %d", i)); err != nil {
+		if _, _, err := w.readLayer(l, bytes.NewReader(b), fmt.Sprintf("layer %d", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -140,9 +141,9 @@ func (r *reader) Visit(f *File, c Content) error {
 		r.got, r.whole = map[string]int{}, map[string]bool{}
 	}
 	n, err := io.Copy(io.Discard, c)
-	r.got[f.Path] += int(n)
+	r.got[f.Path()] += int(n)
 	if c.At != nil {
-		r.whole[f.Path] = true
+		r.whole[f.Path()] = true
 	}
 	return err
 }
@@ -221,14 +222,14 @@ func TestEntriesAsData(t *testing.T) {
 	if v.Resolve("/loop/a") != nil {
 		t.Error("a symlink loop resolved")
 	}
-	if f := v.Final("/app/orphan"); f == nil || f.Type != Hardlink || f.Linkname != "/no/such/target" {
+	if f := v.Final("/app/orphan"); f == nil || f.Type != Hardlink || f.Linkname() != "/no/such/target" {
 		t.Errorf("dangling hard link: %+v", f)
 	}
 	if f := v.Final("/dup"); f == nil || f.Size != 7 {
 		t.Errorf("duplicate entry: the later one wins, got %+v", f)
 	}
-	if e := v.Entry("/dup"); len(e.Events) != 2 || e.Events[1].Kind != Changed {
-		t.Errorf("duplicate entry history: %+v", e.Events)
+	if e := v.Entry("/dup"); len(e.Events()) != 2 || e.Events()[1].Kind != Changed {
+		t.Errorf("duplicate entry history: %+v", e.Events())
 	}
 	if f := v.Final("/x"); f == nil || f.Type != Other {
 		t.Errorf("unknown type flag: %+v", f)
@@ -275,7 +276,7 @@ func TestWhiteouts(t *testing.T) {
 	}
 	hidden := map[string]int{}
 	for f, ev := range v.Hidden() {
-		hidden[f.Path] = ev.Layer
+		hidden[f.Path()] = ev.Layer
 	}
 	for _, p := range []string{"/a/one", "/a/two", "/b/x/deep", "/c/keep"} {
 		if l, ok := hidden[p]; !ok || l != 1 {
@@ -452,7 +453,7 @@ func TestDelivery(t *testing.T) {
 	if !whole.whole["/app.jar"] || whole.got["/app.jar"] != 2<<20 {
 		t.Errorf("whole reader: %v %v", whole.whole, whole.got)
 	}
-	if len(v.Skipped) != 1 || v.Skipped[0].File.Path != "/large" {
+	if len(v.Skipped) != 1 || v.Skipped[0].File.Path() != "/large" {
 		t.Errorf("skipped = %+v, want /large", v.Skipped)
 	}
 }
@@ -496,4 +497,54 @@ func TestDockerSaveLinks(t *testing.T) {
 	if got := checkAcceptance(t, fs); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stream and file differ:\n%q\n%q", got, want)
 	}
+}
+
+// TestNamesStoredOnce: the walk's memory per file does not grow with the
+// length of its path: files keep a pointer to their directory, whose path
+// is stored once, and their own name. Files under a directory path of
+// 3,000 bytes cost what they cost under a short one.
+func TestNamesStoredOnce(t *testing.T) {
+	deep := strings.Repeat("d123456789/", 270) // 2,970 bytes
+	layer := func(dir string, n int) []byte {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for i := range n {
+			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("%sfile-%05d", dir, i), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
+		}
+		tw.Close()
+		return buf.Bytes()
+	}
+	heap := func(dir string, n int) int64 {
+		var before, after runtime.MemStats
+		blob := layer(dir, n)
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		v, err := walkBlobs(Options{}, nil, blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		last := fmt.Sprintf("/%sfile-%05d", dir, n-1)
+		if f := v.Final(last); f == nil || f.Path() != last {
+			t.Fatalf("file under %d bytes of directories not found", len(dir))
+		}
+		runtime.KeepAlive(v)
+		runtime.KeepAlive(blob)
+		return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	}
+	perFile := func(dir string) int64 { return (heap(dir, 6000) - heap(dir, 2000)) / 4000 }
+	short, long := perFile("a/"), perFile(deep)
+	t.Logf("bytes per file: %d under a 2-byte directory, %d under a %d-byte one", short, long, len(deep))
+	// A path stored per file would add 3,000 bytes to each.
+	if long > short+100 || long > 200 {
+		t.Errorf("a file costs %d bytes under a short directory and %d under a long one", short, long)
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "dir/" + strings.Repeat("n", 256), Typeflag: tar.TypeReg, Mode: 0o644, Format: tar.FormatPAX})
+	tw.Close()
+	_, err := walkBlobs(Options{}, nil, buf.Bytes())
+	oneLineErr(t, err, "longer than 255 bytes")
 }

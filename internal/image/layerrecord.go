@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -22,7 +23,10 @@ import (
 // read.
 //
 // This is the one per-layer result type: the fleet's database
-// (internal/fleet) stores it, and a layer cache under --cache-dir can.
+// (internal/fleet) stores it as JSON (Options.Layers), and the layer cache
+// under --cache-dir (internal/layercache, Options.Cache) streams the same
+// content in a compact form without building it in memory
+// (layerfacts.go).
 
 // LayerRecordVersion changes whenever LayerRecord or an analyzer's layer
 // data changes shape: a record of another version is not used.
@@ -88,7 +92,7 @@ type SkippedRecord struct {
 // layerKey is the key of a walk's records, or "" when the analyzers'
 // results cannot all be kept.
 func (w *walker) layerKey() string {
-	if w.opts.Layers == nil {
+	if w.opts.Layers == nil && w.opts.Cache == nil {
 		return ""
 	}
 	parts := []string{fmt.Sprintf("walk/%d", LayerRecordVersion), w.opts.LayerKey, fmt.Sprintf("whole=%d", w.opts.MaxWholeFile)}
@@ -102,32 +106,79 @@ func (w *walker) layerKey() string {
 	return strings.Join(parts, ";")
 }
 
+// reuse rebuilds layer l from its record in the walk's stores (the
+// streamed cache first), instead of reading it. False: read it.
+func (w *walker) reuse(l *Layer, key, label string) ([]*File, bool, error) {
+	if key == "" {
+		return nil, false, nil
+	}
+	if w.opts.Cache != nil {
+		if files, ok, err := w.loadLayer(l, key, label); err != nil || ok {
+			return files, ok, err
+		}
+	}
+	if w.opts.Layers == nil {
+		return nil, false, nil
+	}
+	rec, err := w.opts.Layers.Get(w.ctx, l.DiffID.String(), key)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: stored results: %w", label, err)
+	}
+	return w.replay(l, rec, label)
+}
+
+// keep records a layer the walk read whole and verified in its stores; a
+// store that cannot keep it costs a read next time, nothing more.
+func (w *walker) keep(l *Layer, key string, files []*File) {
+	if key == "" {
+		return
+	}
+	// Each analyzer gives its results once per layer (the secret scan
+	// counts what it read since the last layer), for either store.
+	saved := map[string]json.RawMessage{}
+	for _, a := range w.analyzers {
+		data, err := a.(LayerAnalyzer).SaveLayer(files)
+		if err != nil {
+			return
+		}
+		saved[a.Name()] = data
+	}
+	if w.opts.Cache != nil {
+		w.storeLayer(l, key, files, saved)
+	}
+	if w.opts.Layers != nil {
+		w.opts.Layers.Put(w.ctx, l.DiffID.String(), key, w.record(l, files, saved))
+	}
+}
+
 // replay puts a stored layer in place of reading it. It reports false
 // (nothing changed) when the record cannot be used.
-func (w *walker) replay(l *Layer, r *LayerRecord) (bool, error) {
+func (w *walker) replay(l *Layer, r *LayerRecord, label string) ([]*File, bool, error) {
 	if r == nil || r.Version != LayerRecordVersion {
-		return false, nil
+		return nil, false, nil
 	}
 	for _, a := range w.analyzers {
 		if _, ok := r.Analyzers[a.Name()]; !ok {
-			return false, nil
+			return nil, false, nil
 		}
 	}
 	if w.entries+len(r.Entries) > w.opts.MaxEntries {
-		return false, fmt.Errorf("layer %d: more than %d entries in the image's layers (raise the limit if this image is real): %w", l.Index, w.opts.MaxEntries, ErrLimit)
+		return nil, false, fmt.Errorf("%s: more than %d entries in the image's layers (raise the limit if this image is real): %w", label, w.opts.MaxEntries, ErrLimit)
 	}
 	files := make([]*File, len(r.Entries))
 	for i, e := range r.Entries {
-		f := w.newFile()
-		*f = File{Path: e.Path, Linkname: e.Linkname, Layer: l, Size: e.Size, UID: e.UID, GID: e.GID, Mode: e.Mode, Type: e.Type, Escaped: e.Escaped}
-		if e.Escaped && e.RawName != "" {
-			w.rawNames[f] = e.RawName
+		f, err := w.rebuild(l, e)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", label, err)
 		}
 		files[i] = f
 	}
+	if err := w.reused(l, label, r.Tar); err != nil {
+		return nil, false, err
+	}
 	for _, a := range w.analyzers {
 		if err := a.(LayerAnalyzer).LoadLayer(files, r.Analyzers[a.Name()]); err != nil {
-			return false, fmt.Errorf("layer %d: stored results of %s: %w", l.Index, a.Name(), err)
+			return nil, false, fmt.Errorf("%s: stored results of %s: %w", label, a.Name(), err)
 		}
 	}
 	for _, s := range r.Skipped {
@@ -136,35 +187,71 @@ func (w *walker) replay(l *Layer, r *LayerRecord) (bool, error) {
 		}
 	}
 	w.entries += len(files)
-	w.records[l] = files
 	l.Stored, l.Tar, l.Size, l.Files, l.Reused = r.Stored, r.Tar, r.Size, len(files), true
-	return true, nil
+	return files, true, nil
 }
 
-// record makes the record of a layer the walk just read.
-func (w *walker) record(l *Layer) (*LayerRecord, error) {
-	files := w.records[l]
+// rebuild makes the File an entry record describes, as the walk would
+// have: its directory interned, its name in the arena.
+func (w *walker) rebuild(l *Layer, e EntryRecord) (*File, error) {
+	if !strings.HasPrefix(e.Path, "/") || path.Clean(e.Path) != e.Path || len(e.Path) > maxNameLen || len(e.Linkname) > maxNameLen {
+		return nil, errFacts
+	}
+	f := w.view.newFile()
+	f.Layer, f.Size, f.UID, f.GID, f.Mode, f.Type, f.Escaped = l, e.Size, e.UID, e.GID, e.Mode, e.Type, e.Escaped
+	if e.Escaped && e.RawName != "" {
+		w.view.rawNames[f] = e.RawName
+	}
+	base := ""
+	if e.Path != "/" {
+		dir, err := w.view.intern(path.Dir(e.Path))
+		if err != nil {
+			return nil, err
+		}
+		f.dir, base = dir, path.Base(e.Path)
+	}
+	if len(base) > maxComponent {
+		return nil, errFacts
+	}
+	hasLink := f.Type == Symlink || f.Type == Hardlink
+	ptr, n, err := w.view.names.store(base, e.Linkname, hasLink)
+	if err != nil {
+		return nil, err
+	}
+	f.name, f.nlen = ptr, uint16(n)|f.nlen&inEntry
+	return f, nil
+}
+
+// reused charges a layer that was not read to the caps as if it had
+// been: the same image must not pass with a warm store and fail without.
+func (w *walker) reused(l *Layer, label string, tar int64) error {
+	w.total += tar
+	if tar > w.opts.MaxLayerBytes {
+		return fmt.Errorf("%s: uncompressed size exceeds the per-layer limit of %s (a compression bomb, or raise --max-layer-size): %w", label, humanBytes(w.opts.MaxLayerBytes), ErrLimit)
+	}
+	if w.total > w.opts.MaxImageBytes {
+		return fmt.Errorf("%s: uncompressed size of the image exceeds the limit of %s (raise --max-image-size): %w", label, humanBytes(w.opts.MaxImageBytes), ErrLimit)
+	}
+	return nil
+}
+
+// record makes the record of a layer the walk just read, with what its
+// analyzers saved.
+func (w *walker) record(l *Layer, files []*File, saved map[string]json.RawMessage) *LayerRecord {
 	r := &LayerRecord{Version: LayerRecordVersion, Stored: l.Stored, Tar: l.Tar, Size: l.Size,
-		Entries: make([]EntryRecord, len(files)), Analyzers: map[string]json.RawMessage{}}
+		Entries: make([]EntryRecord, len(files)), Analyzers: saved}
 	index := make(map[*File]int, len(files))
 	for i, f := range files {
 		index[f] = i
-		r.Entries[i] = EntryRecord{Path: f.Path, Linkname: f.Linkname, Size: f.Size, UID: f.UID, GID: f.GID, Mode: f.Mode, Type: f.Type,
-			Escaped: f.Escaped, RawName: w.rawNames[f]}
+		r.Entries[i] = EntryRecord{Path: f.Path(), Linkname: f.Linkname(), Size: f.Size, UID: f.UID, GID: f.GID, Mode: f.Mode, Type: f.Type,
+			Escaped: f.Escaped, RawName: w.view.rawNames[f]}
 	}
 	for _, s := range w.skipped {
 		if i, ok := index[s.File]; ok {
 			r.Skipped = append(r.Skipped, SkippedRecord{Entry: i, Analyzer: s.Analyzer, Reason: s.Reason})
 		}
 	}
-	for _, a := range w.analyzers {
-		data, err := a.(LayerAnalyzer).SaveLayer(files)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name(), err)
-		}
-		r.Analyzers[a.Name()] = data
-	}
-	return r, nil
+	return r
 }
 
 // The analyzers of this package keep their results per layer.
@@ -184,7 +271,7 @@ func (a *facts) SaveLayer(files []*File) (json.RawMessage, error) {
 			if d.Text == nil {
 				d.Text = map[int][]byte{}
 			}
-			if accountFiles[f.Path] {
+			if accountFiles[f.Path()] {
 				b = redactHashes(b)
 			}
 			d.Text[i] = b

@@ -36,7 +36,7 @@ func LayerViews(v *View, pkgs []inventory.Package) []finding.Layer {
 			continue
 		}
 		l := &out[f.Layer.Index]
-		l.Largest = append(l.Largest, finding.LayerFile{Path: display(f.Path), Size: f.Size})
+		l.Largest = append(l.Largest, finding.LayerFile{Path: display(f.Path()), Size: f.Size})
 		slices.SortStableFunc(l.Largest, func(a, b finding.LayerFile) int { return int(min(max(b.Size-a.Size, -1), 1)) })
 		if len(l.Largest) > largestPerLayer {
 			l.Largest = l.Largest[:largestPerLayer]

@@ -14,6 +14,7 @@ package image
 import (
 	"io/fs"
 	"strings"
+	"unsafe"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -156,41 +157,132 @@ var typeNames = map[Type]string{Regular: "file", Dir: "directory", Symlink: "sym
 
 func (t Type) String() string { return typeNames[t] }
 
-// File is one entry of one layer, as the walk saw it. Images hold hundreds
-// of thousands of entries, so it is kept small.
+// File is one entry of one layer, as the walk saw it. Images hold up to a
+// million entries, so it is kept to 48 bytes: the path is the directory's
+// node (whose path is stored once) and the base name, in the walk's name
+// arena; a link's target follows the name there.
 type File struct {
-	// Path is absolute and clean ("/etc/passwd"); names that climbed above
-	// the root are clamped to it, as runtimes do, and marked Escaped
-	// (View.RawName gives the name as written).
-	Path string
-	// Linkname is a symlink's target as written, or a hard link's target
-	// as a clean absolute path.
-	Linkname string
-	Layer    *Layer
-	Size     int64
-	UID, GID int32
+	// name points at the base name's bytes, then "\x00" and the link
+	// target for links; while the walk delivers the file it points at the
+	// whole path instead (nameFull).
+	name  unsafe.Pointer
+	dir   *Entry
+	Layer *Layer
+	Size  int64
+	UID   int32
+	GID   int32
 	// Mode holds the permission bits plus fs.ModeSetuid, fs.ModeSetgid
 	// and fs.ModeSticky.
 	Mode fs.FileMode
+	// nlen is the length of name's bytes, with nameFull as a flag.
+	nlen uint16
 	Type Type
 	// Escaped is set when the tar name was absolute or climbed above the
 	// root with "..".
 	Escaped bool
 }
 
+// nlen flags: nameFull marks a File whose name holds its whole path,
+// inEntry one the walk allocated inside an Entry (View.newFile), hasExt
+// the File of an Entry whose name pointer points at its entryExt (which
+// holds the name).
+const (
+	nameFull = 1 << 15
+	inEntry  = 1 << 14
+	hasExt   = 1 << 13
+	nameLen  = hasExt - 1
+)
+
+func (f *File) raw() string {
+	if f.nlen&hasExt != 0 {
+		return (*entryExt)(f.name).name
+	}
+	if f.name == nil {
+		return ""
+	}
+	return unsafe.String((*byte)(f.name), int(f.nlen&nameLen))
+}
+
+func (f *File) setRaw(s string, full bool) {
+	f.name, f.nlen = unsafe.Pointer(unsafe.StringData(s)), uint16(len(s))|f.nlen&inEntry
+	if full {
+		f.nlen |= nameFull
+	}
+}
+
+// setFullPath gives a File made outside the walk its path.
+func (f *File) setFullPath(p string) { f.setRaw(p, true) }
+
+// Path is absolute and clean ("/etc/passwd"); names that climbed above
+// the root are clamped to it, as runtimes do, and marked Escaped
+// (View.RawName gives the name as written).
+func (f *File) Path() string {
+	if f.nlen&nameFull != 0 {
+		return f.raw()
+	}
+	name := f.Name()
+	if f.dir == nil {
+		return "/" + name
+	}
+	if d := f.dir.Path(); d != "/" {
+		return d + "/" + name
+	}
+	return "/" + name
+}
+
+// appendPath appends the path to b, without allocating a string.
+func (f *File) appendPath(b []byte) []byte {
+	if f.nlen&nameFull != 0 {
+		return append(b, f.raw()...)
+	}
+	if f.dir != nil {
+		if d := f.dir.Path(); d != "/" {
+			b = append(b, d...)
+		}
+	}
+	b = append(b, '/')
+	return append(b, f.Name()...)
+}
+
 // Name is the last element of the path.
 func (f *File) Name() string {
-	i := strings.LastIndexByte(f.Path, '/')
-	return f.Path[i+1:]
+	s := f.raw()
+	if f.nlen&nameFull != 0 {
+		return s[strings.LastIndexByte(s, '/')+1:]
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Linkname is a symlink's target as written, or a hard link's target as
+// a clean absolute path.
+func (f *File) Linkname() string {
+	if f.Type != Symlink && f.Type != Hardlink || f.nlen&nameFull != 0 {
+		return ""
+	}
+	s := f.raw()
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[i+1:]
+	}
+	return ""
 }
 
 // Dir is the parent directory of the path.
 func (f *File) Dir() string {
-	i := strings.LastIndexByte(f.Path, '/')
+	if f.nlen&nameFull == 0 {
+		if f.dir == nil {
+			return "/"
+		}
+		return f.dir.Path()
+	}
+	p := f.raw()
+	i := strings.LastIndexByte(p, '/')
 	if i <= 0 {
 		return "/"
 	}
-	return f.Path[:i]
+	return p[:i]
 }
 
 // Executable reports whether anyone may execute the file.

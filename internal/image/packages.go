@@ -40,14 +40,14 @@ func (p *Packages) Name() string { return "package inventory" }
 
 // Want implements Analyzer.
 func (p *Packages) Want(f *File) (Want, bool) {
-	read, random := p.scanner.Reads(f.Path, f.Mode, f.Size)
+	read, random := p.scanner.Reads(f.Path(), f.Mode, f.Size)
 	return Want{Whole: random}, read
 }
 
 // Visit implements Analyzer. An extractor that cannot read a file records
 // it in the inventory's errors; only a cancelled walk is an error.
 func (p *Packages) Visit(f *File, c Content) error {
-	in := inventory.Input{Path: f.Path, Reader: c.Reader, Size: f.Size, Mode: f.Mode}
+	in := inventory.Input{Path: f.Path(), Reader: c.Reader, Size: f.Size, Mode: f.Mode}
 	if c.At != nil {
 		in.ReaderAt = c.At
 	}
@@ -73,7 +73,7 @@ func (p *Packages) Finish(v *View) error {
 	}
 	for e := range v.Entries() {
 		listed := false
-		for _, ev := range e.Events {
+		for _, ev := range e.events() {
 			if ev.Kind != Deleted && p.found[ev.File] != nil {
 				listed = true
 				break
@@ -82,15 +82,15 @@ func (p *Packages) Finish(v *View) error {
 		if !listed {
 			continue
 		}
-		for _, ev := range e.Events {
+		for _, ev := range e.events() {
 			if ev.Kind == Deleted {
-				p.scanner.Delete(layer(ev.Layer), e.Path)
+				p.scanner.Delete(layer(ev.Layer), e.Path())
 				continue
 			}
 			// A version that lists nothing (a link, a script, a
 			// directory written over a binary) takes the path's
 			// packages away.
-			p.scanner.Place(layer(ev.Layer), e.Path, p.found[ev.File])
+			p.scanner.Place(layer(ev.Layer), e.Path(), p.found[ev.File])
 		}
 	}
 	p.result = p.scanner.Result()

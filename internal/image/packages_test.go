@@ -245,7 +245,7 @@ func TestPackagesInLayers(t *testing.T) {
 				t.Errorf("listed from a file that was not read: %s", p.Name)
 			}
 		}
-		if len(v.Skipped) != 1 || v.Skipped[0].File.Path != "/usr/local/bin/textapp" || v.Skipped[0].Analyzer != "package inventory" {
+		if len(v.Skipped) != 1 || v.Skipped[0].File.Path() != "/usr/local/bin/textapp" || v.Skipped[0].Analyzer != "package inventory" {
 			t.Errorf("skipped %+v", v.Skipped)
 		}
 	})

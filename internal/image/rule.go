@@ -68,7 +68,7 @@ func (p *Pass) ReportFile(f *File, format string, args ...any) *finding.Finding 
 }
 
 func fileLocation(f *File) finding.Location {
-	return finding.Location{Path: display(f.Path), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
+	return finding.Location{Path: display(f.Path()), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
 }
 
 // reportSecret records a finding about a secret, with its fingerprint.

@@ -3,7 +3,6 @@ package image
 import (
 	"bufio"
 	"bytes"
-	"slices"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/eol"
@@ -140,13 +139,8 @@ var ruleSudoers = &Rule{
 			files = append(files, f)
 		}
 		if e := p.Image.Entry("/etc/sudoers.d"); e != nil {
-			names := make([]string, 0, len(e.kids))
-			for n := range e.kids {
-				names = append(names, n)
-			}
-			slices.Sort(names)
-			for _, n := range names {
-				if f := e.kids[n].Final; f != nil && f.Type == Regular {
+			for _, k := range e.Kids() {
+				if f := k.Final(); f != nil && f.Type == Regular {
 					files = append(files, f)
 				}
 			}
@@ -161,7 +155,7 @@ var ruleSudoers = &Rule{
 					continue
 				}
 				who := strings.Fields(l)[0]
-				p.reportLine(f, n, "%s line %d lets %s run commands as root without a password (NOPASSWD).", display(f.Path), n, display(who))
+				p.reportLine(f, n, "%s line %d lets %s run commands as root without a password (NOPASSWD).", display(f.Path()), n, display(who))
 			}
 		}
 	},

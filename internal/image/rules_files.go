@@ -47,7 +47,7 @@ var ruleSetuid = &Rule{
 			case f.Mode&fs.ModeSetgid != 0:
 				bits = "setgid"
 			}
-			p.ReportFile(f, "%s is %s (mode %s, owner %d:%d), from %s.", display(f.Path), bits, modeText(f.Mode), f.UID, f.GID, origin(f))
+			p.ReportFile(f, "%s is %s (mode %s, owner %d:%d), from %s.", display(f.Path()), bits, modeText(f.Mode), f.UID, f.GID, origin(f))
 		}
 	},
 }
@@ -77,19 +77,19 @@ var ruleWorldWritable = &Rule{
 			if f.Type != Regular && f.Type != Dir || f.Mode&0o002 == 0 || f.Type == Dir && f.Mode&fs.ModeSticky != 0 {
 				continue
 			}
-			if slices.ContainsFunc(sharedTmp, func(d string) bool { return under(f.Path, d) }) {
+			if slices.ContainsFunc(sharedTmp, func(d string) bool { return under(f.Path(), d) }) {
 				continue
 			}
 			// Filesystem order puts a directory before its contents: one
 			// finding for a tree made writable by one chmod -R.
-			if n := len(hits); n > 0 && hits[n-1].f.Type == Dir && under(f.Path, hits[n-1].f.Path) {
+			if n := len(hits); n > 0 && hits[n-1].f.Type == Dir && under(f.Path(), hits[n-1].f.Path()) {
 				hits[n-1].below++
 				continue
 			}
 			hits = append(hits, &hit{f: f})
 		}
 		for _, h := range hits {
-			msg := fmt.Sprintf("%s %s is writable by every user (mode %s), from %s", h.f.Type, display(h.f.Path), modeText(h.f.Mode), origin(h.f))
+			msg := fmt.Sprintf("%s %s is writable by every user (mode %s), from %s", h.f.Type, display(h.f.Path()), modeText(h.f.Mode), origin(h.f))
 			if h.below > 0 {
 				msg += fmt.Sprintf(", and so are %s below it", plural(h.below, "entry", "entries"))
 			}
@@ -102,7 +102,7 @@ var ruleWorldWritable = &Rule{
 // content where its kind needs that, and not already reported by the
 // secret scan (which names the secret, its line and its fingerprint).
 func (m *Model) credentialIn(f *File) (credFile, bool) {
-	c, ok := credentialFile(f.Path, f.Type)
+	c, ok := credentialFile(f.Path(), f.Type)
 	if !ok || c.confirm != nil && !m.facts.confirmed[f] || m.claimed[f] {
 		return credFile{}, false
 	}
@@ -124,14 +124,14 @@ var ruleCredentialFile = &Rule{
 	},
 	Check: func(p *Pass) {
 		for f := range p.Image.Files() {
-			if underGit(f.Path) {
+			if underGit(f.Path()) {
 				continue
 			}
 			c, ok := p.Image.credentialIn(f)
 			if !ok {
 				continue
 			}
-			msg := fmt.Sprintf("%s holds %s, from %s", display(f.Path), c.what, origin(f))
+			msg := fmt.Sprintf("%s holds %s, from %s", display(f.Path()), c.what, origin(f))
 			if older := p.Image.olderLayers(f); older != "" {
 				msg += "; earlier versions are still in " + older
 			}
@@ -143,12 +143,12 @@ var ruleCredentialFile = &Rule{
 // olderLayers lists the layers that still hold earlier versions of f's
 // path ("layer 1", "layers 1 and 3").
 func (m *Model) olderLayers(f *File) string {
-	e := m.Entry(f.Path)
+	e := m.Entry(f.Path())
 	if e == nil {
 		return ""
 	}
 	var idx []string
-	for _, ev := range e.Events {
+	for _, ev := range e.Events() {
 		if ev.Kind != Deleted && ev.File != f && ev.File.Type == f.Type {
 			idx = append(idx, fmt.Sprint(ev.File.Layer.Index))
 		}
@@ -173,14 +173,14 @@ var ruleDeletedCredential = &Rule{
 	},
 	Check: func(p *Pass) {
 		for f, ev := range p.Image.Hidden() {
-			if underGit(f.Path) {
+			if underGit(f.Path()) {
 				continue
 			}
 			c, ok := p.Image.credentialIn(f)
 			if !ok {
 				continue
 			}
-			if fin := p.Image.Final(f.Path); fin != nil {
+			if fin := p.Image.Final(f.Path()); fin != nil {
 				if _, still := p.Image.credentialIn(fin); still {
 					continue // DV2022 reports the path and names this layer
 				}
@@ -188,11 +188,11 @@ var ruleDeletedCredential = &Rule{
 			how := fmt.Sprintf("deleted in layer %d", ev.Layer)
 			if ev.Kind == Changed {
 				how = fmt.Sprintf("replaced in layer %d", ev.Layer)
-			} else if ev.File != nil && ev.File.Type != Whiteout && ev.File.Type != Opaque && ev.File.Path != f.Path {
-				how = fmt.Sprintf("hidden in layer %d, which put a file at %s in place of its directory", ev.Layer, display(ev.File.Path))
+			} else if ev.File != nil && ev.File.Type != Whiteout && ev.File.Type != Opaque && ev.File.Path() != f.Path() {
+				how = fmt.Sprintf("hidden in layer %d, which put a file at %s in place of its directory", ev.Layer, display(ev.File.Path()))
 			}
 			p.ReportFile(f, "%s (%s) was added in %s and %s, but it is still in the image: anyone can extract it from layer %d.",
-				display(f.Path), c.what, origin(f), how, f.Layer.Index)
+				display(f.Path()), c.what, origin(f), how, f.Layer.Index)
 		}
 	},
 }
@@ -228,8 +228,12 @@ var homeRe = regexp.MustCompile(`^(/root|/home/[^/]+)(/.*)$`)
 // cacheOf returns the cache a path is in, and the cache's directory.
 func cacheOf(p string) (*cache, string) {
 	home, rest := "", p
-	if m := homeRe.FindStringSubmatch(p); m != nil {
-		home, rest = m[1], m[2]
+	// The expression runs only where it can match: this is asked of
+	// every regular file of an image.
+	if strings.HasPrefix(p, "/root/") || strings.HasPrefix(p, "/home/") {
+		if m := homeRe.FindStringSubmatch(p); m != nil {
+			home, rest = m[1], m[2]
+		}
 	}
 	var best *cache
 	bestDir := ""
@@ -274,11 +278,11 @@ var ruleCaches = &Rule{
 			if f.Type != Regular || f.Size == 0 {
 				continue
 			}
-			c, dir := cacheOf(f.Path)
+			c, dir := cacheOf(f.Path())
 			if c == nil {
 				continue
 			}
-			rel := strings.TrimPrefix(f.Path, dir+"/")
+			rel := strings.TrimPrefix(f.Path(), dir+"/")
 			if first, _, _ := strings.Cut(rel, "/"); slices.Contains(c.keep, first) {
 				continue
 			}
@@ -361,14 +365,14 @@ func (m *Model) searchPath() []string {
 // program resolves an executable found at p: symlinks followed, hard links
 // to their target. A busybox applet is not the tool it is named after.
 func (m *Model) program(e *Entry) *File {
-	f := m.Resolve(e.Path)
+	f := m.Resolve(e.Path())
 	if f != nil && f.Type == Hardlink {
-		f = m.Resolve(f.Linkname)
+		f = m.Resolve(f.Linkname())
 	}
 	if f == nil || f.Type != Regular || !f.Executable() {
 		return nil
 	}
-	if strings.HasPrefix(path.Base(f.Path), "busybox") || f.Path == "/bin/toybox" {
+	if strings.HasPrefix(path.Base(f.Path()), "busybox") || f.Path() == "/bin/toybox" {
 		return nil
 	}
 	return f
@@ -380,31 +384,26 @@ func findTools(p *Pass, tools []tool, format string) {
 	seenDir := map[string]bool{}
 	for _, dir := range p.Image.searchPath() {
 		d := p.Image.Resolve(dir)
-		if d == nil || d.Type != Dir || seenDir[d.Path] {
+		if d == nil || d.Type != Dir || seenDir[d.Path()] {
 			continue
 		}
-		seenDir[d.Path] = true
-		e := p.Image.Entry(d.Path)
+		seenDir[d.Path()] = true
+		e := p.Image.Entry(d.Path())
 		if e == nil {
 			continue
 		}
-		names := make([]string, 0, len(e.kids))
-		for n := range e.kids {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
+		for _, k := range e.Kids() {
+			n := path.Base(k.Path())
 			for _, t := range tools {
 				if seen[t.name] || !t.re.MatchString(n) {
 					continue
 				}
-				k := e.kids[n]
 				f := p.Image.program(k)
-				if f == nil || k.Final == nil {
+				if f == nil || k.Final() == nil {
 					continue
 				}
 				seen[t.name] = true
-				p.ReportFile(k.Final, format, t.name, display(k.Path), origin(f))
+				p.ReportFile(k.Final(), format, t.name, display(k.Path()), origin(f))
 			}
 		}
 	}
@@ -447,7 +446,7 @@ var ruleEscape = &Rule{
 	Check: func(p *Pass) {
 		per := map[*Layer][]*File{}
 		for e := range p.Image.Entries() {
-			for _, ev := range e.Events {
+			for _, ev := range e.events() {
 				if ev.File != nil && ev.File.Escaped && !slices.Contains(per[ev.File.Layer], ev.File) {
 					per[ev.File.Layer] = append(per[ev.File.Layer], ev.File)
 				}
@@ -482,7 +481,7 @@ var ruleDevices = &Rule{
 	Check: func(p *Pass) {
 		for f := range p.Image.Files() {
 			if f.Type == CharDevice || f.Type == BlockDevice {
-				p.ReportFile(f, "%s is a %s node, from %s.", display(f.Path), f.Type, origin(f))
+				p.ReportFile(f, "%s is a %s node, from %s.", display(f.Path()), f.Type, origin(f))
 			}
 		}
 	},

@@ -43,7 +43,7 @@ var ruleWasted = &Rule{
 		slices.SortStableFunc(hidden, func(a, b *File) int { return cmp.Compare(b.Size, a.Size) })
 		var top []string
 		for _, f := range hidden[:min(3, len(hidden))] {
-			top = append(top, fmt.Sprintf("%s %s in layer %d", display(f.Path), humanBytes(f.Size), f.Layer.Index))
+			top = append(top, fmt.Sprintf("%s %s in layer %d", display(f.Path()), humanBytes(f.Size), f.Layer.Index))
 		}
 		pct := float64(v.Wasted) * 100 / float64(max(1, v.TotalSize()))
 		p.ReportFile(hidden[0], "Later layers delete or overwrite %s (%.0f%% of the image's %s); the largest: %s.",

@@ -64,7 +64,7 @@ func (s *Secrets) Want(f *File) (Want, bool) {
 	if f.Size == 0 {
 		return Want{}, false
 	}
-	if s.e.SkipReason(f.Path) != "" {
+	if s.e.SkipReason(f.Path()) != "" {
 		s.stats.SkippedPath++
 		s.stats.SkippedBytes += f.Size
 		return Want{}, false
@@ -77,7 +77,7 @@ func (s *Secrets) Want(f *File) (Want, bool) {
 
 // Visit implements Analyzer.
 func (s *Secrets) Visit(f *File, c Content) error {
-	res, err := s.e.ScanFile(c, f.Path)
+	res, err := s.e.ScanFile(c, f.Path())
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, 
 	for e := range v.Entries() {
 		var order []string
 		groups := map[string][]secretVersion{}
-		for _, ev := range e.Events {
+		for _, ev := range e.events() {
 			if ev.Kind == Deleted || !v.Owns(ev.File) {
 				continue
 			}
@@ -157,7 +157,7 @@ func (s *Secrets) findings(v *View, target finding.Target, enabled rule.Filter, 
 
 func secretFinding(v *View, e *Entry, sv secretVersion, earlier []secretVersion, target finding.Target) finding.Finding {
 	f, m := sv.f, sv.m
-	loc := finding.Location{Path: display(f.Path), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
+	loc := finding.Location{Path: display(f.Path()), Layer: f.Layer.DiffID.String(), LayerIndex: finding.LayerAt(f.Layer.Index)}
 	note := m.Note
 	bare := m
 	bare.Note = ""
@@ -186,20 +186,21 @@ func secretFinding(v *View, e *Entry, sv secretVersion, earlier []secretVersion,
 // fate says what later layers did to a version that the final filesystem
 // does not show ("" when it does).
 func fate(v *View, e *Entry, f *File) string {
-	if e.Final == f {
+	if e.Final() == f {
 		return ""
 	}
-	for i, ev := range e.Events {
-		if ev.File != f || i+1 >= len(e.Events) {
+	evs := e.Events()
+	for i, ev := range evs {
+		if ev.File != f || i+1 >= len(evs) {
 			continue
 		}
-		next := e.Events[i+1]
+		next := evs[i+1]
 		how := fmt.Sprintf("deleted in layer %d", next.Layer)
 		switch {
 		case next.Kind == Changed:
 			how = fmt.Sprintf("overwritten in layer %d", next.Layer)
-		case next.File != nil && next.File.Type != Whiteout && next.File.Type != Opaque && next.File.Path != f.Path:
-			how = fmt.Sprintf("hidden in layer %d, which put a file at %s in place of its directory", next.Layer, display(next.File.Path))
+		case next.File != nil && next.File.Type != Whiteout && next.File.Type != Opaque && next.File.Path() != f.Path():
+			how = fmt.Sprintf("hidden in layer %d, which put a file at %s in place of its directory", next.Layer, display(next.File.Path()))
 		}
 		return fmt.Sprintf("; %s, but still extractable from layer %d", how, f.Layer.Index)
 	}
@@ -238,7 +239,7 @@ var ruleSecretScanCapped = &Rule{
 				continue
 			}
 			p.ReportFile(f, "Only the first %s of %s (%s of text) were scanned for secrets, from %s%s.",
-				humanBytes(s.stats.MaxBytes), display(f.Path), humanBytes(f.Size), origin(f), fate(p.Image.View, p.Image.Entry(f.Path), f))
+				humanBytes(s.stats.MaxBytes), display(f.Path()), humanBytes(f.Size), origin(f), fate(p.Image.View, p.Image.Entry(f.Path()), f))
 		}
 	},
 }

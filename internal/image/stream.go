@@ -97,7 +97,7 @@ func (w *walker) readStream(r io.Reader) error {
 		if _, dup := st.layers[name]; dup {
 			return fmt.Errorf("the archive holds %s twice", name)
 		}
-		diffID, err := w.readLayer(l, body, label)
+		diffID, _, err := w.readLayer(l, body, label)
 		if err != nil {
 			return err
 		}
@@ -173,11 +173,12 @@ func (w *walker) cloneLayer(src *Layer) *Layer {
 	files := w.records[src]
 	out := make([]*File, len(files))
 	for i, f := range files {
-		c := *f
+		c := w.view.newFile()
+		*c = *f
 		c.Layer = &l
-		out[i] = &c
-		if r, ok := w.rawNames[f]; ok {
-			w.rawNames[&c] = r
+		out[i] = c
+		if r, ok := w.view.rawNames[f]; ok {
+			w.view.rawNames[c] = r
 		}
 	}
 	w.records[&l] = out

@@ -5,10 +5,18 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // View is the image after the walk: every layer, the final filesystem, and
 // for every path what each layer did to it.
+//
+// Memory is bounded by design (docs/architecture.md, "The walk"): a
+// directory's path is stored once, in its node; a file keeps its base name
+// (in an arena, without a string header) and a pointer to its directory; a
+// path touched by one layer is its 48-byte File (which the walk allocates
+// inside the path's Entry), and only directories and paths that several
+// layers touched have an extension (a node, a list of events).
 type View struct {
 	Image  *Image
 	Layers []*Layer
@@ -18,45 +26,103 @@ type View struct {
 	Wasted int64
 
 	root     *Entry
-	order    []*Entry
 	rawNames map[*File]string
-	// Entries and first events come from slabs: there is one of each per
-	// path, hundreds of thousands in a large image.
+	names    arena
+	// Entries, directory nodes and files come from slabs: there are
+	// hundreds of thousands in a large image.
 	entrySlab []Entry
-	eventSlab []Event
+	nodeSlab  []dirNode
+	extSlab   []entryExt
+	// last is the directory of the previous entry: tar lists a
+	// directory's files together, so most lookups stop here.
+	last     *Entry
+	lastPath string
+	// applied is the directory whose ancestors add last made sure of.
+	applied *Entry
 }
 
-func (v *View) newEntry(p string, parent *Entry) *Entry {
+func newView(img *Image) *View {
+	v := &View{Image: img, rawNames: map[*File]string{}}
+	v.root = v.newEntry()
+	v.setNode(v.root, "/", nil)
+	v.root.ext().node.implicit = true
+	return v
+}
+
+func (v *View) newEntry() *Entry {
 	if len(v.entrySlab) == 0 {
 		v.entrySlab = make([]Entry, 1024)
 	}
 	e := &v.entrySlab[0]
 	v.entrySlab = v.entrySlab[1:]
-	e.Path, e.parent = p, parent
 	return e
 }
 
-// event records a change of e.
-func (v *View) event(e *Entry, ev Event) {
-	if e.Events != nil {
-		e.Events = append(e.Events, ev)
-		return
+func (v *View) newNode(p string, parent *Entry) *dirNode {
+	if len(v.nodeSlab) == 0 {
+		v.nodeSlab = make([]dirNode, 256)
 	}
-	if len(v.eventSlab) == 0 {
-		v.eventSlab = make([]Event, 1024)
+	n := &v.nodeSlab[0]
+	v.nodeSlab = v.nodeSlab[1:]
+	n.path, n.parent = p, parent
+	return n
+}
+
+// newExt gives e what a path has beyond one version. Its place is the
+// File's name pointer (the name moves into the extension), so that the
+// paths that need none, most of them, do not pay a pointer for it.
+func (v *View) newExt(e *Entry) *entryExt {
+	if x := e.ext(); x != nil {
+		return x
 	}
-	e.Events = v.eventSlab[:1:1]
-	e.Events[0] = ev
-	v.eventSlab = v.eventSlab[1:]
+	if len(v.extSlab) == 0 {
+		v.extSlab = make([]entryExt, 256)
+	}
+	x := &v.extSlab[0]
+	v.extSlab = v.extSlab[1:]
+	x.name = e.f.raw()
+	e.f.name = unsafe.Pointer(x)
+	e.f.nlen = e.f.nlen&^nameLen | hasExt
+	return x
+}
+
+// ext is what the path has beyond one version, or nil.
+func (e *Entry) ext() *entryExt {
+	if e.f.nlen&hasExt == 0 {
+		return nil
+	}
+	return (*entryExt)(e.f.name)
+}
+
+// setNode makes e a directory at path p in parent.
+func (v *View) setNode(e *Entry, p string, parent *Entry) {
+	v.newExt(e).node = v.newNode(p, parent)
+}
+
+// newFile allocates a File inside an Entry: when its path is new to the
+// image, that Entry becomes the path's, so the most common path (added by
+// one layer, touched by no other) costs one File and one pointer.
+func (v *View) newFile() *File {
+	e := v.newEntry()
+	e.f.nlen = inEntry
+	return &e.f
+}
+
+// ownEntry is the Entry a walk's File was allocated in.
+func ownEntry(f *File) *Entry {
+	if f.nlen&inEntry == 0 {
+		return nil
+	}
+	return (*Entry)(unsafe.Pointer(f))
 }
 
 // RawName is the name an entry has in its layer's tar, as written: it
-// differs from f.Path for escaped names ("../../etc/x", "/abs").
+// differs from f.Path() for escaped names ("../../etc/x", "/abs").
 func (v *View) RawName(f *File) string {
 	if r, ok := v.rawNames[f]; ok {
 		return r
 	}
-	return strings.TrimPrefix(f.Path, "/")
+	return strings.TrimPrefix(f.Path(), "/")
 }
 
 // EventKind says what a layer did to a path.
@@ -91,22 +157,246 @@ type Event struct {
 	File *File
 }
 
-// Entry is everything the layers did to one path.
+// Entry is everything the layers did to one path. A path that one layer
+// added and no other touched (most paths) is its version and one nil
+// pointer; the list of events, and a directory's node, exist only for
+// paths that need them.
 type Entry struct {
-	Path string
-	// Final is the version the final filesystem shows: nil when the path
-	// was deleted, or exists only as a directory implied by its contents.
-	Final *File
-	// Events lists every change, base first.
-	Events []Event
+	// f is the path's first version, when the walk made this entry for
+	// it (f.Layer is nil for a directory that first existed only because
+	// entries are below it, and its first version, if any, is
+	// ext().first).
+	f File
+}
 
-	parent   *Entry
-	kids     map[string]*Entry
-	implicit bool // a directory that exists because entries are below it
+// entryExt is what a path has beyond one version.
+type entryExt struct {
+	// name is the name of the entry's own File, whose name pointer
+	// points here instead.
+	name  string
+	first *File
+	// events holds every event, the first version's included, once
+	// there is more than that one.
+	events []Event
+	node   *dirNode
+}
+
+// dirNode is what a directory has beyond an entry.
+type dirNode struct {
+	// path is the directory's path, stored once for all that is in it.
+	path   string
+	parent *Entry
+	// kids are sorted by name, unless index is set: a layer that lists a
+	// large directory out of order is indexed by a map while it is
+	// merged and sorted when the walk ends.
+	kids  []*Entry
+	index map[string]*Entry
+	// implicit: the directory exists because entries are below it.
+	implicit bool
+}
+
+// first is the path's first version (nil: none yet).
+func (e *Entry) first() *File {
+	if e.f.Layer != nil {
+		return &e.f
+	}
+	if x := e.ext(); x != nil {
+		return x.first
+	}
+	return nil
+}
+
+func (e *Entry) node() *dirNode {
+	if x := e.ext(); x != nil {
+		return x.node
+	}
+	return nil
+}
+
+// Path is the entry's absolute path.
+func (e *Entry) Path() string {
+	if n := e.node(); n != nil {
+		return n.path
+	}
+	return e.first().Path()
+}
+
+// name is the last element of the entry's path.
+func (e *Entry) name() string {
+	if n := e.node(); n != nil {
+		return n.path[strings.LastIndexByte(n.path, '/')+1:]
+	}
+	return e.first().Name()
+}
+
+// parent is the directory the entry is in (nil for the root).
+func (e *Entry) parent() *Entry {
+	if n := e.node(); n != nil {
+		return n.parent
+	}
+	return e.first().dir
+}
+
+// Events lists every change of the path, base first.
+func (e *Entry) Events() []Event {
+	if x := e.ext(); x != nil && x.events != nil {
+		return x.events
+	}
+	if f := e.first(); f != nil {
+		return []Event{firstEvent(f)}
+	}
+	return nil
+}
+
+// events yields the changes without allocating (the walk's own loops).
+func (e *Entry) events() iter.Seq2[int, Event] {
+	return func(yield func(int, Event) bool) {
+		if x := e.ext(); x != nil && x.events != nil {
+			for i, ev := range x.events {
+				if !yield(i, ev) {
+					return
+				}
+			}
+			return
+		}
+		if f := e.first(); f != nil {
+			yield(0, firstEvent(f))
+		}
+	}
+}
+
+func firstEvent(f *File) Event {
+	return Event{Layer: f.Layer.Index, Kind: Added, File: f}
+}
+
+// Final is the version the final filesystem shows: nil when the path was
+// deleted, or exists only as a directory implied by its contents.
+func (e *Entry) Final() *File {
+	if x := e.ext(); x != nil && x.events != nil {
+		evs := x.events
+		if last := evs[len(evs)-1]; last.Kind != Deleted {
+			return last.File
+		}
+		return nil
+	}
+	return e.first()
+}
+
+// Kids are the entries directly below a directory, sorted by name.
+func (e *Entry) Kids() []*Entry {
+	if n := e.node(); n != nil {
+		return n.kids
+	}
+	return nil
 }
 
 // Exists reports whether the path is in the final filesystem.
-func (e *Entry) Exists() bool { return e != nil && (e.Final != nil || e.implicit) }
+func (e *Entry) Exists() bool {
+	return e != nil && (e.Final() != nil || e.implicit())
+}
+
+// touched reports whether any layer did anything to the path (a node
+// made only to hold the directory of a whiteout or of an unused blob's
+// file is not part of the image).
+func (e *Entry) touched() bool {
+	if e.first() != nil || e.implicit() {
+		return true
+	}
+	x := e.ext()
+	return x != nil && x.events != nil
+}
+
+func (e *Entry) implicit() bool {
+	n := e.node()
+	return n != nil && n.implicit
+}
+
+func (e *Entry) setImplicit(on bool) {
+	if n := e.node(); n != nil {
+		n.implicit = on
+	}
+}
+
+// record appends an event to the path's history.
+func (v *View) record(e *Entry, ev Event) {
+	first := e.first()
+	if first == nil && ev.Kind == Added {
+		// The path's first version lives in another entry (this one
+		// was a directory implied by its contents).
+		v.newExt(e).first = ev.File
+		return
+	}
+	x := v.newExt(e)
+	if x.events == nil {
+		x.events = make([]Event, 0, 2)
+		if first != nil {
+			x.events = append(x.events, firstEvent(first))
+		}
+	}
+	x.events = append(x.events, ev)
+}
+
+// kid returns the child of directory e called name, or nil.
+func (e *Entry) kid(name string) *Entry {
+	n := e.node()
+	if n == nil {
+		return nil
+	}
+	if n.index != nil {
+		return n.index[name]
+	}
+	if k := len(n.kids); k > 0 && n.kids[k-1].name() == name {
+		return n.kids[k-1]
+	}
+	i, ok := slices.BinarySearchFunc(n.kids, name, func(k *Entry, name string) int { return strings.Compare(k.name(), name) })
+	if ok {
+		return n.kids[i]
+	}
+	return nil
+}
+
+// outOfOrder is how many names a directory takes out of order before it
+// is indexed by a map instead of kept sorted (insertion into a sorted
+// list moves what follows; a hostile layer listing a huge directory
+// backwards must not make that quadratic).
+const outOfOrder = 64
+
+// addKid puts k below directory e (k's name is not there yet).
+func (e *Entry) addKid(k *Entry, name string) {
+	n := e.node()
+	if n.index != nil {
+		n.index[name] = k
+		n.kids = append(n.kids, k)
+		return
+	}
+	if len(n.kids) == 0 || n.kids[len(n.kids)-1].name() < name {
+		n.kids = appendKid(n.kids, k)
+		return
+	}
+	if len(n.kids) > outOfOrder {
+		n.index = make(map[string]*Entry, len(n.kids)+1)
+		for _, x := range n.kids {
+			n.index[x.name()] = x
+		}
+		n.index[name] = k
+		n.kids = append(n.kids, k)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(n.kids, name, func(k *Entry, name string) int { return strings.Compare(k.name(), name) })
+	n.kids = slices.Insert(n.kids, i, k)
+}
+
+// appendKid grows a directory's list by a quarter rather than append's
+// doubling: the lists hold a pointer per entry of the image, and the
+// slack of doubling would add half as much again.
+func appendKid(kids []*Entry, k *Entry) []*Entry {
+	if len(kids) == cap(kids) && len(kids) >= 16 {
+		grown := make([]*Entry, len(kids), len(kids)+len(kids)/4)
+		copy(grown, kids)
+		kids = grown
+	}
+	return append(kids, k)
+}
 
 // Entry returns what the layers did to a path, or nil if no layer touched it.
 func (v *View) Entry(p string) *Entry {
@@ -115,9 +405,12 @@ func (v *View) Entry(p string) *Entry {
 		if part == "" || part == "." {
 			continue
 		}
-		if e = e.kids[part]; e == nil {
+		if e = e.kid(part); e == nil {
 			return nil
 		}
+	}
+	if !e.touched() {
+		return nil
 	}
 	return e
 }
@@ -125,7 +418,7 @@ func (v *View) Entry(p string) *Entry {
 // Final returns the version of a path in the final filesystem, or nil.
 func (v *View) Final(p string) *File {
 	if e := v.Entry(p); e != nil {
-		return e.Final
+		return e.Final()
 	}
 	return nil
 }
@@ -134,9 +427,17 @@ func (v *View) Final(p string) *File {
 // directory before its contents, names sorted).
 func (v *View) Entries() iter.Seq[*Entry] {
 	return func(yield func(*Entry) bool) {
-		for _, e := range v.order {
-			if !yield(e) {
+		stack := []*Entry{v.root}
+		for len(stack) > 0 {
+			e := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if e.touched() && !yield(e) {
 				return
+			}
+			if n := e.node(); n != nil {
+				for i := len(n.kids) - 1; i >= 0; i-- {
+					stack = append(stack, n.kids[i])
+				}
 			}
 		}
 	}
@@ -145,8 +446,8 @@ func (v *View) Entries() iter.Seq[*Entry] {
 // Files yields every entry of the final filesystem, in filesystem order.
 func (v *View) Files() iter.Seq[*File] {
 	return func(yield func(*File) bool) {
-		for _, e := range v.order {
-			if e.Final != nil && !yield(e.Final) {
+		for e := range v.Entries() {
+			if f := e.Final(); f != nil && !yield(f) {
 				return
 			}
 		}
@@ -158,12 +459,18 @@ func (v *View) Files() iter.Seq[*File] {
 // f.Layer.
 func (v *View) Hidden() iter.Seq2[*File, Event] {
 	return func(yield func(*File, Event) bool) {
-		for _, e := range v.order {
-			for i, ev := range e.Events {
-				if ev.Kind == Deleted || ev.File == e.Final {
+		for e := range v.Entries() {
+			x := e.ext()
+			if x == nil || x.events == nil {
+				continue
+			}
+			evs := x.events
+			final := e.Final()
+			for i, ev := range evs {
+				if ev.Kind == Deleted || ev.File == final {
 					continue
 				}
-				if i+1 < len(e.Events) && !yield(ev.File, e.Events[i+1]) {
+				if i+1 < len(evs) && !yield(ev.File, evs[i+1]) {
 					return
 				}
 			}
@@ -192,20 +499,20 @@ func (v *View) Resolve(p string) *File {
 		part := pending[0]
 		pending = pending[1:]
 		if part == ".." {
-			if cur.parent != nil {
-				cur = cur.parent
+			if up := cur.parent(); up != nil {
+				cur = up
 			}
 			continue
 		}
-		next := cur.kids[part]
+		next := cur.kid(part)
 		if !next.Exists() {
 			return nil
 		}
-		if next.Final != nil && next.Final.Type == Symlink {
+		if fin := next.Final(); fin != nil && fin.Type == Symlink {
 			if hops++; hops > maxHops {
 				return nil
 			}
-			target := next.Final.Linkname
+			target := fin.Linkname()
 			if strings.HasPrefix(target, "/") {
 				cur = v.root
 			}
@@ -214,10 +521,12 @@ func (v *View) Resolve(p string) *File {
 		}
 		cur = next
 	}
-	if cur.Final == nil && cur.implicit {
-		return &File{Path: cur.Path, Type: Dir, Mode: 0o755}
+	if cur.Final() == nil && cur.implicit() {
+		f := &File{Type: Dir, Mode: 0o755}
+		f.setFullPath(cur.node().path)
+		return f
 	}
-	return cur.Final
+	return cur.Final()
 }
 
 // parts splits a path into its names, dropping empty ones and ".".
@@ -231,59 +540,88 @@ func parts(p string) []string {
 	return out
 }
 
-// merge applies the recorded layers, base first: each layer's whiteouts
-// and opaque markers remove what lower layers hold, then its entries are
-// added in tar order.
-func (w *walker) merge() *View {
-	v := &View{Image: w.img, Layers: w.img.Layers, Skipped: w.skipped, rawNames: w.rawNames}
-	v.root = &Entry{Path: "/", implicit: true}
-	for _, l := range w.img.Layers {
-		files := w.records[l]
-		for _, f := range files {
-			switch f.Type {
-			case Whiteout:
-				if e := v.Entry(f.Path); e != nil && e != v.root {
-					v.remove(e, f, true)
-				}
-			case Opaque:
-				if e := v.Entry(f.Path); e != nil {
-					v.remove(e, f, false)
-				}
-			}
+// intern returns the node of directory p (absolute and clean), creating
+// the nodes on the way: every file of the walk points to its directory,
+// whose path is stored once. Creating a node says nothing of the image;
+// applying a layer (apply) does.
+func (v *View) intern(p string) (*Entry, error) {
+	if v.last != nil && p == v.lastPath {
+		return v.last, nil
+	}
+	e := v.root
+	if p != "/" {
+		// Start from the longest directory of the previous lookup that
+		// is a prefix of p: siblings share their parents.
+		rest := p
+		if v.last != nil && strings.HasPrefix(p, v.lastPath+"/") {
+			e, rest = v.last, p[len(v.lastPath):]
 		}
-		for _, f := range files {
-			if f.Type != Whiteout && f.Type != Opaque {
-				v.add(f)
+		for part := range strings.SplitSeq(rest, "/") {
+			if part == "" {
+				continue
 			}
+			k := e.kid(part)
+			if k == nil {
+				// A directory's path is stored once, and counts with the
+				// names: a hostile tree of deep directories meets the
+				// same bound as one of long names.
+				if err := v.names.charge(len(e.node().path) + 1 + len(part)); err != nil {
+					return nil, err
+				}
+				k = v.newEntry()
+				v.setNode(k, path.Join(e.node().path, part), e)
+				e.addKid(k, part)
+			} else if k.node() == nil {
+				// A file path becomes a directory path (a later layer
+				// replaces the file, or the tar is odd).
+				v.setNode(k, path.Join(e.node().path, part), e)
+			}
+			e = k
 		}
 	}
-	v.order = make([]*Entry, 0, 1024)
-	v.collect(v.root)
-	for _, e := range v.order {
-		for _, ev := range e.Events {
-			if ev.Kind != Deleted && ev.File != e.Final && ev.File.Type == Regular {
-				ev.File.Layer.Wasted += ev.File.Size
-				v.Wasted += ev.File.Size
-			}
-		}
-	}
-	return v
+	v.last, v.lastPath = e, p
+	return e, nil
 }
 
-// collect lists entries in filesystem order. Siblings share their parent's
-// path, so comparing paths compares names.
-func (v *View) collect(e *Entry) {
-	v.order = append(v.order, e)
-	if len(e.kids) == 0 {
-		return
+// apply merges one layer's entries, in tar order: its whiteouts and
+// opaque markers first remove what lower layers hold, then its entries are
+// added (a file replacing a directory hides what was below it; a
+// directory implied by its contents is created).
+func (v *View) apply(files []*File) {
+	v.applied = nil
+	for _, f := range files {
+		switch f.Type {
+		case Whiteout:
+			if e := v.Entry(f.Path()); e != nil && e != v.root {
+				v.remove(e, f, true)
+			}
+		case Opaque:
+			if e := v.Entry(f.Path()); e != nil {
+				v.remove(e, f, false)
+			}
+		}
 	}
-	kids := make([]*Entry, 0, len(e.kids))
-	for _, k := range e.kids {
-		kids = append(kids, k)
+	for _, f := range files {
+		if f.Type != Whiteout && f.Type != Opaque {
+			v.add(f)
+		}
 	}
-	slices.SortFunc(kids, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
-	for _, k := range kids {
-		v.collect(k)
+}
+
+// finish ends the merge: directories indexed by a map are sorted, and the
+// bytes each layer wastes (versions later layers hide) are counted.
+func (v *View) finish() {
+	for e := range v.Entries() {
+		if n := e.node(); n != nil && n.index != nil {
+			slices.SortFunc(n.kids, func(a, b *Entry) int { return strings.Compare(a.name(), b.name()) })
+			n.index = nil
+		}
+	}
+	for f := range v.Hidden() {
+		if f.Type == Regular {
+			f.Layer.Wasted += f.Size
+			v.Wasted += f.Size
+		}
 	}
 }
 
@@ -291,73 +629,81 @@ func (v *View) collect(e *Entry) {
 // opaque directory), recording the event on every path it hides.
 func (v *View) remove(e *Entry, by *File, self bool) {
 	if self && e.Exists() {
-		if e.Final != nil {
-			v.event(e, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
+		if e.Final() != nil {
+			v.record(e, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
 		}
-		e.Final, e.implicit = nil, false
+		e.setImplicit(false)
 	}
-	for _, k := range e.kids {
-		v.remove(k, by, true)
+	if n := e.node(); n != nil {
+		for _, k := range n.kids {
+			v.remove(k, by, true)
+		}
 	}
 }
 
-// dir returns the entry of directory p, creating implied directories and
-// replacing a non-directory that stood in the way (as overlayfs does when a
-// layer puts a directory where a lower layer had a file).
-func (v *View) dir(p string, by *File) *Entry {
-	e := v.root
-	for part := range strings.SplitSeq(p, "/") {
-		if part == "" || part == "." {
-			continue
-		}
-		k := e.kids[part]
-		if k == nil {
-			k = v.newEntry(path.Join(e.Path, part), e)
-			if e.kids == nil {
-				e.kids = map[string]*Entry{}
-			}
-			e.kids[part] = k
-		}
-		if k.Final != nil && k.Final.Type != Dir {
-			v.event(k, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
-			k.Final = nil
-			for _, kk := range k.kids {
-				v.remove(kk, by, true)
-			}
-		}
-		if k.Final == nil {
-			k.implicit = true
-		}
-		e = k
+// dir returns the entry of directory d as of this layer: every directory
+// above a file exists, implied if no layer made it, and a non-directory
+// in the way is replaced (as overlayfs does when a layer puts a directory
+// where a lower layer had a file).
+func (v *View) dir(d *Entry, by *File) *Entry {
+	if d == v.root {
+		return d
 	}
-	return e
+	v.dir(d.parent(), by)
+	if fin := d.Final(); fin != nil && fin.Type != Dir {
+		v.record(d, Event{Layer: by.Layer.Index, Kind: Deleted, File: by})
+		for _, kk := range d.node().kids {
+			v.remove(kk, by, true)
+		}
+	}
+	if d.Final() == nil {
+		d.setImplicit(true)
+	}
+	return d
 }
 
 func (v *View) add(f *File) {
 	var e *Entry
-	if f.Path == "/" {
+	if f.dir == nil {
 		e = v.root
 	} else {
-		parent := v.dir(path.Dir(f.Path), f)
-		name := path.Base(f.Path)
-		e = parent.kids[name]
-		if e == nil {
-			e = v.newEntry(f.Path, parent)
-			if parent.kids == nil {
-				parent.kids = map[string]*Entry{}
+		parent := f.dir
+		if parent != v.applied {
+			v.dir(parent, f)
+			v.applied = parent
+		}
+		name := f.Name()
+		if e = parent.kid(name); e == nil {
+			// A new path: the File's own entry becomes the path's.
+			if e = ownEntry(f); e == nil {
+				e = v.newEntry()
+				v.newExt(e).first = f
 			}
-			parent.kids[name] = e
+			parent.addKid(e, name)
+			if f.Type == Dir {
+				v.setNode(e, f.Path(), parent)
+			}
+			return
 		}
 	}
 	kind := Added
-	if e.Final != nil {
+	fin := e.Final()
+	if fin != nil {
 		kind = Changed
 	}
-	if e.Final != nil && e.Final.Type == Dir && f.Type != Dir || e.implicit && f.Type != Dir {
-		for _, k := range e.kids {
-			v.remove(k, f, true)
+	if (fin != nil && fin.Type == Dir || e.implicit()) && f.Type != Dir {
+		if n := e.node(); n != nil {
+			for _, k := range n.kids {
+				v.remove(k, f, true)
+			}
 		}
+		// A directory replaced: the directories above later files must
+		// be checked again.
+		v.applied = nil
 	}
-	e.Final, e.implicit = f, false
-	v.event(e, Event{Layer: f.Layer.Index, Kind: kind, File: f})
+	e.setImplicit(false)
+	if f.Type == Dir && e.node() == nil {
+		v.setNode(e, f.Path(), f.dir)
+	}
+	v.record(e, Event{Layer: f.Layer.Index, Kind: kind, File: f})
 }

@@ -28,8 +28,8 @@ type Options struct {
 	// with an error instead of running for hours.
 	MaxLayerBytes int64
 	MaxImageBytes int64
-	// MaxEntries caps the tar entries of all layers; the walk keeps a few
-	// dozen bytes per entry, so this bounds its memory.
+	// MaxEntries caps the tar entries of all layers; the walk keeps under
+	// 80 bytes per entry, so this bounds its memory.
 	MaxEntries int
 	// MaxWholeFile is the largest file held in memory for Want.Whole.
 	MaxWholeFile int64
@@ -43,6 +43,11 @@ type Options struct {
 	// analyzer is a LayerAnalyzer, for sources read base first.
 	Layers   LayerStore
 	LayerKey string
+	// Cache keeps the same records as Layers, streamed to and from bytes
+	// (layerfacts.go) rather than built in memory: the layer cache under
+	// --cache-dir (internal/layercache), whose memory must stay within the
+	// walk's for a layer of a million entries.
+	Cache LayerCache
 }
 
 // Progress is how far a walk has come, in the unit whose total the source
@@ -115,6 +120,7 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 	}
 	var err error
 	if img.stream != nil {
+		w.streamed = true
 		err = img.stream(w)
 	} else {
 		err = w.readAll()
@@ -132,8 +138,8 @@ func Walk(ctx context.Context, img *Image, opts Options, analyzers ...Analyzer) 
 }
 
 func newWalker(ctx context.Context, img *Image, opts Options, analyzers []Analyzer) *walker {
-	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers,
-		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}, rawNames: map[*File]string{}}
+	return &walker{ctx: ctx, img: img, opts: opts.withDefaults(), analyzers: analyzers, view: newView(img),
+		records: map[*Layer][]*File{}, walkedDiff: map[*Layer]v1.Hash{}}
 }
 
 type walker struct {
@@ -141,6 +147,10 @@ type walker struct {
 	img       *Image
 	opts      Options
 	analyzers []Analyzer
+	// view is built as the layers are read: a random-access source's
+	// layers are merged into it as soon as each is read, a streamed
+	// source's when its order is known (merge).
+	view *View
 
 	total int64 // uncompressed bytes read so far
 	// storedDone is the stored bytes of the layers read whole; stored
@@ -153,40 +163,50 @@ type walker struct {
 	started     int   // layers begun
 	content     int64 // file content handed to analyzers so far
 	entries     int
-	records     map[*Layer][]*File
-	// rawNames are the tar names of escaped entries, as written.
-	rawNames map[*File]string
+	// records are the entries of the layers read but not merged yet.
+	records map[*Layer][]*File
 	// walkedDiff is the digest each streamed layer was read with.
 	walkedDiff map[*Layer]v1.Hash
-	slab       []File
 	buf        []byte
+	limited    io.LimitedReader
+	wants      []wanted
+	aheadBufs  [][]byte
+	zenc       *zstd.Encoder // the layer cache's, made on first use
 	skipped    []Skipped
+	// streamed is set while a streamed source is read: its layers are
+	// merged at the end, in the order its manifest gives.
+	streamed bool
 }
 
-// readAll reads the layers of a random-access source, base first; a
-// layer Options.Layers holds is replayed from its record instead.
+// readAll reads the layers of a random-access source, base first. A layer
+// whose record the walk's stores hold (Options.Cache, Options.Layers) is
+// rebuilt from it instead of being read; a layer read whole and verified
+// is recorded (a store that cannot keep it costs a read next time).
 func (w *walker) readAll() error {
 	key := w.layerKey()
 	for i, l := range w.img.Layers {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
-		if key != "" {
-			rec, err := w.opts.Layers.Get(w.ctx, l.DiffID.String(), key)
-			if err != nil {
-				return fmt.Errorf("layer %d: stored results: %w", i, err)
+		label := fmt.Sprintf("layer %d", i)
+		files, ok, err := w.reuse(l, key, label)
+		if err != nil {
+			return err
+		}
+		if ok {
+			w.view.apply(files)
+			w.started++
+			w.storedDone += l.Stored
+			if pr := w.opts.Progress; pr != nil {
+				pr(Progress{Layer: w.started, Layers: len(w.img.Layers), Done: w.storedDone, Total: w.img.storedTotal()})
 			}
-			if ok, err := w.replay(l, rec); err != nil {
-				return err
-			} else if ok {
-				continue
-			}
+			continue
 		}
 		rc, err := w.img.open(i)
 		if err != nil {
 			return fmt.Errorf("layer %d: %w", i, err)
 		}
-		diffID, err := w.readLayer(l, rc, fmt.Sprintf("layer %d", i))
+		diffID, files, err := w.readLayer(l, rc, label)
 		cerr := rc.Close()
 		if err == nil && cerr != nil {
 			err = fmt.Errorf("layer %d: %w", i, cerr)
@@ -197,13 +217,7 @@ func (w *walker) readAll() error {
 		if diffID != l.DiffID {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
 		}
-		if key != "" {
-			// Only a layer read whole and verified is recorded; a store
-			// that cannot keep it costs a read next time, nothing more.
-			if rec, err := w.record(l); err == nil {
-				w.opts.Layers.Put(w.ctx, l.DiffID.String(), key, rec)
-			}
-		}
+		w.keep(l, key, files)
 	}
 	return nil
 }
@@ -268,11 +282,18 @@ const (
 	aheadSize   = 256 << 10
 )
 
-func newReadAhead(r io.Reader) *readAhead {
+// newReadAhead starts reading r; bufs are buffers of aheadSize a previous
+// readAhead gave back (release), so that a walk of many layers allocates
+// them once.
+func newReadAhead(r io.Reader, bufs [][]byte) *readAhead {
 	ra := &readAhead{full: make(chan aheadChunk, aheadChunks), free: make(chan []byte, aheadChunks),
 		done: make(chan struct{}), exited: make(chan struct{})}
-	for range aheadChunks {
-		ra.free <- make([]byte, aheadSize)
+	for i := range aheadChunks {
+		if i < len(bufs) {
+			ra.free <- bufs[i][:aheadSize]
+		} else {
+			ra.free <- make([]byte, aheadSize)
+		}
 	}
 	go func() {
 		defer close(ra.exited)
@@ -328,6 +349,26 @@ func (ra *readAhead) Close() {
 	ra.closed = true
 	close(ra.done)
 	<-ra.exited
+}
+
+// release closes ra and returns its buffers for the next one.
+func (ra *readAhead) release() [][]byte {
+	ra.Close()
+	var out [][]byte
+	for len(ra.free) > 0 {
+		out = append(out, <-ra.free)
+	}
+	for len(ra.full) > 0 {
+		out = append(out, (<-ra.full).b)
+	}
+	if ra.last != nil {
+		out = append(out, ra.last)
+	}
+	ra.cur, ra.last = nil, nil
+	for i := range out {
+		out[i] = out[i][:cap(out[i])]
+	}
+	return out
 }
 
 // contentCap charges the file content handed to analyzers to the caps as
@@ -388,42 +429,44 @@ func decompress(br *bufio.Reader) (io.Reader, func(), error) {
 // readLayer reads one layer's stored bytes to the end, recording its
 // entries for l and feeding the analyzers, and returns the digest of the
 // uncompressed stream (the layer's diff ID).
-func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, error) {
+func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, []*File, error) {
 	stored := &countReader{r: raw}
 	w.stored = stored
 	br := bufio.NewReaderSize(stored, 64<<10)
 	un, closeFn, err := decompress(br)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", label, err)
+		return v1.Hash{}, nil, fmt.Errorf("%s: %w", label, err)
 	}
 	defer closeFn()
 	h := sha256.New()
 	w.started++
 	capped := &capReader{r: un, w: w, label: label, layer: w.started}
-	// Inflating is most of the work: it runs in its own goroutine, ahead of
-	// the hashing, tar parsing and analyzers, so that two cores share it.
-	ahead := newReadAhead(capped)
-	defer ahead.Close()
-	// The hash sees every byte of the uncompressed stream in large chunks;
-	// tar reads 512-byte blocks from the buffer after it.
-	tarIn := bufio.NewReaderSize(io.TeeReader(ahead, h), 64<<10)
+	// Inflating and hashing run in a goroutine of their own, ahead of the
+	// tar parsing and the analyzers, so that two cores share the work
+	// (the hash sees every byte of the uncompressed stream, in large
+	// chunks). h is read only once ahead has stopped: the stream is read
+	// to its end before, and Close waits for the goroutine.
+	ahead := newReadAhead(io.TeeReader(capped, h), w.aheadBufs)
+	w.aheadBufs = nil
+	defer func() { w.aheadBufs = ahead.release() }()
+	tarIn := bufio.NewReaderSize(ahead, 64<<10)
 	tr := tar.NewReader(tarIn)
 	content := &contentCap{r: tr, w: w, label: label}
 	var files []*File
 	for {
 		if err := w.ctx.Err(); err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, nil, err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return v1.Hash{}, layerErr(label, err)
+			return v1.Hash{}, nil, layerErr(label, err)
 		}
 		f, err := w.entry(l, hdr, label)
 		if err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, nil, err
 		}
 		if f == nil {
 			continue
@@ -437,34 +480,45 @@ func (w *walker) readLayer(l *Layer, raw io.Reader, label string) (v1.Hash, erro
 			case Regular:
 				w.contentDone += f.Size
 			case Symlink:
-				w.contentDone += int64(len(f.Linkname))
+				w.contentDone += int64(len(hdr.Linkname))
 			}
 			pr(Progress{Layer: w.started, Layers: w.img.layerCount, Done: w.contentDone, Total: w.img.contentTotal})
 		}
 		if f.Type == Regular {
 			l.Size += f.Size
 			if err := w.deliver(f, content); err != nil {
-				return v1.Hash{}, layerErr(label, err)
+				return v1.Hash{}, nil, layerErr(label, err)
 			}
+		}
+		// Delivered: the file keeps its base name, its directory's
+		// path is stored once.
+		if err := w.shorten(f, hdr); err != nil {
+			return v1.Hash{}, nil, fmt.Errorf("%s: %w", label, err)
 		}
 	}
 	// The diff ID covers the whole stream, padding after the end-of-archive
 	// blocks included; reading on to the end also lets a verifying source
 	// check the stored digest.
 	if _, err := io.Copy(io.Discard, tarIn); err != nil {
-		return v1.Hash{}, layerErr(label, err)
+		return v1.Hash{}, nil, layerErr(label, err)
 	}
 	ahead.Close()
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return v1.Hash{}, layerErr(label, err)
+		return v1.Hash{}, nil, layerErr(label, err)
 	}
 	l.Stored, l.Tar = stored.n, capped.n
 	w.storedDone += stored.n
 	if pr := w.opts.Progress; pr != nil && w.img.stream == nil {
 		pr(Progress{Layer: w.started, Layers: len(w.img.Layers), Done: w.storedDone, Total: w.img.storedTotal()})
 	}
-	w.records[l] = files
-	return hashOf(h), nil
+	if w.streamed {
+		w.records[l] = files
+	} else {
+		// Layers come base first: this one is merged now, and its list
+		// of entries is dropped.
+		w.view.apply(files)
+	}
+	return hashOf(h), files, nil
 }
 
 func hashOf(h hash.Hash) v1.Hash {
@@ -495,7 +549,7 @@ func cleanName(name string) (p string, escaped bool) {
 		escaped = true
 	}
 	depth := 0
-	for _, part := range strings.Split(trimmed, "/") {
+	for part := range strings.SplitSeq(trimmed, "/") {
 		switch part {
 		case "", ".":
 		case "..":
@@ -512,7 +566,8 @@ func cleanName(name string) (p string, escaped bool) {
 }
 
 // entry turns a tar header into a File of layer l (nil for entries that
-// describe nothing in the filesystem, such as aufs metadata).
+// describe nothing in the filesystem, such as aufs metadata). The File
+// holds its whole path until shorten: analyzers read it during delivery.
 func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	w.entries++
 	if w.entries > w.opts.MaxEntries {
@@ -523,26 +578,38 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	}
 	p, escaped := cleanName(hdr.Name)
 	base := path.Base(p)
-	f := w.newFile()
-	f.Path, f.Layer, f.Escaped = p, l, escaped
+	if len(base) > maxComponent {
+		return nil, fmt.Errorf("%s: an entry name has a part longer than %d bytes, which no filesystem accepts", label, maxComponent)
+	}
+	f := w.view.newFile()
+	f.Layer, f.Escaped = l, escaped
 	if escaped {
-		w.rawNames[f] = hdr.Name
+		w.view.rawNames[f] = hdr.Name
 	}
 	switch {
 	case strings.HasPrefix(base, ".wh..wh."):
 		if base != ".wh..wh..opq" {
 			return nil, nil // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
 		}
-		f.Path, f.Type = path.Dir(p), Opaque
-		return f, nil
+		p, f.Type = path.Dir(p), Opaque
 	case strings.HasPrefix(base, ".wh."):
 		if base == ".wh." {
 			return nil, nil
 		}
-		f.Path, f.Type = path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")), Whiteout
-		return f, nil
+		p, f.Type = path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")), Whiteout
 	case strings.Contains(p, "/.wh..wh.plnk/"):
 		return nil, nil
+	}
+	if p != "/" {
+		dir, err := w.view.intern(path.Dir(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		f.dir = dir
+	}
+	f.setFullPath(p)
+	if f.Type == Whiteout || f.Type == Opaque {
+		return f, nil
 	}
 	f.Mode = fs.FileMode(hdr.Mode & 0o777)
 	if hdr.Mode&0o4000 != 0 {
@@ -561,10 +628,9 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	case tar.TypeDir:
 		f.Type = Dir
 	case tar.TypeSymlink:
-		f.Type, f.Linkname = Symlink, hdr.Linkname
+		f.Type = Symlink
 	case tar.TypeLink:
-		target, _ := cleanName(hdr.Linkname)
-		f.Type, f.Linkname = Hardlink, target
+		f.Type = Hardlink
 	case tar.TypeChar:
 		f.Type = CharDevice
 	case tar.TypeBlock:
@@ -577,14 +643,27 @@ func (w *walker) entry(l *Layer, hdr *tar.Header, label string) (*File, error) {
 	return f, nil
 }
 
-// newFile allocates Files in slabs: images have hundreds of thousands.
-func (w *walker) newFile() *File {
-	if len(w.slab) == 0 {
-		w.slab = make([]File, 1024)
+// shorten moves a delivered File's name into the view's arena: its base
+// name, and a link's target (a hard link's as a clean absolute path).
+func (w *walker) shorten(f *File, hdr *tar.Header) error {
+	if f.nlen&nameFull == 0 {
+		return nil
 	}
-	f := &w.slab[0]
-	w.slab = w.slab[1:]
-	return f
+	base := f.Name()
+	link, hasLink := "", false
+	switch f.Type {
+	case Symlink:
+		link, hasLink = hdr.Linkname, true
+	case Hardlink:
+		link, _ = cleanName(hdr.Linkname)
+		hasLink = true
+	}
+	ptr, n, err := w.view.names.store(base, link, hasLink)
+	if err != nil {
+		return err
+	}
+	f.name, f.nlen = ptr, uint16(n)|f.nlen&inEntry
+	return nil
 }
 
 // Skipped is a file an analyzer asked for but did not get.
@@ -602,7 +681,8 @@ type wanted struct {
 // deliver hands a regular file's content to every analyzer that wants it,
 // reading it from the tar once.
 func (w *walker) deliver(f *File, r io.Reader) error {
-	var ws []wanted
+	ws := w.wants[:0]
+	defer func() { w.wants = ws[:0] }()
 	for _, a := range w.analyzers {
 		want, ok := a.Want(f)
 		if !ok {
@@ -624,7 +704,9 @@ func (w *walker) deliver(f *File, r io.Reader) error {
 		whole = whole || x.w.Whole
 	}
 	if len(ws) == 1 && !whole {
-		return visit(ws[0].a, f, Content{Reader: io.LimitReader(r, need)})
+		// One reader for every file of the walk: Visit does not keep it.
+		w.limited = io.LimitedReader{R: r, N: need}
+		return visit(ws[0].a, f, Content{Reader: &w.limited})
 	}
 	if whole || need <= smallFile {
 		return w.deliverBuffered(f, r, ws, need)
@@ -641,7 +723,7 @@ func limitOf(w Want, size int64) int64 {
 
 func visit(a Analyzer, f *File, c Content) error {
 	if err := a.Visit(f, c); err != nil {
-		return fmt.Errorf("%s: %s: %w", a.Name(), f.Path, err)
+		return fmt.Errorf("%s: %s: %w", a.Name(), f.Path(), err)
 	}
 	return nil
 }
@@ -771,4 +853,20 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.0f %ciB", v, "KMGTPE"[exp])
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+}
+
+// merge ends the walk: a streamed source's layers are merged in the order
+// its manifest gave (a random-access source's already are), and the view
+// is finished.
+func (w *walker) merge() *View {
+	v := w.view
+	v.Layers, v.Skipped = w.img.Layers, w.skipped
+	for _, l := range w.img.Layers {
+		if files, ok := w.records[l]; ok {
+			v.apply(files)
+		}
+	}
+	w.records = nil
+	v.finish()
+	return v
 }

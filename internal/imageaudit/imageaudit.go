@@ -373,7 +373,7 @@ func inventoryNotices(target string, inv *inventory.Result, view *image.View, an
 	}
 	for _, s := range view.Skipped {
 		if s.Analyzer == analyzer {
-			lines = append(lines, fmt.Sprintf("%s: %s (layer %d): not inventoried: %s", target, s.File.Path, s.File.Layer.Index, s.Reason))
+			lines = append(lines, fmt.Sprintf("%s: %s (layer %d): not inventoried: %s", target, s.File.Path(), s.File.Layer.Index, s.Reason))
 		}
 	}
 	for i, l := range lines {

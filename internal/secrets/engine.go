@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -62,9 +63,12 @@ type Engine struct {
 	maxAfter  int
 	maxKw     int
 	chunk     int
-	pool      sync.Pool
-	states    sync.Pool
-	stats     counters
+	// bufs holds the chunk buffers of finished scans. A sync.Pool would
+	// drop them at every collection, and an image walk would allocate a
+	// fresh megabyte after each; a few kept for good cost less.
+	bufs   chan *[]byte
+	states sync.Pool
+	stats  counters
 }
 
 type ruleInfo struct {
@@ -195,11 +199,30 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.index = idx
-	e.pool.New = func() any {
-		b := make([]byte, 0, e.chunk+e.maxBefore+e.maxAfter+e.maxKw+2)
-		return &b
-	}
+	e.bufs = make(chan *[]byte, min(max(runtime.GOMAXPROCS(0), 1), 8))
 	return e, nil
+}
+
+// buffer takes a chunk buffer, kept or new.
+func (e *Engine) buffer() *[]byte {
+	size := e.chunk + e.maxBefore + e.maxAfter + e.maxKw + 2
+	select {
+	case b := <-e.bufs:
+		if cap(*b) >= size {
+			return b
+		}
+	default:
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+// release keeps a buffer for the next scan, if there is room.
+func (e *Engine) release(b *[]byte) {
+	select {
+	case e.bufs <- b:
+	default:
+	}
 }
 
 var defaultEngine = sync.OnceValue(func() *Engine {
@@ -256,8 +279,8 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		e.stats.skippedPath.Add(1)
 		return Result{Skipped: why}, nil
 	}
-	bp := e.pool.Get().(*[]byte)
-	defer e.pool.Put(bp)
+	bp := e.buffer()
+	defer e.release(bp)
 	buf := (*bp)[:0]
 	lr := r
 	if e.maxBytes > 0 {
@@ -405,9 +428,14 @@ func (e *Engine) scanBytes(data []byte, path string) Result {
 
 // state is one input being scanned.
 type state struct {
-	e        *Engine
-	path     string
-	ruleOK   []bool
+	e    *Engine
+	path string
+	// ruleOK says whether a rule's Paths admit the input: 0 not yet
+	// asked, 1 yes, 2 no. It is decided when a keyword of the rule first
+	// occurs, and severity when a secret is first found: most files of an
+	// image have neither, and a regular expression per rule per file
+	// would cost more than scanning them.
+	ruleOK   []uint8
 	lines    bool
 	severity func(finding.Severity) (finding.Severity, string)
 	// base is the input offset of the buffer being scanned.
@@ -431,16 +459,30 @@ type window struct{ start, end int }
 func (e *Engine) newState(path string, lines bool) *state {
 	st, _ := e.states.Get().(*state)
 	if st == nil {
-		st = &state{e: e, ruleOK: make([]bool, len(e.rules)), seen: map[[3]int]bool{}}
+		st = &state{e: e, ruleOK: make([]uint8, len(e.rules)), seen: map[[3]int]bool{}}
 	}
 	st.path, st.lines, st.lastNL, st.lineBase, st.base = path, lines, -1, 0, 0
-	st.matches, st.nlFor = nil, nil
+	st.matches, st.nlFor, st.severity = nil, nil, nil
 	clear(st.seen)
-	for i, r := range e.rules {
-		st.ruleOK[i] = r.Paths == nil || r.Paths.MatchString(path)
-	}
-	st.severity = placement(path)
+	clear(st.ruleOK)
 	return st
+}
+
+// admits reports whether rule ri may match in this input (its Paths).
+func (st *state) admits(ri int32) bool {
+	switch st.ruleOK[ri] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	r := st.e.rules[ri]
+	ok := r.Paths == nil || r.Paths.MatchString(st.path)
+	st.ruleOK[ri] = 2
+	if ok {
+		st.ruleOK[ri] = 1
+	}
+	return ok
 }
 
 // advance moves past consumed bytes, keeping line numbers right.
@@ -459,7 +501,7 @@ func (st *state) scan(buf []byte, from, limit int) {
 	e.index.find(buf, from, limit, func(kw, start int) {
 		end := start + len(e.index.words[kw])
 		for _, ri := range e.kwRules[kw] {
-			if !st.ruleOK[ri] {
+			if !st.admits(ri) {
 				continue
 			}
 			r := e.rules[ri]
@@ -684,6 +726,9 @@ func (st *state) match(buf []byte, ri int, w window, anchored bool) {
 		}
 		m.Severity, m.Note = r.Severity, ""
 		if r.Severity > finding.Info {
+			if st.severity == nil {
+				st.severity = placement(st.path)
+			}
 			m.Severity, m.Note = st.severity(r.Severity)
 		}
 		st.matches = append(st.matches, m)

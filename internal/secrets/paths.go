@@ -34,7 +34,9 @@ var DefaultSkipPaths = []string{
 // cleanPath makes a path slash-separated and relative to the root:
 // "/usr/share/doc/x", "./usr/share/doc/x" and "usr/share/doc/x" are one.
 func cleanPath(p string) string {
-	p = strings.ReplaceAll(p, "\\", "/")
+	if strings.IndexByte(p, '\\') >= 0 {
+		p = strings.ReplaceAll(p, "\\", "/")
+	}
 	for strings.HasPrefix(p, "./") || strings.HasPrefix(p, "/") {
 		p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "/")
 	}
@@ -49,7 +51,10 @@ func (e *Engine) SkipReason(p string) string {
 	}
 	c := cleanPath(p)
 	for _, prefix := range e.opts.SkipPaths {
-		if strings.HasPrefix(c, prefix) || c+"/" == prefix {
+		// The directory itself ("usr/share/doc" for "usr/share/doc/")
+		// is skipped too; compared without building c+"/" for every
+		// prefix of every file.
+		if strings.HasPrefix(c, prefix) || len(prefix) == len(c)+1 && strings.HasPrefix(prefix, c) && prefix[len(c)] == '/' {
 			return "under /" + prefix + ", which holds distribution data, not user secrets"
 		}
 	}

@@ -1,0 +1,51 @@
+// Command bkparse is the floor of the Dockerfile benchmarks: BuildKit's
+// bare parse (the parser and the instruction parser, what `docker build`
+// does before anything else) of every Dockerfile under a directory, in one
+// process, nothing else.
+//
+//	go run ./bench/bkparse DIR
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/dockvet/dockvet/internal/dockerfile"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: bkparse DIR")
+		os.Exit(2)
+	}
+	n := 0
+	err := filepath.WalkDir(os.Args[1], func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !dockerfile.IsName(d.Name()) {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		res, err := parser.Parse(bytes.NewReader(src))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if _, _, err := instructions.Parse(res.AST, nil); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bkparse:", err)
+		os.Exit(2)
+	}
+	fmt.Println(n)
+}
