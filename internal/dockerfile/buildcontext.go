@@ -195,7 +195,7 @@ var ruleContextSecret = &Rule{
 		ID: "DV1047", Title: "Secret in the build context", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A file that a COPY or ADD would bring into the image holds a secret (a private key, a token, a password in a configuration file). " +
 			"The build context is read as BuildKit reads it, .dockerignore (or <Dockerfile>.dockerignore) included, so the finding names " +
-			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret.",
+			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret, at most medium when only a build stage the final image copies nothing from gets the file.",
 		Remediation: "Keep the file out of the image: list it in .dockerignore, copy only what the build needs (COPY src/ ./src/ rather than COPY . .), " +
 			"and pass the credential at build time with `RUN --mount=type=secret` or at run time. Rotate the secret if the image was ever pushed.",
 		References: []string{"https://docs.docker.com/build/concepts/context/#dockerignore-files", "https://docs.docker.com/build/building/secrets/"},
@@ -215,7 +215,21 @@ var ruleContextSecret = &Rule{
 		if self, err := filepath.Rel(dir, p.File.Path); err == nil && !strings.HasPrefix(self, "..") {
 			scanned[filepath.ToSlash(self)] = true
 		}
+		// A file copied into the final image and into a build stage is
+		// reported once, at the COPY that ships it.
+		shipped := p.File.shipped()
+		var order []*Stage
 		for _, st := range p.File.Stages {
+			if shipped[st] {
+				order = append(order, st)
+			}
+		}
+		for _, st := range p.File.Stages {
+			if !shipped[st] {
+				order = append(order, st)
+			}
+		}
+		for _, st := range order {
 			for _, in := range st.Instructions {
 				sd, excludes, ok := contextSources(in)
 				if !ok {
@@ -231,7 +245,7 @@ var ruleContextSecret = &Rule{
 							continue
 						}
 						scanned[f] = true
-						p.reportContextFile(bc, f, in)
+						p.reportContextFile(bc, f, in, shipped)
 					}
 				}
 			}
@@ -300,7 +314,7 @@ func expandSource(f *File, st *Stage, in *Instruction, src string) (string, bool
 
 // reportContextFile scans one context file and reports each secret in it
 // against the file and line, naming the instruction that copies it.
-func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) {
+func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction, shipped map[*Stage]bool) {
 	fh, err := os.Open(filepath.Join(bc.Dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return // the build would fail on it too
@@ -318,6 +332,7 @@ func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) 
 		f := p.Emit(finding.Location{Path: file, Line: m.Line, Column: m.Column}, "%s", msg)
 		f.Severity = m.Severity
 		f.Fingerprint = m.Fingerprint()
+		exposure(f, in.Stage, shipped)
 	}
 }
 

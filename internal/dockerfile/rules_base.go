@@ -57,6 +57,7 @@ func images(f *File) []imageUse {
 var ruleLatest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1010", Title: "Image without a tag or with :latest", Practice: finding.PracticeRegistry, Severity: finding.Medium,
+		Peers: []string{"DL3006", "DL3007", "AVD-DS-0001"},
 		Description: "An image referenced without a tag, or with `latest`, is whatever the registry serves on the day of the build: " +
 			"builds are not reproducible, and a compromised or broken push reaches you silently.",
 		Remediation: "Name a specific version tag, and pin the digest too: `FROM alpine:3.22@sha256:…`.",
@@ -121,6 +122,7 @@ func tagWords(img policy.Image) string {
 var ruleTrusted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1012", Title: "Image from a registry outside the trusted list", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
+		Peers: []string{"DL3026"},
 		Description: "The project's .dockvet.yaml lists trusted registries, and this image comes from another one. " +
 			"Images from unvetted registries may be tampered with or unmaintained. (Only checked when `trustedRegistries` is configured.)",
 		Remediation: "Use an image from a trusted registry (mirror it into your private registry), or add the registry to `trustedRegistries` after review.",

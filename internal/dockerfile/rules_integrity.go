@@ -1,7 +1,9 @@
 package dockerfile
 
 import (
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -41,22 +43,61 @@ var rulePipeToShell = &Rule{
 	},
 }
 
-// verifies reports whether a command checks a file's integrity.
+// checksumTools print or check file digests.
+var checksumTools = map[string]bool{"sha1sum": true, "sha224sum": true, "sha256sum": true, "sha384sum": true, "sha512sum": true,
+	"b2sum": true, "b3sum": true, "shasum": true, "sha3sum": true}
+
+// verifies reports whether a command checks a file's integrity: a digest
+// tool checking a list (`sha256sum -c`, `echo "HASH  f" | sha256sum -c -`)
+// or whose output is compared (piped into grep, cmp or diff, or taken
+// into a test or a variable); a signature check (gpg --verify, gpgv,
+// cosign verify-blob, minisign -V, signify -V, openssl dgst -verify, a
+// provenance verifier). Printing a digest checks nothing.
 func verifies(c *shell.Command) bool {
-	switch c.Name {
-	case "sha256sum", "sha512sum", "sha384sum", "sha224sum", "b2sum", "shasum", "gpgv", "minisign", "signify", "sha3sum":
-		return true
-	case "gpg", "gpg2":
+	switch {
+	case checksumTools[c.Name]:
+		return c.Has("-c", "--check") || compared(c)
+	case c.Name == "gpg" || c.Name == "gpg2":
 		return c.Has("--verify")
-	case "cosign":
-		return c.Subcommand() == "verify-blob" || c.Subcommand() == "verify"
-	case "openssl":
-		return c.Subcommand() == "dgst"
-	case "sigstore-go", "slsa-verifier", "gh":
+	case c.Name == "gpgv", c.Name == "sigstore-go", c.Name == "slsa-verifier":
 		return true
+	case c.Name == "cosign":
+		sub := c.Subcommand("--key", "--signature", "--certificate", "--bundle")
+		return strings.HasPrefix(sub, "verify")
+	case c.Name == "minisign" || c.Name == "signify":
+		return c.Has("-V") || c.Name == "signify" && c.Has("-C")
+	case c.Name == "openssl":
+		return c.Subcommand() == "dgst" && (c.Has("-verify", "-prverify") || compared(c))
+	case c.Name == "gh":
+		pos := c.Positional()
+		return len(pos) >= 2 && pos[0] == "attestation" && pos[1] == "verify"
 	}
 	return false
 }
+
+// compared reports whether a digest command's output is compared with
+// something: piped into grep, cmp or diff, or substituted into a test or
+// an assignment (`[ "$(sha256sum f | cut -c1-64)" = "$SHA" ]`).
+func compared(c *shell.Command) bool {
+	for x := c; x != nil; x = x.Parent {
+		if x.Is("[", "[[", "test", "cmp", "diff") || x != c && x.Name == "" && len(x.Assigns) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// consumesDigest is a command downstream of a digest command that compares
+// it: grep, cmp, diff, or a test.
+func consumesDigest(x *shell.Command) bool {
+	if !x.Is("grep", "egrep", "fgrep", "cmp", "diff", "test", "[") {
+		return false
+	}
+	return x.Feeds(func(u *shell.Command) bool { return checksumTools[u.Name] || u.Name == "openssl" }) != nil
+}
+
+// verifier reports a command that is a verification or compares a digest.
+func verifier(c *shell.Command) bool { return verifies(c) || consumesDigest(c) }
 
 // downloadsToFile reports whether a downloader writes a file (or feeds an
 // unpacker) rather than printing to standard output.
@@ -78,13 +119,76 @@ func downloadsToFile(c *shell.Command) bool {
 	return false
 }
 
+// downloadedFile is the base name of the file a download writes, or "".
+func downloadedFile(c *shell.Command) string {
+	var name string
+	switch c.Name {
+	case "curl":
+		name, _ = c.Value("-o", "--output")
+	case "wget":
+		name, _ = c.Value("-O", "--output-document")
+	case "aria2c":
+		name, _ = c.Value("-o", "--out")
+	}
+	if name == "" {
+		if u := downloadTarget(c); strings.Contains(u, "://") {
+			name = u
+			if i := strings.IndexAny(name, "?#"); i >= 0 {
+				name = name[:i]
+			}
+		}
+	}
+	name = path.Base(name)
+	if name == "." || name == "/" || strings.Contains(name, "$") {
+		return ""
+	}
+	return name
+}
+
+// mentions reports whether a command refers to a file by its base name:
+// an argument naming it, or a string holding it ("HASH  tool.tgz").
+func mentions(c *shell.Command, file string) bool {
+	for _, a := range c.Args {
+		if path.Base(a) == file || strings.HasSuffix(a, " "+file) || strings.HasSuffix(a, "*"+file) || strings.HasSuffix(a, "/"+file) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkedBeforeUse walks commands in order: checked when a verification
+// comes before any other command that uses file (any command that unpacks,
+// when the file's name is unknown), used when such a command comes first.
+// Commands that only feed a verification (`echo "HASH  f" | sha256sum -c
+// -`) are part of it; downloading the same name again replaces the file.
+func checkedBeforeUse(cmds []*shell.Command, file string) (checked, used bool) {
+	for _, x := range cmds {
+		if verifier(x) {
+			return true, false
+		}
+		feedsCheck := slices.ContainsFunc(cmds, func(y *shell.Command) bool {
+			return verifier(y) && slices.Contains(y.Upstream, x)
+		})
+		switch {
+		case feedsCheck:
+		case isDownloader(x):
+			if file != "" && downloadedFile(x) == file {
+				return false, true
+			}
+		case file == "" && unpackers[x.Name], file != "" && mentions(x, file):
+			return false, true
+		}
+	}
+	return false, false
+}
+
 var unpackers = map[string]bool{"tar": true, "unzip": true, "gunzip": true, "bsdtar": true, "dpkg": true, "rpm": true, "install": true, "xz": true, "bunzip2": true, "zstd": true, "cpio": true}
 
 var ruleNoChecksum = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1071", Title: "Download without checksum verification", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
 		Surfaces: historySurfaces,
-		Description: "A RUN downloads a file or archive and uses it without checking a checksum or signature in the same step. " +
+		Description: "A RUN downloads a file or archive and it is used without a checksum or signature being checked first, in that RUN or a later RUN of the stage. " +
 			"If the server, a mirror or the connection is compromised, the build silently takes whatever it was given.",
 		Remediation: "Verify what you download before using it: `curl -fsSLo app.tgz URL && echo \"<sha256>  app.tgz\" | sha256sum -c - && tar xzf app.tgz`, " +
 			"or use `ADD --checksum=sha256:… URL`.",
@@ -92,29 +196,49 @@ var ruleNoChecksum = &Rule{
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
-			st.Runs(func(in *Instruction) {
-				if anyIn(in, verifies) {
-					return
-				}
+			var runs []*Instruction
+			st.Runs(func(in *Instruction) { runs = append(runs, in) })
+			for ri, in := range runs {
 				for _, c := range in.Script.Commands {
-					if !isDownloader(c) {
-						continue
-					}
-					toFile := downloadsToFile(c)
-					unpacked := false
-					for _, x := range in.Script.Commands {
-						if unpackers[x.Name] && x.Feeds(func(y *shell.Command) bool { return y == c }) != nil {
-							unpacked = true
-						}
-					}
-					if toFile || unpacked {
-						p.ReportCmd(in, c, "`%s` downloads %s and this RUN never verifies a checksum or signature.", c.Name, downloadTarget(c))
-						return
+					if isDownloader(c) && !verifiedDownload(c, in, runs[ri+1:]) {
+						p.ReportCmd(in, c, "`%s` downloads %s and nothing verifies a checksum or signature before it is used.", c.Name, downloadTarget(c))
+						break
 					}
 				}
-			})
+			}
 		}
 	},
+}
+
+// verifiedDownload reports whether a download is verified before use, or
+// is not a file at all (printed, or piped into something that is not an
+// unpacker). A download piped into an unpacker is used before anything
+// can check it; a file is checked in the same RUN or, when this RUN leaves
+// it alone, in the first later RUN of the stage that uses it.
+func verifiedDownload(c *shell.Command, in *Instruction, later []*Instruction) bool {
+	cmds := in.Script.Commands
+	for _, x := range cmds {
+		if unpackers[x.Name] && x.Feeds(func(y *shell.Command) bool { return y == c }) != nil {
+			return false
+		}
+	}
+	if !downloadsToFile(c) {
+		return true
+	}
+	file := downloadedFile(c)
+	checked, used := checkedBeforeUse(cmds[c.Index+1:], file)
+	if checked || used || file == "" {
+		return checked
+	}
+	// Only a later RUN that names the file can check or use it.
+	for _, l := range later {
+		if !slices.ContainsFunc(l.Script.Commands, func(x *shell.Command) bool { return mentions(x, file) || downloadedFile(x) == file }) {
+			continue
+		}
+		checked, _ := checkedBeforeUse(l.Script.Commands, file)
+		return checked
+	}
+	return false
 }
 
 func downloadTarget(c *shell.Command) string {

@@ -62,6 +62,7 @@ func (e exposedClass) check(p *Pass) {
 var ruleExposeSSH = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1020", Title: "Remote shell port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
+		Peers: []string{"AVD-DS-0004"},
 		Description: "The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is an extra way in, " +
 			"with credentials to manage, and `docker exec` already gives operators a shell.",
 		Remediation: "Remove the EXPOSE and the SSH/remote-desktop server; use `docker exec` or your orchestrator's exec for debugging.",
@@ -104,6 +105,7 @@ var ruleExposeAdmin = &Rule{
 var ruleExposeInvalid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1023", Title: "EXPOSE with an invalid port", Practice: finding.PracticeNetwork, Severity: finding.Medium,
+		Peers:       []string{"DL3011", "AVD-DS-0008"},
 		Description: "An EXPOSE value is not a port number in 0-65535 (or a valid range/protocol); the build fails or the port is silently wrong.",
 		Remediation: "Use `EXPOSE <port>[/tcp|/udp]` with a port between 1 and 65535.",
 		References:  refExpose,

@@ -155,6 +155,12 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		out = w.stmt(c.Stmt, parent, depth)
 	case *syntax.CoprocClause:
 		out = w.stmt(c.Stmt, parent, depth)
+	case *syntax.TestClause:
+		// [[ … ]] is a command of its own; its words may hold $(…).
+		cmd := &Command{Name: "[[", Parent: parent, Line: w.line(c.Pos()), Col: int(c.Pos().Col())}
+		w.add(cmd)
+		w.test(c.X, cmd, depth)
+		out = []*Command{cmd}
 	case *syntax.DeclClause:
 		cmd := &Command{Name: c.Variant.Value, Parent: parent, Line: w.line(c.Pos()), Col: int(c.Pos().Col())}
 		for _, a := range c.Args {
@@ -185,6 +191,24 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		}
 	}
 	return out
+}
+
+// test collects the words of a [[ … ]] expression as the arguments of
+// cmd, walking the substitutions in them.
+func (w *walker) test(x syntax.TestExpr, cmd *Command, depth int) {
+	switch x := x.(type) {
+	case *syntax.Word:
+		cmd.Args = append(cmd.Args, w.word(x, cmd, depth))
+	case *syntax.UnaryTest:
+		cmd.Args = append(cmd.Args, x.Op.String())
+		w.test(x.X, cmd, depth)
+	case *syntax.BinaryTest:
+		w.test(x.X, cmd, depth)
+		cmd.Args = append(cmd.Args, x.Op.String())
+		w.test(x.Y, cmd, depth)
+	case *syntax.ParenTest:
+		w.test(x.X, cmd, depth)
+	}
 }
 
 func (w *walker) redirect(r *syntax.Redirect, cmd *Command, depth int) Redirect {
