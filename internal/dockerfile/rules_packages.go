@@ -79,7 +79,7 @@ func (c cacheLeft) check(p *Pass) {
 var ruleAptLists = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1051", Title: "apt lists not removed after install", Practice: finding.PracticeSmallImage, Severity: finding.Low,
-		Peers:       []string{"DL3009"},
+		Peers: []string{"DL3009"},
 		Description: "apt-get install after apt-get update leaves the package lists (tens of MB) in the layer. They are useless at run time and stale by the next build. " +
 			"A stage that removes /etc/apt/apt.conf.d/docker-clean (to keep packages for a cache mount) also keeps every downloaded .deb unless /var/cache/apt is mounted or cleaned.",
 		Remediation: "end the same RUN with `rm -rf /var/lib/apt/lists/*` or `apt-get dist-clean` (or use a cache mount).",
