@@ -4,6 +4,10 @@
 // (checks/docker/*_test.rego). It reads both from local checkouts at run
 // time; nothing of them is part of this repository.
 //
+// trivy-checks' cases are its Rego unit tests and the good and bad
+// Dockerfiles of each check's examples file, which its integration test
+// scans.
+//
 // A peer case is "mapped" when some dockvet rule lists the peer's rule ID
 // in its Peers (finding.Rule.Peers, the field `dockvet rules DL3008` and
 // ignore comments use). For each mapped case the Dockerfile is parsed as
@@ -15,6 +19,10 @@
 //
 //	bench/agreement.sh                 # checkouts under /work/corpus or $PEERS
 //	go run ./bench/agreement -hadolint H/test/Hadolint/Rule -trivy T/checks/docker [-v]
+//
+// A file BuildKit refuses is an input error for dockvet (exit 2): that
+// counts as agreeing with a peer that reports a problem in it, and as
+// disagreeing with one that passes it.
 //
 // -v lists every disagreement with its Dockerfile; docs/agreement.md says
 // for each one why it stands.
@@ -78,6 +86,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, "agreement:", err)
 			os.Exit(2)
 		}
+		examples, err := readTrivyExamples(*tdir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "agreement:", err)
+			os.Exit(2)
+		}
+		cases = append(cases, examples...)
 		var res []result
 		unmapped := map[string]int{}
 		unreadable, configured := 0, 0
@@ -94,10 +108,13 @@ func main() {
 				unmapped[id]++
 				continue
 			}
-			df, err := trivyDockerfile(c.input)
-			if err != nil {
-				unreadable++
-				continue
+			df := c.dockerfile
+			if df == "" {
+				var err error
+				if df, err = trivyDockerfile(c.input); err != nil {
+					unreadable++
+					continue
+				}
 			}
 			got, jerr := judge(df, id, peers, nil)
 			res = append(res, result{peer: id, where: c.file + ":" + c.test, want: c.positive, got: got, err: jerr, dockerfile: df})
@@ -177,8 +194,11 @@ func summarise(name string, res []result, verbose bool) (int, int) {
 		t.n++
 		switch {
 		case r.err != nil:
+			// BuildKit refuses the file and so does dockvet (exit 2): that
+			// agrees with a peer that reports a problem, not with one that
+			// passes the file.
 			t.refused++
-			if !r.want {
+			if r.want {
 				t.agree++
 				agree++
 			}
@@ -204,7 +224,7 @@ func summarise(name string, res []result, verbose bool) (int, int) {
 	}
 	if verbose {
 		for _, r := range res {
-			if r.err == nil && r.want == r.got || r.err != nil && !r.want {
+			if r.err == nil && r.want == r.got || r.err != nil && r.want {
 				continue
 			}
 			what := "dockvet reports, the peer does not"

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // trivy-checks' Dockerfile tests (checks/docker/*_test.rego) are Rego
@@ -277,6 +279,48 @@ type trivyCase struct {
 	// dockvet has no counterpart for.
 	configured bool
 	err        error
+}
+
+// readTrivyExamples reads the good and bad Dockerfiles of each check's
+// examples file (checks/docker/<check>.yaml), which trivy-checks' own
+// integration test scans: a good one must pass the check, a bad one fail.
+func readTrivyExamples(dir string) ([]trivyCase, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []trivyCase
+	for _, f := range files {
+		check, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".rego")
+		if err != nil {
+			continue // not a check's examples
+		}
+		m := idRe.FindSubmatch(check)
+		if m == nil {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var ex struct {
+			Dockerfile struct {
+				Good []string `yaml:"good"`
+				Bad  []string `yaml:"bad"`
+			} `yaml:"dockerfile"`
+		}
+		if err := yaml.Unmarshal(data, &ex); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for i, d := range ex.Dockerfile.Good {
+			out = append(out, trivyCase{file: filepath.Base(f), test: fmt.Sprintf("good[%d]", i), check: string(m[1]), dockerfile: d + "\n"})
+		}
+		for i, d := range ex.Dockerfile.Bad {
+			out = append(out, trivyCase{file: filepath.Base(f), test: fmt.Sprintf("bad[%d]", i), check: string(m[1]), positive: true, dockerfile: d + "\n"})
+		}
+	}
+	return out, nil
 }
 
 var idRe = regexp.MustCompile(`(?m)^#\s+id:\s*(\S+)`)
@@ -652,7 +696,8 @@ func trivyInstruction(cmd map[string]any, stage string) (string, error) {
 		return "# " + strings.Join(vals, " "), nil
 	case "from":
 		if len(vals) > 0 {
-			line := head + " " + vals[0]
+			// One test writes the keyword into the value.
+			line := head + " " + strings.TrimPrefix(vals[0], "FROM ")
 			if m := aliasRe.FindStringSubmatch(stage); m != nil {
 				line += " AS " + m[1]
 			} else if len(vals) == 3 && strings.EqualFold(vals[1], "as") {

@@ -63,7 +63,9 @@ var managers = map[string]manager{
 	"microdnf": {os: true, installs: []string{"install", "reinstall"}, valued: rpmValued, fetches: rpmFetches},
 	"tdnf":     {os: true, installs: []string{"install", "reinstall"}, valued: rpmValued, fetches: rpmFetches},
 	"zypper": {os: true, installs: []string{"install", "in"}, valued: []string{"-t", "-r", "--type", "--repo", "--from", "--root", "-R", "--releasever"},
-		fetches: []string{"update", "up", "patch", "dist-upgrade", "dup", "source-install", "si"}},
+		// remove loads the repositories too, and refreshes the ones set
+		// to autorefresh into the cache.
+		fetches: []string{"update", "up", "patch", "dist-upgrade", "dup", "source-install", "si", "remove", "rm"}},
 	"pip": {installs: []string{"install"}, valued: []string{"-r", "-c", "-i", "-t", "-e", "-f", "--requirement", "--constraint", "--index-url",
 		"--extra-index-url", "--target", "--prefix", "--root", "--trusted-host", "--editable", "--find-links", "--python-version", "--platform",
 		"--cache-dir", "--src", "--upgrade-strategy", "--progress-bar", "--log", "--root-user-action", "--report", "--python", "--abi",

@@ -27,6 +27,9 @@ type File struct {
 	Escape rune
 	// MetaArgs are the ARG instructions before the first FROM.
 	MetaArgs []*Instruction
+	// GlobalArgs are the values of the global ARGs with a default, as FROM
+	// lines see them.
+	GlobalArgs map[string]string
 	Stages   []*Stage
 	// Instructions lists every instruction in file order, FROM included.
 	Instructions []*Instruction
@@ -155,6 +158,7 @@ func Parse(path string, src []byte) (*File, error) {
 	if err := b.build(res.AST, stages, metaArgs); err != nil {
 		return nil, err
 	}
+	f.GlobalArgs = b.args
 	f.Waivers = waivers(f, res.AST)
 	return f, nil
 }

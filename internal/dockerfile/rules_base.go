@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockvet/dockvet/internal/eol"
 	"github.com/dockvet/dockvet/internal/finding"
@@ -73,7 +74,54 @@ var ruleLatest = &Rule{
 				p.Report(u.in, "Image %s uses the mutable :latest tag.", u.image.Raw)
 			}
 		}
+		// A FROM whose registry or repository comes from the build may
+		// still be untagged whatever the build gives: ${REGISTRY}/ubuntu.
+		for _, st := range p.File.Stages {
+			if st.BaseStage != nil || st.Base != "" || !strings.Contains(st.BaseRaw, "$") {
+				continue
+			}
+			ref := partialRef(p.File, st.BaseRaw)
+			switch tagOf(ref) {
+			case "":
+				p.Report(st.From, "Image %s has no tag whatever the build gives, so it means :latest.", ref)
+			case "latest":
+				p.Report(st.From, "Image %s uses the mutable :latest tag.", ref)
+			}
+		}
 	},
+}
+
+// partialRef substitutes the global ARG defaults into a FROM word and
+// keeps the variables the build gives.
+func partialRef(f *File, word string) string {
+	lex := bkshell.NewLex(f.Escape)
+	lex.SkipUnsetEnv = true
+	out, _, err := lex.ProcessWord(word, envMap(f.GlobalArgs))
+	if err != nil {
+		return word
+	}
+	return out
+}
+
+// tagOf is the literal tag of a reference whose earlier parts may be
+// variables: "" when the last path element has none, "?" when a variable
+// decides it (or a digest pins it).
+func tagOf(ref string) string {
+	last := ref[strings.LastIndex(ref, "/")+1:]
+	if strings.Contains(last, "@") {
+		return "?"
+	}
+	i := strings.LastIndex(last, ":")
+	if i < 0 {
+		if strings.Contains(last, "$") {
+			return "?"
+		}
+		return ""
+	}
+	if tag := last[i+1:]; !strings.Contains(tag, "$") && !strings.Contains(tag, "}") {
+		return tag
+	}
+	return "?"
 }
 
 var ruleDigest = &Rule{

@@ -206,7 +206,7 @@ var ruleZypperCache = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1055", Title: "zypper cache not cleaned", Practice: finding.PracticeSmallImage, Severity: finding.Low,
 		Peers:       []string{"DL3036", "AVD-DS-0020"},
-		Description: "`zypper install` (and update, patch, dist-upgrade) keeps downloaded packages and metadata in /var/cache/zypp unless the same RUN cleans it.",
+		Description: "`zypper install` (and update, patch, dist-upgrade, and remove, which refreshes repository metadata) keeps downloaded packages and metadata in /var/cache/zypp unless the same RUN cleans it afterwards.",
 		Remediation: "end the same RUN with `zypper clean --all`.",
 		References:  refBestPractice,
 	},

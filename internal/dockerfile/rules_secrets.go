@@ -34,7 +34,13 @@ func (s secretValues) check(p *Pass) {
 		for _, in := range slices.Concat(metaArgsIf(p, s.keyword, st), st.Instructions) {
 			for _, kv := range keyValues(in, s.keyword) {
 				if m, ok := secrets.Assignment(kv.key, kv.value); ok {
-					p.ReportLine(in, p.lineWith(in, kv.key), "%s %s holds %s (%s).", s.keyword, kv.key, m.Kind(), m.Masked()).Fingerprint = m.Fingerprint()
+					f := p.ReportLine(in, p.lineWith(in, kv.key), "%s %s holds %s (%s).", s.keyword, kv.key, m.Kind(), m.Masked())
+					f.Fingerprint = m.Fingerprint()
+					// A weak literal under a secret's name (a default
+					// password) is reported at the engine's low severity.
+					if m.Severity <= finding.Low && m.Severity.Valid() {
+						f.Severity = m.Severity
+					}
 				}
 			}
 		}
@@ -180,7 +186,10 @@ var ruleSecretArgUsed = &Rule{
 // and paths (SIGNING_KEY_PATH, GOOGLE_APPLICATION_CREDENTIALS) hold no
 // secret.
 func secretArg(kv instructions.KeyValuePairOptional) bool {
-	if !secrets.SensitiveName(kv.Key) || credentialFileVars[strings.ToUpper(kv.Key)] != "" {
+	name := strings.ToUpper(kv.Key)
+	// An access key ID is half of a cloud credential: the secret half is
+	// passed the same way.
+	if !secrets.SensitiveName(kv.Key) && !strings.HasSuffix(name, "ACCESS_KEY_ID") || credentialFileVars[name] != "" {
 		return false
 	}
 	return kv.Value == nil || !secrets.LiteralSecret(*kv.Value)
@@ -636,6 +645,7 @@ var credentialStores = []string{".npmrc", ".pypirc", ".netrc", ".git-credentials
 var rulePersistedCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1046", Title: "RUN stores a credential in the image", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
+		Peers:    []string{"AVD-DS-0031"},
 		Surfaces: historySurfaces,
 		Description: "A build step writes a credential into the filesystem: `docker login`, `npm config set …_authToken`, `git config credential.helper store`, " +
 			"`aws configure set`, a token echoed into ~/.npmrc or ~/.netrc, or a private key generated with ssh-keygen/openssl. " +
