@@ -30,7 +30,7 @@ type File struct {
 	// GlobalArgs are the values of the global ARGs with a default, as FROM
 	// lines see them.
 	GlobalArgs map[string]string
-	Stages   []*Stage
+	Stages     []*Stage
 	// Instructions lists every instruction in file order, FROM included.
 	Instructions []*Instruction
 	// Waivers are the "# dockvet ignore=…" comments.
