@@ -273,6 +273,11 @@ var ruleSDKBase = &Rule{
 		if (name == "eclipse-temurin" || name == "openjdk" || name == "amazoncorretto") && strings.Contains(img.Tag, "jdk") {
 			what, sdk = "a full JDK", true
 		}
+		// buildpack-deps:<release>-curl and -scm are the layers below the
+		// compilers: a distribution with download and version-control tools.
+		if name == "buildpack-deps" && (strings.HasSuffix(img.Tag, "-curl") || strings.HasSuffix(img.Tag, "-scm") || img.Tag == "curl" || img.Tag == "scm") {
+			sdk = false
+		}
 		if sdk {
 			p.Report(st.From, "The final image is built on %s, which ships %s.", img.Raw, what)
 		}

@@ -471,15 +471,8 @@ func sigOff(c *shell.Command) string {
 			return "gem --trust-policy NoSecurity"
 		}
 	}
-	for _, r := range c.Redirects {
-		// echo "deb [trusted=yes] http://…" > /etc/apt/sources.list.d/x.list
-		if (c.Name == "echo" || c.Name == "printf") && strings.Contains(r.Target, "sources.list") {
-			for _, a := range c.Args {
-				if strings.Contains(a, "trusted=yes") {
-					return "an apt source marked [trusted=yes]"
-				}
-			}
-		}
+	if trustedSource(c) != "" {
+		return "an apt source marked [trusted=yes]"
 	}
 	for _, a := range c.Assigns {
 		if w := envSigOff(a.Name, a.Value); w != "" {
@@ -487,6 +480,36 @@ func sigOff(c *shell.Command) string {
 		}
 	}
 	return ""
+}
+
+// trustedSource returns the apt source line a command writes with
+// [trusted=yes] (`echo "deb [trusted=yes] http://…" > /etc/apt/sources.list.d/x.list`).
+func trustedSource(c *shell.Command) string {
+	if c.Name != "echo" && c.Name != "printf" {
+		return ""
+	}
+	for _, r := range c.Redirects {
+		if !strings.Contains(r.Target, "sources.list") {
+			continue
+		}
+		for _, a := range c.Args {
+			if strings.Contains(strings.ReplaceAll(a, " ", ""), "trusted=yes") {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// localRepo reports an apt source line naming a repository on the
+// builder's own filesystem (file: or copy:), not a remote server.
+func localRepo(line string) bool {
+	for _, f := range strings.Fields(line) {
+		if strings.HasPrefix(f, "file:") || strings.HasPrefix(f, "copy:") {
+			return true
+		}
+	}
+	return false
 }
 
 func envSigOff(name, value string) string {
@@ -513,13 +536,25 @@ var ruleSignaturesOff = &Rule{
 		ID: "DV1075", Title: "Package signature checks disabled", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
 		Surfaces: historySurfaces,
 		Description: "Packages are installed with signature or digest verification turned off (`apt-get --allow-unauthenticated`, `apk --allow-untrusted`, " +
-			"`yum/dnf --nogpgcheck`, `rpm --nosignature`, `[trusted=yes]` apt sources, `GOSUMDB=off`). Tampered packages install without a warning.",
+			"`yum/dnf --nogpgcheck`, `rpm --nosignature`, `[trusted=yes]` apt sources, `GOSUMDB=off`). Tampered packages install without a warning. " +
+			"A `[trusted=yes]` source on the builder's own filesystem (`file:`), such as packages the same RUN built, is reported at low severity.",
 		Remediation: "Import the repository's signing key (`apt-key`-free: a keyring in /etc/apt/keyrings and `signed-by=`; `rpm --import`; an apk key in /etc/apk/keys) and keep verification on.",
 		References:  refIntegrity,
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
+				if src := trustedSource(c); src != "" && localRepo(src) {
+					// Packages the build made itself (dpkg-scanpackages over a
+					// directory of the builder): nothing was fetched to verify.
+					built := ""
+					if anyIn(in, func(x *shell.Command) bool { return x.Is("dpkg-scanpackages", "apt-ftparchive", "reprepro") }) {
+						built = " built by this RUN"
+					}
+					f := p.ReportCmd(in, c, "A local file: apt repository%s is marked [trusted=yes]; its packages come from the build, not a remote source, but apt checks no signature.", built)
+					f.Severity = finding.Low
+					return
+				}
 				if w := sigOff(c); w != "" {
 					p.ReportCmd(in, c, "%s installs packages without verifying their signatures.", w)
 				}

@@ -235,9 +235,10 @@ var ruleNpmCache = &Rule{
 				continue
 			}
 			dirs := []string{"/root/.npm", "/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/home/node/.npm", "/home/node/.cache/yarn"}
+			// The environment moves the cache; then only its new place counts.
 			for _, v := range []string{"npm_config_cache", "NPM_CONFIG_CACHE", "YARN_CACHE_FOLDER"} {
 				if d, ok := envOf(i.in, i.Cmd, v); ok && strings.HasPrefix(d, "/") {
-					dirs = append(dirs, strings.TrimSuffix(d, "/"))
+					dirs = []string{strings.TrimSuffix(d, "/")}
 				}
 			}
 			if i.Cmd.Has("--cache", "--cache-folder") || cacheMounted(i.in, dirs...) {
@@ -248,7 +249,7 @@ var ruleNpmCache = &Rule{
 				if (c.Name == "npm" || c.Name == "yarn") && len(pos) >= 2 && pos[0] == "cache" && pos[1] == "clean" {
 					return true
 				}
-				return slices.ContainsFunc(dirs, func(d string) bool { return removes(c, d) }) || removes(c, "/usr/local/share/.cache")
+				return slices.ContainsFunc(dirs, func(d string) bool { return removes(c, d) })
 			}) {
 				continue
 			}

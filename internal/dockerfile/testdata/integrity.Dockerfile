@@ -65,6 +65,11 @@ RUN dnf install -y --nogpgcheck nginx
 RUN rpm -i --nosignature /tmp/app.rpm
 # want DV1075 "an apt source marked \\[trusted=yes\\] installs packages without verifying"
 RUN echo "deb [trusted=yes] http://repo.internal/ stable main" > /etc/apt/sources.list.d/internal.list
+# A local repository of packages this RUN built: reported, at low severity.
+RUN tempDir="$(mktemp -d)" && cd "$tempDir" && apt-get source --compile hello && dpkg-scanpackages . > Packages \
+# want DV1075 "A local file: apt repository built by this RUN is marked \\[trusted=yes\\]"
+    && echo "deb [ trusted=yes ] file://$tempDir ./" > /etc/apt/sources.list.d/temp.list \
+    && apt-get update && apt-get install -y hello
 # want DV1075 "ENV GOSUMDB=off turns off checksum verification"
 ENV GOSUMDB=off
 # ok DV1075

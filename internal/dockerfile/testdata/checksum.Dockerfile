@@ -1,0 +1,30 @@
+# dockvet-test rules=DV1071
+FROM debian:bookworm-slim AS build
+# sha1sum -c, sha512sum -c and a checksum fed on standard input verify.
+# ok DV1071
+RUN curl -fsSLo wp.tgz https://wordpress.org/wordpress-6.7.tar.gz && echo "3f2a9c1e  *wp.tgz" | sha1sum -c - && tar -xzf wp.tgz
+# ok DV1071
+RUN wget -O node.tgz https://nodejs.org/dist/node.tgz && grep " node.tgz\$" SHASUMS256.txt | sha256sum -c - && tar -xzf node.tgz
+# Comparing the digest in a test verifies.
+# ok DV1071
+RUN curl -fsSLo tool https://example.com/tool && [ "$(sha256sum tool | cut -d' ' -f1)" = "3f2a9c1e" ] && install tool /usr/local/bin/
+# ok DV1071
+RUN curl -fsSLo tool2 https://example.com/tool2 && [[ "$(openssl dgst -sha256 -r tool2 | cut -c1-64)" == "3f2a9c1e" ]] && install tool2 /usr/local/bin/
+# minisign and signify check signatures.
+# ok DV1071
+RUN curl -fsSLo zig.tar.xz https://ziglang.org/zig.tar.xz && minisign -Vm zig.tar.xz -P RWSGOq2NVecA2UPNdBUZykf1CCb147pkmdtYxgb3Ti+JO/wCYvhbAb/U && tar -xJf zig.tar.xz
+# Printing a digest checks nothing.
+# want DV1071 "`curl` downloads https://example.com/tool3 and nothing verifies a checksum or signature before it is used"
+RUN curl -fsSLo tool3 https://example.com/tool3 && sha256sum tool3 && install tool3 /usr/local/bin/
+# The download is checked in a later RUN of the stage, before anything uses it.
+# ok DV1071
+RUN curl -fsSLo app.tgz https://example.com/app.tgz
+RUN echo "3f2a9c1e  app.tgz" | sha256sum -c - && tar -xzf app.tgz
+# Used in a later RUN before anything checks it.
+# want DV1071 "`curl` downloads https://example.com/lib.tgz and nothing verifies"
+RUN curl -fsSLo lib.tgz https://example.com/lib.tgz
+RUN tar -xzf lib.tgz && echo "3f2a9c1e  lib.tgz" | sha256sum -c -
+# A later RUN that checks something else does not check this file.
+# want DV1071 "`curl` downloads https://example.com/data.bin and nothing verifies"
+RUN curl -fsSLo data.bin https://example.com/data.bin
+RUN curl -fsSLo other.tgz https://example.com/other.tgz && gpg --verify other.tgz.asc other.tgz

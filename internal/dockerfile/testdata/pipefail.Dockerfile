@@ -1,0 +1,25 @@
+# dockvet-test rules=DV1104
+FROM alpine:3.22 AS combined
+# Combined flags set pipefail as -o pipefail does.
+SHELL ["/bin/bash", "-eo", "pipefail", "-c"]
+# ok DV1104
+RUN wget -O - https://some.site | wc -l > /number
+FROM alpine:3.22 AS bundle
+SHELL ["/bin/ash", "-euxo", "pipefail", "-c"]
+# ok DV1104
+RUN wget -O - https://some.site | wc -l > /number
+FROM alpine:3.22 AS errexit
+# Errexit alone does not catch a failing pipe.
+SHELL ["/bin/bash", "-e", "-c"]
+# want DV1104 "`wget \\| wc` can fail silently"
+RUN wget -O - https://some.site | wc -l > /number
+FROM alpine:3.22
+# set -euxo pipefail in the RUN, before the pipe.
+# ok DV1104
+RUN set -euxo pipefail; wget -O - https://some.site | wc -l > /number
+# Words that only mention pipefail do not set it.
+# want DV1104 "`wget \\| wc` can fail silently"
+RUN echo "use -o pipefail" && wget -O - https://some.site | wc -l > /number
+# Set after the pipe: too late for it.
+# want DV1104 "`wget \\| wc` can fail silently"
+RUN wget -O - https://some.site | wc -l > /number; set -o pipefail
