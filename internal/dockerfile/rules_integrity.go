@@ -58,7 +58,9 @@ func verifies(c *shell.Command) bool {
 	case checksumTools[c.Name]:
 		return c.Has("-c", "--check") || compared(c)
 	case c.Name == "gpg" || c.Name == "gpg2":
-		return c.Has("--verify")
+		// --decrypt checks the signature of signed data; exporting a key by
+		// its full fingerprint checks that a downloaded key file holds it.
+		return c.Has("--verify", "--decrypt", "-d") || c.Has("--export") && slices.ContainsFunc(c.Args, isFingerprint)
 	case c.Name == "gpgv", c.Name == "sigstore-go", c.Name == "slsa-verifier":
 		return true
 	case c.Name == "cosign":
@@ -156,6 +158,23 @@ func mentions(c *shell.Command, file string) bool {
 	return false
 }
 
+var fingerprint = regexp.MustCompile(`^(0x)?[0-9A-Fa-f]{40}$`)
+
+func isFingerprint(a string) bool { return fingerprint.MatchString(strings.ReplaceAll(a, " ", "")) }
+
+// neutral reports a command that names a file without using its content:
+// writing a checksum line that mentions it, moving, removing or listing
+// it, importing a key file into a keyring that nothing trusts yet.
+func neutral(x *shell.Command) bool {
+	switch x.Name {
+	case "echo", "printf", "rm", "mv", "cp", "ln", "chmod", "chown", "ls", "stat", "mkdir", "touch":
+		return true
+	case "gpg", "gpg2":
+		return x.Has("--import", "--dearmor", "--enarmor", "--list-keys", "--list-packets", "--show-keys", "-k")
+	}
+	return false
+}
+
 // checkedBeforeUse walks commands in order: checked when a verification
 // comes before any other command that uses file (any command that unpacks,
 // when the file's name is unknown), used when such a command comes first.
@@ -170,7 +189,7 @@ func checkedBeforeUse(cmds []*shell.Command, file string) (checked, used bool) {
 			return verifier(y) && slices.Contains(y.Upstream, x)
 		})
 		switch {
-		case feedsCheck:
+		case feedsCheck, neutral(x):
 		case isDownloader(x):
 			if file != "" && downloadedFile(x) == file {
 				return false, true

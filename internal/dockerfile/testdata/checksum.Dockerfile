@@ -28,3 +28,15 @@ RUN tar -xzf lib.tgz && echo "3f2a9c1e  lib.tgz" | sha256sum -c -
 # want DV1071 "`curl` downloads https://example.com/data.bin and nothing verifies"
 RUN curl -fsSLo data.bin https://example.com/data.bin
 RUN curl -fsSLo other.tgz https://example.com/other.tgz && gpg --verify other.tgz.asc other.tgz
+# A key file imported into a keyring, then exported by its full fingerprint.
+# ok DV1071
+RUN wget -O KEYS https://pgp.mongodb.com/server-8.0.asc && gpg --batch --import KEYS && gpg --batch --export --armor '4B0752C1BCA238C0B4EE14DC41DE058A4E7DCA05' > /etc/apt/keyrings/mongodb.asc && rm -rf KEYS
+# Imported and used, with no fingerprint check.
+# want DV1071 "`wget` downloads https://example.com/key.asc and nothing verifies"
+RUN wget -O key.asc https://example.com/key.asc && gpg --batch --import key.asc && gpg --batch --export --armor > /etc/apt/keyrings/example.asc && apt-key add key.asc
+# gpg --decrypt checks a signed file's signature.
+# ok DV1071
+RUN curl -fLo wp.gpg https://example.com/wp.phar.gpg && gpg --batch --decrypt --output /usr/local/bin/wp wp.gpg && chmod +x /usr/local/bin/wp
+# A checksum written to a file that sha256sum -c reads.
+# ok DV1071
+RUN curl -fsSL https://example.com/jpm.jar -o /opt/jpm.jar && echo "$(curl -fsSL https://example.com/jpm.jar.sha256)  /opt/jpm.jar" > /tmp/jpm_sha && sha256sum -c --strict /tmp/jpm_sha
