@@ -80,6 +80,11 @@ type Spec struct {
 
 	// User is `--user` / user: (live: Config.User).
 	User Setting[string]
+	// UserFromImage is true when User is the image's USER because the
+	// container was given none (live containers whose image is known:
+	// Config.User equals the image's). Whether it runs as root is then
+	// the image's finding (DV3100), not the container's.
+	UserFromImage bool
 	// Privileged is `--privileged` (live: HostConfig.Privileged).
 	Privileged Setting[bool]
 	// CapAdd and CapDrop hold capability names normalised by NormalizeCap:
