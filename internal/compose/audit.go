@@ -27,7 +27,7 @@ func (p *Project) Audit(opts AuditOptions) []finding.Finding {
 		out = append(out, container.Check(s, container.Options{Target: p.Target(), Policy: opts.Policy, Enabled: opts.Enabled})...)
 	}
 	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
-		return &Pass{Reporter: rule.NewReporter(r, p.Target(), &out), Project: p}
+		return &Pass{Reporter: rule.NewReporter(r, p.Target(), &out), Project: p, Enabled: opts.Enabled}
 	})
 	return out
 }

@@ -18,6 +18,9 @@ type Rule = rule.Rule[*Pass]
 type Pass struct {
 	rule.Reporter
 	Project *Project
+	// Enabled is the run's rule filter: the grouped finding of unset
+	// settings lists only the rules it lets run.
+	Enabled rule.Filter
 }
 
 // Report records a finding at a place in one of the project's files.
@@ -31,6 +34,7 @@ var surfaces = []finding.Surface{finding.SurfaceCompose}
 // rules are the project rules, sorted by ID.
 var rules = []*Rule{
 	ruleStoredSecret, // DV3061
+	ruleUnset,        // DV3062
 }
 
 // Rules returns the rules only Compose projects have, sorted by ID.
