@@ -1,15 +1,17 @@
-// Command dfstats summarises a dockvet JSON report over a directory of
-// Dockerfiles: how many files were audited, findings per file in total and
-// at medium or above, findings per severity and per rule. With -sample N it
-// also prints a sample of N findings stratified by rule (every rule that
-// fired gets at least one, the rest in proportion to its share), each with
-// the Dockerfile lines it points at, for classifying true and false
-// positives by reading them.
+// Command dfstats summarises dockvet JSON reports over a set of Dockerfiles
+// or Compose files: how many files were audited, findings per file in
+// total and at medium or above, findings per severity and per rule; for
+// Compose, findings per service and the share that say a hardening setting
+// is missing. With -sample N it also prints a sample of N findings
+// stratified by rule (every rule that fired gets at least one, the rest in
+// proportion to its share), each with the lines it points at, for
+// classifying true and false positives by reading them.
 //
 //	dockvet dockerfile DIR --format json --fail-on none | go run ./bench/dfstats
 //	go run ./bench/dfstats -sample 120 -seed 1 report.json
+//	cat compose-*.json | go run ./bench/dfstats      # one report per Compose file
 //
-// It reads the report, never the dockvet packages, so the same command
+// It reads reports, never the dockvet packages, so the same command
 // measures any dockvet binary (today's, yesterday's) on the same files.
 package main
 
@@ -26,16 +28,24 @@ import (
 )
 
 type finding struct {
-	RuleID   string `json:"ruleId"`
-	Severity string `json:"severity"`
-	Target   string `json:"target"`
-	Location struct {
+	RuleID     string `json:"ruleId"`
+	Severity   string `json:"severity"`
+	Target     string `json:"target"`
+	TargetKind string `json:"targetKind"`
+	Location   struct {
 		Path    string `json:"path"`
 		Line    int    `json:"line"`
 		EndLine int    `json:"endLine"`
+		Service string `json:"service"`
 	} `json:"location"`
 	Message string `json:"message"`
+	Missing []struct {
+		RuleID string `json:"ruleId"`
+	} `json:"missing"`
 }
+
+// unsetRules say that a hardening setting is not set; DV3062 groups them.
+var unsetRules = map[string]bool{"DV3003": true, "DV3004": true, "DV3009": true, "DV3030": true, "DV3031": true, "DV3032": true, "DV3062": true}
 
 type report struct {
 	Targets []struct {
@@ -61,19 +71,28 @@ func main() {
 		defer f.Close()
 		in = f
 	}
+	// One report, or several one after the other.
 	var r report
-	if err := json.NewDecoder(bufio.NewReader(in)).Decode(&r); err != nil {
-		fmt.Fprintln(os.Stderr, "dfstats: reading the report:", err)
-		os.Exit(2)
+	dec := json.NewDecoder(bufio.NewReader(in))
+	for {
+		var one report
+		if err := dec.Decode(&one); err == io.EOF {
+			break
+		} else if err != nil {
+			fmt.Fprintln(os.Stderr, "dfstats: reading the report:", err)
+			os.Exit(2)
+		}
+		r.Targets = append(r.Targets, one.Targets...)
+		r.Findings = append(r.Findings, one.Findings...)
 	}
 	files := 0
 	for _, t := range r.Targets {
-		if t.Kind == "dockerfile" {
+		if t.Kind == "dockerfile" || t.Kind == "compose" {
 			files++
 		}
 	}
 	if files == 0 {
-		fmt.Fprintln(os.Stderr, "dfstats: the report audits no Dockerfile")
+		fmt.Fprintln(os.Stderr, "dfstats: the reports audit no Dockerfile or Compose file")
 		os.Exit(2)
 	}
 	bySev := map[string]int{}
@@ -104,6 +123,20 @@ func main() {
 		}
 		return rules[i] < rules[j]
 	})
+	services := map[string]bool{}
+	unset := 0
+	for _, f := range r.Findings {
+		if f.TargetKind == "compose" && f.Location.Service != "" {
+			services[f.Target+"\x00"+f.Location.Service] = true
+			if unsetRules[f.RuleID] {
+				unset++
+			}
+		}
+	}
+	if len(services) > 0 {
+		fmt.Printf("compose: %d services with findings, %.2f findings per service, %.0f %% of them say a hardening setting is not set\n",
+			len(services), float64(n)/float64(len(services)), 100*float64(unset)/float64(max(n, 1)))
+	}
 	fmt.Println("per rule:")
 	for _, id := range rules {
 		fmt.Printf("  %-7s %-8s %5d\n", id, ruleSev[id], byRule[id])
