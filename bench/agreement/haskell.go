@@ -441,56 +441,63 @@ func readHadolint(dir string) ([]hadolintCase, map[string]int, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		src := string(data)
-		toks := htokenize(src)
-		p := &hparser{toks: toks}
-		configs := configRe.FindAllStringSubmatchIndex(src, -1)
-		for k, t := range toks {
-			if t.kind != 'i' || (t.text != "ruleCatches" && t.text != "ruleCatchesNot") {
-				if t.kind == 'i' && (t.text == "onBuildRuleCatches" || t.text == "onBuildRuleCatchesNot" || t.text == "assertChecks") {
-					skipped[t.text]++
-				}
-				continue
+		out = append(out, hadolintCases(filepath.Base(f), string(data), skipped)...)
+	}
+	return out, skipped, nil
+}
+
+// hadolintCases reads the cases of one spec file; skipped counts the calls
+// that are not compared.
+func hadolintCases(name, src string, skipped map[string]int) []hadolintCase {
+	var out []hadolintCase
+	toks := htokenize(src)
+	p := &hparser{toks: toks}
+	configs := configRe.FindAllStringSubmatchIndex(src, -1)
+	for k, t := range toks {
+		if t.kind != 'i' || (t.text != "ruleCatches" && t.text != "ruleCatchesNot") {
+			if t.kind == 'i' && (t.text == "onBuildRuleCatches" || t.text == "onBuildRuleCatchesNot" || t.text == "assertChecks") {
+				skipped[t.text]++
 			}
-			// Skip the helper's own type signature and definition.
-			if k+1 < len(toks) && toks[k+1].kind == 'o' && toks[k+1].text == "::" {
-				continue
+			continue
+		}
+		// Skip the helper's own type signature and definition.
+		if k+1 < len(toks) && toks[k+1].kind == 'o' && toks[k+1].text == "::" {
+			continue
+		}
+		c := hadolintCase{file: name, line: t.line, positive: t.text == "ruleCatches"}
+		code, k2, err := p.atom(k+1, t.col, t.line, 0)
+		if err != nil || code.isL || strings.HasPrefix(code.str, fnMark) {
+			c.err = errUnreadable
+			out = append(out, c)
+			continue
+		}
+		c.code = code.str
+		var body hvalue
+		if k2 < len(toks) && toks[k2].kind == 'o' && toks[k2].text == "$" {
+			body, _, err = p.expr(k2+1, t.col, t.line, 0)
+		} else {
+			body, _, err = p.atom(k2, t.col, t.line, 0)
+		}
+		if err != nil || body.isL || strings.HasPrefix(body.str, fnMark) {
+			c.err = errUnreadable
+			out = append(out, c)
+			continue
+		}
+		c.dockerfile = body.str
+		for _, m := range configs {
+			if m[0] > t.off {
+				break
 			}
-			c := hadolintCase{file: filepath.Base(f), line: t.line, positive: t.text == "ruleCatches"}
-			code, k2, err := p.atom(k+1, t.col, t.line, 0)
-			if err != nil || code.isL || strings.HasPrefix(code.str, fnMark) {
-				c.err = errUnreadable
-				out = append(out, c)
-				continue
-			}
-			c.code = code.str
-			var body hvalue
-			if k2 < len(toks) && toks[k2].kind == 'o' && toks[k2].text == "$" {
-				body, _, err = p.expr(k2+1, t.col, t.line, 0)
-			} else {
-				body, _, err = p.atom(k2, t.col, t.line, 0)
-			}
-			if err != nil || body.isL || strings.HasPrefix(body.str, fnMark) {
-				c.err = errUnreadable
-				out = append(out, c)
-				continue
-			}
-			c.dockerfile = body.str
-			for _, m := range configs {
-				if m[0] > t.off {
-					break
-				}
-				c.registries = nil
-				if m[2] >= 0 {
-					if r := registriesRe.FindStringSubmatch(src[m[2]:m[3]]); r != nil {
-						for _, q := range quotedRe.FindAllStringSubmatch(r[1], -1) {
-							c.registries = append(c.registries, q[1])
-						}
+			c.registries = nil
+			if m[2] >= 0 {
+				if r := registriesRe.FindStringSubmatch(src[m[2]:m[3]]); r != nil {
+					for _, q := range quotedRe.FindAllStringSubmatch(r[1], -1) {
+						c.registries = append(c.registries, q[1])
 					}
 				}
 			}
-			out = append(out, c)
 		}
+		out = append(out, c)
 	}
-	return out, skipped, nil
+	return out
 }

@@ -392,6 +392,9 @@ func readRegoTests(src, file, check string) []trivyCase {
 				j++
 			}
 			end := matching(toks, j)
+			if j >= len(toks) || end <= j {
+				break // no body
+			}
 			tests = append(tests, test{t.text, t.line, toks[j+1 : end]})
 			k = end
 		}
@@ -467,7 +470,7 @@ func (p *rparser) run(body []rtok, env map[string]rval, base trivyCase) []trivyC
 		case len(st) >= 4 && st[0].text == "some":
 			// some [k,] v in TERM: the remaining statements run once per element.
 			in := indexOf(st, "in")
-			if in < 0 {
+			if in < 1 {
 				return append(out, fail(base, errRego))
 			}
 			var names []string
@@ -499,7 +502,7 @@ func (p *rparser) run(body []rtok, env map[string]rval, base trivyCase) []trivyC
 		case len(st) >= 4 && st[0].text == "every":
 			in := indexOf(st, "in")
 			open := indexOf(st, "{")
-			if in < 0 || open < 0 {
+			if in < 0 || open < in {
 				return append(out, fail(base, errRego))
 			}
 			name := st[1].text
@@ -508,7 +511,11 @@ func (p *rparser) run(body []rtok, env map[string]rval, base trivyCase) []trivyC
 			if err != nil {
 				return append(out, fail(base, err))
 			}
-			inner := st[open+1 : matching(st, open)]
+			close := matching(st, open)
+			if close <= open || close > len(st) {
+				return append(out, fail(base, errRego))
+			}
+			inner := st[open+1 : min(close, len(st))]
 			each(coll, func(_ string, v rval) {
 				e := clone(env)
 				e[name] = v
@@ -527,6 +534,10 @@ func (p *rparser) run(body []rtok, env map[string]rval, base trivyCase) []trivyC
 					end := len(st)
 					if next > 0 {
 						end = next
+					}
+					if as+1 > end || w+1 >= len(st) {
+						c.err = errRego
+						break
 					}
 					target := st[w+1].text
 					sub := &rparser{toks: st[as+1 : end], funcs: p.funcs, env: env}
