@@ -158,6 +158,25 @@ func mentions(c *shell.Command, file string) bool {
 	return false
 }
 
+// verificationFile reports the name of a checksum list or a detached
+// signature (app.tgz.sha256, SHA256SUMS, app.tgz.asc, app.minisig). An
+// .asc or .sig is a signature of the file it extends (app.tgz.asc); a bare
+// key.asc is a key, which is used to verify and so is checked itself.
+func verificationFile(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{".sha1", ".sha256", ".sha512", ".sha256sum", ".sha512sum", ".sha1sum", ".md5", ".minisig", ".sigstore", ".sigstore.json"} {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	for _, s := range []string{".asc", ".sig"} {
+		if strings.HasSuffix(n, s) && strings.Contains(strings.TrimSuffix(n, s), ".") {
+			return true
+		}
+	}
+	return strings.HasPrefix(n, "sha256sums") || strings.HasPrefix(n, "sha512sums") || strings.HasPrefix(n, "shasums") || n == "checksums.txt"
+}
+
 var fingerprint = regexp.MustCompile(`^(0x)?[0-9A-Fa-f]{40}$`)
 
 func isFingerprint(a string) bool { return fingerprint.MatchString(strings.ReplaceAll(a, " ", "")) }
@@ -245,6 +264,9 @@ func verifiedDownload(c *shell.Command, in *Instruction, later []*Instruction) b
 		return true
 	}
 	file := downloadedFile(c)
+	if verificationFile(file) {
+		return true // a checksum or signature is what verifies, not what is verified
+	}
 	checked, used := checkedBeforeUse(cmds[c.Index+1:], file)
 	if checked || used || file == "" {
 		return checked

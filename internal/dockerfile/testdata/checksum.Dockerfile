@@ -40,3 +40,8 @@ RUN curl -fLo wp.gpg https://example.com/wp.phar.gpg && gpg --batch --decrypt --
 # A checksum written to a file that sha256sum -c reads.
 # ok DV1071
 RUN curl -fsSL https://example.com/jpm.jar -o /opt/jpm.jar && echo "$(curl -fsSL https://example.com/jpm.jar.sha256)  /opt/jpm.jar" > /tmp/jpm_sha && sha256sum -c --strict /tmp/jpm_sha
+# A checksum list or a signature is what verifies; the binary is checked in
+# a later RUN before anything uses it.
+# ok DV1071
+RUN curl -fsS https://dl.example.com/tool -o /go/bin/tool && curl -fsS https://dl.example.com/tool.minisig -o /go/bin/tool.minisig && curl -fsS https://dl.example.com/tool.sha256sum -o /go/bin/tool.sha256sum && chmod +x /go/bin/tool
+RUN minisign -Vqm /go/bin/tool -x /go/bin/tool.minisig -P RWTx5Zr1tiHQLwG9keckT0c45M3AGeHD6IvimQHpyRywVWGbP1aVSGav
