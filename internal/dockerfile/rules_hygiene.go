@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -368,6 +369,35 @@ func pipefailOption(args []string) bool {
 	return false
 }
 
+// pipeTail is the last command of the pipe c is in: the one whose
+// status the shell takes for the whole pipe.
+func pipeTail(in *Instruction, c *shell.Command) *shell.Command {
+	tail := c
+	for moved := true; moved; {
+		moved = false
+		for _, x := range in.Script.Commands {
+			if slices.Contains(x.Upstream, tail) {
+				tail, moved = x, true
+				break
+			}
+		}
+	}
+	return tail
+}
+
+// asserts reports a pipe's last command that fails when what it reads is
+// missing: a grep for a match (not inverted, not counting) or a checksum
+// check. Its failure fails the RUN whatever the commands before it did.
+func asserts(c *shell.Command) bool {
+	if c.Negated {
+		return false
+	}
+	if c.Is("grep", "egrep", "fgrep") {
+		return !c.Has("-v", "--invert-match", "-c", "--count", "-L", "--files-without-match")
+	}
+	return verifies(c)
+}
+
 func isShortBundle(a string) bool {
 	for _, r := range a[1:] {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
@@ -401,6 +431,9 @@ var rulePipefail = &Rule{
 				for _, c := range in.Script.Commands {
 					if c.Parent != nil || len(c.Upstream) == 0 || shell.IsInterpreter(c.Name) || set >= 0 && set < c.Index {
 						continue // curl | sh is DV1070's business
+					}
+					if asserts(pipeTail(in, c)) {
+						continue // an empty or broken input fails the check, and so the RUN
 					}
 					src := c.Upstream[len(c.Upstream)-1]
 					if src.Is("echo", "printf", "yes", "cat", "true") {

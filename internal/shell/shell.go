@@ -44,6 +44,9 @@ type Command struct {
 	Redirects []Redirect
 	// Index is the position of the command in Script.Commands.
 	Index int
+	// Negated is true for a command in a statement whose status `!`
+	// inverts (`! grep x f`, `! { a | grep x; }`).
+	Negated bool
 }
 
 // Assign is one VAR=value.
@@ -179,6 +182,11 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		}
 		w.add(cmd)
 		out = []*Command{cmd}
+	}
+	if s.Negated {
+		for _, cmd := range out {
+			cmd.Negated = true
+		}
 	}
 	// Redirections belong to the statement; a here-document given to a
 	// shell is a script of its own.

@@ -23,3 +23,14 @@ RUN echo "use -o pipefail" && wget -O - https://some.site | wc -l > /number
 # Set after the pipe: too late for it.
 # want DV1104 "`wget \\| wc` can fail silently"
 RUN wget -O - https://some.site | wc -l > /number; set -o pipefail
+# A pipe that ends in a check fails when its input is missing.
+# ok DV1104
+RUN locale -a | grep 'en_US.utf8'
+# ok DV1104
+RUN grep " node.tar.gz\$" SHASUMS256.txt | sha256sum -c -
+# Negated, the check passes on an empty input: a failing ldd goes unseen.
+# want DV1104 "`ldd \\| grep` can fail silently"
+RUN ! { ldd /usr/lib/*.so | grep 'not found'; }
+# An inverted grep is a filter, and the pipe goes on.
+# want DV1104 "`apk \\| grep` can fail silently"
+RUN apk info | grep -v '^[.]ruby-' | xargs -r apk add
