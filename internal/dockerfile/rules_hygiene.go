@@ -387,10 +387,11 @@ func pipeTail(in *Instruction, c *shell.Command) *shell.Command {
 
 // asserts reports a pipe's last command that fails when what it reads is
 // missing: a grep for a match (not inverted, not counting) or a checksum
-// check. Its failure fails the RUN whatever the commands before it did.
+// check. Its failure fails the RUN whatever the commands before it did;
+// negated or in a condition, it would pass on a missing input instead.
 func asserts(c *shell.Command) bool {
-	if c.Negated {
-		return false
+	if c.Negated || c.Cond {
+		return false // its failure is an answer, not an error
 	}
 	if c.Is("grep", "egrep", "fgrep") {
 		return !c.Has("-v", "--invert-match", "-c", "--count", "-L", "--files-without-match")

@@ -45,8 +45,9 @@ type Command struct {
 	// Index is the position of the command in Script.Commands.
 	Index int
 	// Negated is true for a command in a statement whose status `!`
-	// inverts (`! grep x f`, `! { a | grep x; }`).
-	Negated bool
+	// inverts (`! grep x f`, `! { a | grep x; }`); Cond for one in the
+	// condition of an if, while or until, whose status picks a branch.
+	Negated, Cond bool
 }
 
 // Assign is one VAR=value.
@@ -141,11 +142,11 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		out = w.stmts(c.Stmts, parent, depth)
 	case *syntax.IfClause:
 		for ic := c; ic != nil; ic = ic.Else {
-			out = append(out, w.stmts(ic.Cond, parent, depth)...)
+			out = append(out, markCond(w.stmts(ic.Cond, parent, depth))...)
 			out = append(out, w.stmts(ic.Then, parent, depth)...)
 		}
 	case *syntax.WhileClause:
-		out = append(w.stmts(c.Cond, parent, depth), w.stmts(c.Do, parent, depth)...)
+		out = append(markCond(w.stmts(c.Cond, parent, depth)), w.stmts(c.Do, parent, depth)...)
 	case *syntax.ForClause:
 		out = w.stmts(c.Do, parent, depth)
 	case *syntax.CaseClause:
@@ -199,6 +200,13 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		}
 	}
 	return out
+}
+
+func markCond(cmds []*Command) []*Command {
+	for _, c := range cmds {
+		c.Cond = true
+	}
+	return cmds
 }
 
 // test collects the words of a [[ … ]] expression as the arguments of

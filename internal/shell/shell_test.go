@@ -167,4 +167,10 @@ func TestTestClauseAndNegation(t *testing.T) {
 			t.Errorf("%s: Negated %v, want %v", s.Commands[i].Name, s.Commands[i].Negated, want)
 		}
 	}
+	s = mustParse(t, "if apk list | grep ruby; then exit 1; fi; while read l; do echo $l; done")
+	for i, want := range []bool{true, true, false, true, false} {
+		if s.Commands[i].Cond != want {
+			t.Errorf("%s: Cond %v, want %v", s.Commands[i].Name, s.Commands[i].Cond, want)
+		}
+	}
 }
