@@ -192,7 +192,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	}
 	all := b.visible(".finding")
 	groups := b.visible("main .group")
-	if all != 87 || groups < 10 {
+	if all != 73 || groups < 10 {
 		t.Errorf("findings shown: %d, practice groups: %d", all, groups)
 	}
 	if txt := b.eval(`document.querySelector("main .group blockquote").textContent`).(string); !strings.Contains(txt, "Docker") {

@@ -56,8 +56,8 @@ func TestTableAlignedAndWrapped(t *testing.T) {
 			}
 		}
 	}
-	if rows != 87 {
-		t.Errorf("%d finding rows, want 87", rows)
+	if rows != 73 {
+		t.Errorf("%d finding rows, want 73", rows)
 	}
 }
 
@@ -70,7 +70,7 @@ func TestFindingFormats(t *testing.T) {
 		check  func(string) error
 	}{
 		{"markdown", func(s string) error {
-			for _, want := range []string{"## dockvet: 87 findings", "| Target | Kind | Critical |", "<details><summary><b>../../examples/insecure-app/Dockerfile</b>", "[DV1040](https://"} {
+			for _, want := range []string{"## dockvet: 73 findings", "| Target | Kind | Critical |", "<details><summary><b>../../examples/insecure-app/Dockerfile</b>", "[DV1040](https://"} {
 				if !strings.Contains(s, want) {
 					return errorf("lacks %q", want)
 				}
@@ -93,7 +93,7 @@ func TestFindingFormats(t *testing.T) {
 			for _, f := range doc.Files {
 				n += len(f.Errors)
 			}
-			if n != 87 || doc.Files[0].Errors[0].Source == "" {
+			if n != 73 || doc.Files[0].Errors[0].Source == "" {
 				return errorf("%d errors", n)
 			}
 			return nil
@@ -116,7 +116,7 @@ func TestFindingFormats(t *testing.T) {
 				}
 				seen[i.Fingerprint] = true
 			}
-			if len(issues) != 87 || issues[0].Severity != "blocker" {
+			if len(issues) != 73 || issues[0].Severity != "blocker" {
 				return errorf("%d issues, first %+v", len(issues), issues[0])
 			}
 			return nil
@@ -196,7 +196,7 @@ func TestJUnitFailOn(t *testing.T) {
 	tests, high := count()
 	_, crit := count("--fail-on", "critical")
 	_, none := count("--failure-threshold", "ignore")
-	if tests != 87 || high != 35 || crit != 8 || none != 0 {
+	if tests != 73 || high != 35 || crit != 8 || none != 0 {
 		t.Errorf("tests %d; failures at high %d, critical %d, none %d", tests, high, crit, none)
 	}
 }

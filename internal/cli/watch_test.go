@@ -143,7 +143,7 @@ func TestWatchOnce(t *testing.T) {
 		t.Errorf("exit %d, want 1 (a high finding, --fail-on high); stderr %s", code, errOut)
 	}
 	ls := parseLines(t, out)
-	if !hasLine(ls, "DV3002", name) || !hasLine(ls, "DV3050", name) {
+	if !hasLine(ls, "DV3002", name) || !hasLine(ls, "DV3100", name) {
 		t.Errorf("the running container is not reported:\n%s", out)
 	}
 	for _, l := range ls {

@@ -171,9 +171,17 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// ruleIDs are the rules of findings, the grouped finding of unset
+// settings counting as the rules it lists.
 func ruleIDs(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
+		if len(f.Missing) > 0 {
+			for _, m := range f.Missing {
+				out = append(out, m.RuleID)
+			}
+			continue
+		}
 		out = append(out, f.RuleID)
 	}
 	slices.Sort(out)
@@ -271,5 +279,31 @@ func TestIsName(t *testing.T) {
 		if got := IsName(p); got != want {
 			t.Errorf("IsName(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestUnsetFollowsTheFilter: a rule the run does not enable is not listed
+// in the service's finding of unset settings, and with none left there is
+// no finding.
+func TestUnsetFollowsTheFilter(t *testing.T) {
+	p := load(t, Options{Files: []string{"testdata/rules/limits.yaml"}})
+	noCPU := func(r *finding.Rule) bool { return r.ID != "DV3031" }
+	var got []string
+	for _, f := range p.Audit(AuditOptions{Policy: rulesPolicy, Enabled: noCPU}) {
+		if f.RuleID == "DV3062" && f.Location.Service == "no-limits" {
+			for _, m := range f.Missing {
+				got = append(got, m.RuleID)
+			}
+			if strings.Contains(f.Message, "CPU") || f.Severity != finding.Medium {
+				t.Errorf("message %q severity %s", f.Message, f.Severity)
+			}
+		}
+	}
+	if !slices.Equal(got, []string{"DV3030", "DV3032"}) {
+		t.Errorf("no-limits lists %v, want DV3030 and DV3032", got)
+	}
+	onlyCPU := func(r *finding.Rule) bool { return r.ID == "DV3062" }
+	for _, f := range p.Audit(AuditOptions{Policy: rulesPolicy, Enabled: onlyCPU}) {
+		t.Errorf("with every listed rule disabled: %s %s", f.RuleID, f.Message)
 	}
 }

@@ -44,6 +44,9 @@ func (p *Project) FixPreview(fs []finding.Finding, opts FixOptions) []byte {
 			rules[f.Location.Service] = map[string]bool{}
 		}
 		rules[f.Location.Service][f.RuleID] = true
+		for _, m := range f.Missing {
+			rules[f.Location.Service][m.RuleID] = true
+		}
 	}
 	services := &yaml.Node{Kind: yaml.MappingNode}
 	for _, s := range p.Specs {

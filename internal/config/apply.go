@@ -49,21 +49,39 @@ func (flt *Filter) Apply(r *finding.Report) []string {
 		if sev, ok := cfg.Rules.severity[f.RuleID]; ok {
 			f.Severity = sev
 		}
-		if w, ok := waiverFor(r.Waivers, f); ok {
-			r.Suppressed = append(r.Suppressed, suppressed(f, w.Reason, "inline"))
+		if flt.ignored(r, ignores, f, now, expiredSeen, &notices) {
 			continue
 		}
-		if i, ok := ignoreFor(ignores, f); ok {
-			ig := ignores[i]
-			if !ig.expires.IsZero() && now.After(ig.expires.AddDate(0, 0, 1)) {
-				if !expiredSeen[i] {
-					expiredSeen[i] = true
-					notices = append(notices, fmt.Sprintf("ignore of %s in %s expired on %s; its findings are shown again", ig.ID+ig.Fingerprint, ig.origin, ig.Expires))
+		if len(f.Missing) > 0 {
+			// A grouped finding: each listed setting is judged as the
+			// finding of its own rule would be.
+			var ms []finding.Missing
+			for _, m := range f.Missing {
+				mf := f
+				mf.RuleID, mf.Title, mf.Severity, mf.Practice, mf.CIS, mf.Missing = m.RuleID, m.Title, m.Severity, m.Practice, m.CIS, nil
+				if !cfg.Enabled(&finding.Rule{ID: m.RuleID, Practice: m.Practice}) {
+					continue
 				}
-			} else {
-				r.Suppressed = append(r.Suppressed, suppressed(f, ig.Reason, ig.by))
+				if sev, ok := cfg.Rules.severity[m.RuleID]; ok {
+					m.Severity, mf.Severity = sev, sev
+				}
+				if flt.ignored(r, ignores, mf, now, expiredSeen, &notices) {
+					continue
+				}
+				if len(flt.Severities) > 0 && !slices.Contains(flt.Severities, m.Severity) {
+					continue
+				}
+				ms = append(ms, m)
+			}
+			if len(ms) == 0 {
 				continue
 			}
+			f.SetMissing(ms)
+			if sev, ok := cfg.Rules.severity[f.RuleID]; ok {
+				f.Severity = sev
+			}
+			kept = append(kept, f)
+			continue
 		}
 		if len(flt.Severities) > 0 && !slices.Contains(flt.Severities, f.Severity) {
 			continue
@@ -73,6 +91,29 @@ func (flt *Filter) Apply(r *finding.Report) []string {
 	r.Findings = kept
 	r.Finalize()
 	return notices
+}
+
+// ignored moves f to r.Suppressed when an inline waiver or a live ignore
+// covers it, and notes an expired ignore once.
+func (flt *Filter) ignored(r *finding.Report, ignores []Ignore, f finding.Finding, now time.Time, expiredSeen map[int]bool, notices *[]string) bool {
+	if w, ok := waiverFor(r.Waivers, f); ok {
+		r.Suppressed = append(r.Suppressed, suppressed(f, w.Reason, "inline"))
+		return true
+	}
+	i, ok := ignoreFor(ignores, f)
+	if !ok {
+		return false
+	}
+	ig := ignores[i]
+	if !ig.expires.IsZero() && now.After(ig.expires.AddDate(0, 0, 1)) {
+		if !expiredSeen[i] {
+			expiredSeen[i] = true
+			*notices = append(*notices, fmt.Sprintf("ignore of %s in %s expired on %s; its findings are shown again", ig.ID+ig.Fingerprint, ig.origin, ig.Expires))
+		}
+		return false
+	}
+	r.Suppressed = append(r.Suppressed, suppressed(f, ig.Reason, ig.by))
+	return true
 }
 
 func suppressed(f finding.Finding, reason, by string) finding.Suppressed {

@@ -174,3 +174,67 @@ trust:
 		}
 	}
 }
+
+// TestApplyMissing: the settings a grouped finding lists are judged as
+// findings of their own rules: disabled, overridden, ignored and filtered
+// by --severity one by one; the group keeps what is left, or goes.
+func TestApplyMissing(t *testing.T) {
+	group := func() finding.Finding {
+		f := mk("DV3062", finding.Medium, "compose.yaml", 4)
+		f.Location.Service = "web"
+		f.SetMissing([]finding.Missing{
+			{RuleID: "DV3030", Title: "No memory limit", Severity: finding.Medium, Practice: finding.PracticeResourceLimits, Setting: "no memory limit", Fix: "mem_limit: 512m"},
+			{RuleID: "DV3031", Title: "No CPU limit", Severity: finding.Low, Practice: finding.PracticeResourceLimits, Setting: "no CPU limit", Fix: "cpus: 1.0"},
+			{RuleID: "DV3003", Title: "Capabilities not dropped", Severity: finding.Low, Practice: finding.PracticeCapabilities, Setting: "Docker's default capabilities", Fix: "cap_drop: [ALL]"},
+		})
+		return f
+	}
+	members := func(r *finding.Report) string {
+		if len(r.Findings) == 0 {
+			return "none"
+		}
+		var ids []string
+		for _, m := range r.Findings[0].Missing {
+			ids = append(ids, m.RuleID)
+		}
+		return r.Findings[0].Severity.String() + " " + strings.Join(ids, ",")
+	}
+	for _, tc := range []struct {
+		name, yaml, ignore string
+		sev                []finding.Severity
+		want               string
+		suppressed         int
+	}{
+		{name: "as is", want: "medium DV3030,DV3031,DV3003"},
+		{name: "member disabled", yaml: "rules:\n  disable: [DV3030]\n", want: "low DV3031,DV3003"},
+		{name: "practice disabled", yaml: "rules:\n  disable: [\"practice:resource-limits\"]\n", want: "low DV3003"},
+		{name: "member raised", yaml: "rules:\n  severity: {DV3031: high}\n", want: "high DV3030,DV3031,DV3003"},
+		{name: "member ignored", ignore: "DV3003 compose.yaml\n", want: "medium DV3030,DV3031", suppressed: 1},
+		{name: "severity filter", sev: []finding.Severity{finding.Low}, want: "low DV3031,DV3003"},
+		{name: "all filtered", sev: []finding.Severity{finding.High}, want: "none"},
+		{name: "group ignored", ignore: "DV3062\n", want: "none", suppressed: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml), "t.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ig, err := ParseIgnoreFile(strings.NewReader(tc.ignore), ".dockvetignore")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &finding.Report{Findings: []finding.Finding{group()}}
+			(&Filter{Config: cfg, IgnoreFile: ig, Severities: tc.sev}).Apply(r)
+			if got := members(r); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			if len(r.Suppressed) != tc.suppressed {
+				t.Errorf("suppressed %+v, want %d", r.Suppressed, tc.suppressed)
+			}
+			if tc.name == "member ignored" && (r.Suppressed[0].RuleID != "DV3003" || strings.Contains(r.Findings[0].Message, "capabilities") ||
+				strings.Contains(r.Findings[0].Remediation, "cap_drop")) {
+				t.Errorf("the ignored setting is still in the finding or suppressed under another rule: %+v %+v", r.Suppressed[0], r.Findings[0])
+			}
+		})
+	}
+}

@@ -107,15 +107,27 @@ func TestComposeAndRunAgree(t *testing.T) {
 		if r.ID == "DV3042" { // -P has no Compose equivalent
 			continue
 		}
+		if r.ID == "DV3062" { // the grouped finding: its rules are compared one by one (ids)
+			continue
+		}
 		if !seen[r.ID] {
 			t.Errorf("no equivalent pair exercises %s (%s)", r.ID, r.Title)
 		}
 	}
 }
 
+// ids are the rules of findings; a Compose service's one finding of unset
+// settings (DV3062) counts as the rules it lists, which a `docker run` line
+// gets one by one.
 func ids(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
+		if len(f.Missing) > 0 {
+			for _, m := range f.Missing {
+				out = append(out, m.RuleID)
+			}
+			continue
+		}
 		out = append(out, f.RuleID)
 	}
 	slices.Sort(out)

@@ -18,6 +18,9 @@ type Pass struct {
 	rule.Reporter
 	Spec   *Spec
 	Policy *policy.Policy
+	// Enabled is the run's rule filter: the grouped finding of unset
+	// settings (DV3062) lists only the rules it lets run.
+	Enabled rule.Filter
 }
 
 // Report records a finding at src; a setting that was never given has no
@@ -66,7 +69,7 @@ func Check(s *Spec, opts Options) []finding.Finding {
 		pol = &policy.Policy{}
 	}
 	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
-		return &Pass{Reporter: rule.NewReporter(r, opts.Target, &out), Spec: s, Policy: pol}
+		return &Pass{Reporter: rule.NewReporter(r, opts.Target, &out), Spec: s, Policy: pol, Enabled: opts.Enabled}
 	})
 	return out
 }

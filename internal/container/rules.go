@@ -47,6 +47,7 @@ var rules = []*Rule{
 	ruleRootUser,        // DV3050
 	ruleUserUnset,       // DV3051
 	ruleEnvSecret,       // DV3060
+	ruleUnset,           // DV3062
 	ruleImageLatest,     // DV3070
 	ruleImageDigest,     // DV3071
 	ruleImageTrusted,    // DV3072

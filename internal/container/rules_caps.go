@@ -1,7 +1,6 @@
 package container
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -87,10 +86,7 @@ var ruleCapDrop = &Rule{
 		References:  refRuntime,
 	},
 	Check: func(p *Pass) {
-		if p.Spec.Privileged.Value {
-			return // privileged ignores cap_drop; DV3001 says so
-		}
-		if slices.ContainsFunc(p.Spec.CapDrop, func(c Setting[string]) bool { return c.Value == "ALL" }) {
+		if !capsKept(p.Spec) || grouped(p.Spec, capsKept) {
 			return
 		}
 		p.Report(Source{}, "%s does not drop Docker's default capabilities (no cap_drop: ALL).", p.Who())
@@ -109,6 +105,7 @@ var ruleNoNewPrivileges = &Rule{
 	Check: func(p *Pass) {
 		nnp := p.Spec.Security.NoNewPrivileges
 		switch {
+		case grouped(p.Spec, noNNP):
 		case nnp.Set && nnp.Value:
 		case nnp.Set:
 			p.Report(nnp.Src, "%s sets no-new-privileges to false, so setuid binaries can raise privileges.", p.Who())
@@ -189,7 +186,7 @@ var ruleReadOnly = &Rule{
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/run/#read-only"},
 	},
 	Check: func(p *Pass) {
-		if ro := p.Spec.ReadOnlyRootfs; ro.Set && ro.Value {
+		if ro := p.Spec.ReadOnlyRootfs; ro.Set && ro.Value || grouped(p.Spec, noReadOnly) {
 			return
 		}
 		p.Report(p.Spec.ReadOnlyRootfs.Src, "%s has a writable root filesystem.", p.Who())

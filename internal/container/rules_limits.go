@@ -19,6 +19,7 @@ var ruleMemory = &Rule{
 	Check: func(p *Pass) {
 		m := p.Spec.Resources.Memory
 		switch {
+		case grouped(p.Spec, noMemory):
 		case m.Set && m.Value > 0:
 		case m.Set:
 			p.Report(m.Src, "%s sets no memory limit (0 means unlimited).", p.Who())
@@ -36,8 +37,7 @@ var ruleCPU = &Rule{
 		References:  refResources,
 	},
 	Check: func(p *Pass) {
-		r := p.Spec.Resources
-		if r.NanoCPUs.Value > 0 || r.CPUQuota.Value > 0 || r.CPUShares.Value > 0 || r.CpusetCPUs.Value != "" {
+		if !noCPU(p.Spec) || grouped(p.Spec, noCPU) {
 			return
 		}
 		p.Report(Source{}, "%s has no CPU limit or CPU share.", p.Who())
@@ -54,6 +54,7 @@ var rulePids = &Rule{
 	Check: func(p *Pass) {
 		l := p.Spec.Resources.PidsLimit
 		switch {
+		case grouped(p.Spec, noPids):
 		case l.Set && l.Value > 0:
 		case l.Set:
 			p.Report(l.Src, "%s sets pids limit %d, which means unlimited.", p.Who(), l.Value)

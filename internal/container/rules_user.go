@@ -19,7 +19,8 @@ var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV3050", Title: "Container runs as root", Practice: finding.PracticeNonRoot, Severity: finding.High,
 		Description: "The container's process runs as uid 0. Root in a container shares the host kernel with root on the host; one kernel or " +
-			"runtime bug, or one extra capability or mount, and it is root on the host.",
+			"runtime bug, or one extra capability or mount, and it is root on the host. A live container that runs as root only because " +
+			"its image sets no USER (or USER root) gets DV3100 instead, which names the image.",
 		Remediation: "Run as an unprivileged user: `user: \"10001:10001\"` (`--user 10001:10001`), or build the image with a non-root USER; " +
 			"enable `userns-remap` or rootless Docker as a second line of defence.",
 		References: refUser,
@@ -27,6 +28,9 @@ var ruleRootUser = &Rule{
 	Check: func(p *Pass) {
 		u := p.Spec.User
 		switch {
+		case p.Spec.UserFromImage:
+			// The image's USER is the cause and the fix: DV3100 says so,
+			// once, naming the image.
 		case u.Set && IsRootUser(u.Value):
 			p.Report(u.Src, "%s runs as root (user %s).", p.Who(), u.Value)
 		case (!u.Set || strings.TrimSpace(u.Value) == "") && p.Spec.ImageDefaultsKnown:

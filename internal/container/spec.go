@@ -21,8 +21,11 @@ type Origin string
 // The readers.
 const (
 	FromCompose Origin = "compose"
-	FromRun     Origin = "run"
-	FromEngine  Origin = "engine"
+	// FromCI is a container a CI file declares (a GitHub Actions job's
+	// container or service, a GitLab CI image or service).
+	FromCI     Origin = "ci"
+	FromRun    Origin = "run"
+	FromEngine Origin = "engine"
 )
 
 // Source is where a setting was written. A live container's settings have
@@ -80,6 +83,11 @@ type Spec struct {
 
 	// User is `--user` / user: (live: Config.User).
 	User Setting[string]
+	// UserFromImage is true when User is the image's USER because the
+	// container was given none (live containers whose image is known:
+	// Config.User equals the image's). Whether it runs as root is then
+	// the image's finding (DV3100), not the container's.
+	UserFromImage bool
 	// Privileged is `--privileged` (live: HostConfig.Privileged).
 	Privileged Setting[bool]
 	// CapAdd and CapDrop hold capability names normalised by NormalizeCap:

@@ -390,7 +390,8 @@ var ruleContextSecret = &Rule{
 		ID: "DV1047", Title: "Secret in the build context", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Description: "A file that a COPY or ADD would bring into the image holds a secret (a private key, a token, a password in a configuration file). " +
 			"The build context is read as BuildKit reads it, .dockerignore (or <Dockerfile>.dockerignore) included, so the finding names " +
-			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret. " +
+			"exactly what would be baked in: the file, the line of the secret, and the COPY that copies it. The severity is that of the secret, " +
+			"at most medium when only a build stage the final image copies nothing from gets the file. " +
 			"Dockerfiles in the context are left to the Dockerfile rules (DV1040-DV1046), which report their secrets where they are written.",
 		Remediation: "Keep the file out of the image: list it in .dockerignore, copy only what the build needs (COPY src/ ./src/ rather than COPY . .), " +
 			"and pass the credential at build time with `RUN --mount=type=secret` or at run time. Rotate the secret if the image was ever pushed.",
@@ -407,7 +408,21 @@ var ruleContextSecret = &Rule{
 			return // no directory, or one BuildKit would refuse: nothing is copied
 		}
 		reported := map[int]bool{}
+		// A file copied into the final image and into a build stage is
+		// reported once, at the COPY that ships it.
+		shipped := p.File.shipped()
+		var order []*Stage
 		for _, st := range p.File.Stages {
+			if shipped[st] {
+				order = append(order, st)
+			}
+		}
+		for _, st := range p.File.Stages {
+			if !shipped[st] {
+				order = append(order, st)
+			}
+		}
+		for _, st := range order {
 			for _, in := range st.Instructions {
 				sd, excludes, ok := contextSources(in)
 				if !ok {
@@ -421,7 +436,7 @@ var ruleContextSecret = &Rule{
 					report := func(i int) {
 						if !reported[i] {
 							reported[i] = true
-							p.reportContextFile(bc, bc.Files[i], in)
+							p.reportContextFile(bc, bc.Files[i], in, shipped)
 						}
 					}
 					// Only the files that hold a secret are matched
@@ -504,7 +519,7 @@ func expandSource(f *File, st *Stage, in *Instruction, src string) (string, bool
 
 // reportContextFile reports each secret of one context file against the
 // file and line, naming the instruction that copies it.
-func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) {
+func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction, shipped map[*Stage]bool) {
 	file := filepath.Join(bc.Dir, filepath.FromSlash(rel))
 	for _, h := range bc.secretsOf(rel) {
 		// The location names the file in full; the message names it as the
@@ -513,6 +528,7 @@ func (p *Pass) reportContextFile(bc *BuildContext, rel string, in *Instruction) 
 		f := p.Emit(finding.Location{Path: file, Line: h.Line, Column: h.Column}, "%s", msg)
 		f.Severity = h.Severity
 		f.Fingerprint = h.Fingerprint()
+		exposure(f, in.Stage, shipped)
 	}
 }
 

@@ -277,3 +277,49 @@ func TestRuleMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestSeverityMatchesExposure: a secret that only a build stage the final
+// image copies nothing from gets is medium at most, the same secret in a
+// shipped stage keeps its severity; a [trusted=yes] repository on the
+// builder's filesystem is low.
+func TestSeverityMatchesExposure(t *testing.T) {
+	f, err := ParseFile("testdata/stage_secret/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]finding.Severity{
+		"DV1044 deploy.key":      finding.Medium,
+		"DV1044 release.key":     finding.High,
+		"DV1047 config/app.ini":  finding.Medium,
+		"DV1047 shipped/app.ini": finding.High, // the generic credential's own severity
+	}
+	for _, fd := range Check(f, Options{Now: testNow}) {
+		for k, sev := range want {
+			id, name, _ := strings.Cut(k, " ")
+			if fd.RuleID == id && strings.Contains(fd.Message, name+" ") {
+				if fd.Severity != sev {
+					t.Errorf("%s: severity %s, want %s (%s)", k, fd.Severity, sev, fd.Message)
+				}
+				delete(want, k)
+			}
+		}
+	}
+	for k := range want {
+		t.Errorf("%s: not reported", k)
+	}
+
+	df := filepath.Join(t.TempDir(), "Dockerfile")
+	writeFile(t, df, "FROM debian:bookworm-slim\n"+
+		"RUN echo \"deb [trusted=yes] file:///tmp/repo ./\" > /etc/apt/sources.list.d/local.list\n"+
+		"RUN echo \"deb [trusted=yes] http://repo.example ./\" > /etc/apt/sources.list.d/remote.list\n")
+	if f, err = ParseFile(df); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]finding.Severity{}
+	for _, fd := range Check(f, Options{Enabled: func(r *finding.Rule) bool { return r.ID == ruleSignaturesOff.ID }}) {
+		got[fd.Location.Line] = fd.Severity
+	}
+	if got[2] != finding.Low || got[3] != finding.High {
+		t.Errorf("[trusted=yes] severities by line: %v, want 2: low (file:), 3: high (http:)", got)
+	}
+}

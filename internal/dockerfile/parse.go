@@ -27,7 +27,10 @@ type File struct {
 	Escape rune
 	// MetaArgs are the ARG instructions before the first FROM.
 	MetaArgs []*Instruction
-	Stages   []*Stage
+	// GlobalArgs are the values of the global ARGs with a default, as FROM
+	// lines see them.
+	GlobalArgs map[string]string
+	Stages     []*Stage
 	// Instructions lists every instruction in file order, FROM included.
 	Instructions []*Instruction
 	// Waivers are the "# dockvet ignore=…" comments.
@@ -51,6 +54,13 @@ type Stage struct {
 	Instructions []*Instruction
 	// Shell is the shell RUN uses (SHELL changes it).
 	Shell []string
+	// Windows is true for a stage built on a Windows image (or told to
+	// run PowerShell or cmd): its paths, users and commands are not
+	// Linux's, and the rules about those leave it alone.
+	Windows bool
+	// scope is what variables mean at the end of the stage, for the
+	// stages built FROM it.
+	scope *Scope
 }
 
 // Instruction is one Dockerfile instruction.
@@ -74,6 +84,13 @@ type Instruction struct {
 	Script *shell.Script
 	// ScriptErr says why a RUN body could not be parsed as shell.
 	ScriptErr error
+	// Scope is what variables mean in this instruction (nil before the
+	// first FROM).
+	Scope *Scope
+	// Written are an ENV's, ARG's or LABEL's values as the Dockerfile
+	// writes them, before variables are expanded (Command holds what
+	// BuildKit builds with), by key.
+	Written map[string]string
 }
 
 // Error is a Dockerfile that BuildKit rejects; Line is 0 when unknown.
@@ -145,6 +162,7 @@ func Parse(path string, src []byte) (*File, error) {
 	if err := b.build(res.AST, stages, metaArgs); err != nil {
 		return nil, err
 	}
+	f.GlobalArgs = b.args
 	f.Waivers = waivers(f, res.AST)
 	return f, nil
 }
@@ -190,13 +208,19 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 			si++
 			ci = 0
 			st := stages[si]
-			cur = &Stage{Index: si, Name: st.Name, From: in, BaseRaw: st.BaseName, Platform: st.Platform, Shell: []string{"/bin/sh", "-c"}}
+			cur = &Stage{Index: si, Name: st.Name, From: in, BaseRaw: st.BaseName, Platform: st.Platform, Shell: []string{"/bin/sh", "-c"}, scope: newScope()}
 			cur.Base = b.resolve(st.BaseName)
 			for _, prev := range b.f.Stages {
 				if prev.Name != "" && strings.EqualFold(prev.Name, cur.Base) {
 					cur.BaseStage = prev
 					cur.Shell = prev.Shell
+					cur.Windows = prev.Windows
+					cur.scope = prev.scope.clone()
 				}
+			}
+			if cur.BaseStage == nil && windowsBase(cur) {
+				cur.Windows = true
+				cur.Shell = []string{"cmd", "/S", "/C"}
 			}
 			in.Stage = cur
 			b.f.Stages = append(b.f.Stages, cur)
@@ -206,14 +230,7 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 				a := metaArgs[mi]
 				mi++
 				in.Command = &a
-				for _, kv := range a.Args {
-					if kv.Value != nil {
-						b.args[kv.Key] = b.resolveOr(*kv.Value, *kv.Value)
-						delete(b.unset, kv.Key)
-					} else if _, ok := b.args[kv.Key]; !ok {
-						b.unset[kv.Key] = true
-					}
-				}
+				b.globalArgs(&a)
 			}
 			b.f.MetaArgs = append(b.f.MetaArgs, in)
 		default:
@@ -224,8 +241,12 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 			ci++
 			in.Stage = cur
 			cur.Instructions = append(cur.Instructions, in)
+			b.expand(in, cur)
 			if sh, ok := in.Command.(*instructions.ShellCommand); ok {
 				cur.Shell = sh.Shell
+				if len(sh.Shell) > 0 && windowsShell(sh.Shell[0]) {
+					cur.Windows = true
+				}
 			}
 			if in.Keyword == "RUN" {
 				if err := b.parseRun(in, cur); err != nil {
@@ -237,24 +258,17 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 	return nil
 }
 
-// resolve substitutes global ARG defaults into a FROM word; "" when a
-// variable has no default.
+// resolve substitutes global ARG defaults into a FROM word; "" when the
+// word depends on a value given at build time.
 func (b *builder) resolve(word string) string {
 	if !strings.ContainsRune(word, '$') {
 		return word
 	}
 	res, err := b.lex.ProcessWordWithMatches(word, envMap(b.args))
-	if err != nil || len(res.Unmatched) > 0 {
+	if err != nil || b.unknown(res.Unmatched) {
 		return ""
 	}
 	return res.Result
-}
-
-func (b *builder) resolveOr(word, fallback string) string {
-	if r := b.resolve(word); r != "" {
-		return r
-	}
-	return fallback
 }
 
 type envMap map[string]string

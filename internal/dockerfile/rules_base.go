@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockvet/dockvet/internal/eol"
 	"github.com/dockvet/dockvet/internal/finding"
@@ -57,6 +58,7 @@ func images(f *File) []imageUse {
 var ruleLatest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1010", Title: "Image without a tag or with :latest", Practice: finding.PracticeRegistry, Severity: finding.Medium,
+		Peers: []string{"DL3006", "DL3007", "AVD-DS-0001"},
 		Description: "An image referenced without a tag, or with `latest`, is whatever the registry serves on the day of the build: " +
 			"builds are not reproducible, and a compromised or broken push reaches you silently.",
 		Remediation: "Name a specific version tag, and pin the digest too: `FROM alpine:3.22@sha256:…`.",
@@ -72,7 +74,54 @@ var ruleLatest = &Rule{
 				p.Report(u.in, "Image %s uses the mutable :latest tag.", u.image.Raw)
 			}
 		}
+		// A FROM whose registry or repository comes from the build may
+		// still be untagged whatever the build gives: ${REGISTRY}/ubuntu.
+		for _, st := range p.File.Stages {
+			if st.BaseStage != nil || st.Base != "" || !strings.Contains(st.BaseRaw, "$") {
+				continue
+			}
+			ref := partialRef(p.File, st.BaseRaw)
+			switch tagOf(ref) {
+			case "":
+				p.Report(st.From, "Image %s has no tag whatever the build gives, so it means :latest.", ref)
+			case "latest":
+				p.Report(st.From, "Image %s uses the mutable :latest tag.", ref)
+			}
+		}
 	},
+}
+
+// partialRef substitutes the global ARG defaults into a FROM word and
+// keeps the variables the build gives.
+func partialRef(f *File, word string) string {
+	lex := bkshell.NewLex(f.Escape)
+	lex.SkipUnsetEnv = true
+	out, _, err := lex.ProcessWord(word, envMap(f.GlobalArgs))
+	if err != nil {
+		return word
+	}
+	return out
+}
+
+// tagOf is the literal tag of a reference whose earlier parts may be
+// variables: "" when the last path element has none, "?" when a variable
+// decides it (or a digest pins it).
+func tagOf(ref string) string {
+	last := ref[strings.LastIndex(ref, "/")+1:]
+	if strings.Contains(last, "@") {
+		return "?"
+	}
+	i := strings.LastIndex(last, ":")
+	if i < 0 {
+		if strings.Contains(last, "$") {
+			return "?"
+		}
+		return ""
+	}
+	if tag := last[i+1:]; !strings.Contains(tag, "$") && !strings.Contains(tag, "}") {
+		return tag
+	}
+	return "?"
 }
 
 var ruleDigest = &Rule{
@@ -121,6 +170,7 @@ func tagWords(img policy.Image) string {
 var ruleTrusted = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1012", Title: "Image from a registry outside the trusted list", Practice: finding.PracticeRegistry, Severity: finding.High, CIS: "4.2",
+		Peers: []string{"DL3026"},
 		Description: "The project's .dockvet.yaml lists trusted registries, and this image comes from another one. " +
 			"Images from unvetted registries may be tampered with or unmaintained. (Only checked when `trustedRegistries` is configured.)",
 		Remediation: "Use an image from a trusted registry (mirror it into your private registry), or add the registry to `trustedRegistries` after review.",
@@ -222,6 +272,11 @@ var ruleSDKBase = &Rule{
 		}
 		if (name == "eclipse-temurin" || name == "openjdk" || name == "amazoncorretto") && strings.Contains(img.Tag, "jdk") {
 			what, sdk = "a full JDK", true
+		}
+		// buildpack-deps:<release>-curl and -scm are the layers below the
+		// compilers: a distribution with download and version-control tools.
+		if name == "buildpack-deps" && (strings.HasSuffix(img.Tag, "-curl") || strings.HasSuffix(img.Tag, "-scm") || img.Tag == "curl" || img.Tag == "scm") {
+			sdk = false
 		}
 		if sdk {
 			p.Report(st.From, "The final image is built on %s, which ships %s.", img.Raw, what)

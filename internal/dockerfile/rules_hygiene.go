@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,7 @@ func each[T instructions.Command](f *File, fn func(in *Instruction, c T)) {
 var ruleMaintainer = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1090", Title: "MAINTAINER is deprecated", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:       []string{"DL4000", "AVD-DS-0022"},
 		Surfaces:    historySurfaces,
 		Description: "MAINTAINER has been deprecated since Docker 1.13; it is not shown by current tools.",
 		Remediation: "Use `LABEL org.opencontainers.image.authors=\"name <email>\"`.",
@@ -54,6 +56,7 @@ func healthchecks(st *Stage) []*Instruction {
 var ruleNoHealthcheck = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1091", Title: "No HEALTHCHECK in the final image", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.6",
+		Peers:       []string{"DL3057", "AVD-DS-0026"},
 		Description: "Without a HEALTHCHECK the Engine only knows whether the process runs, not whether it works: a hung service is never restarted or taken out of rotation.",
 		Remediation: "Add a check that exercises the service, e.g. `HEALTHCHECK --interval=30s --timeout=3s CMD [\"/app\", \"healthcheck\"]`, or declare `HEALTHCHECK NONE` when the orchestrator checks health itself.",
 		References:  refReference,
@@ -96,6 +99,7 @@ func stageName(st *Stage) string {
 var ruleDupHealth = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1092", Title: "Several HEALTHCHECK instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL3012", "AVD-DS-0023"},
 		Description: "Only the last HEALTHCHECK of a stage takes effect; earlier ones are dead code that misleads readers.",
 		Remediation: "Keep one HEALTHCHECK per stage.",
 		References:  refReference,
@@ -106,6 +110,7 @@ var ruleDupHealth = &Rule{
 var ruleDupCmd = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1093", Title: "Several CMD instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL4003", "AVD-DS-0016"},
 		Description: "Only the last CMD of a stage takes effect; earlier ones are dead code that misleads readers.",
 		Remediation: "Keep one CMD per stage.",
 		References:  refReference,
@@ -116,6 +121,7 @@ var ruleDupCmd = &Rule{
 var ruleDupEntrypoint = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1094", Title: "Several ENTRYPOINT instructions in a stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"DL4004", "AVD-DS-0007"},
 		Description: "Only the last ENTRYPOINT of a stage takes effect; earlier ones are dead code that misleads readers.",
 		Remediation: "Keep one ENTRYPOINT per stage.",
 		References:  refReference,
@@ -126,6 +132,7 @@ var ruleDupEntrypoint = &Rule{
 var ruleShellForm = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1095", Title: "CMD or ENTRYPOINT in shell form", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:    []string{"DL3025"},
 		Surfaces: historySurfaces,
 		Description: "In shell form the process runs under `/bin/sh -c`, which becomes PID 1 and does not pass SIGTERM on: `docker stop` waits and then kills the application " +
 			"without a clean shutdown. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
@@ -134,6 +141,9 @@ var ruleShellForm = &Rule{
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Final().Chain() {
+			if st.Windows {
+				continue // cmd and PowerShell, not /bin/sh, and no POSIX signals
+			}
 			for _, in := range st.Instructions {
 				if (in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT") && !in.JSON && len(in.Args) > 0 {
 					p.Report(in, "%s %s runs under /bin/sh -c, which does not forward signals.", in.Keyword, strings.Join(in.Args, " "))
@@ -146,6 +156,7 @@ var ruleShellForm = &Rule{
 var ruleRelativeWorkdir = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1096", Title: "Relative WORKDIR", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL3000", "AVD-DS-0009"},
 		Description: "A relative WORKDIR is resolved against whatever the previous WORKDIR (or the base image's) was, so the same Dockerfile means different paths on different bases.",
 		Remediation: "Use an absolute path: `WORKDIR /app`.",
 		References:  refReference,
@@ -178,6 +189,7 @@ var systemDirs = []string{"/proc", "/sys", "/dev", "/boot", "/initrd", "/lost+fo
 var ruleSystemWorkdir = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1097", Title: "WORKDIR in a system directory", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"AVD-DS-0030"},
 		Surfaces:    historySurfaces,
 		Description: "WORKDIR points into a system directory (/proc, /sys, /dev, /boot, /etc, /bin, …). Files the application writes there mix with the OS or the kernel's interfaces.",
 		Remediation: "Use an application directory such as /app or /srv/app.",
@@ -185,6 +197,9 @@ var ruleSystemWorkdir = &Rule{
 	},
 	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, w *instructions.WorkdirCommand) {
+			if in.Stage.Windows {
+				return
+			}
 			d := path.Clean(w.Path)
 			for _, s := range systemDirs {
 				if d == s || strings.HasPrefix(d, s+"/") && (s == "/proc" || s == "/sys" || s == "/dev") {
@@ -199,6 +214,7 @@ var ruleSystemWorkdir = &Rule{
 var ruleCd = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1098", Title: "cd used to change directory in RUN", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:       []string{"DL3003", "AVD-DS-0013"},
 		Surfaces:    historySurfaces,
 		Description: "`cd /dir` inside a RUN only lasts for that RUN; readers (and later instructions) easily assume otherwise.",
 		Remediation: "Use WORKDIR to change directory for the following instructions.",
@@ -218,6 +234,7 @@ var ruleCd = &Rule{
 var ruleCopyFromSelf = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1099", Title: "COPY --from refers to its own stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"DL3023", "AVD-DS-0006"},
 		Description: "A stage cannot copy from itself; the build fails or resolves the name to an image of the same name.",
 		Remediation: "Copy from an earlier stage (give it an alias with `FROM … AS build`).",
 		References:  refReference,
@@ -234,6 +251,7 @@ var ruleCopyFromSelf = &Rule{
 var ruleDupAlias = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1100", Title: "Duplicate stage name", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"DL3024", "AVD-DS-0012"},
 		Description: "Two stages have the same name; `COPY --from` and `--target` then refer to an unexpected stage.",
 		Remediation: "Give every stage a unique name.",
 		References:  refReference,
@@ -256,6 +274,7 @@ var ruleDupAlias = &Rule{
 var ruleCopyFromLater = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1101", Title: "COPY --from refers to a later or missing stage", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"DL3022"},
 		Description: "`COPY --from=<n>` names a stage index that does not exist before this stage; BuildKit then tries to pull an image called `<n>`.",
 		Remediation: "Refer to an earlier stage by its name.",
 		References:  refReference,
@@ -279,6 +298,7 @@ var ruleCopyFromLater = &Rule{
 var ruleCopyDest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1102", Title: "COPY of several sources to a destination without a trailing slash", Practice: finding.PracticeHygiene, Severity: finding.Medium,
+		Peers:       []string{"DL3021", "AVD-DS-0011"},
 		Description: "When COPY or ADD has more than one source, the destination must be a directory ending in `/`; otherwise the build fails.",
 		Remediation: "End the destination with `/`: `COPY a b /app/`.",
 		References:  refReference,
@@ -295,7 +315,8 @@ var ruleCopyDest = &Rule{
 				default:
 					continue
 				}
-				if len(sd.SourcePaths) > 1 && !strings.HasSuffix(sd.DestPath, "/") && !strings.Contains(sd.DestPath, "$") && sd.DestPath != "." {
+				dir := strings.HasSuffix(sd.DestPath, "/") || st.Windows && strings.HasSuffix(sd.DestPath, `\`)
+				if len(sd.SourcePaths) > 1 && !dir && !strings.Contains(sd.DestPath, "$") && sd.DestPath != "." && !historySources(sd.SourcePaths) {
 					p.Report(in, "%s has %d sources but destination %s does not end with /.", in.Keyword, len(sd.SourcePaths), sd.DestPath)
 				}
 			}
@@ -306,6 +327,7 @@ var ruleCopyDest = &Rule{
 var ruleReplaceSh = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1103", Title: "/bin/sh replaced in a RUN", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL4005"},
 		Surfaces:    historySurfaces,
 		Description: "Replacing /bin/sh (`ln -sf /bin/bash /bin/sh`) changes the shell for every later program in the image, not only for the build.",
 		Remediation: "Use the SHELL instruction to choose the build shell: `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`.",
@@ -325,11 +347,71 @@ var ruleReplaceSh = &Rule{
 	},
 }
 
-var pipefailRe = regexp.MustCompile(`set\s+-[a-zA-Z]*o\s+pipefail|set\s+-o\s+pipefail|-o\s*pipefail`)
+// pipefailOption reports whether shell options turn pipefail on: `-o
+// pipefail`, or the o of a bundle (`-eo pipefail`, `-euxo pipefail`), as
+// given to SHELL or to `set`. A shell that does not know the option fails
+// the build at that RUN, loudly, so the option counts whatever the shell.
+func pipefailOption(args []string) bool {
+	for i, a := range args {
+		next := ""
+		if i+1 < len(args) {
+			next = args[i+1]
+		}
+		switch {
+		case a == "-c":
+			return false // the script follows
+		case a == "-opipefail":
+			return true
+		case len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, "o") && isShortBundle(a) && next == "pipefail":
+			return true
+		}
+	}
+	return false
+}
+
+// pipeTail is the last command of the pipe c is in: the one whose
+// status the shell takes for the whole pipe.
+func pipeTail(in *Instruction, c *shell.Command) *shell.Command {
+	tail := c
+	for moved := true; moved; {
+		moved = false
+		for _, x := range in.Script.Commands {
+			if slices.Contains(x.Upstream, tail) {
+				tail, moved = x, true
+				break
+			}
+		}
+	}
+	return tail
+}
+
+// asserts reports a pipe's last command that fails when what it reads is
+// missing: a grep for a match (not inverted, not counting) or a checksum
+// check. Its failure fails the RUN whatever the commands before it did;
+// negated or in a condition, it would pass on a missing input instead.
+func asserts(c *shell.Command) bool {
+	if c.Negated || c.Cond {
+		return false // its failure is an answer, not an error
+	}
+	if c.Is("grep", "egrep", "fgrep") {
+		return !c.Has("-v", "--invert-match", "-c", "--count", "-L", "--files-without-match")
+	}
+	return verifies(c)
+}
+
+func isShortBundle(a string) bool {
+	for _, r := range a[1:] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 var rulePipefail = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1104", Title: "Pipe without pipefail", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL4006"},
 		Surfaces:    historySurfaces,
 		Description: "/bin/sh -c reports the status of the last command of a pipe only: `curl … | tar x` succeeds even when the download fails, and the image is built broken.",
 		Remediation: "Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN, or start the RUN with `set -o pipefail &&`.",
@@ -337,16 +419,22 @@ var rulePipefail = &Rule{
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
-			if pipefailRe.MatchString(strings.Join(st.Shell, " ")) {
+			if len(st.Shell) > 1 && pipefailOption(st.Shell[1:]) {
 				continue
 			}
 			st.Runs(func(in *Instruction) {
-				if pipefailRe.MatchString(in.Original) || heredocsMatch(in, pipefailRe) {
-					return
+				set := -1 // index of the first `set -o pipefail`
+				for _, c := range in.Script.Commands {
+					if c.Name == "set" && pipefailOption(c.Args) && set < 0 {
+						set = c.Index
+					}
 				}
 				for _, c := range in.Script.Commands {
-					if c.Parent != nil || len(c.Upstream) == 0 || shell.IsInterpreter(c.Name) {
+					if c.Parent != nil || len(c.Upstream) == 0 || shell.IsInterpreter(c.Name) || set >= 0 && set < c.Index {
 						continue // curl | sh is DV1070's business
+					}
+					if asserts(pipeTail(in, c)) {
+						continue // an empty or broken input fails the check, and so the RUN
 					}
 					src := c.Upstream[len(c.Upstream)-1]
 					if src.Is("echo", "printf", "yes", "cat", "true") {
@@ -363,6 +451,7 @@ var rulePipefail = &Rule{
 var ruleUseraddUID = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1106", Title: "useradd with a high UID without -l", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL3046"},
 		Surfaces:    historySurfaces,
 		Description: "`useradd` writes the user into /var/log/lastlog and faillog at an offset of the UID; for a high UID that is a sparse file of many megabytes that the layer stores in full.",
 		Remediation: "Add `-l` (`--no-log-init`) to useradd, or use a UID below 65536.",
@@ -384,17 +473,32 @@ var ruleUseraddUID = &Rule{
 	},
 }
 
-var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".tzst"}
+// archiveExt are the names of the local archives ADD unpacks: tar, bare or
+// compressed with gzip, bzip2, xz or zstd. ADD decides by content, so a
+// compressed file without .tar in its name may be one too.
+var archiveExt = []string{".tar", ".tgz", ".tbz2", ".tbz", ".txz", ".tzst", ".gz", ".bz2", ".xz", ".zst"}
+
+// historyPlaceholder is how image history names what ADD and COPY took
+// from the context (`ADD file:4b03…a75a9 in /`): a digest, not a path.
+var historyPlaceholder = regexp.MustCompile(`^(file|multi|dir):[0-9a-f]{64}$`)
+
+func historySources(srcs []string) bool {
+	return len(srcs) > 0 && historyPlaceholder.MatchString(srcs[0])
+}
 
 var ruleAddForCopy = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1113", Title: "ADD used where COPY would do", Practice: finding.PracticeHygiene, Severity: finding.Low, CIS: "4.9",
+		Peers:       []string{"DL3020", "AVD-DS-0005"},
 		Description: "ADD also fetches URLs and unpacks archives; for plain local files that magic is a trap (an archive added later is silently extracted). COPY does only what it says.",
 		Remediation: "Use COPY for local files and directories; keep ADD for archives you mean to extract.",
 		References:  refReference,
 	},
 	Check: func(p *Pass) {
 		each(p.File, func(in *Instruction, c *instructions.AddCommand) {
+			if historySources(c.SourcePaths) {
+				return
+			}
 			for _, src := range c.SourcePaths {
 				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
 					return // DV1072
@@ -417,6 +521,7 @@ var varRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 var ruleEnvSelfRef = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1114", Title: "ENV refers to a variable set in the same ENV", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL3044"},
 		Description: "Variables in one ENV instruction are all expanded with the values from before it: `ENV A=1 B=$A` sets B to the old A, not 1.",
 		Remediation: "Split into two ENV instructions: `ENV A=1` then `ENV B=$A`.",
 		References:  refReference,
@@ -460,6 +565,7 @@ var pointless = map[string]string{"ssh": "remote login", "vim": "an editor", "vi
 var rulePointless = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1116", Title: "Command that makes no sense in a build", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:    []string{"DL3001"},
 		Surfaces: historySurfaces,
 		Description: "The RUN calls an interactive or system-management command (ssh, vim, service, systemctl, shutdown, mount, ps, top, …). In a build there is no init system, " +
 			"no terminal and no running service; the command fails, hangs or does nothing.",
@@ -480,6 +586,7 @@ var rulePointless = &Rule{
 var ruleRelativeCopyDest = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1117", Title: "COPY to a relative path without WORKDIR", Practice: finding.PracticeHygiene, Severity: finding.Low,
+		Peers:       []string{"DL3045"},
 		Surfaces:    historySurfaces,
 		Description: "A relative COPY destination is resolved against the working directory, which is the base image's unless the stage sets WORKDIR first.",
 		Remediation: "Set `WORKDIR /app` before the COPY, or use an absolute destination.",
@@ -515,6 +622,7 @@ var ruleRelativeCopyDest = &Rule{
 var ruleCurlAndWget = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1118", Title: "Both curl and wget used", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:       []string{"DL4001", "AVD-DS-0014"},
 		Description: "The stage uses both curl and wget; one download tool is enough, and each one shipped is one more binary to patch.",
 		Remediation: "Standardise on one of them.",
 		References:  refReference,
@@ -544,6 +652,7 @@ var ruleCurlAndWget = &Rule{
 var rulePlatform = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1119", Title: "FROM with a hard-coded --platform", Practice: finding.PracticeHygiene, Severity: finding.Info,
+		Peers:       []string{"DL3029"},
 		Description: "`FROM --platform=linux/amd64` forces that platform on every builder; on other hardware the image builds under emulation (slow) and multi-platform builds produce the wrong architecture.",
 		Remediation: "Drop --platform, or use `--platform=$BUILDPLATFORM` for build stages that cross-compile.",
 		References:  refReference,

@@ -1,7 +1,9 @@
 package dockerfile
 
 import (
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -41,22 +43,63 @@ var rulePipeToShell = &Rule{
 	},
 }
 
-// verifies reports whether a command checks a file's integrity.
+// checksumTools print or check file digests.
+var checksumTools = map[string]bool{"sha1sum": true, "sha224sum": true, "sha256sum": true, "sha384sum": true, "sha512sum": true,
+	"b2sum": true, "b3sum": true, "shasum": true, "sha3sum": true}
+
+// verifies reports whether a command checks a file's integrity: a digest
+// tool checking a list (`sha256sum -c`, `echo "HASH  f" | sha256sum -c -`)
+// or whose output is compared (piped into grep, cmp or diff, or taken
+// into a test or a variable); a signature check (gpg --verify, gpgv,
+// cosign verify-blob, minisign -V, signify -V, openssl dgst -verify, a
+// provenance verifier). Printing a digest checks nothing.
 func verifies(c *shell.Command) bool {
-	switch c.Name {
-	case "sha256sum", "sha512sum", "sha384sum", "sha224sum", "b2sum", "shasum", "gpgv", "minisign", "signify", "sha3sum":
+	switch {
+	case checksumTools[c.Name]:
+		return c.Has("-c", "--check") || compared(c)
+	case c.Name == "gpg" || c.Name == "gpg2":
+		// --decrypt checks the signature of signed data; exporting a key by
+		// its full fingerprint checks that a downloaded key file holds it.
+		return c.Has("--verify", "--decrypt", "-d") || c.Has("--export") && slices.ContainsFunc(c.Args, isFingerprint)
+	case c.Name == "gpgv", c.Name == "sigstore-go", c.Name == "slsa-verifier":
 		return true
-	case "gpg", "gpg2":
-		return c.Has("--verify")
-	case "cosign":
-		return c.Subcommand() == "verify-blob" || c.Subcommand() == "verify"
-	case "openssl":
-		return c.Subcommand() == "dgst"
-	case "sigstore-go", "slsa-verifier", "gh":
-		return true
+	case c.Name == "cosign":
+		sub := c.Subcommand("--key", "--signature", "--certificate", "--bundle")
+		return strings.HasPrefix(sub, "verify")
+	case c.Name == "minisign" || c.Name == "signify":
+		return c.Has("-V") || c.Name == "signify" && c.Has("-C")
+	case c.Name == "openssl":
+		return c.Subcommand() == "dgst" && (c.Has("-verify", "-prverify") || compared(c))
+	case c.Name == "gh":
+		pos := c.Positional()
+		return len(pos) >= 2 && pos[0] == "attestation" && pos[1] == "verify"
 	}
 	return false
 }
+
+// compared reports whether a digest command's output is compared with
+// something: piped into grep, cmp or diff, or substituted into a test or
+// an assignment (`[ "$(sha256sum f | cut -c1-64)" = "$SHA" ]`).
+func compared(c *shell.Command) bool {
+	for x := c; x != nil; x = x.Parent {
+		if x.Is("[", "[[", "test", "cmp", "diff") || x != c && x.Name == "" && len(x.Assigns) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// consumesDigest is a command downstream of a digest command that compares
+// it: grep, cmp, diff, or a test.
+func consumesDigest(x *shell.Command) bool {
+	if !x.Is("grep", "egrep", "fgrep", "cmp", "diff", "test", "[") {
+		return false
+	}
+	return x.Feeds(func(u *shell.Command) bool { return checksumTools[u.Name] || u.Name == "openssl" }) != nil
+}
+
+// verifier reports a command that is a verification or compares a digest.
+func verifier(c *shell.Command) bool { return verifies(c) || consumesDigest(c) }
 
 // downloadsToFile reports whether a downloader writes a file (or feeds an
 // unpacker) rather than printing to standard output.
@@ -78,13 +121,112 @@ func downloadsToFile(c *shell.Command) bool {
 	return false
 }
 
+// downloadedFile is the base name of the file a download writes, or "".
+func downloadedFile(c *shell.Command) string {
+	var name string
+	switch c.Name {
+	case "curl":
+		name, _ = c.Value("-o", "--output")
+	case "wget":
+		name, _ = c.Value("-O", "--output-document")
+	case "aria2c":
+		name, _ = c.Value("-o", "--out")
+	}
+	if name == "" {
+		if u := downloadTarget(c); strings.Contains(u, "://") {
+			name = u
+			if i := strings.IndexAny(name, "?#"); i >= 0 {
+				name = name[:i]
+			}
+		}
+	}
+	name = path.Base(name)
+	if name == "." || name == "/" || strings.Contains(name, "$") {
+		return ""
+	}
+	return name
+}
+
+// mentions reports whether a command refers to a file by its base name:
+// an argument naming it, or a string holding it ("HASH  tool.tgz").
+func mentions(c *shell.Command, file string) bool {
+	for _, a := range c.Args {
+		if path.Base(a) == file || strings.HasSuffix(a, " "+file) || strings.HasSuffix(a, "*"+file) || strings.HasSuffix(a, "/"+file) {
+			return true
+		}
+	}
+	return false
+}
+
+// verificationFile reports the name of a checksum list or a detached
+// signature (app.tgz.sha256, SHA256SUMS, app.tgz.asc, app.minisig). An
+// .asc or .sig is a signature of the file it extends (app.tgz.asc); a bare
+// key.asc is a key, which is used to verify and so is checked itself.
+func verificationFile(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{".sha1", ".sha256", ".sha512", ".sha256sum", ".sha512sum", ".sha1sum", ".md5", ".minisig", ".sigstore", ".sigstore.json"} {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	for _, s := range []string{".asc", ".sig"} {
+		if strings.HasSuffix(n, s) && strings.Contains(strings.TrimSuffix(n, s), ".") {
+			return true
+		}
+	}
+	return strings.HasPrefix(n, "sha256sums") || strings.HasPrefix(n, "sha512sums") || strings.HasPrefix(n, "shasums") || n == "checksums.txt"
+}
+
+var fingerprint = regexp.MustCompile(`^(0x)?[0-9A-Fa-f]{40}$`)
+
+func isFingerprint(a string) bool { return fingerprint.MatchString(strings.ReplaceAll(a, " ", "")) }
+
+// neutral reports a command that names a file without using its content:
+// writing a checksum line that mentions it, moving, removing or listing
+// it, importing a key file into a keyring that nothing trusts yet.
+func neutral(x *shell.Command) bool {
+	switch x.Name {
+	case "echo", "printf", "rm", "mv", "cp", "ln", "chmod", "chown", "ls", "stat", "mkdir", "touch":
+		return true
+	case "gpg", "gpg2":
+		return x.Has("--import", "--dearmor", "--enarmor", "--list-keys", "--list-packets", "--show-keys", "-k")
+	}
+	return false
+}
+
+// checkedBeforeUse walks commands in order: checked when a verification
+// comes before any other command that uses file (any command that unpacks,
+// when the file's name is unknown), used when such a command comes first.
+// Commands that only feed a verification (`echo "HASH  f" | sha256sum -c
+// -`) are part of it; downloading the same name again replaces the file.
+func checkedBeforeUse(cmds []*shell.Command, file string) (checked, used bool) {
+	for _, x := range cmds {
+		if verifier(x) {
+			return true, false
+		}
+		feedsCheck := slices.ContainsFunc(cmds, func(y *shell.Command) bool {
+			return verifier(y) && slices.Contains(y.Upstream, x)
+		})
+		switch {
+		case feedsCheck, neutral(x):
+		case isDownloader(x):
+			if file != "" && downloadedFile(x) == file {
+				return false, true
+			}
+		case file == "" && unpackers[x.Name], file != "" && mentions(x, file):
+			return false, true
+		}
+	}
+	return false, false
+}
+
 var unpackers = map[string]bool{"tar": true, "unzip": true, "gunzip": true, "bsdtar": true, "dpkg": true, "rpm": true, "install": true, "xz": true, "bunzip2": true, "zstd": true, "cpio": true}
 
 var ruleNoChecksum = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1071", Title: "Download without checksum verification", Practice: finding.PracticeContentTrust, Severity: finding.Medium, CIS: "4.11",
 		Surfaces: historySurfaces,
-		Description: "A RUN downloads a file or archive and uses it without checking a checksum or signature in the same step. " +
+		Description: "A RUN downloads a file or archive and it is used without a checksum or signature being checked first, in that RUN or a later RUN of the stage. " +
 			"If the server, a mirror or the connection is compromised, the build silently takes whatever it was given.",
 		Remediation: "Verify what you download before using it: `curl -fsSLo app.tgz URL && echo \"<sha256>  app.tgz\" | sha256sum -c - && tar xzf app.tgz`, " +
 			"or use `ADD --checksum=sha256:… URL`.",
@@ -92,29 +234,52 @@ var ruleNoChecksum = &Rule{
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
-			st.Runs(func(in *Instruction) {
-				if anyIn(in, verifies) {
-					return
-				}
+			var runs []*Instruction
+			st.Runs(func(in *Instruction) { runs = append(runs, in) })
+			for ri, in := range runs {
 				for _, c := range in.Script.Commands {
-					if !isDownloader(c) {
-						continue
-					}
-					toFile := downloadsToFile(c)
-					unpacked := false
-					for _, x := range in.Script.Commands {
-						if unpackers[x.Name] && x.Feeds(func(y *shell.Command) bool { return y == c }) != nil {
-							unpacked = true
-						}
-					}
-					if toFile || unpacked {
-						p.ReportCmd(in, c, "`%s` downloads %s and this RUN never verifies a checksum or signature.", c.Name, downloadTarget(c))
-						return
+					if isDownloader(c) && !verifiedDownload(c, in, runs[ri+1:]) {
+						p.ReportCmd(in, c, "`%s` downloads %s and nothing verifies a checksum or signature before it is used.", c.Name, downloadTarget(c))
+						break
 					}
 				}
-			})
+			}
 		}
 	},
+}
+
+// verifiedDownload reports whether a download is verified before use, or
+// is not a file at all (printed, or piped into something that is not an
+// unpacker). A download piped into an unpacker is used before anything
+// can check it; a file is checked in the same RUN or, when this RUN leaves
+// it alone, in the first later RUN of the stage that uses it.
+func verifiedDownload(c *shell.Command, in *Instruction, later []*Instruction) bool {
+	cmds := in.Script.Commands
+	for _, x := range cmds {
+		if unpackers[x.Name] && x.Feeds(func(y *shell.Command) bool { return y == c }) != nil {
+			return false
+		}
+	}
+	if !downloadsToFile(c) {
+		return true
+	}
+	file := downloadedFile(c)
+	if verificationFile(file) {
+		return true // a checksum or signature is what verifies, not what is verified
+	}
+	checked, used := checkedBeforeUse(cmds[c.Index+1:], file)
+	if checked || used || file == "" {
+		return checked
+	}
+	// Only a later RUN that names the file can check or use it.
+	for _, l := range later {
+		if !slices.ContainsFunc(l.Script.Commands, func(x *shell.Command) bool { return mentions(x, file) || downloadedFile(x) == file }) {
+			continue
+		}
+		checked, _ := checkedBeforeUse(l.Script.Commands, file)
+		return checked
+	}
+	return false
 }
 
 func downloadTarget(c *shell.Command) string {
@@ -347,15 +512,8 @@ func sigOff(c *shell.Command) string {
 			return "gem --trust-policy NoSecurity"
 		}
 	}
-	for _, r := range c.Redirects {
-		// echo "deb [trusted=yes] http://…" > /etc/apt/sources.list.d/x.list
-		if (c.Name == "echo" || c.Name == "printf") && strings.Contains(r.Target, "sources.list") {
-			for _, a := range c.Args {
-				if strings.Contains(a, "trusted=yes") {
-					return "an apt source marked [trusted=yes]"
-				}
-			}
-		}
+	if trustedSource(c) != "" {
+		return "an apt source marked [trusted=yes]"
 	}
 	for _, a := range c.Assigns {
 		if w := envSigOff(a.Name, a.Value); w != "" {
@@ -363,6 +521,36 @@ func sigOff(c *shell.Command) string {
 		}
 	}
 	return ""
+}
+
+// trustedSource returns the apt source line a command writes with
+// [trusted=yes] (`echo "deb [trusted=yes] http://…" > /etc/apt/sources.list.d/x.list`).
+func trustedSource(c *shell.Command) string {
+	if c.Name != "echo" && c.Name != "printf" {
+		return ""
+	}
+	for _, r := range c.Redirects {
+		if !strings.Contains(r.Target, "sources.list") {
+			continue
+		}
+		for _, a := range c.Args {
+			if strings.Contains(strings.ReplaceAll(a, " ", ""), "trusted=yes") {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// localRepo reports an apt source line naming a repository on the
+// builder's own filesystem (file: or copy:), not a remote server.
+func localRepo(line string) bool {
+	for _, f := range strings.Fields(line) {
+		if strings.HasPrefix(f, "file:") || strings.HasPrefix(f, "copy:") {
+			return true
+		}
+	}
+	return false
 }
 
 func envSigOff(name, value string) string {
@@ -389,13 +577,25 @@ var ruleSignaturesOff = &Rule{
 		ID: "DV1075", Title: "Package signature checks disabled", Practice: finding.PracticeContentTrust, Severity: finding.High, CIS: "4.11",
 		Surfaces: historySurfaces,
 		Description: "Packages are installed with signature or digest verification turned off (`apt-get --allow-unauthenticated`, `apk --allow-untrusted`, " +
-			"`yum/dnf --nogpgcheck`, `rpm --nosignature`, `[trusted=yes]` apt sources, `GOSUMDB=off`). Tampered packages install without a warning.",
+			"`yum/dnf --nogpgcheck`, `rpm --nosignature`, `[trusted=yes]` apt sources, `GOSUMDB=off`). Tampered packages install without a warning. " +
+			"A `[trusted=yes]` source on the builder's own filesystem (`file:`), such as packages the same RUN built, is reported at low severity.",
 		Remediation: "Import the repository's signing key (`apt-key`-free: a keyring in /etc/apt/keyrings and `signed-by=`; `rpm --import`; an apk key in /etc/apk/keys) and keep verification on.",
 		References:  refIntegrity,
 	},
 	Check: func(p *Pass) {
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
+				if src := trustedSource(c); src != "" && localRepo(src) {
+					// Packages the build made itself (dpkg-scanpackages over a
+					// directory of the builder): nothing was fetched to verify.
+					built := ""
+					if anyIn(in, func(x *shell.Command) bool { return x.Is("dpkg-scanpackages", "apt-ftparchive", "reprepro") }) {
+						built = " built by this RUN"
+					}
+					f := p.ReportCmd(in, c, "A local file: apt repository%s is marked [trusted=yes]; its packages come from the build, not a remote source, but apt checks no signature.", built)
+					f.Severity = finding.Low
+					return
+				}
 				if w := sigOff(c); w != "" {
 					p.ReportCmd(in, c, "%s installs packages without verifying their signatures.", w)
 				}

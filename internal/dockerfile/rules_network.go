@@ -36,7 +36,38 @@ var refExpose = []string{"https://docs.docker.com/reference/dockerfile/#expose"}
 // exposedClass is the check of the rules about a class of sensitive port
 // published by EXPOSE: one finding per EXPOSE instruction, naming every
 // port of the class.
-type exposedClass struct{ class ports.Class }
+type exposedClass struct {
+	class ports.Class
+	// own leaves out a port of the service the image itself is (an
+	// etcd image exposing etcd's port).
+	own bool
+}
+
+// serviceWords show that a Dockerfile builds the service a control-plane
+// port belongs to: the words appear in its base image or instructions.
+var serviceWords = map[int][]string{
+	9000: {"php-fpm", "minio"}, 15672: {"rabbitmq"}, 2379: {"etcd"}, 2380: {"etcd"}, 6443: {"kube-apiserver", "k3s"},
+	10250: {"kubelet"}, 8500: {"consul"}, 8200: {"vault"}, 2049: {"nfs-kernel-server", "nfs-ganesha", "nfsd"},
+	111: {"rpcbind"}, 445: {"samba", "smbd"}, 161: {"snmpd"},
+}
+
+// isService reports whether the final image is the service a port
+// belongs to.
+func isService(p *Pass, port int) bool {
+	var text strings.Builder
+	for _, st := range p.File.Final().Chain() {
+		text.WriteString(strings.ToLower(st.Base + " " + st.BaseRaw + "\n"))
+		for _, in := range st.Instructions {
+			text.WriteString(strings.ToLower(in.Original) + "\n")
+		}
+	}
+	for _, w := range serviceWords[port] {
+		if strings.Contains(text.String(), w) {
+			return true
+		}
+	}
+	return false
+}
 
 func (e exposedClass) check(p *Pass) {
 	var order []*Instruction
@@ -46,6 +77,9 @@ func (e exposedClass) check(p *Pass) {
 			return
 		}
 		for _, port := range ports.SensitiveIn(r) {
+			if e.own && isService(p, port) {
+				continue
+			}
 			if s, _ := ports.Lookup(port); s.Class == e.class {
 				if found[in] == nil {
 					order = append(order, in)
@@ -62,6 +96,7 @@ func (e exposedClass) check(p *Pass) {
 var ruleExposeSSH = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1020", Title: "Remote shell port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium, CIS: "5.7",
+		Peers: []string{"AVD-DS-0004"},
 		Description: "The image exposes a remote-login port (SSH, telnet, RDP, VNC). A container should not run a login service: it is an extra way in, " +
 			"with credentials to manage, and `docker exec` already gives operators a shell.",
 		Remediation: "Remove the EXPOSE and the SSH/remote-desktop server; use `docker exec` or your orchestrator's exec for debugging.",
@@ -94,16 +129,18 @@ var ruleExposeDB = &Rule{
 var ruleExposeAdmin = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1026", Title: "Cluster or admin API port exposed", Practice: finding.PracticeNetwork, Severity: finding.Medium,
-		Description: "The image exposes an administrative or cluster control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, …).",
+		Description: "The image exposes an administrative or cluster control-plane port (etcd, kubelet, Kubernetes API, Consul, Vault, NFS, SMB, PHP-FPM, …) " +
+			"of a service it does not itself run: an image built to be that service (its base image or instructions name it) is not reported.",
 		Remediation: "Expose control-plane ports only from images that are that control plane, and publish them only on private networks.",
 		References:  refExpose,
 	},
-	Check: exposedClass{class: ports.Admin}.check,
+	Check: exposedClass{class: ports.Admin, own: true}.check,
 }
 
 var ruleExposeInvalid = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1023", Title: "EXPOSE with an invalid port", Practice: finding.PracticeNetwork, Severity: finding.Medium,
+		Peers:       []string{"DL3011", "AVD-DS-0008"},
 		Description: "An EXPOSE value is not a port number in 0-65535 (or a valid range/protocol); the build fails or the port is silently wrong.",
 		Remediation: "Use `EXPOSE <port>[/tcp|/udp]` with a port between 1 and 65535.",
 		References:  refExpose,

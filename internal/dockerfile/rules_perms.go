@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,8 +76,16 @@ func chmods(p *Pass, fn func(in *Instruction, c *shell.Command, mode string, mc 
 			if len(pos) < 2 {
 				return
 			}
+			targets := pos[1:]
+			// A path the same RUN deletes afterwards (a temporary directory)
+			// leaves no mode in the image.
+			if laterIn(in, c, func(x *shell.Command) bool {
+				return x.Name == "rm" && slices.ContainsFunc(targets, func(t string) bool { return slices.Contains(x.Positional(), t) })
+			}) {
+				return
+			}
 			if mc, ok := parseMode(pos[0]); ok {
-				fn(in, c, pos[0], mc, pos[1:])
+				fn(in, c, pos[0], mc, targets)
 			}
 		})
 	}

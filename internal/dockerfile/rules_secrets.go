@@ -2,6 +2,8 @@ package dockerfile
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -32,7 +34,13 @@ func (s secretValues) check(p *Pass) {
 		for _, in := range slices.Concat(metaArgsIf(p, s.keyword, st), st.Instructions) {
 			for _, kv := range keyValues(in, s.keyword) {
 				if m, ok := secrets.Assignment(kv.key, kv.value); ok {
-					p.ReportLine(in, p.lineWith(in, kv.key), "%s %s holds %s (%s).", s.keyword, kv.key, m.Kind(), m.Masked()).Fingerprint = m.Fingerprint()
+					f := p.ReportLine(in, p.lineWith(in, kv.key), "%s %s holds %s (%s).", s.keyword, kv.key, m.Kind(), m.Masked())
+					f.Fingerprint = m.Fingerprint()
+					// A weak literal under a secret's name (a default
+					// password) is reported at the engine's low severity.
+					if m.Severity <= finding.Low && m.Severity.Valid() {
+						f.Severity = m.Severity
+					}
 				}
 			}
 		}
@@ -49,26 +57,37 @@ func metaArgsIf(p *Pass, keyword string, st *Stage) []*Instruction {
 
 type keyValue struct{ key, value string }
 
+// keyValues are the settings of an ENV, LABEL or ARG as the Dockerfile
+// writes them: a secret is reported where it is written, and a value that
+// only refers to another (`ENV DB_PASSWORD=${DB_PASSWORD}`) is judged where
+// that one is set.
 func keyValues(in *Instruction, keyword string) []keyValue {
 	var out []keyValue
+	add := func(k, expanded string) {
+		v := expanded // quotes removed, as BuildKit reads it
+		if w, ok := in.Written[k]; ok && strings.Contains(w, "$") {
+			v = w
+		}
+		out = append(out, keyValue{k, v})
+	}
 	switch c := in.Command.(type) {
 	case *instructions.EnvCommand:
 		if keyword == "ENV" {
 			for _, kv := range c.Env {
-				out = append(out, keyValue{kv.Key, kv.Value})
+				add(kv.Key, kv.Value)
 			}
 		}
 	case *instructions.LabelCommand:
 		if keyword == "LABEL" {
 			for _, kv := range c.Labels {
-				out = append(out, keyValue{kv.Key, kv.Value})
+				add(kv.Key, kv.Value)
 			}
 		}
 	case *instructions.ArgCommand:
 		if keyword == "ARG" {
 			for _, kv := range c.Args {
 				if kv.Value != nil {
-					out = append(out, keyValue{kv.Key, *kv.Value})
+					add(kv.Key, *kv.Value)
 				}
 			}
 		}
@@ -79,6 +98,7 @@ func keyValues(in *Instruction, keyword string) []keyValue {
 var ruleEnvSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1040", Title: "Secret in ENV", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Peers:    []string{"DL3064", "AVD-DS-0031"},
 		Surfaces: historySurfaces,
 		Description: "An ENV instruction sets a credential. ENV values are stored in the image configuration, visible to `docker inspect` " +
 			"and `docker history` on every machine that has the image, and inherited by every container and child image.",
@@ -91,6 +111,7 @@ var ruleEnvSecret = &Rule{
 var ruleArgSecret = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1041", Title: "Secret as an ARG default", Practice: finding.PracticeSecrets, Severity: finding.Critical, CIS: "4.10",
+		Peers:    []string{"DL3064", "AVD-DS-0031"},
 		Surfaces: historySurfaces,
 		Description: "An ARG has a credential as its default value. The value is in the Dockerfile (and so in version control), " +
 			"and build arguments used by RUN are recorded in the image history.",
@@ -154,12 +175,37 @@ var ruleLabelSecret = &Rule{
 var ruleSecretArgUsed = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1042", Title: "Secret passed as a build argument", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
-		Description: "An ARG named like a credential is used by a RUN. Build arguments that a RUN uses are written into the image history " +
-			"(`docker history` shows `|1 TOKEN=… /bin/sh -c …`), so the secret ships with the image.",
+		Peers: []string{"DL3064", "AVD-DS-0031"},
+		Description: "An ARG named like a credential takes a secret as a build argument. Build arguments that a RUN uses are written into the image history " +
+			"(`docker history` shows `|1 TOKEN=… /bin/sh -c …`), an ENV that copies one keeps it in the image configuration, and every build argument " +
+			"given is recorded in BuildKit's max-mode provenance attestation and in CI logs. An ARG that nothing uses is reported at low severity: " +
+			"it still asks whoever builds for the secret on the command line.",
 		Remediation: "Pass the secret with `RUN --mount=type=secret,id=token,env=TOKEN …` (BuildKit) and `docker build --secret id=token,env=TOKEN`.",
 		References:  refSecrets,
 	},
 	Check: func(p *Pass) {
+		redeclared := map[string]bool{}
+		for _, st := range p.File.Stages {
+			for _, in := range st.Instructions {
+				if a, ok := in.Command.(*instructions.ArgCommand); ok {
+					for _, kv := range a.Args {
+						redeclared[kv.Key] = true
+					}
+				}
+			}
+		}
+		// A global ARG is only seen by FROM lines unless a stage declares it
+		// again; then the stage's ARG is the one reported.
+		for _, in := range p.File.MetaArgs {
+			if a, ok := in.Command.(*instructions.ArgCommand); ok {
+				for _, kv := range a.Args {
+					if secretArg(kv) && !redeclared[kv.Key] {
+						f := p.ReportLine(in, p.lineWith(in, kv.Key), "ARG %s asks for a secret as a build argument, which provenance attestations and build logs record.", kv.Key)
+						f.Severity = finding.Low
+					}
+				}
+			}
+		}
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
 				a, ok := in.Command.(*instructions.ArgCommand)
@@ -167,14 +213,18 @@ var ruleSecretArgUsed = &Rule{
 					continue
 				}
 				for _, kv := range a.Args {
-					if !secrets.SensitiveName(kv.Key) {
+					if !secretArg(kv) {
 						continue
 					}
-					if kv.Value != nil && secrets.LiteralSecret(*kv.Value) {
-						continue // DV1041 reports the value itself
-					}
-					if use := firstUse(st, kv.Key); use != nil {
-						p.Report(in, "ARG %s is a secret passed as a build argument and used by the RUN on line %d; it is recorded in the image history.", kv.Key, use.Line)
+					line := p.lineWith(in, kv.Key)
+					switch use, env := firstUse(st, in, kv.Key); {
+					case use != nil:
+						p.ReportLine(in, line, "ARG %s is a secret passed as a build argument and used by the RUN on line %d; it is recorded in the image history.", kv.Key, use.Line)
+					case env != nil:
+						p.ReportLine(in, line, "ARG %s is a secret passed as a build argument and copied by the ENV on line %d into the image configuration.", kv.Key, env.Line)
+					default:
+						f := p.ReportLine(in, line, "ARG %s asks for a secret as a build argument, which provenance attestations and build logs record.", kv.Key)
+						f.Severity = finding.Low
 					}
 				}
 			}
@@ -182,15 +232,35 @@ var ruleSecretArgUsed = &Rule{
 	},
 }
 
-// firstUse finds the first RUN of the stage that expands $name.
-func firstUse(st *Stage, name string) *Instruction {
+// secretArg reports an ARG named like a credential whose default, if any,
+// is not itself a literal secret (DV1041 reports those). Names of files
+// and paths (SIGNING_KEY_PATH, GOOGLE_APPLICATION_CREDENTIALS) hold no
+// secret.
+func secretArg(kv instructions.KeyValuePairOptional) bool {
+	name := strings.ToUpper(kv.Key)
+	// An access key ID is half of a cloud credential: the secret half is
+	// passed the same way.
+	if !secrets.SensitiveName(kv.Key) && !strings.HasSuffix(name, "ACCESS_KEY_ID") || credentialFileVars[name] != "" {
+		return false
+	}
+	return kv.Value == nil || !secrets.LiteralSecret(*kv.Value)
+}
+
+// firstUse finds the first RUN of the stage that expands $name, or the
+// first ENV after the ARG that copies it.
+func firstUse(st *Stage, arg *Instruction, name string) (run, env *Instruction) {
 	re := regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `\b`)
+	after := false
 	for _, in := range st.Instructions {
+		after = after || in == arg
 		if in.Keyword == "RUN" && (re.MatchString(in.Original) || heredocsMatch(in, re)) {
-			return in
+			return in, nil
+		}
+		if in.Keyword == "ENV" && after && env == nil && re.MatchString(in.Original) {
+			env = in
 		}
 	}
-	return nil
+	return nil, env
 }
 
 func heredocsMatch(in *Instruction, re *regexp.Regexp) bool {
@@ -238,14 +308,77 @@ func credentialPath(p string) string {
 	return ""
 }
 
-// pemIsPrivate reads a .pem from the build context directory dir when it
-// is there: a certificate is public, a private key is not. Unknown content
-// counts as a key only when the name says so.
-func pemIsPrivate(dir, src string) bool {
+// opaqueCredentials are credential files whose content the secret engine
+// cannot read (keystores are binary; a Rails master key and an htpasswd
+// file hold a bare key and hashes): their name decides.
+var opaqueCredentials = []string{"*.p12", "*.pfx", "*.jks", "*.keystore", "master.key", ".htpasswd", "*.kdbx"}
+
+// publicNames are destinations that say a copied key is a public one.
+var publicNames = []string{".pub", ".asc", ".gpg", ".crt", ".cer", "authorized_keys", "known_hosts"}
+
+// credentialFileVars are the variables tools read a credential file's
+// path from, with what the file is.
+var credentialFileVars = map[string]string{
+	"GOOGLE_APPLICATION_CREDENTIALS": "a Google Cloud service account key",
+	"AWS_SHARED_CREDENTIALS_FILE":    "the AWS shared credentials file",
+	"AWS_CONFIG_FILE":                "the AWS CLI configuration, which can hold keys",
+	"KUBECONFIG":                     "a Kubernetes client configuration",
+	"NPM_CONFIG_USERCONFIG":          "an .npmrc",
+	"PGPASSFILE":                     "a PostgreSQL password file",
+}
+
+// contentVerdict says what a copied file's content is, when dockvet can
+// read it in the build context: judged is false when the file is not
+// there (or is opaque), and then its name decides. Content in which the
+// secret engine finds a secret is DV1047's to report, at the secret's
+// line; what remains is a private key the engine did not recognise.
+func contentVerdict(dir, src string) (what string, judged bool) {
+	for _, pat := range opaqueCredentials {
+		if ok, _ := path.Match(pat, path.Base(src)); ok {
+			return "", false
+		}
+	}
+	full := filepath.Join(dir, filepath.FromSlash(src))
+	fi, err := os.Stat(full)
+	if err != nil {
+		return "", false
+	}
+	if fi.IsDir() {
+		return "", true // DV1047 reads every file under it
+	}
+	fh, err := os.Open(full)
+	if err != nil {
+		return "", false
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, 1<<20))
+	if err != nil {
+		return "", false
+	}
+	if ms, _ := secrets.Default().ScanReader(bytes.NewReader(data), src); len(ms) > 0 {
+		return "", true
+	}
+	for _, marker := range []string{"PRIVATE KEY-----", "PRIVATE KEY BLOCK-----", "PuTTY-User-Key-File"} {
+		if bytes.Contains(data, []byte(marker)) {
+			return "a private key", true
+		}
+	}
+	return "", true
+}
+
+// keyByName says whether a .pem or .key that is not in the build context
+// is a private key by its names: a destination such as key.pub or
+// ca.crt is public, a name with key or priv in it is not.
+func keyByName(src, dest string) bool {
+	d := strings.ToLower(path.Base(strings.TrimSuffix(dest, "/")))
+	for _, pub := range publicNames {
+		if strings.HasSuffix(d, pub) || strings.HasSuffix(strings.ToLower(dest), "/certs/") {
+			return false
+		}
+	}
 	base := strings.ToLower(path.Base(src))
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(src)))
-	if err == nil {
-		return bytes.Contains(data, []byte("PRIVATE KEY"))
+	if strings.HasSuffix(base, ".key") {
+		return !strings.Contains(base, "pub") && !strings.Contains(base, "gpg") && !strings.Contains(base, "pgp")
 	}
 	return strings.Contains(base, "key") || strings.Contains(base, "priv") || strings.HasPrefix(base, "id_")
 }
@@ -253,48 +386,203 @@ func pemIsPrivate(dir, src string) bool {
 var ruleCopyCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1044", Title: "Credential file copied into the image", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
+		Peers: []string{"AVD-DS-0031"},
 		Description: "COPY or ADD brings a key or credential file (SSH keys, TLS private keys, .env, .npmrc, .pypirc, .netrc, cloud " +
-			"credentials, Docker or Kubernetes configs) into a layer. Deleting it in a later step does not remove it from the image.",
+			"credentials, Docker or Kubernetes configs) into a layer, or an ENV points a tool at such a file that a COPY brought in. " +
+			"Deleting it in a later step does not remove it from the image. A file in the build context is judged by its content " +
+			"(a PGP or X.509 public key is not a credential, and DV1047 reports the secrets it finds at their line); a file that is not is " +
+			"judged by its name. In a build stage the final image copies nothing from, the finding says so and is of medium severity.",
 		Remediation: "Keep credential files out of the build context (.dockerignore) and mount them only for the step that needs them: " +
 			"`RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`, or `RUN --mount=type=ssh` for SSH keys.",
 		References: refSecrets,
 	},
 	Check: func(p *Pass) {
 		dir := p.contextDir()
+		shipped := p.File.shipped()
 		for _, st := range p.File.Stages {
 			for _, in := range st.Instructions {
-				var sd *instructions.SourcesAndDest
-				switch c := in.Command.(type) {
-				case *instructions.CopyCommand:
-					if c.From != "" {
-						continue // from another stage or image, not the context
+				sd, ok := contextCopy(in)
+				if !ok {
+					if what, line := credentialVarFile(p, st, in); what != "" {
+						f := p.ReportLine(in, line, "%s", what)
+						exposure(f, st, shipped)
 					}
-					sd = &c.SourcesAndDest
-				case *instructions.AddCommand:
-					sd = &c.SourcesAndDest
-				default:
 					continue
 				}
 				for _, src := range sd.SourcePaths {
-					if strings.Contains(src, "://") {
+					if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
 						continue
 					}
-					what := credentialPath(src)
-					if what == "" && strings.HasSuffix(strings.ToLower(src), ".pem") && pemIsPrivate(dir, src) {
-						what = "a PEM private key"
+					what := copiedCredential(dir, src, sd)
+					if what == "" {
+						continue
 					}
-					if what == "" && len(sd.SourcePaths) == 1 {
-						if d := credentialPath(sd.DestPath); d != "" {
-							what = "a file at " + sd.DestPath + ", " + d
-						}
-					}
-					if what != "" {
-						p.Report(in, "%s %s puts %s into a layer; deleting it later does not remove it.", in.Keyword, src, what)
-					}
+					f := p.Report(in, "%s %s puts %s into a layer; deleting it later does not remove it.", in.Keyword, src, what)
+					exposure(f, st, shipped)
 				}
 			}
 		}
 	},
+}
+
+// contextCopy returns the sources and destination of a COPY or ADD that
+// takes files from the build context.
+func contextCopy(in *Instruction) (*instructions.SourcesAndDest, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		if c.From != "" {
+			return nil, false // from another stage or image, not the context
+		}
+		return &c.SourcesAndDest, true
+	case *instructions.AddCommand:
+		return &c.SourcesAndDest, true
+	}
+	return nil, false
+}
+
+// copiedCredential says what credential a COPY or ADD source brings in,
+// or "".
+func copiedCredential(dir, src string, sd *instructions.SourcesAndDest) string {
+	lower := strings.ToLower(src)
+	isPem, isKey := strings.HasSuffix(lower, ".pem"), strings.HasSuffix(lower, ".key")
+	byName := credentialPath(src)
+	if byName == "" && !isPem {
+		if len(sd.SourcePaths) != 1 {
+			return ""
+		}
+		if d := credentialPath(sd.DestPath); d != "" {
+			return "a file at " + sd.DestPath + ", " + d
+		}
+		if v, ok := credentialVarRef(sd.DestPath); ok {
+			return "a file at " + sd.DestPath + ", " + credentialFileVars[v]
+		}
+		return ""
+	}
+	if found, judged := contentVerdict(dir, src); judged {
+		switch {
+		case found == "":
+			return ""
+		case isPem:
+			return "a PEM private key"
+		}
+		return found + " (" + path.Base(src) + ")"
+	}
+	if (isPem || isKey) && !keyByName(src, sd.DestPath) {
+		return ""
+	}
+	if isPem {
+		return "a PEM private key"
+	}
+	return byName
+}
+
+// credentialVarRef reports a destination that is only a credential-file
+// variable (`COPY ./config $AWS_CONFIG_FILE`).
+func credentialVarRef(dest string) (string, bool) {
+	name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(dest, "$"), "{"), "}")
+	_, ok := credentialFileVars[name]
+	return name, ok && strings.HasPrefix(dest, "$")
+}
+
+// credentialVarFile reports an ENV or ARG that points a tool at a
+// credential file which an earlier COPY or ADD of the context brought into
+// the image (`COPY . /app` then `ENV GOOGLE_APPLICATION_CREDENTIALS=/app/key.json`).
+// When the file is in the build context its content decides, as for a
+// COPY of it.
+func credentialVarFile(p *Pass, st *Stage, in *Instruction) (string, int) {
+	for _, kv := range keyValues(in, in.Keyword) {
+		what, ok := credentialFileVars[strings.ToUpper(kv.key)]
+		if !ok || kv.value == "" || strings.Contains(kv.value, "$") {
+			continue
+		}
+		target := absPath(workdirAt(st, in), trimQuotes(kv.value))
+		by, src := copiedTo(st, in, target)
+		if by == nil {
+			continue
+		}
+		if src != "" {
+			if found, judged := contentVerdict(p.contextDir(), src); judged && found == "" {
+				continue
+			}
+		}
+		return fmt.Sprintf("%s %s points at %s, %s, which `%s` on line %d copies into the image.",
+			in.Keyword, kv.key, target, what, instructionText(by), by.Line), p.File.lineOf(in, kv.key)
+	}
+	return "", 0
+}
+
+// copiedTo finds the last COPY or ADD of the context, before upTo in the
+// stages st is built from, whose destination holds target, and the
+// context path it copies there ("" when the sources do not say).
+func copiedTo(st *Stage, upTo *Instruction, target string) (*Instruction, string) {
+	var found *Instruction
+	src := ""
+	for _, s := range st.Chain() {
+		for _, in := range s.Instructions {
+			if in.Line > upTo.Line {
+				break
+			}
+			sd, ok := contextCopy(in)
+			if !ok || len(sd.SourcePaths) == 0 {
+				continue
+			}
+			dest := absPath(workdirAt(s, in), sd.DestPath)
+			dirDest := strings.HasSuffix(sd.DestPath, "/") || sd.DestPath == "." || len(sd.SourcePaths) > 1 || isDirSource(sd.SourcePaths[0])
+			if target != dest && !(dirDest && strings.HasPrefix(target, strings.TrimSuffix(dest, "/")+"/")) {
+				continue
+			}
+			found, src = in, ""
+			rest := strings.TrimPrefix(strings.TrimPrefix(target, strings.TrimSuffix(dest, "/")), "/")
+			for _, s := range sd.SourcePaths {
+				switch {
+				case target == dest && len(sd.SourcePaths) == 1:
+					src = s
+				case isDirSource(s):
+					src = path.Join(s, rest)
+				case path.Base(s) == path.Base(target):
+					src = s
+				}
+			}
+		}
+	}
+	return found, src
+}
+
+func isDirSource(src string) bool { return src == "." || src == "/" || strings.HasSuffix(src, "/") }
+
+// workdirAt is the absolute WORKDIR in force before in, "/" when none is
+// set in the stages st is built from.
+func workdirAt(st *Stage, upTo *Instruction) string {
+	wd := "/"
+	chain := st.Chain()
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, in := range chain[i].Instructions {
+			if in == upTo || in.Line >= upTo.Line && chain[i] == st {
+				break
+			}
+			if w, ok := in.Command.(*instructions.WorkdirCommand); ok && !strings.Contains(w.Path, "$") {
+				wd = absPath(wd, w.Path)
+			}
+		}
+	}
+	return wd
+}
+
+func absPath(wd, p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return path.Join(wd, p)
+}
+
+// lineOf is the physical line of an instruction that holds key.
+func (f *File) lineOf(in *Instruction, key string) int {
+	for l := in.Line; l <= in.EndLine && l <= len(f.Lines); l++ {
+		if strings.Contains(f.Lines[l-1], key) {
+			return l
+		}
+	}
+	return in.Line
 }
 
 // Commands with an option that takes a password or token.
@@ -408,6 +696,7 @@ var credentialStores = []string{".npmrc", ".pypirc", ".netrc", ".git-credentials
 var rulePersistedCredential = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1046", Title: "RUN stores a credential in the image", Practice: finding.PracticeSecrets, Severity: finding.Medium, CIS: "4.10",
+		Peers:    []string{"AVD-DS-0031"},
 		Surfaces: historySurfaces,
 		Description: "A build step writes a credential into the filesystem: `docker login`, `npm config set …_authToken`, `git config credential.helper store`, " +
 			"`aws configure set`, a token echoed into ~/.npmrc or ~/.netrc, or a private key generated with ssh-keygen/openssl. " +

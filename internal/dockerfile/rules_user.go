@@ -14,6 +14,7 @@ var refUser = []string{"https://docs.docker.com/build/building/best-practices/#u
 var ruleNoUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1001", Title: "Final stage runs as root (no USER)", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
+		Peers: []string{"AVD-DS-0002"},
 		Description: "The final stage never sets USER, so the container runs as the base image's user, which is root for almost every base image. " +
 			"A process running as root inside a container is one kernel or runtime bug away from root on the host.",
 		Remediation: "Create an unprivileged user and switch to it before CMD: `RUN useradd --uid 10001 --no-create-home app` and `USER 10001`, " +
@@ -22,6 +23,9 @@ var ruleNoUser = &Rule{
 	},
 	Check: func(p *Pass) {
 		final := p.File.Final()
+		if final.Windows {
+			return // ContainerUser and ContainerAdministrator are not uid 0 and the rest
+		}
 		if _, ok := effectiveUser(final); ok {
 			return
 		}
@@ -42,6 +46,7 @@ var ruleNoUser = &Rule{
 var ruleRootUser = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1002", Title: "Final USER is root", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
+		Peers:       []string{"DL3002", "AVD-DS-0002"},
 		Description: "The last USER of the final stage is root (`root`, `0`, `0:0`), so the container runs as root.",
 		Remediation: "Switch back to an unprivileged user after the steps that need root: `USER 10001` (or a named user created in the image).",
 		References:  refUser,
@@ -49,7 +54,7 @@ var ruleRootUser = &Rule{
 	Check: func(p *Pass) {
 		final := p.File.Final()
 		in, ok := effectiveUser(final)
-		if !ok {
+		if !ok || final.Windows {
 			return
 		}
 		if u := in.Command.(*instructions.UserCommand).User; isRootUser(u) {
@@ -101,7 +106,7 @@ func quoteBase(s *Stage) string {
 var ruleSudo = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1003", Title: "sudo used in RUN", Practice: finding.PracticeNonRoot, Severity: finding.High,
-		Peers:    []string{"DL3004"},
+		Peers:    []string{"DL3004", "AVD-DS-0010"},
 		Surfaces: historySurfaces,
 		Description: "RUN already runs as the current USER; `sudo` in a build means sudo is installed and configured in the image, " +
 			"which hands root to anything that can run it at run time, and its TTY and environment handling makes builds unpredictable.",
@@ -142,6 +147,7 @@ var ruleSu = &Rule{
 var ruleUserName = &Rule{
 	Rule: finding.Rule{
 		ID: "DV1005", Title: "Final USER is a name, not a numeric UID", Practice: finding.PracticeNonRoot, Severity: finding.Info,
+		Peers:    []string{"DL3066"},
 		Surfaces: historySurfaces,
 		Description: "A USER given by name can only be resolved inside the image. Orchestrators that enforce non-root (Kubernetes `runAsNonRoot`, " +
 			"admission policies) cannot verify a name and refuse or mis-judge the image; a numeric UID is unambiguous.",
@@ -150,8 +156,8 @@ var ruleUserName = &Rule{
 	},
 	Check: func(p *Pass) {
 		in, ok := effectiveUser(p.File.Final())
-		if !ok {
-			return
+		if !ok || p.File.Final().Windows {
+			return // Windows users have names, not UIDs
 		}
 		u := in.Command.(*instructions.UserCommand).User
 		name, _, _ := strings.Cut(u, ":")

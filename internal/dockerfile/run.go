@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/dockvet/dockvet/internal/shell"
 )
@@ -27,8 +28,12 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	if err := run.Expand(func(word string) (string, error) { return word, nil }); err != nil {
 		return &Error{Path: b.f.Path, Line: in.Line, Err: err}
 	}
-	if !run.PrependShell || len(run.CmdLine) == 0 {
-		return nil // exec form: no shell runs
+	if len(run.CmdLine) == 0 {
+		return nil
+	}
+	if !run.PrependShell {
+		in.Script, in.ScriptErr = execScript(run.CmdLine, in.Line)
+		return nil
 	}
 	if !posixShell(st.Shell) {
 		in.ScriptErr = errors.New("SHELL is not a POSIX shell; body not analysed")
@@ -53,6 +58,23 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	}
 	in.Script = script
 	return nil
+}
+
+// execScript is the exec form of RUN (`RUN ["apt-get", "install", "x"]`):
+// no shell runs, the words are the program and its arguments. They are
+// quoted back into one shell command, so the rules see the same command a
+// shell-form RUN would give them, and `["sh", "-c", "…"]` still has its
+// script read.
+func execScript(argv []string, line int) (*shell.Script, error) {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		q, err := syntax.Quote(a, syntax.LangBash)
+		if err != nil {
+			return nil, err
+		}
+		words[i] = q
+	}
+	return shell.Parse(strings.Join(words, " "), shell.Options{LineOffset: line - 1})
 }
 
 func posixShell(sh []string) bool {

@@ -231,6 +231,60 @@ type Finding struct {
 	// Fingerprint identifies one exact secret (a hash, never the value) so an
 	// ignore entry can name it without containing it.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Missing lists, on a finding that groups the hardening settings a
+	// Compose service leaves at Docker's defaults, each setting and the rule
+	// that would report it alone, so that --severity, ignores, severity
+	// overrides and machine readers still see those rules.
+	Missing []Missing `json:"missing,omitempty"`
+}
+
+// Missing is one setting a grouped finding lists as not set.
+type Missing struct {
+	RuleID   string   `json:"ruleId"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	Practice Practice `json:"practice"`
+	CIS      string   `json:"cis,omitempty"`
+	// Setting says what is missing ("no memory limit"); Fix is the
+	// setting that sets it ("mem_limit: 512m").
+	Setting string `json:"setting"`
+	Fix     string `json:"fix"`
+}
+
+// SetMissing makes f the one finding of the settings ms: its severity is
+// the highest of theirs, its message lists them, and its remediation is
+// the one change that sets them all.
+func (f *Finding) SetMissing(ms []Missing) {
+	f.Missing = ms
+	f.Severity = 0
+	settings := make([]string, len(ms))
+	fixes := make([]string, len(ms))
+	for i, m := range ms {
+		f.Severity = max(f.Severity, m.Severity)
+		settings[i] = m.Setting
+		fixes[i] = "`" + m.Fix + "`"
+	}
+	who := "The container"
+	switch {
+	case f.Location.Service != "":
+		who = "Service " + f.Location.Service
+	case f.Location.Container != "":
+		who = "Container " + f.Location.Container
+	}
+	what := "1 hardening setting"
+	if len(ms) != 1 {
+		what = fmt.Sprintf("%d hardening settings", len(ms))
+	}
+	f.Message = fmt.Sprintf("%s leaves %s at Docker's defaults: %s.", who, what, andList(settings))
+	f.Remediation = "Set them for the service: " + strings.Join(fixes, ", ") +
+		" (`dockvet compose --fix-preview` writes them as an override file; size the limits for the service)."
+}
+
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // New makes a finding of rule r: everything the rule knows is copied, the

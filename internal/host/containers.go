@@ -76,8 +76,10 @@ var beyondTitles = map[string]string{
 
 // liveOnlyNot are container rules a live container cannot fail: the
 // Engine always knows the image's user, so DV3051 ("root unless the image
-// sets USER") is DV3050 there.
-var liveOnlyNot = map[string]bool{"DV3051": true}
+// sets USER") is DV3050 there; DV3062 groups the settings a service
+// declared in a file leaves unset, and a live container gets each of them
+// from its own rule.
+var liveOnlyNot = map[string]bool{"DV3051": true, "DV3062": true}
 
 // imageRules need the image's inspect data; a container whose image was
 // not inspected is not checked by them.

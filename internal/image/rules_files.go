@@ -474,15 +474,41 @@ var ruleDevices = &Rule{
 	Rule: finding.Rule{
 		ID: "DV2041", Title: "Device node in the image", Practice: finding.PracticeNamespaces, Severity: finding.Medium,
 		Description: "The image's filesystem holds a character or block device node. Runtimes provide /dev themselves; a device node shipped " +
-			"in an image is useless at best and, in a container started with extra privileges, a door to a host device.",
+			"in an image is useless at best and, in a container started with extra privileges, a door to a host device. The nodes under /dev " +
+			"that a root filesystem imported from a tarball carries are one finding per layer, at low severity: the runtime mounts its own /dev over them.",
 		Remediation: "Remove the device node from the image (`RUN rm …`, or build without it); let the runtime create devices, or grant them with `--device`.",
 		References:  []string{"https://docs.docker.com/reference/cli/docker/container/run/#device"},
 	},
 	Check: func(p *Pass) {
+		dev := map[*Layer][]*File{}
+		var layers []*Layer
 		for f := range p.Image.Files() {
-			if f.Type == CharDevice || f.Type == BlockDevice {
-				p.ReportFile(f, "%s is a %s node, from %s.", display(f.Path()), f.Type, origin(f))
+			if f.Type != CharDevice && f.Type != BlockDevice {
+				continue
 			}
+			if under(f.Path(), "/dev") {
+				if dev[f.Layer] == nil {
+					layers = append(layers, f.Layer)
+				}
+				dev[f.Layer] = append(dev[f.Layer], f)
+				continue
+			}
+			p.ReportFile(f, "%s is a %s node, from %s.", display(f.Path()), f.Type, origin(f))
+		}
+		for _, l := range layers {
+			fs := dev[l]
+			names := make([]string, 0, 3)
+			for _, f := range fs[:min(3, len(fs))] {
+				names = append(names, display(f.Path()))
+			}
+			more := ""
+			if len(fs) > 3 {
+				more = fmt.Sprintf(" and %d more", len(fs)-3)
+			}
+			fd := p.ReportFile(fs[0], "%s has %s under /dev (%s%s); the runtime mounts its own /dev over them.",
+				capitalize(origin(fs[0])), plural(len(fs), "device node", "device nodes"), strings.Join(names, ", "), more)
+			fd.Location.Path = "/dev"
+			fd.Severity = finding.Low
 		}
 	},
 }

@@ -562,3 +562,21 @@ func TestRules(t *testing.T) {
 	}
 	ruletest.RequireRun(t, "testdata", ran)
 }
+
+// TestDeviceNodesUnderDev: the /dev of an imported root filesystem is one
+// low finding per layer, a device node elsewhere keeps the rule's
+// severity.
+func TestDeviceNodesUnderDev(t *testing.T) {
+	s := parseSpec(t, "layer ADD rootfs.tar /\ndir /dev 0755\ndevice /dev/null c\ndevice /dev/zero c\ndevice /lib/disk b\n")
+	sev := map[string]finding.Severity{}
+	n := 0
+	for _, f := range auditSpec(t, s) {
+		if f.RuleID == ruleDevices.ID {
+			sev[f.Location.Path] = f.Severity
+			n++
+		}
+	}
+	if n != 2 || sev["/dev"] != finding.Low || sev["/lib/disk"] != finding.Medium {
+		t.Errorf("DV2041 findings by path: %v (%d findings), want /dev low and /lib/disk medium", sev, n)
+	}
+}

@@ -62,17 +62,17 @@ func Catalog() []finding.Rule { return rule.Catalog(surfaces, rules) }
 
 var ruleImageUser = &Rule{
 	Rule: finding.Rule{
-		ID: "DV3100", Title: "Image of a live container has no non-root USER", Practice: finding.PracticeNonRoot, Severity: finding.Medium, CIS: "4.1",
-		Description: "The image a container was started from sets no USER, or USER root, so every container started from it runs as root " +
-			"unless whoever starts it says otherwise. The container's own user is judged by DV3050; this is the image's default, which the " +
-			"next `docker run` of the image inherits.",
+		ID: "DV3100", Title: "Image of a live container has no non-root USER", Practice: finding.PracticeNonRoot, Severity: finding.High, CIS: "4.1",
+		Description: "A container runs as root because the image it was started from sets no USER, or USER root, and the container was given " +
+			"no user of its own. The fix is in the image, which every other container started from it inherits. (A container given a " +
+			"user is judged by DV3050 alone: root if that user is root, nothing if it is not.)",
 		Remediation: "Create an unprivileged user in the Dockerfile and end it with `USER 10001` (a numeric UID, so the Engine and " +
-			"orchestrators can check it is not root); rebuild and recreate the container.",
+			"orchestrators can check it is not root); rebuild and recreate the container. Until then, start it with `--user 10001`.",
 		References: []string{"https://docs.docker.com/build/building/best-practices/#user"},
 	},
 	Check: func(p *Pass) {
 		img := p.Container.Image
-		if img == nil {
+		if img == nil || !p.Spec.UserFromImage {
 			return
 		}
 		user := ""
@@ -85,11 +85,6 @@ var ruleImageUser = &Rule{
 		what := "sets no USER"
 		if user != "" {
 			what = "sets USER " + user
-		}
-		if u := p.Spec.User; u.Set && !container.IsRootUser(u.Value) {
-			p.report("%s runs image %s, which %s; this container runs as user %s, but any other container of the image runs as root.",
-				p.who(), p.imageName(), what, u.Value)
-			return
 		}
 		p.report("%s runs image %s, which %s, so the container runs as root.", p.who(), p.imageName(), what)
 	},

@@ -50,6 +50,15 @@ func Spec(c *Container, d Daemon) *container.Spec {
 	if strings.TrimSpace(cfg.User) != "" {
 		s.User = container.Of(cfg.User, none)
 	}
+	// Config.User holds the image's USER when the container was given
+	// none; with the image's inspect data the two can be told apart.
+	if c.Image != nil && in.Config != nil {
+		imageUser := ""
+		if c.Image.Config != nil {
+			imageUser = c.Image.Config.User
+		}
+		s.UserFromImage = strings.TrimSpace(cfg.User) == strings.TrimSpace(imageUser)
+	}
 	s.Privileged = container.Of(hc.Privileged, none)
 	s.CapAdd = caps(hc.CapAdd)
 	s.CapDrop = caps(hc.CapDrop)

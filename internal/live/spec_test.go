@@ -294,6 +294,7 @@ func img(user string, health ...string) *image.InspectResponse {
 
 func TestOptions(t *testing.T) {
 	c := base()
+	c.Inspect.Config.User = "" // the image's user, which is root
 	c.Image = img("")
 	only := func(r *finding.Rule) bool { return r.ID == "DV3100" }
 	tg := finding.Target{Kind: finding.SurfaceHost, Name: "docker host"}

@@ -23,7 +23,7 @@ type arg struct {
 }
 
 func buildCommand(path string, at int, name, service string, args []arg, image arg) Command {
-	c := Command{Args: []string{"docker", "create"}, Lines: []int{at, at}, Path: path, Line: at, Name: name, Service: service}
+	c := Command{Args: []string{"docker", "create"}, Lines: []int{at, at}, Path: path, Line: at, Name: name, Service: service, Declared: true}
 	for _, a := range args {
 		c.Args = append(c.Args, a.v)
 		c.Lines = append(c.Lines, a.line)

@@ -31,6 +31,11 @@ type Command struct {
 	// Name and Service name the container in findings when the file
 	// does without a --name: a CI job's container, a CI service.
 	Name, Service string
+	// Declared marks a container a CI file declares (a job's container or
+	// service) rather than a command that runs one: like a Compose
+	// service, it gets one finding for the hardening settings it leaves
+	// unset (DV3062).
+	Declared bool
 }
 
 // Options tell the parser how to reach files a command names.
@@ -146,7 +151,7 @@ func Parse(c Command, opts Options) (*container.Spec, error) {
 		fs = podmanRun
 	}
 	st := &state{
-		spec: &container.Spec{Origin: container.FromRun, Engine: tool, Src: container.Source{Path: c.Path, Line: c.Line}},
+		spec: &container.Spec{Origin: origin(c), Engine: tool, Src: container.Source{Path: c.Path, Line: c.Line}},
 		cmd:  c, opts: opts, image: -1,
 	}
 	if err := st.flags(fs, i); err != nil {
@@ -310,4 +315,12 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// origin is where a command's container was written.
+func origin(c Command) container.Origin {
+	if c.Declared {
+		return container.FromCI
+	}
+	return container.FromRun
 }

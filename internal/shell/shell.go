@@ -44,6 +44,10 @@ type Command struct {
 	Redirects []Redirect
 	// Index is the position of the command in Script.Commands.
 	Index int
+	// Negated is true for a command in a statement whose status `!`
+	// inverts (`! grep x f`, `! { a | grep x; }`); Cond for one in the
+	// condition of an if, while or until, whose status picks a branch.
+	Negated, Cond bool
 }
 
 // Assign is one VAR=value.
@@ -138,11 +142,11 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		out = w.stmts(c.Stmts, parent, depth)
 	case *syntax.IfClause:
 		for ic := c; ic != nil; ic = ic.Else {
-			out = append(out, w.stmts(ic.Cond, parent, depth)...)
+			out = append(out, markCond(w.stmts(ic.Cond, parent, depth))...)
 			out = append(out, w.stmts(ic.Then, parent, depth)...)
 		}
 	case *syntax.WhileClause:
-		out = append(w.stmts(c.Cond, parent, depth), w.stmts(c.Do, parent, depth)...)
+		out = append(markCond(w.stmts(c.Cond, parent, depth)), w.stmts(c.Do, parent, depth)...)
 	case *syntax.ForClause:
 		out = w.stmts(c.Do, parent, depth)
 	case *syntax.CaseClause:
@@ -155,6 +159,12 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		out = w.stmt(c.Stmt, parent, depth)
 	case *syntax.CoprocClause:
 		out = w.stmt(c.Stmt, parent, depth)
+	case *syntax.TestClause:
+		// [[ … ]] is a command of its own; its words may hold $(…).
+		cmd := &Command{Name: "[[", Parent: parent, Line: w.line(c.Pos()), Col: int(c.Pos().Col())}
+		w.add(cmd)
+		w.test(c.X, cmd, depth)
+		out = []*Command{cmd}
 	case *syntax.DeclClause:
 		cmd := &Command{Name: c.Variant.Value, Parent: parent, Line: w.line(c.Pos()), Col: int(c.Pos().Col())}
 		for _, a := range c.Args {
@@ -174,6 +184,11 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		w.add(cmd)
 		out = []*Command{cmd}
 	}
+	if s.Negated {
+		for _, cmd := range out {
+			cmd.Negated = true
+		}
+	}
 	// Redirections belong to the statement; a here-document given to a
 	// shell is a script of its own.
 	for _, cmd := range out {
@@ -185,6 +200,31 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		}
 	}
 	return out
+}
+
+func markCond(cmds []*Command) []*Command {
+	for _, c := range cmds {
+		c.Cond = true
+	}
+	return cmds
+}
+
+// test collects the words of a [[ … ]] expression as the arguments of
+// cmd, walking the substitutions in them.
+func (w *walker) test(x syntax.TestExpr, cmd *Command, depth int) {
+	switch x := x.(type) {
+	case *syntax.Word:
+		cmd.Args = append(cmd.Args, w.word(x, cmd, depth))
+	case *syntax.UnaryTest:
+		cmd.Args = append(cmd.Args, x.Op.String())
+		w.test(x.X, cmd, depth)
+	case *syntax.BinaryTest:
+		w.test(x.X, cmd, depth)
+		cmd.Args = append(cmd.Args, x.Op.String())
+		w.test(x.Y, cmd, depth)
+	case *syntax.ParenTest:
+		w.test(x.X, cmd, depth)
+	}
 }
 
 func (w *walker) redirect(r *syntax.Redirect, cmd *Command, depth int) Redirect {

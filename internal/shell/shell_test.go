@@ -151,3 +151,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestTestClauseAndNegation: [[ … ]] is a command whose substitutions are
+// walked, and `!` marks the commands whose status it inverts.
+func TestTestClauseAndNegation(t *testing.T) {
+	s := mustParse(t, `[[ "$(sha256sum f | cut -c1-64)" == "$SHA" ]] && ! { ldd x | grep 'not found'; } && grep y z`)
+	if got := names(s); got != "[[ sha256sum cut ldd grep grep" {
+		t.Fatalf("commands %q", got)
+	}
+	if sum := s.Commands[1]; sum.Parent != s.Commands[0] {
+		t.Errorf("sha256sum's parent is %v, want the [[ command", sum.Parent)
+	}
+	for i, want := range []bool{false, false, false, true, true, false} {
+		if s.Commands[i].Negated != want {
+			t.Errorf("%s: Negated %v, want %v", s.Commands[i].Name, s.Commands[i].Negated, want)
+		}
+	}
+	s = mustParse(t, "if apk list | grep ruby; then exit 1; fi; while read l; do echo $l; done")
+	for i, want := range []bool{true, true, false, true, false} {
+		if s.Commands[i].Cond != want {
+			t.Errorf("%s: Cond %v, want %v", s.Commands[i].Name, s.Commands[i].Cond, want)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func TestResumeAcrossCut(t *testing.T) {
 	_, col := started(t, Options{Metrics: m, Notice: say.add})
 
 	before := l.run("before", containertypes.Config{}, containertypes.HostConfig{})
-	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.Name("before"), "") })
+	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3100", l.Name("before"), "") })
 
 	p.cut()
 	n := say.waitFor(t, "reconnecting", 0)
@@ -76,7 +76,7 @@ func TestGapBeyondHistory(t *testing.T) {
 	say := newNotices(t)
 	_, col := started(t, Options{Notice: say.add, History: 256})
 	l.run("first", containertypes.Config{}, containertypes.HostConfig{})
-	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3050", l.Name("first"), "") })
+	col.waitFor(t, "the first container", func(rs []Record) bool { return has(rs, "DV3100", l.Name("first"), "") })
 
 	p.cut()
 	n := say.waitFor(t, "reconnecting", 0)
@@ -151,7 +151,7 @@ func TestOverflow(t *testing.T) {
 			return false
 		}
 		for _, n := range names {
-			if !has(rs, "DV3050", n, "") {
+			if !has(rs, "DV3100", n, "") {
 				return false
 			}
 		}

@@ -1,5 +1,8 @@
 # dockvet-test rules=DV1010,DV1011,DV1013
 ARG BASE=alpine:3.22
+ARG PY="3.8"
+ARG REGISTRY
+ARG TAG
 # want DV1010 "ubuntu has no tag"
 FROM ubuntu AS a
 # want DV1010 "node:latest uses the mutable :latest tag"
@@ -49,3 +52,16 @@ RUN --mount=type=bind,from=busybox:latest,target=/bb /bb/bin/true
 # Not a valid image reference (upper case): not a place the build pulls.
 # ok DV1010 DV1011
 COPY --from=Not_An_Image /a /b
+# A quoted ARG default is the value without its quotes.
+# want DV1011 "python:3.8-slim is pinned by tag only" DV1013 "based on Python 3.8"
+FROM python:${PY}-slim AS s
+# The registry comes from the build; the tag is missing whatever it is.
+# want DV1010 "Image \\$\\{REGISTRY\\}/ubuntu has no tag whatever the build gives"
+FROM ${REGISTRY}/ubuntu AS t
+# want DV1010 "Image \\$\\{REGISTRY\\}/node:latest uses the mutable :latest tag"
+FROM ${REGISTRY}/node:latest AS u
+# ok DV1010 DV1011
+FROM ${REGISTRY}/ubuntu:${TAG} AS v
+# A variable the Dockerfile never declares is empty in FROM: this is alpine.
+# want DV1010 "Image alpine has no tag"
+FROM alpine${UNDECLARED} AS w

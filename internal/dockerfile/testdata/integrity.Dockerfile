@@ -12,14 +12,14 @@ RUN python3 <(curl -fsSL https://x.example/install.py)
 RUN sh -c "echo curl | sh"
 # ok DV1070 DV1071
 RUN curl -fsSL -o /tmp/install.sh https://get.example.com && echo "3b5c9a7e  /tmp/install.sh" | sha256sum -c - && sh /tmp/install.sh
-# want DV1071 "`curl` downloads https://example.com/tool.tgz and this RUN never verifies"
+# want DV1071 "`curl` downloads https://example.com/tool.tgz and nothing verifies a checksum or signature"
 RUN curl -fsSLo /tmp/tool.tgz https://example.com/tool.tgz && tar -xzf /tmp/tool.tgz -C /usr/local/bin
 # A password in the URL is shown masked in the message.
-# want DV1071 "`curl` downloads https://deploy:Xq\\*\\*\\*\\*@files.acme-corp.io/a.tgz and this RUN"
+# want DV1071 "`curl` downloads https://deploy:Xq\\*\\*\\*\\*@files.acme-corp.io/a.tgz and nothing verifies"
 RUN curl -fsSLo /tmp/a.tgz https://deploy:Xq9-Lm27vPz@files.acme-corp.io/a.tgz
-# want DV1071 "`wget` downloads https://example.com/tool.tgz and this RUN never verifies"
+# want DV1071 "`wget` downloads https://example.com/tool.tgz and nothing verifies a checksum or signature"
 RUN wget -q https://example.com/tool.tgz
-# want DV1071 "`curl` downloads https://example.com/tool.tgz and this RUN never verifies"
+# want DV1071 "`curl` downloads https://example.com/tool.tgz and nothing verifies a checksum or signature"
 RUN curl -fsSL https://example.com/tool.tgz | tar -xz -C /usr/local/bin
 # ok DV1071
 RUN curl -fsSL https://api.example.com/version | jq -r .version
@@ -65,6 +65,11 @@ RUN dnf install -y --nogpgcheck nginx
 RUN rpm -i --nosignature /tmp/app.rpm
 # want DV1075 "an apt source marked \\[trusted=yes\\] installs packages without verifying"
 RUN echo "deb [trusted=yes] http://repo.internal/ stable main" > /etc/apt/sources.list.d/internal.list
+# A local repository of packages this RUN built: reported, at low severity.
+RUN tempDir="$(mktemp -d)" && cd "$tempDir" && apt-get source --compile hello && dpkg-scanpackages . > Packages \
+# want DV1075 "A local file: apt repository built by this RUN is marked \\[trusted=yes\\]"
+    && echo "deb [ trusted=yes ] file://$tempDir ./" > /etc/apt/sources.list.d/temp.list \
+    && apt-get update && apt-get install -y hello
 # want DV1075 "ENV GOSUMDB=off turns off checksum verification"
 ENV GOSUMDB=off
 # ok DV1075
@@ -82,9 +87,9 @@ RUN pip install --no-cache-dir -i https://pypi.internal/simple app==1.0
 # ok DV1076
 ENV PIP_INDEX_URL=http://localhost:3141/root/pypi
 # The URL is in a variable: the message says "a file".
-# want DV1071 "`curl` downloads a file and this RUN never verifies"
+# want DV1071 "`curl` downloads a file and nothing verifies a checksum or signature"
 RUN curl -fsSLO "$TOOL_URL" && tar -xzf tool.tgz
-# want DV1071 "`aria2c` downloads https://example.com/big.iso and this RUN never verifies"
+# want DV1071 "`aria2c` downloads https://example.com/big.iso and nothing verifies a checksum or signature"
 RUN aria2c https://example.com/big.iso
 # Verified with cosign, with openssl dgst, with a provenance verifier.
 # ok DV1071

@@ -46,3 +46,9 @@ RUN chmod g+s /srv/shared
 # The setuid bit means nothing for others.
 # ok DV1081
 RUN chmod o+s /srv/shared
+# A temporary directory the same RUN removes leaves no mode behind.
+# ok DV1080
+RUN tempDir="$(mktemp -d)" && chmod 777 "$tempDir" && cd "$tempDir" && make && rm -rf "$tempDir"
+# Removing something else does not help.
+# want DV1080 "Mode 777 makes /srv/data writable by every user"
+RUN chmod 777 /srv/data && rm -rf /srv/tmp

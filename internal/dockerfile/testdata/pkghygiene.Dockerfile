@@ -72,8 +72,8 @@ RUN cargo install ripgrep
 RUN cargo install ripgrep --version 14.1.0 && cargo install --locked fd-find
 # want DV1110 "`yarn global` installs typescript without a pinned version"
 RUN yarn global add typescript
-# Local installs are pinned by the lock file.
-# ok DV1110
+# Naming a package adds its latest release to package.json and the lock file.
+# want DV1110 "`npm install` installs left-pad without a pinned version"
 RUN npm install left-pad
 # want DV1111 "`yum makecache` runs without an install"
 RUN yum makecache
@@ -81,7 +81,8 @@ RUN yum makecache
 RUN zypper refresh
 # An upgrade in the same RUN uses the fresh index.
 # ok DV1111
-# want DV1112 "`apt-get upgrade` upgrades the whole distribution"
+# A plain upgrade applies the release's own updates.
+# ok DV1112
 RUN apt-get update && apt-get upgrade -y
 # A long list is cut short in the message.
 # want DV1109 "`apt-get install` installs curl, git, jq, make and 2 more without a version"

@@ -27,7 +27,8 @@ ARG APP_VERSION=1.2.3
 ARG PIP_PASSWORD
 # ok DV1042
 ARG SIGNING_KEY_PATH
-# ok DV1042
+# Nothing uses it, but it still asks for a secret on the command line.
+# want DV1042 "ARG UNUSED_TOKEN asks for a secret as a build argument"
 ARG UNUSED_TOKEN
 RUN pip install --index-url "https://user:${PIP_PASSWORD}@pypi.internal/simple" app && echo $SIGNING_KEY_PATH
 # want DV1043 "LABEL com.example.deploy-token holds a GitLab personal access token \\(glpa\\*\\*\\*\\*\\)"
@@ -63,7 +64,7 @@ RUN echo "machine github.com login x password $TOKEN" > /root/.netrc
 # ok DV1046
 RUN echo "npm is configured by a secret mount" > /etc/motd
 # A build argument used in a here-document.
-# want DV1042 "ARG API_TOKEN is a secret passed as a build argument and used by the RUN on line 68"
+# want DV1042 "ARG API_TOKEN is a secret passed as a build argument and used by the RUN on line 69"
 ARG API_TOKEN
 RUN <<EOF
 curl -fsS -H "Authorization: Bearer $API_TOKEN" https://api.example/deploy
@@ -110,3 +111,12 @@ RUN openssl genrsa -out /tmp/ca.key 4096 && openssl req -x509 -new -key /tmp/ca.
 # Reading a credential file does not write one.
 # ok DV1046
 RUN cat < /root/.netrc > /dev/null
+# A build argument an ENV copies stays in the image configuration.
+# want DV1042 "ARG REGISTRY_TOKEN is a secret passed as a build argument and copied by the ENV on line 117"
+ARG REGISTRY_TOKEN
+ENV REGISTRY_TOKEN=$REGISTRY_TOKEN
+# An access key ID comes with its secret half.
+# want DV1042 "ARG AWS_ACCESS_KEY_ID asks for a secret as a build argument"
+ARG AWS_ACCESS_KEY_ID
+# ok DV1042
+ARG AWS_REGION

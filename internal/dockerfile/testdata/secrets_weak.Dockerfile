@@ -39,3 +39,12 @@ ARG NPM_TOKEN
 # A GPG fingerprint in a shell variable named key is no credential.
 # ok DV1045
 RUN key='B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8'; gpg --batch --keyserver keyserver.ubuntu.com --recv-keys "$key"
+# Quotes are removed as BuildKit removes them: the literal is still weak.
+# want DV1048 "ENV SMTP_PASSWORD is set to a literal credential \\(mi\\*\\*\\*\\*\\)"
+ENV SMTP_PASSWORD="mimimimi2024"
+# A secret is reported where it is written; a value that refers to it is not
+# reported again.
+# want DV1041 "ARG DEPLOY_TOKEN holds"
+ARG DEPLOY_TOKEN=Zt4rW9qLp2Xv8sKm3NbY6Hd1
+# ok DV1040 DV1048
+ENV API_TOKEN=${DEPLOY_TOKEN}

@@ -1,0 +1,248 @@
+package dockerfile
+
+import (
+	"maps"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/dockvet/dockvet/internal/shell"
+)
+
+// Scope is what the variables in an instruction's words mean when BuildKit
+// builds it: the ARG defaults and ENV values set before the instruction in
+// its stage and the stages it is built FROM, and the ARGs declared there
+// without a value, which the build gives (--build-arg) or leaves empty.
+// Variables of the base image's environment are not known here.
+type Scope struct {
+	Values map[string]string
+	Args   map[string]bool
+}
+
+func newScope() *Scope { return &Scope{Values: map[string]string{}, Args: map[string]bool{}} }
+
+func (s *Scope) clone() *Scope {
+	return &Scope{Values: maps.Clone(s.Values), Args: maps.Clone(s.Args)}
+}
+
+// Get makes a Scope an environment for BuildKit's lexer.
+func (s *Scope) Get(k string) (string, bool) { v, ok := s.Values[k]; return v, ok }
+
+// Keys lists the names with a value.
+func (s *Scope) Keys() []string {
+	keys := make([]string, 0, len(s.Values))
+	for k := range s.Values {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// word expands one word as BuildKit expands the words of ENV, LABEL,
+// WORKDIR, COPY, ADD, USER and VOLUME at build time: quotes are removed
+// and known variables substituted. A variable with no value here (an ARG
+// the build gives, the base image's ENV) is kept as written, so rules can
+// still tell that part is decided elsewhere. A word BuildKit's lexer
+// rejects fails the build; the model keeps it without its outer quotes.
+func (b *builder) word(s *Scope, w string) string {
+	if !strings.ContainsAny(w, `"'$\`+string(b.f.Escape)) {
+		return w
+	}
+	lex := bkshell.NewLex(b.f.Escape)
+	lex.SkipUnsetEnv = true
+	out, _, err := lex.ProcessWord(w, s)
+	if err != nil {
+		return trimQuotes(w)
+	}
+	return out
+}
+
+func trimQuotes(w string) string {
+	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
+		return w[1 : len(w)-1]
+	}
+	return w
+}
+
+// expand applies an instruction to the stage's scope the way BuildKit's
+// dispatcher does: the instruction's words are expanded with the scope
+// before it (an ENV's values see the variables from before that ENV), then
+// ARG and ENV change the scope. The typed command is expanded in place, so
+// rules see the values BuildKit builds with; Instruction.Args keeps the
+// words as written.
+func (b *builder) expand(in *Instruction, st *Stage) {
+	in.Scope = st.scope.clone()
+	in.Written = written(in.Command)
+	switch c := in.Command.(type) {
+	case *instructions.ArgCommand:
+		for i, kv := range c.Args {
+			switch {
+			case kv.Value != nil:
+				v := b.word(st.scope, *kv.Value)
+				c.Args[i].Value = &v
+				st.scope.Values[kv.Key] = v
+				delete(st.scope.Args, kv.Key)
+			case b.hasGlobal(kv.Key):
+				// `ARG NAME` brings a global ARG's default into the stage.
+				st.scope.Values[kv.Key] = b.args[kv.Key]
+			default:
+				st.scope.Args[kv.Key] = true
+			}
+		}
+	case *instructions.RunCommand:
+		// Mount options are expanded by parseRun; the body by the shell.
+	case instructions.SupportsSingleWordExpansion:
+		_ = c.Expand(func(w string) (string, error) { return b.word(st.scope, w), nil })
+		if env, ok := c.(*instructions.EnvCommand); ok {
+			for _, kv := range env.Env {
+				st.scope.Values[kv.Key] = kv.Value
+				delete(st.scope.Args, kv.Key)
+			}
+		}
+	}
+}
+
+func (b *builder) hasGlobal(k string) bool { _, ok := b.args[k]; return ok }
+
+// globalArgs records the ARGs before the first FROM, whose defaults FROM
+// lines see. A default is expanded as BuildKit expands it: quotes removed,
+// earlier global ARGs substituted. One that depends on a global ARG
+// without a default is given at build time, so it is unknown too.
+func (b *builder) globalArgs(a *instructions.ArgCommand) {
+	for _, kv := range a.Args {
+		if kv.Value == nil {
+			if _, ok := b.args[kv.Key]; !ok {
+				b.unset[kv.Key] = true
+			}
+			continue
+		}
+		res, err := b.lex.ProcessWordWithMatches(*kv.Value, envMap(b.args))
+		if err != nil || b.unknown(res.Unmatched) {
+			delete(b.args, kv.Key)
+			b.unset[kv.Key] = true
+			continue
+		}
+		b.args[kv.Key] = res.Result
+		delete(b.unset, kv.Key)
+	}
+}
+
+// platformArgs are the ARGs BuildKit defines in the global scope itself.
+var platformArgs = map[string]bool{
+	"BUILDPLATFORM": true, "BUILDOS": true, "BUILDARCH": true, "BUILDVARIANT": true,
+	"TARGETPLATFORM": true, "TARGETOS": true, "TARGETARCH": true, "TARGETVARIANT": true,
+}
+
+// unknown reports whether some of the unmatched names of a FROM word (or a
+// global ARG default) get their value at build time: a global ARG without
+// a default, or a platform ARG. Any other name is declared nowhere a FROM
+// can see, and BuildKit expands it to nothing.
+func (b *builder) unknown(unmatched map[string]struct{}) bool {
+	for k := range unmatched {
+		if b.unset[k] || platformArgs[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// windowsBase recognises the images Windows containers are built FROM:
+// Microsoft's Windows base images and the many images tagged for a
+// Windows release.
+func windowsBase(st *Stage) bool {
+	if strings.HasPrefix(strings.ToLower(st.Platform), "windows") {
+		return true
+	}
+	ref := strings.ToLower(st.Base)
+	if ref == "" {
+		ref = strings.ToLower(st.BaseRaw)
+	}
+	if strings.HasPrefix(ref, "mcr.microsoft.com/windows") {
+		return true
+	}
+	for _, w := range []string{"windowsservercore", "nanoserver", "servercore", "windows-ltsc", "-ltsc20", ":ltsc20"} {
+		if strings.Contains(ref, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func windowsShell(name string) bool {
+	n := strings.ToLower(name)
+	n = n[strings.LastIndexAny(n, `/\`)+1:]
+	n = strings.TrimSuffix(n, ".exe")
+	return n == "powershell" || n == "pwsh" || n == "cmd"
+}
+
+var shellVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+
+// runWord expands the variables of a word of a RUN command as the shell
+// running it will: with the command's environment (assignments, exports,
+// the stage's ENV and ARG). A name the Dockerfile declares elsewhere but
+// not where this RUN can see it is empty at build time; a name it never
+// declares may come from the base image and is kept as written.
+func runWord(f *File, in *Instruction, c *shell.Command, w string) string {
+	if !strings.Contains(w, "$") {
+		return w
+	}
+	return shellVar.ReplaceAllStringFunc(w, func(m string) string {
+		name := shellVar.FindStringSubmatch(m)[1]
+		if strings.HasPrefix(m, "${") && !strings.HasSuffix(m, "}") {
+			return m // ${name:-default} and the like: leave it
+		}
+		if v, ok := envOf(in, c, name); ok {
+			return v
+		}
+		if in.Scope != nil && in.Scope.Args[name] || !f.declares(name) {
+			return m
+		}
+		return ""
+	})
+}
+
+// declares reports whether an ARG or ENV anywhere in the file sets name.
+func (f *File) declares(name string) bool {
+	for _, in := range f.Instructions {
+		switch c := in.Command.(type) {
+		case *instructions.ArgCommand:
+			for _, kv := range c.Args {
+				if kv.Key == name {
+					return true
+				}
+			}
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				if kv.Key == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// written are the values of an ENV, ARG or LABEL before expansion.
+func written(c instructions.Command) map[string]string {
+	m := map[string]string{}
+	switch c := c.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			m[kv.Key] = kv.Value
+		}
+	case *instructions.LabelCommand:
+		for _, kv := range c.Labels {
+			m[kv.Key] = kv.Value
+		}
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			if kv.Value != nil {
+				m[kv.Key] = *kv.Value
+			}
+		}
+	default:
+		return nil
+	}
+	return m
+}

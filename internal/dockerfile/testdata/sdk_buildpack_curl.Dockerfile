@@ -1,0 +1,3 @@
+# dockvet-test rules=DV1015
+# ok DV1015
+FROM buildpack-deps:trixie-curl
