@@ -404,3 +404,18 @@ func TestLayerViews(t *testing.T) {
 		t.Errorf("markdown:\n%s", b.String())
 	}
 }
+
+// TestSARIFMissing: a grouped finding carries its member rules in SARIF,
+// so filters keyed on those rule IDs still find them.
+func TestSARIFMissing(t *testing.T) {
+	r := sample()
+	f := &r.Findings[0]
+	f.Missing = []finding.Missing{{RuleID: "DV3030", Title: "No memory limit", Severity: finding.Medium, Practice: finding.PracticeResourceLimits, Setting: "no memory limit", Fix: "mem_limit: 512m"}}
+	out := renderReport(t, "sarif", r)
+	if err := sarifSchema(t).Validate(mustJSON(t, []byte(out))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"missing": [`) || !strings.Contains(out, `"ruleId": "DV3030"`) || !strings.Contains(out, `"fix": "mem_limit: 512m"`) {
+		t.Errorf("SARIF lacks the missing settings:\n%s", out)
+	}
+}

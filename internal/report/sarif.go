@@ -95,6 +95,12 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 		if f.Vulnerability != nil {
 			props.Add("vulnerability", f.Vulnerability)
 		}
+		if len(f.Missing) > 0 {
+			// A grouped finding (DV3062) stands for the findings of its
+			// member rules: code scanning filters and dashboards keyed on
+			// those rule IDs still find them here.
+			props.Add("missing", f.Missing)
+		}
 		res.WithProperties(props)
 	}
 	sarifRunInfo(run, r)
