@@ -37,7 +37,7 @@ func Assignment(name, value string) (Match, bool) {
 
 // Tokens of a variable name that mark it as holding a secret.
 var sensitiveTokens = map[string]bool{
-	"password": true, "passwd": true, "pwd": true, "pass": true, "passphrase": true,
+	"password": true, "passwd": true, "pwd": true, "pass": true, "passphrase": true, "psw": true, // Jenkins credentials: NAME_USR, NAME_PSW
 	"secret": true, "token": true, "apikey": true, "credential": true, "credentials": true,
 	"privatekey": true, "auth": true, "authtoken": true, "accesskey": true, "secretkey": true,
 	"jwt": true, "bearer": true, "pat": true, "signingkey": true, "encryptionkey": true, "masterkey": true,

@@ -120,3 +120,8 @@ ENV REGISTRY_TOKEN=$REGISTRY_TOKEN
 ARG AWS_ACCESS_KEY_ID
 # ok DV1042
 ARG AWS_REGION
+# Jenkins credentials bind NAME_USR and NAME_PSW: the password is a secret.
+# want DV1042 "ARG ARTIFACTORY_PSW asks for a secret as a build argument"
+ARG ARTIFACTORY_PSW
+# ok DV1042
+ARG ARTIFACTORY_USR
