@@ -196,7 +196,14 @@ var hexNumber = regexp.MustCompile(`^[-+]?0[xX][0-9a-fA-F]+$`)
 // wordsJoined is lower-case words joined by separators: an algorithm, a
 // model or a setting (scram-sha-256, bert-base-uncased), not a password. A
 // part longer than a word is random (ghp_…, sk_test_…): a token.
-var wordsJoined = regexp.MustCompile(`^[a-z]+(?:[-_.][a-z0-9]{1,15})+$`)
+// A word may lead with a digit (1password-…, 3scale-…, 2fa-…).
+var wordsJoined = regexp.MustCompile(`^[0-9]?[a-z]+(?:[-_.][a-z0-9]{1,15})+$`)
+
+// fileNameLike is a file or a glob of files named in a list or a setting
+// (".docker/config.json", "service-account*.json", ".kube/config"): a
+// name with a file extension or inside a dot-directory, made of path
+// characters only, is where a secret may be, not the secret.
+var fileNameLike = regexp.MustCompile(`^(?:\.?[\w*-]+/)*[\w*.-]*\.(?:json|ya?ml|toml|ini|conf|cfg|config|txt|env|xml|properties|pem|crt|cer|key|p12|pfx|jks|keystore|ppk|pub|gpg|asc|tfvars|db|sqlite)$|^\.[\w-]+/[\w.*-]+$`)
 
 // base64Padded is base64 with its padding: the only place an "=" belongs
 // in a value (in "scmVersion=" it starts another assignment).
@@ -314,5 +321,5 @@ func genericValue(v string) bool {
 		return false
 	}
 	return LiteralSecret(v) && !identifierLike.MatchString(v) && !dottedName.MatchString(v) &&
-		!hexNumber.MatchString(v) && !wordsJoined.MatchString(v) && !strings.ContainsAny(v, " \t\\") && !repetitive(v)
+		!hexNumber.MatchString(v) && !wordsJoined.MatchString(v) && !fileNameLike.MatchString(v) && !strings.ContainsAny(v, " \t\\") && !repetitive(v)
 }
