@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,9 +133,9 @@ func (s *Shared) validate(loadConfig bool) error {
 	}
 	s.template = nil
 	if s.Template != "" {
-		text, err := os.ReadFile(s.Template)
+		text, err := safefile.ReadFile(s.Template, safefile.MaxConfig)
 		if err != nil {
-			return fail("--template %s: %v", s.Template, unwrap(err))
+			return fail("--template %s: %s", s.Template, safefile.Message(err))
 		}
 		if s.template, err = report.ParseTemplate(s.Template, string(text)); err != nil {
 			return fail("--template %s: %v", s.Template, err)

@@ -1,7 +1,9 @@
 package dockerfile
 
 import (
+	"bytes"
 	"errors"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io/fs"
 	"os"
 	"path"
@@ -210,15 +212,14 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 // readIgnoreFile reads an ignore file's patterns; fs.ErrNotExist when
 // there is none.
 func readIgnoreFile(name string) ([]string, string, error) {
-	f, err := os.Open(name)
+	data, err := safefile.ReadFile(name, safefile.MaxConfig)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", err
 	}
 	if err != nil {
-		return nil, name, &Error{Path: name, Err: unwrapPath(err)}
+		return nil, name, &Error{Path: name, Err: errors.New(safefile.Message(err))}
 	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
 		return nil, name, &Error{Path: name, Err: err}
 	}
@@ -359,7 +360,7 @@ func (bc *BuildContext) secretsOf(rel string) []secrets.Match {
 		}
 	}
 	var hits []secrets.Match
-	if fh, err := os.Open(name); err == nil { // an unreadable file: the build would fail on it too
+	if fh, err := safefile.Open(name); err == nil { // an unreadable file: the build would fail on it too
 		matches, err := secrets.Default().ScanReader(fh, rel)
 		fh.Close()
 		if err == nil || len(matches) > 0 {
