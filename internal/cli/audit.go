@@ -76,6 +76,13 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 	if err != nil {
 		return err
 	}
+	if s.buildContexts != nil {
+		// Parts of build contexts that could not be read: the context
+		// secret scan (DV1047) did not see them.
+		for _, p := range s.buildContexts.Problems() {
+			r.Errors = append(r.Errors, finding.InputError{Target: p.Path, Kind: finding.SurfaceDockerfile, Message: "build context: " + p.Msg})
+		}
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(s.IO.Err, "dockvet: %s: %s\n", e.Target, e.Message)
 	}
@@ -105,7 +112,7 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 	if err := s.write(buf.Bytes()); err != nil {
 		return err
 	}
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 && !s.AcceptPartial {
 		return &exitError{code: ExitError}
 	}
 	if s.FailOnMissingData && r.MissingData() {

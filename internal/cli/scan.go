@@ -86,7 +86,7 @@ func runScan(opts *ScanOptions) error {
 		}
 	}
 	r := newReport()
-	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, func(path string) error {
+	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, r, func(path string) error {
 		// Every auditor that recognises a file audits it: a Dockerfile is
 		// also searched for `docker run` lines.
 		for _, a := range fileAuditors {

@@ -51,6 +51,10 @@ type Shared struct {
 	EngineFlags engine.Options
 	// Debug is the Docker CLI's -D: say how the Engine was resolved.
 	Debug bool
+	// AcceptPartial makes a run that could not read all of its input
+	// exit by its findings instead of 2; the report still lists what was
+	// not read (errors).
+	AcceptPartial bool
 	// FailOnMissingData makes a run whose vulnerability data was missing
 	// or partial exit 2 after writing its report.
 	FailOnMissingData bool
@@ -101,6 +105,7 @@ func (s *Shared) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.CacheDir, "cache-dir", "", "cache directory for the vulnerability database and layers (also: DOCKVET_CACHE_DIR; default: the user cache directory)")
 	f.StringVar(&s.Platform, "platform", "", "platform to pick from a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)")
 	f.BoolVar(&s.InsecureRegistry, "insecure-registry", false, "allow plain HTTP or unverified TLS to registries")
+	f.BoolVar(&s.AcceptPartial, "accept-partial", false, "when some input could not be read (listed as errors in the report), exit by the findings instead of 2")
 }
 
 // validate checks the shared flags and, when loadConfig is set, loads the
