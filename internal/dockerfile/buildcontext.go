@@ -400,6 +400,11 @@ func (bc *BuildContext) secretsOf(rel string) []secrets.Match {
 		if err == nil || len(matches) > 0 {
 			hits = matches
 		}
+		if err != nil && bc.scans != nil {
+			// The scan gave up part way (a read error, a budget): what
+			// it did not see is not known to be clean.
+			bc.scans.problem(name, "secret scan incomplete: "+safefile.Message(err))
+		}
 	} else if bc.scans != nil {
 		// The build would fail on it too; the audit cannot see into it.
 		bc.scans.problem(name, "not read: "+safefile.Message(err))

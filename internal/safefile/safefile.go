@@ -125,11 +125,18 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() && !isDevNull(f, fi) {
 		f.Close()
 		return nil, &NotRegularError{Path: path, What: describe(fi.Mode())}
 	}
 	return f, nil
+}
+
+// isDevNull accepts /dev/null: `--config /dev/null` is the idiom for "no
+// configuration", and reading it ends at once.
+func isDevNull(f *os.File, fi fs.FileInfo) bool {
+	null, err := os.Stat(os.DevNull)
+	return err == nil && fi.Mode()&fs.ModeCharDevice != 0 && os.SameFile(fi, null)
 }
 
 // describe names a file type for a person.

@@ -30,6 +30,10 @@ func TestRefusesWhatIsNotARegularFile(t *testing.T) {
 			t.Errorf("%s: got %v, want a NotRegularError saying %q", name, err, want)
 		}
 	}
+	// /dev/null is the idiom for "no file": it reads as empty.
+	if data, err := ReadFile("/dev/null", MaxConfig); err != nil || len(data) != 0 {
+		t.Errorf("/dev/null: %q, %v", data, err)
+	}
 	// A regular file is read.
 	ok := filepath.Join(dir, "ok")
 	os.WriteFile(ok, []byte("FROM scratch\n"), 0o644)
