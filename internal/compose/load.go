@@ -168,6 +168,10 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		return nil, loc.locateError(err, display(files[0]))
 	}
 	if model, err = loc.resolveEnvFiles(model); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // located already
+		}
 		return nil, loc.locateError(err, display(files[0]))
 	}
 	p := &Project{Model: model, loc: loc, env: env, display: display, Escapes: loc.escapes}

@@ -48,6 +48,10 @@ type BuildContext struct {
 // than this is a mistake (a home directory, a disk) and is not walked.
 const maxContextFiles = 200_000
 
+// contextFileLimit is maxContextFiles, lowered by tests that cannot write
+// 200,000 files.
+var contextFileLimit = maxContextFiles
+
 var errContextTooLarge = fmt.Errorf("build context has more than %d files (maxContextFiles): not walked, its files were not scanned for secrets", maxContextFiles)
 
 // Contexts loads each build context once per run and scans each of its
@@ -228,7 +232,7 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 				return filepath.SkipDir
 			}
 		case !excluded && d.Type().IsRegular():
-			if len(bc.Files) == maxContextFiles {
+			if len(bc.Files) == contextFileLimit {
 				return errContextTooLarge
 			}
 			bc.Files = append(bc.Files, rel)
