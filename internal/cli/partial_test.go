@@ -118,6 +118,26 @@ func TestNonRootUnreadableIsNotSilent(t *testing.T) {
 	}
 }
 
+// TestNonRootUnreadableContextFile: a build context file the user cannot
+// read (its secret scan cannot happen) makes `dockerfile` exit 2 with an
+// errors entry naming it.
+func TestNonRootUnreadableContextFile(t *testing.T) {
+	root := worldDir(t)
+	write(t, root, "Dockerfile", "FROM alpine:3.20\nUSER 10001\nCOPY . /app\n")
+	key := write(t, root, "deploy.key", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+	if err := os.Chmod(key, 0); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := asNobody(t, "dockerfile", filepath.Join(root, "Dockerfile"), "--format", "json", "--fail-on", "critical")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d (stderr: %s)", code, ExitError, stderr)
+	}
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil || !hasError(r, "deploy.key", "permission denied") {
+		t.Errorf("no errors entry for the unreadable context file: %v %+v", err, r.Errors)
+	}
+}
+
 // TestReadableTreeIsComplete: the same tree, all readable, exits by its
 // findings with no errors entry (the negative case).
 func TestReadableTreeIsComplete(t *testing.T) {
