@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -132,5 +134,32 @@ func TestErrorsNeverCarryTheSecret(t *testing.T) {
 	write(t, dir, "Dockerfile", good)
 	if code, _, stderr := run(t, "scan", dir, "--fail-on", "none"); code != 0 {
 		t.Errorf("a clean tree: exit %d (%s)", code, stderr)
+	}
+}
+
+// TestScanReadsNothingOutside: the scanned directory's configuration
+// linked out of it is refused in one line, and a script's --env-file
+// outside the directory is not read; inside, both are read (the negative
+// case).
+func TestScanReadsNothingOutside(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "Dockerfile", "FROM alpine:3.20\nUSER 10001\n")
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, ".dockvet.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "scan", dir, "--format", "json")
+	if code != ExitError || !strings.Contains(stderr, "leaves the project directory") || strings.Contains(out+stderr, "root:") {
+		t.Errorf("config linked out: exit %d, stderr %q, want 2 and one line saying it leaves the project", code, stderr)
+	}
+
+	dir = t.TempDir()
+	outside := write(t, t.TempDir(), "creds.env", "DB_PASSWORD=Sup3rS3cretPw!x\n")
+	write(t, dir, "inside.env", "DB_PASSWORD=Sup3rS3cretPw!x\n")
+	for env, want := range map[string]bool{outside: false, "inside.env": true} {
+		write(t, dir, "deploy.sh", "#!/bin/sh\ndocker run --env-file "+env+" alpine:3.20\n")
+		_, out, _ := run(t, "scan", dir, "--format", "json", "--fail-on", "none")
+		if got := strings.Contains(out, "DB_PASSWORD"); got != want {
+			t.Errorf("--env-file %s: read %v, want %v\n%s", env, got, want, out)
+		}
 	}
 }

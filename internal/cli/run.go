@@ -100,7 +100,7 @@ func auditRunLines(s *Shared, t finding.Target, path string, cmds []runline.Comm
 		r.Targets = append(r.Targets, t)
 	}
 	for _, c := range cmds {
-		spec, err := runline.Parse(c, runline.Options{Dir: filepath.Dir(path), ReadFile: readSource})
+		spec, err := runline.Parse(c, runline.Options{Dir: filepath.Dir(path), ReadFile: s.readProjectFile})
 		if err != nil {
 			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: runLineMessage(path, err)})
 			continue
@@ -191,3 +191,13 @@ func isGitLabCI(path string) bool {
 // readSource reads a file a command line names (--env-file): a regular
 // file under the source cap, never a FIFO or a device.
 func readSource(path string) ([]byte, error) { return safefile.ReadFile(path, safefile.MaxSource) }
+
+// readProjectFile reads a file a file of the audited tree names (a
+// script's --env-file): under `scan`, only inside the scanned directory —
+// a repository's `--env-file /etc/shadow` is not read.
+func (s *Shared) readProjectFile(path string) ([]byte, error) {
+	if s.projectRoot == "" {
+		return readSource(path)
+	}
+	return safefile.ReadFileWithin(s.projectRoot, path, safefile.MaxSource)
+}

@@ -85,6 +85,7 @@ func runScan(opts *ScanOptions) error {
 			return err
 		}
 	}
+	opts.projectRoot = opts.Dir
 	r := newReport()
 	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, r, func(path string) error {
 		// Every auditor that recognises a file audits it: a Dockerfile is

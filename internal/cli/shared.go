@@ -82,6 +82,10 @@ type Shared struct {
 	epErr      error
 	engineSaid bool
 
+	// projectRoot is the directory `scan` audits: files its files name
+	// are read only inside it.
+	projectRoot string
+
 	// buildContexts are shared by the run's Dockerfiles (contexts).
 	buildContexts     *dockerfile.Contexts
 	buildContextsOnce sync.Once
@@ -160,12 +164,18 @@ func (s *Shared) validate(loadConfig bool) error {
 // warning naming its line.
 func (s *Shared) loadConfig(dir string) error {
 	s.configUsed = &finding.ConfigUsed{}
+	var escaped error
 	pick := func(flag, name string) (string, bool) {
 		if flag != "" {
 			return flag, true
 		}
 		if _, err := os.Stat(name); err != nil && dir != "." {
 			if p := filepath.Join(dir, name); fileExists(p) {
+				// The audited directory's own file must be its own: a
+				// link out of it (to /etc/shadow) is not read.
+				if _, err := safefile.Within(dir, p); err != nil && escaped == nil {
+					escaped = fail("%s: %s", p, safefile.Message(err))
+				}
 				return p, false
 			}
 		}
@@ -173,14 +183,17 @@ func (s *Shared) loadConfig(dir string) error {
 	}
 	var err error
 	path, required := pick(s.ConfigFile, config.DefaultFile)
+	ipath, irequired := pick(s.IgnoreFile, config.DefaultIgnoreFile)
+	if escaped != nil {
+		return escaped
+	}
 	if s.cfg, err = config.Load(path, required); err != nil {
 		return fail("%v", err)
 	}
 	if fileExists(path) {
 		s.configUsed.File = path
 	}
-	ipath, required := pick(s.IgnoreFile, config.DefaultIgnoreFile)
-	if s.ignores, err = config.LoadIgnoreFile(ipath, required); err != nil {
+	if s.ignores, err = config.LoadIgnoreFile(ipath, irequired); err != nil {
 		return fail("%v", err)
 	}
 	if fileExists(ipath) {
