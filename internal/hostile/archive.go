@@ -73,7 +73,7 @@ func (l *layout) jsonBlob(mediaType string, v any) (descriptor, error) {
 	return l.blob(mediaType, b)
 }
 
-// index writes index.json (name "" means a nested index blob).
+// index writes a nested index as a blob.
 func (l *layout) index(manifests []descriptor) (descriptor, error) {
 	return l.jsonBlob(mediaIndex, map[string]any{"schemaVersion": 2, "mediaType": mediaIndex, "manifests": manifests})
 }
@@ -145,11 +145,10 @@ func writeImage(dir string, layers ...layer) error {
 // layerWriter streams a tar through gzip, hashing both sides; the
 // compressed bytes are kept (every hostile layer compresses well).
 type layerWriter struct {
-	tw     *tar.Writer
-	gzw    *gzip.Writer
-	buf    bytes.Buffer
-	diff   hash.Hash
-	closed bool
+	tw   *tar.Writer
+	gzw  *gzip.Writer
+	buf  bytes.Buffer
+	diff hash.Hash
 }
 
 func newLayer() *layerWriter {

@@ -96,7 +96,7 @@ func buildDockvet(t *testing.T) string {
 	bin := filepath.Join(dir, "dockvet")
 	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/dockvet")
 	cmd.Dir = modRoot
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/dockvet: %v\n%s", err, out)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,6 +105,7 @@ func Run(ctx context.Context, c Case, o RunOptions) Result {
 	stdout := &capped{max: keepOutput}
 	stderr := &capped{max: keepOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	lowerHiwater()
 	if err := cmd.Start(); err != nil {
 		res.Skipped = "start: " + err.Error()
 		return res
@@ -133,6 +135,17 @@ func Run(ctx context.Context, c Case, o RunOptions) Result {
 	}
 	res.Stdout, res.Stderr, res.OutBytes = stdout.buf.Bytes(), stderr.buf.Bytes(), stdout.n
 	return res
+}
+
+// lowerHiwater brings this process's peak RSS down to its current RSS,
+// made small first. Go starts children with vfork (CLONE_VM), and Linux
+// carries the peak RSS of the memory the child ran on before exec — this
+// process's — into the child's rusage Maxrss: without this, a child of a
+// runner that once held a large generated layer would report that
+// runner's peak as its own. clear_refs "5" resets the peak (Linux 4.0+).
+func lowerHiwater() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // watch kills the child past KillAfter or KillRSS.
