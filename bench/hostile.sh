@@ -14,9 +14,11 @@
 # user they run as that user over the same mode-000 files.
 #
 # Before the fixes of issue 19 (main at d0de792, 2 shared vCPUs, other
-# jobs running; see the closing note for the table):
-#   41 of 61 runs fail: 17 killed at 20 s (5 FIFO hangs, 12 runaway CPU),
-#   3 killed at 1 GiB, 16 secrets printed, 2 silent skips, and more.
+# jobs running): 39 of 54 runs fail — 14 killed at 20 s (the 5 FIFOs
+# blocked at 0.0 s CPU; rows 1, 2, 7, 8 and 10 at 6-13 s of CPU), 6 killed
+# at 1 GiB (rows 2, 3, 4, 5, 6), row 9 at 61x its twin's CPU (10.1 s), 16
+# secrets printed (rows 11a-d in every format), 2 silent skips (row 12).
+# The twins: 0.03-0.16 s of CPU, 41-48 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-${TMPDIR:-/tmp}/dockvet-hostile-bench}

@@ -48,13 +48,7 @@ func run(args []string) error {
 			if err != nil {
 				return err
 			}
-			var sel []hostile.Case
-			for _, c := range cs {
-				if re.MatchString(c.Name) || (c.IsTwin() && anyTwinOf(cs, re, c.Name)) {
-					sel = append(sel, c)
-				}
-			}
-			cs = sel
+			cs = hostile.Select(cs, re)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
@@ -84,15 +78,6 @@ func run(args []string) error {
 		return nil
 	}
 	return fmt.Errorf("usage: hostile gen DIR | hostile run DOCKVET DIR [REGEXP]")
-}
-
-func anyTwinOf(cs []hostile.Case, re *regexp.Regexp, twin string) bool {
-	for _, c := range cs {
-		if c.Twin == twin && re.MatchString(c.Name) {
-			return true
-		}
-	}
-	return false
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -191,3 +191,21 @@ func write(dir string, files map[string]string) error {
 func writeFiles(files map[string]string) gen {
 	return func(dir string) error { return write(dir, files) }
 }
+
+// Select keeps the cases whose name matches re, and the twins they are
+// measured against.
+func Select(cs []Case, re *regexp.Regexp) []Case {
+	need := map[string]bool{}
+	for _, c := range cs {
+		if !c.IsTwin() && re.MatchString(c.Name) {
+			need[c.Twin] = true
+		}
+	}
+	var out []Case
+	for _, c := range cs {
+		if re.MatchString(c.Name) || need[c.Name] {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,15 @@ func TestHostileCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// DOCKVET_HOSTILE_CASES=REGEXP runs only the matching cases (and
+	// their twins), to rerun one row while fixing it.
+	if pat := os.Getenv("DOCKVET_HOSTILE_CASES"); pat != "" {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			t.Fatalf("DOCKVET_HOSTILE_CASES: %v", err)
+		}
+		cases = Select(cases, re)
+	}
 	if os.Geteuid() != 0 {
 		// Row 12's directory and file are mode 000: unreadable to this
 		// user as they are to nobody, so the cases still hold.
@@ -55,8 +65,8 @@ func TestHostileCorpus(t *testing.T) {
 			if r.Killed != "" {
 				exit = "killed (" + r.Killed + ")"
 			}
-			t.Logf("row %d: %s\n\tcd %s && %s\n\texit %s, CPU %.2f s, max RSS %d MiB, stderr: %s",
-				r.Case.Row, r.Case.What, filepath.Join(root, r.Case.Name), r.Case.Command(), exit, r.CPU.Seconds(), r.MaxRSS>>20, r.FirstLine())
+			t.Logf("row %d: %s\n\tcd %s && %s\n\texit %s, CPU %.2f s, max RSS %d MiB (runner at %d MiB), stderr: %s",
+				r.Case.Row, r.Case.What, filepath.Join(root, r.Case.Name), r.Case.Command(), exit, r.CPU.Seconds(), r.MaxRSS>>20, r.RunnerRSS>>20, r.FirstLine())
 			for _, b := range bad {
 				t.Error(b)
 			}
@@ -119,6 +129,7 @@ func TestCheck(t *testing.T) {
 		{"slow but under the floor", Result{Case: handled, Exit: 1, CPU: 1900 * time.Millisecond, MaxRSS: 50 << 20}, ""},
 		{"cpu ratio", Result{Case: handled, Exit: 1, CPU: 3 * time.Second, MaxRSS: 50 << 20}, "CPU 3.00 s is 60×"},
 		{"memory", Result{Case: handled, Exit: 0, CPU: time.Millisecond, MaxRSS: 151 << 20}, "peak memory 151 MiB"},
+		{"runner too large", Result{Case: handled, Exit: 0, MaxRSS: 200 << 20, RunnerRSS: 200 << 20}, "cannot judge memory"},
 		{"budget refusal", Result{Case: handled, Exit: 2, Stderr: []byte("dockvet: Dockerfile: line 2: eval nested more than 8 deep (budget maxEvalDepth)\n")}, ""},
 		{"refusal not naming a budget", Result{Case: handled, Exit: 2, Stderr: []byte("dockvet: something broke\n")}, "does not name a budget"},
 		{"two lines", Result{Case: handled, Exit: 2, Stderr: []byte("warning\ndockvet: too many\n")}, "2 lines on stderr"},
@@ -176,5 +187,12 @@ func TestCasesWellFormed(t *testing.T) {
 		if !rows[row] {
 			t.Errorf("no case for row %d", row)
 		}
+	}
+	var names []string
+	for _, c := range Select(cs, regexp.MustCompile(`^13a`)) {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " "); got != "t-dockerfile 13a-fifo-dockerignore" {
+		t.Errorf("Select(^13a) = %s, want the case and its twin", got)
 	}
 }
