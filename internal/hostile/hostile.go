@@ -49,7 +49,7 @@ func (e Expect) String() string {
 
 // budgetRefusal is what a one-line refusal of a handled case says: it
 // names the budget or limit (issue 19: "a clear error names the budget").
-var budgetRefusal = regexp.MustCompile(`(?i)budget|limit|too (many|deep|large|long|big)|exceed|more than|at most|nested|redirect|loop|not a regular file|refus`)
+var budgetRefusal = regexp.MustCompile(`(?i)budget|limit|too (many|deep|large|long|big)|exceed|more than|at most|nested|redirect|loop|not a regular file|symlink|outside the project|leaves the project|refus`)
 
 // notRegular is what a refusal to open a FIFO, a device or a socket says.
 var notRegular = regexp.MustCompile(`(?i)not a regular file|fifo|named pipe|device|socket|special file`)
