@@ -458,10 +458,11 @@ var ruleAssumeYes = &Rule{
 		References:  refBestPractice,
 	},
 	Check: func(p *Pass) {
+		fedByYes := shell.FedBy(func(x *shell.Command) bool { return x.Name == "yes" })
 		for _, st := range p.File.Stages {
 			for _, i := range installs(st) {
 				c := i.Cmd
-				if c.Feeds(func(x *shell.Command) bool { return x.Name == "yes" }) != nil {
+				if fedByYes(c) != nil {
 					continue
 				}
 				var missing bool
