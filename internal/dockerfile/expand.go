@@ -49,6 +49,9 @@ func (b *builder) word(s *Scope, w string) string {
 	if !strings.ContainsAny(w, `"'$\`+string(b.f.Escape)) {
 		return w
 	}
+	if b.overBudget(w, s.Get) {
+		return w
+	}
 	lex := bkshell.NewLex(b.f.Escape)
 	lex.SkipUnsetEnv = true
 	out, _, err := lex.ProcessWord(w, s)
@@ -78,6 +81,11 @@ func (b *builder) expand(in *Instruction, st *Stage) {
 	case *instructions.ArgCommand:
 		for i, kv := range c.Args {
 			switch {
+			case kv.Value != nil && b.overBudget(*kv.Value, st.scope.Get):
+				// Too large to know here: to the rules, like an ARG
+				// the build gives, so `$NAME` stays as written.
+				delete(st.scope.Values, kv.Key)
+				st.scope.Args[kv.Key] = true
 			case kv.Value != nil:
 				v := b.word(st.scope, *kv.Value)
 				c.Args[i].Value = &v
@@ -115,6 +123,12 @@ func (b *builder) globalArgs(a *instructions.ArgCommand) {
 			if _, ok := b.args[kv.Key]; !ok {
 				b.unset[kv.Key] = true
 			}
+			continue
+		}
+		if b.overBudget(*kv.Value, envMap(b.args).Get) {
+			// Too large to know: treated as a value given at build time.
+			delete(b.args, kv.Key)
+			b.unset[kv.Key] = true
 			continue
 		}
 		res, err := b.lex.ProcessWordWithMatches(*kv.Value, envMap(b.args))
@@ -186,6 +200,9 @@ var shellVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
 func runWord(f *File, in *Instruction, c *shell.Command, w string) string {
 	if !strings.Contains(w, "$") {
 		return w
+	}
+	if expandedSize(w, func(name string) (string, bool) { return envOf(in, c, name) }) > MaxValueBytes {
+		return w // as written: a value decided at build time to the rules
 	}
 	return shellVar.ReplaceAllStringFunc(w, func(m string) string {
 		name := shellVar.FindStringSubmatch(m)[1]

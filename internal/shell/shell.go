@@ -86,11 +86,12 @@ type Options struct {
 // Parse parses shell source. Bash syntax is accepted, since it is a superset
 // of what Dockerfiles and CI files use.
 func Parse(src string, opts Options) (*Script, error) {
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
+	f, err := parser.Parse(strings.NewReader(src), "")
 	if err != nil {
 		return nil, cleanError(err, opts.LineOffset)
 	}
-	w := &walker{opts: opts, script: &Script{}, budget: &budget{}}
+	w := &walker{opts: opts, script: &Script{}, budget: &budget{parser: parser}}
 	w.stmts(f.Stmts, nil, 0)
 	for i, c := range w.script.Commands {
 		c.Index = i
@@ -135,6 +136,10 @@ const substPlaceholder = "__dockvet_substitution__"
 type budget struct {
 	commands, inline int
 	limit            string
+	// parser is reused for every script re-parsed (a Parser may be, once
+	// done): a new one per `sh -c` is a 2.5 KiB buffer each, 50 MiB for a
+	// RUN of 20,000 of them.
+	parser *syntax.Parser
 }
 
 func (b *budget) stop(format string, args ...any) {
@@ -349,7 +354,7 @@ func (w *walker) inline(src string, cmd *Command, depth, lineOffset int) {
 	if strings.TrimSpace(src) == substPlaceholder {
 		return // `eval "$(…)"`: the code is the substitution's output, unknown here
 	}
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	f, err := w.budget.parser.Parse(strings.NewReader(src), "")
 	if err != nil {
 		return // a string the shell would reject; the outer command stands
 	}
