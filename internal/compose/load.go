@@ -117,6 +117,19 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Budgets first: compose-go expands env files and interpolates the
+	// files without a bound (budget.go).
+	budget := newExpansion(display)
+	for _, f := range envFiles {
+		if err := budget.checkEnvFile(f); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range files {
+		if err := budget.checkComposeFile(f); err != nil {
+			return nil, err
+		}
+	}
 	env, err := newEnvironment(envFiles, display)
 	if err != nil {
 		return nil, err
@@ -133,7 +146,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		}
 	}
 
-	model, err := loadModel(ctx, files, projectDir, envFiles, opts.Profiles, env)
+	model, err := loadModel(ctx, files, projectDir, envFiles, opts.Profiles, env, budget)
 	if err != nil {
 		return nil, loc.locateError(err, display(files[0]))
 	}
@@ -149,7 +162,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 // file sets is an error for `docker compose` until the caller exports it;
 // an audit of the repository goes on with the variable's own reference as
 // its value, so it tries again with a placeholder for each one reported.
-func loadModel(ctx context.Context, files []string, projectDir string, envFiles, profiles []string, env *environment) (*types.Project, error) {
+func loadModel(ctx context.Context, files []string, projectDir string, envFiles, profiles []string, env *environment, budget *expansion) (*types.Project, error) {
 	if len(profiles) == 0 {
 		profiles = []string{"*"}
 	}
@@ -181,6 +194,9 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 		}
 		p, err := o.LoadProject(ctx)
 		if err == nil {
+			if err := budget.checkServiceEnvFiles(p); err != nil {
+				return nil, err
+			}
 			return resolveEnvFiles(p)
 		}
 		missing := missingVariables(err)

@@ -34,7 +34,7 @@ func expandedSize(w string, get func(string) (string, bool)) int {
 		if m[6] >= 0 {
 			n += len(v) * (len(w) + 1)
 		} else {
-			n += len(v)
+			n += len(v) - (m[5] - m[0]) // the reference's text is replaced
 		}
 		if n > MaxExpandBytes {
 			return n // enough to refuse; the rest need not be counted

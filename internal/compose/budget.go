@@ -1,0 +1,148 @@
+package compose
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// MaxEnvValueBytes bounds one variable of a .env or env_file once the
+// variables it references are substituted. Real values (URLs, tokens,
+// certificates) are at most a few KiB; `V2=${V1}${V1}` lines double each
+// time, and 40 of them asked compose-go for terabytes (a 393-byte .env
+// took 2.5 GB). The bound is checked on the file's text, before
+// compose-go expands anything.
+const MaxEnvValueBytes = 64 << 10
+
+// MaxExpandBytes bounds what the substitutions of a project may produce
+// in all: every variable of the env files together, and each Compose file
+// once its ${…} references are substituted. 16 MiB is hundreds of times a
+// real project, and keeps many values near MaxEnvValueBytes from adding
+// up to gigabytes.
+const MaxExpandBytes = 16 << 20
+
+// maxEnvFileBytes is how much of an env file the check reads: more than
+// any real one (values are bounded above). A larger file is left to the
+// reader that refuses it.
+const maxEnvFileBytes = 64 << 20
+
+// envAssign is one `NAME=value` (or `NAME: value`) line of an env file,
+// with an optional `export`.
+var envAssign = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]\s?(.*)$`)
+
+// envRef is a variable reference in a value or a Compose file: $NAME or
+// ${NAME…} (a default or message inside the braces is counted as text,
+// and its own references as references).
+var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// expansion estimates, without substituting, how large the values of env
+// files become once their references are: each variable's size is its
+// text plus the sizes of the variables it references. It is an upper
+// bound of what compose-go's dotenv produces (single quotes, which do not
+// expand, are counted as if they did).
+type expansion struct {
+	sizes   map[string]int
+	total   int
+	display func(string) string
+	checked map[string]bool
+}
+
+func newExpansion(display func(string) string) *expansion {
+	return &expansion{sizes: map[string]int{}, display: display, checked: map[string]bool{}}
+}
+
+// regular reports whether path is a regular file; anything else is left
+// to the readers, which refuse it.
+func regular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// size is the estimated size of text with its references substituted;
+// references to names no env file sets count the process environment's
+// value, as dotenv may look them up there.
+func (x *expansion) size(text string) int {
+	n := len(text)
+	for _, m := range envRef.FindAllStringSubmatch(text, -1) {
+		v, ok := x.sizes[m[1]]
+		if !ok {
+			v = len(os.Getenv(m[1]))
+		}
+		// The reference's own text is replaced by the value.
+		if n += v - len(m[0]); n > MaxExpandBytes {
+			break // enough to refuse
+		}
+	}
+	return n
+}
+
+// checkEnvFile refuses an env file whose expansion exceeds a budget,
+// naming the file, the line, the variable and the budget, never a value.
+// Files that are not regular are left to the reader, which refuses them.
+func (x *expansion) checkEnvFile(path string) error {
+	if x.checked[path] || !regular(path) {
+		return nil
+	}
+	x.checked[path] = true
+	display := x.display
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // the reader reports it
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxEnvFileBytes))
+	sc.Buffer(make([]byte, 0, 64<<10), maxEnvFileBytes)
+	for line := 1; sc.Scan(); line++ {
+		m := envAssign.FindStringSubmatch(sc.Text())
+		if m == nil || strings.HasPrefix(strings.TrimSpace(sc.Text()), "#") {
+			continue
+		}
+		n := x.size(m[2])
+		if n > MaxEnvValueBytes {
+			return &Error{Path: display(path), Line: line, Msg: fmt.Sprintf(
+				"env file: variable %s would expand to more than %d bytes (compose.MaxEnvValueBytes); the project was not loaded", m[1], MaxEnvValueBytes)}
+		}
+		if x.total += n; x.total > MaxExpandBytes {
+			return &Error{Path: display(path), Line: line, Msg: fmt.Sprintf(
+				"env file: variables would expand to more than %d bytes in all (compose.MaxExpandBytes); the project was not loaded", MaxExpandBytes)}
+		}
+		x.sizes[m[1]] = n
+	}
+	return nil
+}
+
+// checkComposeFile refuses a Compose file whose ${…} references would
+// expand it past MaxExpandBytes (thousands of references to a large
+// value), before compose-go interpolates it.
+func (x *expansion) checkComposeFile(path string) error {
+	if !regular(path) {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil // the loader reports it
+	}
+	if n := x.size(string(data)); n > MaxExpandBytes {
+		return &Error{Path: x.display(path), Msg: fmt.Sprintf(
+			"variables would expand the file to more than %d bytes (compose.MaxExpandBytes); the project was not loaded", MaxExpandBytes)}
+	}
+	return nil
+}
+
+// checkServiceEnvFiles checks the env_file of every service before
+// compose-go reads and expands them (resolveEnvFiles).
+func (x *expansion) checkServiceEnvFiles(p *types.Project) error {
+	for _, name := range p.ServiceNames() {
+		for _, ef := range p.Services[name].EnvFiles {
+			if err := x.checkEnvFile(ef.Path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
