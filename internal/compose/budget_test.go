@@ -36,26 +36,26 @@ func writeProject(t *testing.T, env, extra string) string {
 
 // loadAlloc loads a project and returns its error and the memory the load
 // allocated.
-func loadAlloc(t *testing.T, file string) (error, uint64) {
+func loadAlloc(t *testing.T, file string) (uint64, error) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	_, err := Load(context.Background(), Options{Files: []string{file}})
 	runtime.ReadMemStats(&after)
-	return err, after.TotalAlloc - before.TotalAlloc
+	return after.TotalAlloc - before.TotalAlloc, err
 }
 
 func TestEnvExpansionBudget(t *testing.T) {
 	// A chain that stays within the budget loads as before.
-	if err, _ := loadAlloc(t, writeProject(t, doublingEnv(8), "")); err != nil {
+	if _, err := loadAlloc(t, writeProject(t, doublingEnv(8), "")); err != nil {
 		t.Fatalf("8 levels (a 7 KiB value): %v", err)
 	}
 	// 40 levels asked compose-go for terabytes: refused on the text, in
 	// one line naming the file, the line, the variable and the budget,
 	// with no value in it; the memory is that of a small project.
-	_, small := loadAlloc(t, writeProject(t, doublingEnv(2), ""))
-	err, large := loadAlloc(t, writeProject(t, doublingEnv(40), ""))
+	small, _ := loadAlloc(t, writeProject(t, doublingEnv(2), ""))
+	large, err := loadAlloc(t, writeProject(t, doublingEnv(40), ""))
 	var ce *Error
 	if !errors.As(err, &ce) {
 		t.Fatalf("40 levels: error %v, want *Error", err)
@@ -80,18 +80,18 @@ func TestEnvFileAndInterpolationBudget(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(file), "big.env"), []byte(doublingEnv(30)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err, _ := loadAlloc(t, file); err == nil || !strings.Contains(err.Error(), "big.env:") || !strings.Contains(err.Error(), "compose.MaxEnvValueBytes") {
+	if _, err := loadAlloc(t, file); err == nil || !strings.Contains(err.Error(), "big.env:") || !strings.Contains(err.Error(), "compose.MaxEnvValueBytes") {
 		t.Errorf("env_file chain: error %v", err)
 	}
 	// Each value within the budget, but a Compose file that references
 	// one thousands of times would be hundreds of megabytes.
 	refs := "    labels:\n      many: \"" + strings.Repeat("${V11}", 5000) + "\"\n"
-	err, _ := loadAlloc(t, writeProject(t, doublingEnv(11), refs))
+	_, err := loadAlloc(t, writeProject(t, doublingEnv(11), refs))
 	if err == nil || !strings.Contains(err.Error(), "compose.MaxExpandBytes") {
 		t.Errorf("many references: error %v", err)
 	}
 	// The same references to a short value are fine.
-	if err, _ := loadAlloc(t, writeProject(t, doublingEnv(1), strings.ReplaceAll(refs, "V11", "V1"))); err != nil {
+	if _, err := loadAlloc(t, writeProject(t, doublingEnv(1), strings.ReplaceAll(refs, "V11", "V1"))); err != nil {
 		t.Errorf("many references to a short value: %v", err)
 	}
 }
