@@ -54,7 +54,7 @@ func TestArgChainBudget(t *testing.T) {
 	}
 	// Within the budget, values are expanded as BuildKit expands them.
 	f, _ = checkAlloc(t, argChain(2))
-	if v := f.Final().scope.Values["V2"]; v != strings.Repeat("x", 128) {
+	if v, _ := f.Final().scope.Get("V2"); v != strings.Repeat("x", 128) {
 		t.Errorf("V2 = %q", v)
 	}
 	for _, in := range f.Instructions {
@@ -71,7 +71,7 @@ func TestReplacementBudget(t *testing.T) {
 	if alloc > 64<<20 {
 		t.Errorf("%d bytes allocated", alloc)
 	}
-	if _, ok := f.Final().scope.Values["V1"]; ok {
+	if _, ok := f.Final().scope.Get("V1"); ok {
 		t.Error("V1 over the budget must be unknown, as a build argument is")
 	}
 }
@@ -89,5 +89,40 @@ func TestLongPipeRunLinear(t *testing.T) {
 	_, large := checkAlloc(t, pipeRun(20_000))
 	if ratio := float64(large) / float64(small); ratio > 15 {
 		t.Errorf("10 times the stages allocated %.1f times the memory (%d bytes)", ratio, large)
+	}
+}
+
+// manyArgs is a stage of n ARGs, each followed by a RUN that uses it.
+func manyArgs(n int) string {
+	var b strings.Builder
+	b.WriteString("FROM alpine:3.22\n")
+	for i := range n {
+		fmt.Fprintf(&b, "ARG A%d=x\nRUN echo $A%d\n", i, i)
+	}
+	return b.String()
+}
+
+func TestManyArgsLinear(t *testing.T) {
+	// Every instruction keeps the scope before it; a copy each was
+	// quadratic (5,000 ARGs: 790 MiB).
+	_, small := checkAlloc(t, manyArgs(500))
+	f, large := checkAlloc(t, manyArgs(5_000))
+	if ratio := float64(large) / float64(small); ratio > 15 {
+		t.Errorf("10 times the ARGs allocated %.1f times the memory (%d bytes)", ratio, large)
+	}
+	// Each RUN still sees the scope before it, not after.
+	runs := 0
+	for _, in := range f.Final().Instructions {
+		if in.Keyword != "RUN" {
+			continue
+		}
+		name := fmt.Sprintf("A%d", runs)
+		if v, ok := in.Scope.Get(name); !ok || v != "x" {
+			t.Fatalf("RUN %d: %s = %q, %v", runs, name, v, ok)
+		}
+		if _, ok := in.Scope.Get(fmt.Sprintf("A%d", runs+1)); ok {
+			t.Fatalf("RUN %d sees a later ARG", runs)
+		}
+		runs++
 	}
 }

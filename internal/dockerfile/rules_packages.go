@@ -278,7 +278,7 @@ func envOf(in *Instruction, c *shell.Command, name string) (string, bool) {
 		}
 	}
 	if in.Scope != nil {
-		if v, ok := in.Scope.Values[name]; ok {
+		if v, ok := in.Scope.Get(name); ok {
 			return v, true
 		}
 	}
