@@ -146,3 +146,27 @@ func (x *expansion) checkServiceEnvFiles(p *types.Project) error {
 	}
 	return nil
 }
+
+// checkInclude checks an include's env files and Compose files, with the
+// values of the including project, before they are read and expanded
+// (by the locator, then by compose-go).
+func checkInclude(parent *environment, envFiles, files []string, display func(string) string) error {
+	x := newExpansion(display)
+	for k, v := range parent.values {
+		x.sizes[k] = len(v)
+	}
+	for _, f := range envFiles {
+		if err := x.checkEnvFile(f); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if strings.Contains(f, "://") {
+			continue
+		}
+		if err := x.checkComposeFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -95,3 +95,37 @@ func TestEnvFileAndInterpolationBudget(t *testing.T) {
 		t.Errorf("many references to a short value: %v", err)
 	}
 }
+
+func TestIncludeEnvBudget(t *testing.T) {
+	// An included project's .env, or the env_file an include names, is
+	// expanded too: checked before it is.
+	for name, include := range map[string]string{
+		"project .env": "include:\n  - sub/compose.yaml\n",
+		"env_file":     "include:\n  - path: sub/compose.yaml\n    env_file: sub/.env\n",
+	} {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for file, text := range map[string]string{
+			"compose.yaml":     include,
+			"sub/compose.yaml": "services:\n  app:\n    image: alpine:3.22\n    environment:\n      X: ${V1}\n",
+			"sub/.env":         doublingEnv(40),
+		} {
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := loadAlloc(t, filepath.Join(dir, "compose.yaml"))
+		if err == nil || !strings.Contains(err.Error(), "compose.MaxEnvValueBytes") || strings.Contains(err.Error(), "sk_live") {
+			t.Errorf("%s: error %v", name, err)
+		}
+		// Within the budget the include loads.
+		if err := os.WriteFile(filepath.Join(dir, "sub/.env"), []byte(doublingEnv(3)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadAlloc(t, filepath.Join(dir, "compose.yaml")); err != nil {
+			t.Errorf("%s within the budget: %v", name, err)
+		}
+	}
+}
