@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -165,6 +166,30 @@ func checkInclude(parent *environment, envFiles, files []string, display func(st
 			continue
 		}
 		if err := x.checkComposeFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLocated checks every file the locator read (the main files,
+// includes, extends bases) with the values that interpolate it, before
+// compose-go interpolates them: an extends base is found only by reading
+// the services that name it.
+func checkLocated(l *locator) error {
+	paths := make([]string, 0, len(l.files))
+	for p := range l.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths) // the same file refused first on every run
+	for _, p := range paths {
+		x := newExpansion(l.display)
+		if env := l.files[p].env; env != nil {
+			for k, v := range env.values {
+				x.sizes[k] = len(v)
+			}
+		}
+		if err := x.checkComposeFile(p); err != nil {
 			return err
 		}
 	}

@@ -129,3 +129,22 @@ func TestIncludeEnvBudget(t *testing.T) {
 		}
 	}
 }
+
+func TestExtendsInterpolationBudget(t *testing.T) {
+	// An extends base that references a large value thousands of times.
+	dir := t.TempDir()
+	base := "services:\n  base:\n    image: alpine:3.22\n    labels:\n      many: \"" + strings.Repeat("${V11}", 5000) + "\"\n"
+	for file, text := range map[string]string{
+		"compose.yaml": "services:\n  app:\n    extends:\n      file: base.yaml\n      service: base\n",
+		"base.yaml":    base,
+		".env":         doublingEnv(11),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := loadAlloc(t, filepath.Join(dir, "compose.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "base.yaml") || !strings.Contains(err.Error(), "compose.MaxExpandBytes") {
+		t.Errorf("error %v", err)
+	}
+}

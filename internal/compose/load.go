@@ -146,6 +146,9 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		}
 	}
 
+	if err := checkLocated(loc); err != nil {
+		return nil, err
+	}
 	model, err := loadModel(ctx, files, projectDir, envFiles, opts.Profiles, env, budget)
 	if err != nil {
 		return nil, loc.locateError(err, display(files[0]))
