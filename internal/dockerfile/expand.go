@@ -131,19 +131,26 @@ func (s *Scope) Keys() []string {
 // still tell that part is decided elsewhere. A word BuildKit's lexer
 // rejects fails the build; the model keeps it without its outer quotes.
 func (b *builder) word(s *Scope, w string) string {
+	out, _ := b.wordOK(s, w)
+	return out
+}
+
+// wordOK is word, and false when the word's expansion is over a budget
+// (overBudget) and so kept as written.
+func (b *builder) wordOK(s *Scope, w string) (string, bool) {
 	if !strings.ContainsAny(w, `"'$\`+string(b.f.Escape)) {
-		return w
+		return w, true
 	}
 	if b.overBudget(w, s.Get) {
-		return w
+		return w, false
 	}
 	lex := bkshell.NewLex(b.f.Escape)
 	lex.SkipUnsetEnv = true
 	out, _, err := lex.ProcessWord(w, s)
 	if err != nil {
-		return trimQuotes(w)
+		return trimQuotes(w), true
 	}
-	return out
+	return out, true
 }
 
 func trimQuotes(w string) string {
@@ -166,12 +173,14 @@ func (b *builder) expand(in *Instruction, st *Stage) {
 	case *instructions.ArgCommand:
 		for i, kv := range c.Args {
 			switch {
-			case kv.Value != nil && b.overBudget(*kv.Value, st.scope.Get):
-				// Too large to know here: to the rules, like an ARG
-				// the build gives, so `$NAME` stays as written.
-				st.scope.setUnknown(kv.Key)
 			case kv.Value != nil:
-				v := b.word(st.scope, *kv.Value)
+				v, ok := b.wordOK(st.scope, *kv.Value)
+				if !ok {
+					// Too large to know here: to the rules, like an
+					// ARG the build gives, so `$NAME` stays as written.
+					st.scope.setUnknown(kv.Key)
+					continue
+				}
 				c.Args[i].Value = &v
 				st.scope.setValue(kv.Key, v)
 			case b.hasGlobal(kv.Key):
