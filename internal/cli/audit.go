@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/secrets"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +77,20 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 	if err != nil {
 		return err
 	}
+	if s.buildContexts != nil {
+		// Parts of build contexts that could not be read: the context
+		// secret scan (DV1047) did not see them.
+		for _, p := range s.buildContexts.Problems() {
+			r.Errors = append(r.Errors, finding.InputError{Target: p.Path, Kind: finding.SurfaceDockerfile, Message: "build context: " + p.Msg})
+		}
+	}
+	// Errors quote outside input (a parser's complaint about a line): they
+	// are masked as findings are before standard error or any report
+	// shows them.
+	for i := range r.Errors {
+		r.Errors[i].Message = secrets.MaskError(oneLine(r.Errors[i].Message))
+		r.Errors[i].Target = secrets.MaskError(r.Errors[i].Target)
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(s.IO.Err, "dockvet: %s: %s\n", e.Target, e.Message)
 	}
@@ -105,7 +120,7 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 	if err := s.write(buf.Bytes()); err != nil {
 		return err
 	}
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 && !s.AcceptPartial {
 		return &exitError{code: ExitError}
 	}
 	if s.FailOnMissingData && r.MissingData() {
@@ -204,7 +219,7 @@ func (s *Shared) notice(format string, args ...any) {
 	if s.Quiet {
 		return
 	}
-	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
+	fmt.Fprintf(s.IO.Err, "dockvet: %s\n", secrets.MaskError(fmt.Sprintf(format, args...)))
 }
 
 // warn prints a warning on standard error unless --quiet: something in
@@ -217,7 +232,7 @@ func (s *Shared) warn(format string, args ...any) {
 // run must not hide (vulnerability data that was missing, a source other
 // than the one a name usually means).
 func (s *Shared) alert(format string, args ...any) {
-	fmt.Fprintf(s.IO.Err, "dockvet: "+format+"\n", args...)
+	fmt.Fprintf(s.IO.Err, "dockvet: %s\n", secrets.MaskError(fmt.Sprintf(format, args...)))
 }
 
 // say prints a result line on standard output unless --quiet.

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/secrets"
 	"os"
 	"strings"
 
@@ -40,8 +41,11 @@ func (e *exitError) Error() string { return e.msg }
 
 // fail is an error that stops a run with exit code 2: bad input, bad
 // arguments, unreachable daemon or registry.
+//
+// Its message is built from outside input more often than not (a parser's
+// complaint about a line): secrets.MaskError masks what could be a secret.
 func fail(format string, args ...any) error {
-	return &exitError{code: ExitError, msg: oneLine(fmt.Sprintf(format, args...))}
+	return &exitError{code: ExitError, msg: secrets.MaskError(oneLine(fmt.Sprintf(format, args...)))}
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -100,12 +104,12 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s\n", ee.msg)
+			fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s\n", secrets.MaskError(ee.msg))
 		}
 		return ee.code
 	}
 	// Cobra's own errors: unknown commands and flags, wrong argument counts.
-	fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s (see '%s --help')\n", oneLine(err.Error()), name)
+	fmt.Fprintf(f.Shared.IO.Err, "dockvet: %s (see '%s --help')\n", secrets.MaskError(oneLine(err.Error())), name)
 	return ExitError
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -118,9 +119,9 @@ func defaultComposeFiles() ([]string, error) {
 // findings in the fragment are its own.
 func auditComposeFile(s *Shared, path string, r *finding.Report) {
 	name := filepath.Base(path)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSource)
 	if err != nil {
-		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceCompose, Message: unwrap(err).Error()})
+		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceCompose, Message: safefile.Message(err)})
 		return
 	}
 	if !compose.IsDefaultName(name) && !compose.LooksLikeCompose(data) {

@@ -109,7 +109,7 @@ func auditDockerfilePath(opts *DockerfileOptions, p string, r *finding.Report) e
 		return nil
 	}
 	var paths []string
-	err = walkFiles(opts.Shared, p, nil, func(path string) error {
+	err = walkFiles(opts.Shared, p, nil, r, func(path string) error {
 		if dockerfile.IsName(filepath.Base(path)) {
 			paths = append(paths, path)
 		}

@@ -16,6 +16,11 @@ func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == pluginBinary {
 		os.Exit(Main())
 	}
+	// Run as a child with DOCKVET_TEST_MAIN=1 (asChild), it is dockvet
+	// itself: a test can run it under another user.
+	if os.Getenv("DOCKVET_TEST_MAIN") == "1" {
+		os.Exit(Main())
+	}
 	dir, err := os.MkdirTemp("", "dockvet-cli-cache-")
 	if err != nil {
 		panic(err)

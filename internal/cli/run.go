@@ -3,7 +3,8 @@ package cli
 import (
 	"bytes"
 	"errors"
-	"os"
+	"github.com/dockvet/dockvet/internal/safefile"
+
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
 
 func runRun(opts *RunOptions) error {
 	args := opts.Args
-	spec, err := runline.Parse(runline.Command{Args: args}, runline.Options{ReadFile: os.ReadFile, Strict: true})
+	spec, err := runline.Parse(runline.Command{Args: args}, runline.Options{ReadFile: readSource, Strict: true})
 	if err != nil {
 		return fail("%s: %v", commandName(args), err)
 	}
@@ -74,9 +75,9 @@ type runLineFinder func(path string, src []byte) ([]runline.Command, error)
 // runLineAuditor audits the `docker run` lines of the files find reads.
 func runLineAuditor(find runLineFinder) func(s *Shared, path string, r *finding.Report) {
 	return func(s *Shared, path string, r *finding.Report) {
-		src, err := os.ReadFile(path)
+		src, err := safefile.ReadFile(path, safefile.MaxSource)
 		if err != nil {
-			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: unwrap(err).Error()})
+			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: safefile.Message(err)})
 			return
 		}
 		cmds, err := find(path, src)
@@ -100,7 +101,7 @@ func auditRunLines(s *Shared, t finding.Target, path string, cmds []runline.Comm
 		r.Targets = append(r.Targets, t)
 	}
 	for _, c := range cmds {
-		spec, err := runline.Parse(c, runline.Options{Dir: filepath.Dir(path), ReadFile: os.ReadFile})
+		spec, err := runline.Parse(c, runline.Options{Dir: filepath.Dir(path), ReadFile: s.readProjectFile})
 		if err != nil {
 			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: runLineMessage(path, err)})
 			continue
@@ -127,7 +128,7 @@ func runLineMessage(path string, err error) string {
 // Dockerfile is one entry of the report. A Dockerfile that does not parse
 // is left to the Dockerfile auditor, which reports it.
 func auditDockerfileRunLines(s *Shared, path string, r *finding.Report) {
-	src, err := os.ReadFile(path)
+	src, err := safefile.ReadFile(path, safefile.MaxSource)
 	if err != nil || !bytes.Contains(src, []byte(" run")) {
 		return
 	}
@@ -147,7 +148,7 @@ func isShellScript(path string) bool {
 	default:
 		return false
 	}
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return false
 	}
@@ -186,4 +187,18 @@ func isGitLabCI(path string) bool {
 	name := filepath.Base(p)
 	return name == ".gitlab-ci.yml" || name == ".gitlab-ci.yaml" || strings.HasSuffix(name, ".gitlab-ci.yml") ||
 		strings.Contains(p, ".gitlab/ci/") && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml"))
+}
+
+// readSource reads a file a command line names (--env-file): a regular
+// file under the source cap, never a FIFO or a device.
+func readSource(path string) ([]byte, error) { return safefile.ReadFile(path, safefile.MaxSource) }
+
+// readProjectFile reads a file a file of the audited tree names (a
+// script's --env-file): under `scan`, only inside the scanned directory —
+// a repository's `--env-file /etc/shadow` is not read.
+func (s *Shared) readProjectFile(path string) ([]byte, error) {
+	if s.projectRoot == "" {
+		return readSource(path)
+	}
+	return safefile.ReadFileWithin(s.projectRoot, path, safefile.MaxSource)
 }

@@ -54,7 +54,8 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 		Short: "Audit a repository: every Dockerfile, Compose file and docker run line under DIR in one report",
 		Long: "Audit a repository: every Dockerfile, Compose file, and `docker run` line in shell scripts, Makefiles, Dockerfile RUN\n" +
 			"instructions, GitHub Actions workflows and GitLab CI files under DIR (default: the current directory), in one report.\n" +
-			"A file that cannot be read or parsed is listed as an error and the rest is still audited; the exit code is then 2.\n" +
+			"A file or directory that cannot be read or parsed is listed as an error and the rest is still audited; the exit code is then 2\n" +
+			"(with --accept-partial, the exit code follows the findings and the errors stay in the report).\n" +
 			"Paths in `exclude` of .dockvet.yaml and --exclude (globs relative to DIR) are not read.\n" +
 			"Without --config, DIR/.dockvet.yaml (and DIR/.dockvetignore) apply when the current directory has none;\n" +
 			"the report names the configuration that applied.",
@@ -85,8 +86,9 @@ func runScan(opts *ScanOptions) error {
 			return err
 		}
 	}
+	opts.projectRoot = opts.Dir
 	r := newReport()
-	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, func(path string) error {
+	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, r, func(path string) error {
 		// Every auditor that recognises a file audits it: a Dockerfile is
 		// also searched for `docker run` lines.
 		for _, a := range fileAuditors {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"net"
 	"net/http"
@@ -184,9 +185,9 @@ func runServer(ctx context.Context, o *ServerOptions) error {
 	defer stop()
 	var tokens []server.Token
 	if o.tokenFile != "" {
-		data, err := os.ReadFile(o.tokenFile)
+		data, err := safefile.ReadFile(o.tokenFile, safefile.MaxConfig)
 		if err != nil {
-			return fail("--token-file: %v", unwrap(err))
+			return fail("--token-file %s: %s", o.tokenFile, safefile.Message(err))
 		}
 		if tokens, err = server.ParseTokens(data); err != nil {
 			return fail("--token-file %s: %v", o.tokenFile, err)

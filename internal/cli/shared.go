@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,10 @@ type Shared struct {
 	EngineFlags engine.Options
 	// Debug is the Docker CLI's -D: say how the Engine was resolved.
 	Debug bool
+	// AcceptPartial makes a run that could not read all of its input
+	// exit by its findings instead of 2; the report still lists what was
+	// not read (errors).
+	AcceptPartial bool
 	// FailOnMissingData makes a run whose vulnerability data was missing
 	// or partial exit 2 after writing its report.
 	FailOnMissingData bool
@@ -77,6 +82,10 @@ type Shared struct {
 	epErr      error
 	engineSaid bool
 
+	// projectRoot is the directory `scan` audits: files its files name
+	// are read only inside it.
+	projectRoot string
+
 	// buildContexts are shared by the run's Dockerfiles (contexts).
 	buildContexts     *dockerfile.Contexts
 	buildContextsOnce sync.Once
@@ -100,6 +109,7 @@ func (s *Shared) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.CacheDir, "cache-dir", "", "cache directory for the vulnerability database and layers (also: DOCKVET_CACHE_DIR; default: the user cache directory)")
 	f.StringVar(&s.Platform, "platform", "", "platform to pick from a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)")
 	f.BoolVar(&s.InsecureRegistry, "insecure-registry", false, "allow plain HTTP or unverified TLS to registries")
+	f.BoolVar(&s.AcceptPartial, "accept-partial", false, "when some input could not be read (listed as errors in the report), exit by the findings instead of 2")
 }
 
 // validate checks the shared flags and, when loadConfig is set, loads the
@@ -132,9 +142,9 @@ func (s *Shared) validate(loadConfig bool) error {
 	}
 	s.template = nil
 	if s.Template != "" {
-		text, err := os.ReadFile(s.Template)
+		text, err := safefile.ReadFile(s.Template, safefile.MaxConfig)
 		if err != nil {
-			return fail("--template %s: %v", s.Template, unwrap(err))
+			return fail("--template %s: %s", s.Template, safefile.Message(err))
 		}
 		if s.template, err = report.ParseTemplate(s.Template, string(text)); err != nil {
 			return fail("--template %s: %v", s.Template, err)
@@ -154,12 +164,18 @@ func (s *Shared) validate(loadConfig bool) error {
 // warning naming its line.
 func (s *Shared) loadConfig(dir string) error {
 	s.configUsed = &finding.ConfigUsed{}
+	var escaped error
 	pick := func(flag, name string) (string, bool) {
 		if flag != "" {
 			return flag, true
 		}
 		if _, err := os.Stat(name); err != nil && dir != "." {
 			if p := filepath.Join(dir, name); fileExists(p) {
+				// The audited directory's own file must be its own: a
+				// link out of it (to /etc/shadow) is not read.
+				if _, err := safefile.Within(dir, p); err != nil && escaped == nil {
+					escaped = fail("%s: %s", p, safefile.Message(err))
+				}
 				return p, false
 			}
 		}
@@ -167,14 +183,17 @@ func (s *Shared) loadConfig(dir string) error {
 	}
 	var err error
 	path, required := pick(s.ConfigFile, config.DefaultFile)
+	ipath, irequired := pick(s.IgnoreFile, config.DefaultIgnoreFile)
+	if escaped != nil {
+		return escaped
+	}
 	if s.cfg, err = config.Load(path, required); err != nil {
 		return fail("%v", err)
 	}
 	if fileExists(path) {
 		s.configUsed.File = path
 	}
-	ipath, required := pick(s.IgnoreFile, config.DefaultIgnoreFile)
-	if s.ignores, err = config.LoadIgnoreFile(ipath, required); err != nil {
+	if s.ignores, err = config.LoadIgnoreFile(ipath, irequired); err != nil {
 		return fail("%v", err)
 	}
 	if fileExists(ipath) {

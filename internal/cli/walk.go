@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/moby/patternmatcher"
+
+	"github.com/dockvet/dockvet/internal/finding"
 )
 
 // skippedDirs are never descended into: version control data and installed
@@ -15,7 +17,9 @@ var skippedDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node
 // walkFiles calls fn for every regular file under root, in lexical order,
 // without following symbolic links (so a link loop cannot trap it), leaving
 // out excluded paths (config `exclude` and --exclude, relative to root).
-func walkFiles(s *Shared, root string, extra []string, fn func(path string) error) error {
+// An entry below root that cannot be read (a directory without permission)
+// is an input error in r: the run is incomplete, and says so.
+func walkFiles(s *Shared, root string, extra []string, r *finding.Report, fn func(path string) error) error {
 	patterns := append(append([]string{}, s.cfg.Exclude...), extra...)
 	var pm *patternmatcher.PatternMatcher
 	if len(patterns) > 0 {
@@ -29,7 +33,10 @@ func walkFiles(s *Shared, root string, extra []string, fn func(path string) erro
 			if path == root {
 				return fail("%s: %v", root, unwrap(err))
 			}
-			return nil // unreadable entries below the root are skipped
+			if !(d != nil && d.IsDir() && (skippedDirs[d.Name()] || pm != nil && excluded(pm, relTo(root, path)))) {
+				r.Errors = append(r.Errors, finding.InputError{Target: path, Message: "not read: " + unwrap(err).Error()})
+			}
+			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
@@ -49,4 +56,9 @@ func walkFiles(s *Shared, root string, extra []string, fn func(path string) erro
 func excluded(pm *patternmatcher.PatternMatcher, rel string) bool {
 	ok, err := pm.MatchesOrParentMatches(strings.TrimPrefix(rel, "./"))
 	return err == nil && ok
+}
+
+func relTo(root, path string) string {
+	rel, _ := filepath.Rel(root, path)
+	return filepath.ToSlash(rel)
 }

@@ -1,15 +1,15 @@
 package compose
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 )
 
 // MaxEnvValueBytes bounds one variable of a .env or env_file once the
@@ -26,11 +26,6 @@ const MaxEnvValueBytes = 64 << 10
 // real project, and keeps many values near MaxEnvValueBytes from adding
 // up to gigabytes.
 const MaxExpandBytes = 16 << 20
-
-// maxEnvFileBytes is how much of an env file the check reads: more than
-// any real one (values are bounded above). A larger file is left to the
-// reader that refuses it.
-const maxEnvFileBytes = 64 << 20
 
 // envAssign is one `NAME=value` (or `NAME: value`) line of an env file,
 // with an optional `export`.
@@ -57,11 +52,13 @@ func newExpansion(display func(string) string) *expansion {
 	return &expansion{sizes: map[string]int{}, display: display, checked: map[string]bool{}}
 }
 
-// regular reports whether path is a regular file; anything else is left
-// to the readers, which refuse it.
-func regular(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
+// newExpansionFrom starts from known values (the project's environment).
+func newExpansionFrom(values map[string]string, display func(string) string) *expansion {
+	x := newExpansion(display)
+	for k, v := range values {
+		x.sizes[k] = len(v)
+	}
+	return x
 }
 
 // size is the estimated size of text with its references substituted;
@@ -86,30 +83,26 @@ func (x *expansion) size(text string) int {
 // naming the file, the line, the variable and the budget, never a value.
 // Files that are not regular are left to the reader, which refuses them.
 func (x *expansion) checkEnvFile(path string) error {
-	if x.checked[path] || !regular(path) {
+	if x.checked[path] {
 		return nil
 	}
 	x.checked[path] = true
-	display := x.display
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSource)
 	if err != nil {
-		return nil // the reader reports it
+		return nil // the reader refuses it, in its own words
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(io.LimitReader(f, maxEnvFileBytes))
-	sc.Buffer(make([]byte, 0, 64<<10), maxEnvFileBytes)
-	for line := 1; sc.Scan(); line++ {
-		m := envAssign.FindStringSubmatch(sc.Text())
-		if m == nil || strings.HasPrefix(strings.TrimSpace(sc.Text()), "#") {
+	for i, text := range strings.Split(string(data), "\n") {
+		m := envAssign.FindStringSubmatch(text)
+		if m == nil || strings.HasPrefix(strings.TrimSpace(text), "#") {
 			continue
 		}
 		n := x.size(m[2])
 		if n > MaxEnvValueBytes {
-			return &Error{Path: display(path), Line: line, Msg: fmt.Sprintf(
+			return &Error{Path: x.display(path), Line: i + 1, Msg: fmt.Sprintf(
 				"env file: variable %s would expand to more than %d bytes (compose.MaxEnvValueBytes); the project was not loaded", m[1], MaxEnvValueBytes)}
 		}
 		if x.total += n; x.total > MaxExpandBytes {
-			return &Error{Path: display(path), Line: line, Msg: fmt.Sprintf(
+			return &Error{Path: x.display(path), Line: i + 1, Msg: fmt.Sprintf(
 				"env file: variables would expand to more than %d bytes in all (compose.MaxExpandBytes); the project was not loaded", MaxExpandBytes)}
 		}
 		x.sizes[m[1]] = n
@@ -121,12 +114,9 @@ func (x *expansion) checkEnvFile(path string) error {
 // expand it past MaxExpandBytes (thousands of references to a large
 // value), before compose-go interpolates it.
 func (x *expansion) checkComposeFile(path string) error {
-	if !regular(path) {
-		return nil
-	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSource)
 	if err != nil {
-		return nil // the loader reports it
+		return nil // the loader refuses it, in its own words
 	}
 	if n := x.size(string(data)); n > MaxExpandBytes {
 		return &Error{Path: x.display(path), Msg: fmt.Sprintf(

@@ -98,6 +98,7 @@ var projects = []struct {
 	{dir: "testdata/extends", files: []string{"compose.yaml"}},
 	{dir: "testdata/include", files: []string{"compose.yaml"}},
 	{dir: "testdata/profiles", files: []string{"compose.yaml"}},
+	{dir: "testdata/escape", files: []string{"compose.yaml"}},
 }
 
 // TestProjects checks the multi-file projects against their annotations.

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,9 +58,28 @@ type Project struct {
 	// job, in name order.
 	Specs []*container.Spec
 
+	// Escapes are the files the project refers to outside its project
+	// directory; they were not read (DV3063).
+	Escapes []Escape
+
 	loc     *locator
 	env     *environment
 	display func(string) string
+}
+
+// Escape is a file a project refers to that lies outside its project
+// directory — an absolute path, ../, or a symbolic link out: an env_file
+// pointing at a credentials file, `include: [/etc/shadow]`. Reading it
+// would put another file's content into the audit (and its errors), so it
+// is reported and not read.
+type Escape struct {
+	// Kind is what refers to it: "env_file", ".env", "include",
+	// "include env_file", "extends".
+	Kind string
+	// Ref is the reference as written (after interpolation).
+	Ref string
+	// Src is where the reference is written.
+	Src container.Source
 }
 
 // Error is a project that cannot be loaded, located when possible.
@@ -113,7 +134,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		projectDir = filepath.Dir(files[0])
 	}
 	projectDir, _ = filepath.Abs(projectDir)
-	envFiles, err := envFileList(projectDir, opts.EnvFiles)
+	envFiles, escapes, err := envFileList(projectDir, opts.EnvFiles, display)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +156,8 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		return nil, err
 	}
 
-	loc := newLocator(display)
+	loc := newLocator(display, projectDir)
+	loc.escapes = escapes
 	for _, f := range files {
 		if err := loc.addFile(f, env); err != nil {
 			var se *SyntaxError
@@ -146,14 +168,29 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		}
 	}
 
+	if loc.refused != nil {
+		return nil, loc.refused
+	}
 	if err := checkLocated(loc); err != nil {
 		return nil, err
 	}
-	model, err := loadModel(ctx, files, projectDir, envFiles, opts.Profiles, env, budget)
+	stubs, cleanup, err := writeStubs(loc.stubs)
+	if err != nil {
+		return nil, err
+	}
+	model, err := loadModel(ctx, files, projectDir, envFiles, opts.Profiles, env, stubs)
+	cleanup()
 	if err != nil {
 		return nil, loc.locateError(err, display(files[0]))
 	}
-	p := &Project{Model: model, loc: loc, env: env, display: display}
+	if model, err = loc.resolveEnvFiles(model); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // located already
+		}
+		return nil, loc.locateError(err, display(files[0]))
+	}
+	p := &Project{Model: model, loc: loc, env: env, display: display, Escapes: loc.escapes}
 	for _, f := range files {
 		p.Files = append(p.Files, display(f))
 	}
@@ -165,7 +202,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 // file sets is an error for `docker compose` until the caller exports it;
 // an audit of the repository goes on with the variable's own reference as
 // its value, so it tries again with a placeholder for each one reported.
-func loadModel(ctx context.Context, files []string, projectDir string, envFiles, profiles []string, env *environment, budget *expansion) (*types.Project, error) {
+func loadModel(ctx context.Context, files []string, projectDir string, envFiles, profiles []string, env *environment, stubs map[string]string) (*types.Project, error) {
 	if len(profiles) == 0 {
 		profiles = []string{"*"}
 	}
@@ -173,9 +210,10 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 	for range 64 {
 		fns := []cli.ProjectOptionsFn{
 			cli.WithWorkingDirectory(projectDir),
-			cli.WithEnvFiles(envFiles...),
-			cli.WithDotEnv,
 			cli.WithProfiles(profiles),
+			// Include and extends files outside the project are replaced
+			// by stubs: compose-go does not read them.
+			cli.WithResourceLoader(stubLoader(stubs)),
 			cli.WithLoadOptions(func(o *loader.Options) {
 				// Env files are read below, tolerating missing ones;
 				// labels are not audited.
@@ -191,16 +229,19 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 		if name == "" {
 			fns = append(fns, cli.WithName("project"))
 		}
+		// The env files were vetted (envFileList). With none, compose-go
+		// is not asked for its default: it would stat and read .env
+		// itself, following a link to /dev/zero.
+		if len(envFiles) > 0 {
+			fns = append(fns, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
+		}
 		o, err := cli.NewProjectOptions(files, fns...)
 		if err != nil {
 			return nil, err
 		}
 		p, err := o.LoadProject(ctx)
 		if err == nil {
-			if err := budget.checkServiceEnvFiles(p); err != nil {
-				return nil, err
-			}
-			return resolveEnvFiles(p)
+			return p, nil
 		}
 		missing := missingVariables(err)
 		added := false
@@ -221,14 +262,78 @@ func loadModel(ctx context.Context, files []string, projectDir string, envFiles,
 // compose-go does, except that an env file that is not there is skipped:
 // a repository often leaves out the env file its deployment provides
 // (.env.local, secrets.env), and its values are then not the repository's.
-func resolveEnvFiles(p *types.Project) (*types.Project, error) {
-	for name, s := range p.Services {
-		for i := range s.EnvFiles {
-			s.EnvFiles[i].Required = false
+//
+// An env file outside the project directory is an escape (DV3063) and is
+// left out; one that is not a regular file, or over the cap, stops the
+// load with one line naming it (compose-go would block on a FIFO).
+func (l *locator) resolveEnvFiles(p *types.Project) (*types.Project, error) {
+	for _, name := range sortedKeys(p.Services) {
+		s := p.Services[name]
+		var kept []types.EnvFile
+		for _, ef := range s.EnvFiles {
+			if l.escaped("env_file", ef.Path, ef.Path, l.envFileSource(name)) {
+				continue
+			}
+			if _, err := safefile.ReadFile(ef.Path, safefile.MaxSource); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				src := l.envFileSource(name)
+				return nil, &Error{Path: src.Path, Line: src.Line, Msg: "env_file " + l.display(ef.Path) + ": " + safefile.Message(err)}
+			}
+			ef.Required = false
+			kept = append(kept, ef)
 		}
+		s.EnvFiles = kept
 		p.Services[name] = s
 	}
+	// Budgets before compose-go expands what is kept (budget.go).
+	if err := newExpansionFrom(p.Environment, l.display).checkServiceEnvFiles(p); err != nil {
+		return nil, err
+	}
 	return p.WithServicesEnvironmentResolved(false)
+}
+
+func (l *locator) envFileSource(service string) container.Source {
+	src, _ := l.find([]string{"services", service, "env_file"}, "")
+	return src
+}
+
+// stubLoader hands compose-go a stub for every include or extends
+// reference that leaves the project directory.
+type stubLoader map[string]string
+
+func (s stubLoader) Accept(p string) bool                             { _, ok := s[p]; return ok }
+func (s stubLoader) Load(_ context.Context, p string) (string, error) { return s[p], nil }
+func (s stubLoader) Dir(p string) string                              { return filepath.Dir(s[p]) }
+
+// writeStubs writes, for each escaping reference, a Compose file with the
+// services it must provide (empty ones: an extends base adds nothing), in
+// a temporary directory that cleanup removes.
+func writeStubs(refs map[string][]string) (map[string]string, func(), error) {
+	if len(refs) == 0 {
+		return nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "dockvet-compose-stub-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string]string{}
+	i := 0
+	for ref, services := range refs {
+		doc := map[string]map[string]any{"services": {}}
+		for _, s := range services {
+			if s != "" {
+				doc["services"][s] = map[string]any{}
+			}
+		}
+		data, _ := yaml.Marshal(doc)
+		i++
+		p := filepath.Join(dir, fmt.Sprintf("stub%d.yaml", i))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		out[ref] = p
+	}
+	return out, func() { os.RemoveAll(dir) }, nil
 }
 
 // missingVariables lists the required variables an error reports.
@@ -253,26 +358,42 @@ func missingVariables(err error) []string {
 	return out
 }
 
-func envFileList(projectDir string, given []string) ([]string, error) {
+// envFileList vets the env files that interpolate the project: those the
+// caller names (--env-file: the user's choice, read wherever they are, but
+// only when regular files under the cap), else the project's .env, which
+// must stay in the project directory — a .env linking to /dev/zero or to a
+// file outside is an escape, reported and not read.
+func envFileList(projectDir string, given []string, display func(string) string) ([]string, []Escape, error) {
 	if len(given) > 0 {
 		var out []string
 		for _, f := range given {
 			abs, err := filepath.Abs(f)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if _, err := os.Stat(abs); err != nil {
-				return nil, &Error{Path: f, Msg: "env file: " + unwrapPath(err).Error()}
+			if _, err := safefile.ReadFile(abs, safefile.MaxSource); err != nil {
+				return nil, nil, &Error{Path: f, Msg: "env file: " + safefile.Message(err)}
 			}
 			out = append(out, abs)
 		}
-		return out, nil
+		return out, nil, nil
 	}
 	def := filepath.Join(projectDir, ".env")
-	if fi, err := os.Stat(def); err == nil && !fi.IsDir() {
-		return []string{def}, nil
+	fi, err := os.Lstat(def)
+	if err != nil || fi.IsDir() {
+		return nil, nil, nil
 	}
-	return nil, nil
+	if _, err := safefile.Within(projectDir, def); err != nil {
+		to, _ := filepath.EvalSymlinks(def)
+		if to == "" {
+			to, _ = os.Readlink(def)
+		}
+		return nil, []Escape{{Kind: ".env", Ref: to, Src: container.Source{Path: display(def)}}}, nil
+	}
+	if _, err := safefile.ReadFile(def, safefile.MaxSource); err != nil {
+		return nil, nil, &Error{Path: display(def), Msg: safefile.Message(err)}
+	}
+	return []string{def}, nil, nil
 }
 
 func newEnvironment(envFiles []string, display func(string) string) (*environment, error) {
@@ -283,7 +404,7 @@ func newEnvironment(envFiles []string, display func(string) string) (*environmen
 	}
 	env.values = vals
 	for _, f := range envFiles {
-		data, err := os.ReadFile(f)
+		data, err := safefile.ReadFile(f, safefile.MaxSource)
 		if err != nil {
 			return nil, &Error{Path: display(f), Msg: unwrapPath(err).Error()}
 		}

@@ -3,6 +3,7 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,10 +48,35 @@ type locator struct {
 	display func(string) string
 	// maxFiles bounds include and extends chains.
 	maxFiles int
+	// root is the project directory: include and extends files outside
+	// it are escapes (DV3063) and are not read.
+	root    string
+	escapes []Escape
+	// stubs are the include and extends references that escape, as
+	// compose-go will see them, with the services each must provide.
+	stubs map[string][]string
+	// refused is an escape compose-go would read itself, with no hook to
+	// stop it (an included project's env file): the project is not loaded.
+	refused error
 }
 
-func newLocator(display func(string) string) *locator {
-	return &locator{files: map[string]*yfile{}, layers: map[string][]layer{}, display: display, maxFiles: 256}
+func newLocator(display func(string) string, root string) *locator {
+	return &locator{files: map[string]*yfile{}, layers: map[string][]layer{}, display: display, maxFiles: 256, root: root, stubs: map[string][]string{}}
+}
+
+// escapes reports whether abs leaves the project directory, and records
+// the escape when it does.
+func (l *locator) escaped(kind, ref, abs string, src container.Source) bool {
+	if strings.Contains(abs, "://") {
+		return false // remote includes are compose-go's to fetch
+	}
+	_, err := safefile.Within(l.root, abs)
+	var ee *safefile.EscapeError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	l.escapes = append(l.escapes, Escape{Kind: kind, Ref: ref, Src: src})
+	return true
 }
 
 // SyntaxError is a Compose file that is not valid YAML.
@@ -111,7 +137,7 @@ func (l *locator) addFile(path string, env *environment) error {
 		l.addServices(f)
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSource)
 	if err != nil {
 		return err
 	}
@@ -159,22 +185,42 @@ func (l *locator) addIncludes(f *yfile, inc *yaml.Node) error {
 		if len(paths) == 0 {
 			continue
 		}
-		for i, p := range paths {
-			paths[i] = absFrom(dir, p)
+		src := l.at(f, item)
+		var kept []string
+		for _, p := range paths {
+			if l.escaped("include", p, absFrom(dir, p), src) {
+				l.stubs[p] = append(l.stubs[p], "")
+				continue
+			}
+			kept = append(kept, absFrom(dir, p))
 		}
+		if len(kept) == 0 {
+			continue
+		}
+		paths = kept
 		if projectDir == "" {
 			projectDir = filepath.Dir(paths[0])
 		} else {
 			projectDir = absFrom(dir, projectDir)
 		}
 		if len(envFiles) == 0 {
-			if fi, err := os.Stat(filepath.Join(projectDir, ".env")); err == nil && !fi.IsDir() {
+			if fi, err := os.Lstat(filepath.Join(projectDir, ".env")); err == nil && !fi.IsDir() {
 				envFiles = []string{filepath.Join(projectDir, ".env")}
 			}
 		} else {
 			for i, e := range envFiles {
 				envFiles[i] = absFrom(dir, e)
 			}
+		}
+		// compose-go reads an included project's env files itself, with
+		// no hook to leave one out: one that escapes stops the load.
+		for _, e := range envFiles {
+			if l.escaped("include env_file", e, e, src) && l.refused == nil {
+				l.refused = &Error{Path: src.Path, Line: src.Line, Msg: "the env file of an include, " + e + ", leaves the project directory: not read, and the project is not loaded"}
+			}
+		}
+		if l.refused != nil {
+			continue
 		}
 		if err := checkInclude(f.env, envFiles, paths, l.display); err != nil {
 			return err // budget.go: before the env files are expanded
@@ -265,9 +311,13 @@ func (l *locator) extendsLayers(f *yfile, kind string, svc *yaml.Node, depth int
 	base := f
 	if file != "" {
 		p := absFrom(filepath.Dir(f.path), file)
+		if l.escaped("extends", file, p, l.at(f, ext)) {
+			l.stubs[file] = append(l.stubs[file], ref)
+			return nil
+		}
 		bf, ok := l.files[p]
 		if !ok && len(l.files) < l.maxFiles {
-			data, err := os.ReadFile(p)
+			data, err := safefile.ReadFile(p, safefile.MaxSource)
 			if err != nil {
 				return nil
 			}
@@ -601,7 +651,7 @@ func hasDefault(s, name string) bool {
 func (e *environment) child(envFiles []string, display func(string) string) *environment {
 	c := &environment{values: map[string]string{}, defs: map[string]envDef{}, placeholders: e.placeholders}
 	for _, f := range envFiles {
-		if data, err := os.ReadFile(f); err == nil {
+		if data, err := safefile.ReadFile(f, safefile.MaxSource); err == nil {
 			for name, line := range envLines(data) {
 				c.defs[name] = envDef{path: display(f), line: line}
 			}

@@ -31,6 +31,7 @@ var surfaces = []finding.Surface{finding.SurfaceCompose}
 // rules are the project rules, sorted by ID.
 var rules = []*Rule{
 	ruleStoredSecret, // DV3061
+	ruleEscape,       // DV3063
 }
 
 // Rules returns the rules only Compose projects have, sorted by ID.

@@ -85,3 +85,34 @@ func contentSecret(content string) (secrets.Match, bool) {
 }
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+var ruleEscape = &Rule{
+	Rule: finding.Rule{
+		ID: "DV3063", Title: "Compose file reads a file outside the project directory", Practice: finding.PracticeSecrets, Severity: finding.High,
+		Description: "An `env_file`, the project's `.env`, an `include` or an `extends` file lies outside the project directory: an absolute " +
+			"path (`include: [/etc/shadow]`), a `../` path that climbs out, or a symbolic link that points out of the project. " +
+			"Whoever runs `docker compose` then feeds a file of their own machine — a credentials file, a key — into the project's " +
+			"containers or configuration, and a repository cannot be audited by what it holds. dockvet does not read such a file.",
+		Remediation: "Keep env files, included and extended Compose files inside the project directory (a symbolic link must point inside " +
+			"it too), or pass host-specific values through the deployment environment (`docker compose --env-file`).",
+		References: []string{"https://docs.docker.com/reference/compose-file/services/#env_file", "https://docs.docker.com/reference/compose-file/include/"},
+	},
+	Check: checkEscapes,
+}
+
+// checkEscapes reports every file reference that leaves the project
+// directory; the loader has already left those files unread.
+func checkEscapes(p *Pass) {
+	seen := map[Escape]bool{}
+	for _, e := range p.Project.Escapes {
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if e.Kind == ".env" {
+			p.Report(e.Src, "The project's .env leads outside the project directory (to %s); it was not read.", e.Ref)
+			continue
+		}
+		p.Report(e.Src, "%s %s leaves the project directory; it was not read.", e.Kind, p.Project.display(e.Ref))
+	}
+}

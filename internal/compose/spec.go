@@ -2,7 +2,7 @@ package compose
 
 import (
 	"fmt"
-	"os"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -406,7 +406,7 @@ func bare(n *yaml.Node, name string) bool {
 func (b *builder) envFileIndex() map[string]envDef {
 	out := map[string]envDef{}
 	for _, ef := range b.w.cs.EnvFiles {
-		data, err := os.ReadFile(ef.Path)
+		data, err := safefile.ReadFile(ef.Path, safefile.MaxSource)
 		if err != nil {
 			continue
 		}

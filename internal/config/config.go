@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
@@ -92,12 +93,12 @@ func Default() *Config { c := &Config{source: "defaults"}; _ = c.prepare(); retu
 // Load reads a configuration file. An explicitly named file must exist
 // (required); the default file may be absent.
 func Load(path string, required bool) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxConfig)
 	if err != nil {
 		if !required && errors.Is(err, fs.ErrNotExist) {
 			return Default(), nil
 		}
-		return nil, fmt.Errorf("config %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("config %s: %s", path, safefile.Message(err))
 	}
 	c, err := Parse(data, path)
 	if err != nil {
@@ -210,15 +211,14 @@ func (c *Config) Enabled(r *finding.Rule) bool {
 // `exp:YYYY-MM-DD` word is the day after which the entry stops hiding.
 // The default file may be absent.
 func LoadIgnoreFile(path string, required bool) ([]Ignore, error) {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, safefile.MaxConfig)
 	if err != nil {
 		if !required && errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("ignore file %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("ignore file %s: %s", path, safefile.Message(err))
 	}
-	defer f.Close()
-	return ParseIgnoreFile(f, path)
+	return ParseIgnoreFile(bytes.NewReader(data), path)
 }
 
 // ParseIgnoreFile parses the lines of an ignore file.

@@ -1,7 +1,10 @@
 package dockerfile
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io/fs"
 	"os"
 	"path"
@@ -45,7 +48,11 @@ type BuildContext struct {
 // than this is a mistake (a home directory, a disk) and is not walked.
 const maxContextFiles = 200_000
 
-var errContextTooLarge = errors.New("build context has more than 200000 files")
+// contextFileLimit is maxContextFiles, lowered by tests that cannot write
+// 200,000 files.
+var contextFileLimit = maxContextFiles
+
+var errContextTooLarge = fmt.Errorf("build context has more than %d files (maxContextFiles): not walked, its files were not scanned for secrets", maxContextFiles)
 
 // Contexts loads each build context once per run and scans each of its
 // files for secrets once, however many Dockerfiles share it: a monorepo
@@ -61,6 +68,30 @@ type Contexts struct {
 	dirs    map[string]*dirFacts
 	loaded  map[contextKey]*loadedContext
 	secrets map[string][]secrets.Match
+	// problems are what could not be read (path → why): the audit is
+	// incomplete, and the run must say so rather than skip in silence.
+	problems map[string]string
+}
+
+// Problem is a part of a build context that was not read.
+type Problem struct{ Path, Msg string }
+
+// Problems lists what the run's contexts could not read, by path.
+func (c *Contexts) Problems() []Problem {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Problem
+	for p, m := range c.problems {
+		out = append(out, Problem{p, m})
+	}
+	slices.SortFunc(out, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+func (c *Contexts) problem(path, msg string) {
+	c.mu.Lock()
+	c.problems[path] = msg
+	c.mu.Unlock()
 }
 
 type contextKey struct{ dir, ignoreFile string }
@@ -72,7 +103,7 @@ type loadedContext struct {
 
 // NewContexts returns an empty store for one run.
 func NewContexts() *Contexts {
-	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}}
+	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}, problems: map[string]string{}}
 }
 
 // Load returns the context a build of dockerfile in dir sends, walking dir
@@ -119,9 +150,15 @@ func (c *Contexts) Load(dir, dockerfile string) (*BuildContext, error) {
 	if l, ok := c.loaded[key]; ok {
 		return l.bc, l.err
 	}
-	bc, err := walkContext(dir, patterns, ignoreFile)
+	bc, unread, err := walkContext(dir, patterns, ignoreFile)
 	if bc != nil {
 		bc.scans = c
+	}
+	for p, m := range unread {
+		c.problems[p] = m
+	}
+	if errors.Is(err, errContextTooLarge) {
+		c.problems[dir] = err.Error()
 	}
 	c.loaded[key] = &loadedContext{bc, err}
 	return bc, err
@@ -146,13 +183,14 @@ func LoadBuildContext(dir, dockerfile string) (*BuildContext, error) {
 }
 
 // walkContext walks dir once with the ignore patterns of ignoreFile.
-func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContext, error) {
+func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContext, map[string]string, error) {
 	bc := &BuildContext{Dir: dir}
+	unread := map[string]string{}
 	var pm *patternmatcher.PatternMatcher
 	var err error
 	if len(patterns) > 0 {
 		if pm, err = patternmatcher.New(patterns); err != nil {
-			return nil, &Error{Path: ignoreFile, Err: err}
+			return nil, nil, &Error{Path: ignoreFile, Err: err}
 		}
 	}
 	// The match results of each directory, for its children (BuildKit's
@@ -163,7 +201,9 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 			if p == dir {
 				return err
 			}
-			return nil // an unreadable entry is not sent either
+			// BuildKit would fail on it; the audit cannot see into it.
+			unread[p] = "not read: " + unwrapPath(err).Error()
+			return nil
 		}
 		if p == dir {
 			return nil
@@ -192,7 +232,7 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 				return filepath.SkipDir
 			}
 		case !excluded && d.Type().IsRegular():
-			if len(bc.Files) == maxContextFiles {
+			if len(bc.Files) == contextFileLimit {
 				return errContextTooLarge
 			}
 			bc.Files = append(bc.Files, rel)
@@ -200,25 +240,24 @@ func walkContext(dir string, patterns []string, ignoreFile string) (*BuildContex
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, unread, err
 	}
 	slices.Sort(bc.Files)
 	bc.done = make([]bool, len(bc.Files))
-	return bc, nil
+	return bc, unread, nil
 }
 
 // readIgnoreFile reads an ignore file's patterns; fs.ErrNotExist when
 // there is none.
 func readIgnoreFile(name string) ([]string, string, error) {
-	f, err := os.Open(name)
+	data, err := safefile.ReadFile(name, safefile.MaxConfig)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", err
 	}
 	if err != nil {
-		return nil, name, &Error{Path: name, Err: unwrapPath(err)}
+		return nil, name, &Error{Path: name, Err: errors.New(safefile.Message(err))}
 	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
 		return nil, name, &Error{Path: name, Err: err}
 	}
@@ -359,12 +398,20 @@ func (bc *BuildContext) secretsOf(rel string) []secrets.Match {
 		}
 	}
 	var hits []secrets.Match
-	if fh, err := os.Open(name); err == nil { // an unreadable file: the build would fail on it too
+	if fh, err := safefile.Open(name); err == nil {
 		matches, err := secrets.Default().ScanReader(fh, rel)
 		fh.Close()
 		if err == nil || len(matches) > 0 {
 			hits = matches
 		}
+		if err != nil && bc.scans != nil {
+			// The scan gave up part way (a read error, a budget): what
+			// it did not see is not known to be clean.
+			bc.scans.problem(name, "secret scan incomplete: "+safefile.Message(err))
+		}
+	} else if bc.scans != nil {
+		// The build would fail on it too; the audit cannot see into it.
+		bc.scans.problem(name, "not read: "+safefile.Message(err))
 	}
 	if bc.scans != nil {
 		bc.scans.mu.Lock()
@@ -405,7 +452,13 @@ var ruleContextSecret = &Rule{
 		}
 		bc, err := contexts.Load(dir, p.File.Path)
 		if err != nil {
-			return // no directory, or one BuildKit would refuse: nothing is copied
+			// No directory: nothing is copied. Anything else (a context
+			// over the limit, an unreadable .dockerignore) leaves the
+			// context unaudited, which the run reports.
+			if !errors.Is(err, errNotDir) && !errors.Is(err, errContextTooLarge) {
+				contexts.problem(dir, safefile.Message(err))
+			}
+			return
 		}
 		reported := map[int]bool{}
 		// A file copied into the final image and into a build stage is

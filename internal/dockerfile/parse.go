@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"strings"
 
@@ -131,9 +132,9 @@ func ParseFile(path string) (*File, error) {
 	if fi.Size() > maxFileSize {
 		return nil, &Error{Path: path, Err: fmt.Errorf("file is %d bytes; a Dockerfile over %d bytes is refused", fi.Size(), maxFileSize)}
 	}
-	src, err := os.ReadFile(path)
+	src, err := safefile.ReadFile(path, maxFileSize)
 	if err != nil {
-		return nil, &Error{Path: path, Err: unwrapPath(err)}
+		return nil, &Error{Path: path, Err: errors.New(safefile.Message(err))}
 	}
 	return Parse(path, src)
 }

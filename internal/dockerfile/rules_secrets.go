@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"bytes"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"os"
 	"path"
@@ -346,7 +347,7 @@ func contentVerdict(dir, src string) (what string, judged bool) {
 	if fi.IsDir() {
 		return "", true // DV1047 reads every file under it
 	}
-	fh, err := os.Open(full)
+	fh, err := safefile.Open(full)
 	if err != nil {
 		return "", false
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
@@ -87,7 +88,9 @@ func sha256Of(b []byte) v1.Hash {
 type dirStore struct{ root *os.Root }
 
 func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
-	f, err := d.root.Open(name)
+	// safefile.OpenIn: a FIFO named index.json would block a plain open
+	// forever.
+	f, err := safefile.OpenIn(d.root, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, 0, fmt.Errorf("%s is missing", name)
@@ -98,10 +101,6 @@ func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
 	if err != nil {
 		f.Close()
 		return nil, 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s is not a regular file", name)
 	}
 	return f, fi.Size(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"net"
 	"net/http"
@@ -202,9 +203,9 @@ func looksLikeFile(ref string) bool {
 // openArchive opens a docker save or OCI archive file. kind is "" when the
 // format is to be sniffed from the archive's members.
 func openArchive(ref, file, kind string, plat v1.Platform, explicit bool) (*Image, error) {
-	f, err := os.Open(file)
+	f, err := safefile.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, unwrapPath(err))
+		return nil, fmt.Errorf("%s: %s", file, safefile.Message(err))
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {

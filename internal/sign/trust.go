@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -73,9 +73,9 @@ type Loader struct {
 // not empty, is a Sigstore trusted root whose transparency logs must then
 // vouch for the signature if it was logged.
 func (l *Loader) Key(path, trustedRoot string) (*Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxKey)
 	if err != nil {
-		return nil, fmt.Errorf("--key %s: %v", path, unwrapPath(err))
+		return nil, fmt.Errorf("--key %s: %s", path, safefile.Message(err))
 	}
 	k, err := parsePublicKey(path, data)
 	if err != nil {
@@ -142,7 +142,7 @@ func readTrustPolicy(configDir string) (*trustpolicy.Document, error) {
 	var data []byte
 	var err error
 	for _, name := range []string{"trustpolicy.oci.json", "trustpolicy.json"} {
-		data, err = os.ReadFile(filepath.Join(configDir, name))
+		data, err = safefile.ReadFile(filepath.Join(configDir, name), safefile.MaxConfig)
 		if err == nil || !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
@@ -207,9 +207,9 @@ func (l *Loader) TrustedRoot(path string) (*root.TrustedRoot, error) {
 	var r *root.TrustedRoot
 	var err error
 	if path != "" {
-		data, rerr := os.ReadFile(path)
+		data, rerr := safefile.ReadFile(path, safefile.MaxConfig)
 		if rerr != nil {
-			return nil, fmt.Errorf("trusted root %s: %v", path, unwrapPath(rerr))
+			return nil, fmt.Errorf("trusted root %s: %s", path, safefile.Message(rerr))
 		}
 		if r, err = parseTrustedRoot(data); err != nil {
 			return nil, fmt.Errorf("trusted root %s: %v", path, err)

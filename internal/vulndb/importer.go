@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
@@ -88,7 +89,7 @@ func openSource(path string) (recordSource, error) {
 	if fi.IsDir() {
 		return dirSource(path), nil
 	}
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func zipSource(path string) recordSource {
 }
 
 func readFileBounded(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := safefile.Open(p)
 	if err != nil {
 		return nil, err
 	}
