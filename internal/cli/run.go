@@ -82,8 +82,9 @@ func runLineAuditor(find runLineFinder) func(s *Shared, path string, r *finding.
 		}
 		cmds, err := find(path, src)
 		if err != nil {
+			// A budget's limit comes with the commands found before it:
+			// those are audited, and the error says the rest was not.
 			r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceContainer, Message: runLineMessage(path, err)})
-			return
 		}
 		auditRunLines(s, finding.Target{Kind: finding.SurfaceContainer, Name: path}, path, cmds, r)
 	}

@@ -138,6 +138,19 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Budgets first: compose-go expands env files and interpolates the
+	// files without a bound (budget.go).
+	budget := newExpansion(display)
+	for _, f := range envFiles {
+		if err := budget.checkEnvFile(f); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range files {
+		if err := budget.checkComposeFile(f); err != nil {
+			return nil, err
+		}
+	}
 	env, err := newEnvironment(envFiles, display)
 	if err != nil {
 		return nil, err
@@ -157,6 +170,9 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 
 	if loc.refused != nil {
 		return nil, loc.refused
+	}
+	if err := checkLocated(loc); err != nil {
+		return nil, err
 	}
 	stubs, cleanup, err := writeStubs(loc.stubs)
 	if err != nil {
@@ -267,6 +283,10 @@ func (l *locator) resolveEnvFiles(p *types.Project) (*types.Project, error) {
 		}
 		s.EnvFiles = kept
 		p.Services[name] = s
+	}
+	// Budgets before compose-go expands what is kept (budget.go).
+	if err := newExpansionFrom(p.Environment, l.display).checkServiceEnvFiles(p); err != nil {
+		return nil, err
 	}
 	return p.WithServicesEnvironmentResolved(false)
 }

@@ -222,6 +222,9 @@ func (l *locator) addIncludes(f *yfile, inc *yaml.Node) error {
 		if l.refused != nil {
 			continue
 		}
+		if err := checkInclude(f.env, envFiles, paths, l.display); err != nil {
+			return err // budget.go: before the env files are expanded
+		}
 		env := f.env.child(envFiles, l.display)
 		for _, p := range paths {
 			if strings.Contains(p, "://") {

@@ -1,8 +1,8 @@
 package dockerfile
 
 import (
-	"maps"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -16,25 +16,110 @@ import (
 // its stage and the stages it is built FROM, and the ARGs declared there
 // without a value, which the build gives (--build-arg) or leaves empty.
 // Variables of the base image's environment are not known here.
+//
+// Every instruction keeps the scope before it. A copy per instruction was
+// quadratic (5,000 ARG lines: 790 MiB), so a stage's changes are one log
+// that every snapshot shares: a snapshot is a length into it, and a name's
+// value at a snapshot is its last change before that length, found by
+// binary search in the name's own list of changes.
 type Scope struct {
-	Values map[string]string
-	Args   map[string]bool
+	log *scopeLog
+	n   int // the changes this scope sees: log.changes[:n]
 }
 
-func newScope() *Scope { return &Scope{Values: map[string]string{}, Args: map[string]bool{}} }
+type scopeLog struct {
+	changes []scopeChange
+	byName  map[string][]int // indexes into changes, ascending
+}
 
+// scopeChange is a name's state after a change: its value if it has one,
+// and whether it is an ARG the build gives.
+type scopeChange struct {
+	name, value string
+	has, arg    bool
+}
+
+func newScope() *Scope { return &Scope{log: &scopeLog{byName: map[string][]int{}}} }
+
+// state is name's last change this scope sees.
+func (s *Scope) state(k string) (scopeChange, bool) {
+	idx := s.log.byName[k]
+	i := sort.SearchInts(idx, s.n) // first change at or after n
+	if i == 0 {
+		return scopeChange{}, false
+	}
+	return s.log.changes[idx[i-1]], true
+}
+
+// set records a change of the live scope (the stage's, never a snapshot).
+func (s *Scope) set(c scopeChange) {
+	s.log.byName[c.name] = append(s.log.byName[c.name], len(s.log.changes))
+	s.log.changes = append(s.log.changes, c)
+	s.n = len(s.log.changes)
+}
+
+// setValue gives name a value (ENV, ARG with a default).
+func (s *Scope) setValue(k, v string) { s.set(scopeChange{name: k, value: v, has: true}) }
+
+// setArg marks name as given by the build, keeping a value it has.
+func (s *Scope) setArg(k string) {
+	c, _ := s.state(k)
+	c.name, c.arg = k, true
+	s.set(c)
+}
+
+// setUnknown makes name a value given by the build and nothing else.
+func (s *Scope) setUnknown(k string) { s.set(scopeChange{name: k, arg: true}) }
+
+// snapshot is the scope as it is now, shared, in constant time.
+func (s *Scope) snapshot() *Scope { return &Scope{log: s.log, n: s.n} }
+
+// clone is a new live scope with the same values, for a stage built FROM
+// another: it has a log of its own, one change per name.
 func (s *Scope) clone() *Scope {
-	return &Scope{Values: maps.Clone(s.Values), Args: maps.Clone(s.Args)}
+	c := newScope()
+	for _, k := range s.names() {
+		if st, ok := s.state(k); ok {
+			c.set(st)
+		}
+	}
+	return c
+}
+
+func (s *Scope) names() []string {
+	var out []string
+	for k, idx := range s.log.byName {
+		if len(idx) > 0 && idx[0] < s.n {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Get makes a Scope an environment for BuildKit's lexer.
-func (s *Scope) Get(k string) (string, bool) { v, ok := s.Values[k]; return v, ok }
+func (s *Scope) Get(k string) (string, bool) {
+	c, ok := s.state(k)
+	if !ok || !c.has {
+		return "", false
+	}
+	return c.value, true
+}
+
+// IsArg reports whether name is an ARG declared without a value here: the
+// build gives it.
+func (s *Scope) IsArg(k string) bool {
+	c, ok := s.state(k)
+	return ok && c.arg
+}
 
 // Keys lists the names with a value.
 func (s *Scope) Keys() []string {
-	keys := make([]string, 0, len(s.Values))
-	for k := range s.Values {
-		keys = append(keys, k)
+	var keys []string
+	for _, k := range s.names() {
+		if _, ok := s.Get(k); ok {
+			keys = append(keys, k)
+		}
 	}
 	return keys
 }
@@ -46,16 +131,26 @@ func (s *Scope) Keys() []string {
 // still tell that part is decided elsewhere. A word BuildKit's lexer
 // rejects fails the build; the model keeps it without its outer quotes.
 func (b *builder) word(s *Scope, w string) string {
+	out, _ := b.wordOK(s, w)
+	return out
+}
+
+// wordOK is word, and false when the word's expansion is over a budget
+// (overBudget) and so kept as written.
+func (b *builder) wordOK(s *Scope, w string) (string, bool) {
 	if !strings.ContainsAny(w, `"'$\`+string(b.f.Escape)) {
-		return w
+		return w, true
+	}
+	if b.overBudget(w, s.Get) {
+		return w, false
 	}
 	lex := bkshell.NewLex(b.f.Escape)
 	lex.SkipUnsetEnv = true
 	out, _, err := lex.ProcessWord(w, s)
 	if err != nil {
-		return trimQuotes(w)
+		return trimQuotes(w), true
 	}
-	return out
+	return out, true
 }
 
 func trimQuotes(w string) string {
@@ -72,22 +167,28 @@ func trimQuotes(w string) string {
 // rules see the values BuildKit builds with; Instruction.Args keeps the
 // words as written.
 func (b *builder) expand(in *Instruction, st *Stage) {
-	in.Scope = st.scope.clone()
+	in.Scope = st.scope.snapshot()
 	in.Written = written(in.Command)
 	switch c := in.Command.(type) {
 	case *instructions.ArgCommand:
 		for i, kv := range c.Args {
 			switch {
 			case kv.Value != nil:
-				v := b.word(st.scope, *kv.Value)
+				v, ok := b.wordOK(st.scope, *kv.Value)
+				if !ok {
+					// Too large to know here: to the rules, like an
+					// ARG the build gives, so `$NAME` stays as written.
+					st.scope.setUnknown(kv.Key)
+					continue
+				}
 				c.Args[i].Value = &v
-				st.scope.Values[kv.Key] = v
-				delete(st.scope.Args, kv.Key)
+				st.scope.setValue(kv.Key, v)
 			case b.hasGlobal(kv.Key):
 				// `ARG NAME` brings a global ARG's default into the stage.
-				st.scope.Values[kv.Key] = b.args[kv.Key]
+				prev, _ := st.scope.state(kv.Key)
+				st.scope.set(scopeChange{name: kv.Key, value: b.args[kv.Key], has: true, arg: prev.arg})
 			default:
-				st.scope.Args[kv.Key] = true
+				st.scope.setArg(kv.Key)
 			}
 		}
 	case *instructions.RunCommand:
@@ -96,8 +197,7 @@ func (b *builder) expand(in *Instruction, st *Stage) {
 		_ = c.Expand(func(w string) (string, error) { return b.word(st.scope, w), nil })
 		if env, ok := c.(*instructions.EnvCommand); ok {
 			for _, kv := range env.Env {
-				st.scope.Values[kv.Key] = kv.Value
-				delete(st.scope.Args, kv.Key)
+				st.scope.setValue(kv.Key, kv.Value)
 			}
 		}
 	}
@@ -115,6 +215,12 @@ func (b *builder) globalArgs(a *instructions.ArgCommand) {
 			if _, ok := b.args[kv.Key]; !ok {
 				b.unset[kv.Key] = true
 			}
+			continue
+		}
+		if b.overBudget(*kv.Value, envMap(b.args).Get) {
+			// Too large to know: treated as a value given at build time.
+			delete(b.args, kv.Key)
+			b.unset[kv.Key] = true
 			continue
 		}
 		res, err := b.lex.ProcessWordWithMatches(*kv.Value, envMap(b.args))
@@ -187,6 +293,9 @@ func runWord(f *File, in *Instruction, c *shell.Command, w string) string {
 	if !strings.Contains(w, "$") {
 		return w
 	}
+	if expandedSize(w, func(name string) (string, bool) { return envOf(in, c, name) }) > MaxValueBytes {
+		return w // as written: a value decided at build time to the rules
+	}
 	return shellVar.ReplaceAllStringFunc(w, func(m string) string {
 		name := shellVar.FindStringSubmatch(m)[1]
 		if strings.HasPrefix(m, "${") && !strings.HasSuffix(m, "}") {
@@ -195,7 +304,7 @@ func runWord(f *File, in *Instruction, c *shell.Command, w string) string {
 		if v, ok := envOf(in, c, name); ok {
 			return v
 		}
-		if in.Scope != nil && in.Scope.Args[name] || !f.declares(name) {
+		if in.Scope != nil && in.Scope.IsArg(name) || !f.declares(name) {
 			return m
 		}
 		return ""

@@ -85,6 +85,10 @@ type Instruction struct {
 	Script *shell.Script
 	// ScriptErr says why a RUN body could not be parsed as shell.
 	ScriptErr error
+	// Limit, when set, names the budget that stopped the analysis of part
+	// of the instruction: a RUN nested deeper than shell.MaxDepth, a word
+	// whose expansion exceeds MaxValueBytes (kept as written).
+	Limit string
 	// Scope is what variables mean in this instruction (nil before the
 	// first FROM).
 	Scope *Scope
@@ -192,6 +196,10 @@ type builder struct {
 	args map[string]string // global ARG defaults
 	// unset lists global ARGs declared without a default.
 	unset map[string]bool
+	// cur is the instruction being expanded, expanded the bytes its
+	// substitutions produced so far (overBudget).
+	cur      *Instruction
+	expanded int
 }
 
 func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs []instructions.ArgCommand) error {
@@ -203,6 +211,7 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 	var cur *Stage
 	for _, n := range ast.Children {
 		in := newInstruction(n)
+		b.cur = in
 		b.f.Instructions = append(b.f.Instructions, in)
 		switch {
 		case in.Keyword == "FROM":
@@ -264,6 +273,9 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 func (b *builder) resolve(word string) string {
 	if !strings.ContainsRune(word, '$') {
 		return word
+	}
+	if b.overBudget(word, envMap(b.args).Get) {
+		return ""
 	}
 	res, err := b.lex.ProcessWordWithMatches(word, envMap(b.args))
 	if err != nil || b.unknown(res.Unmatched) {

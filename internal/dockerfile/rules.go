@@ -92,6 +92,7 @@ var rules = []*Rule{
 	ruleRelativeCopyDest,    // DV1117
 	ruleCurlAndWget,         // DV1118
 	rulePlatform,            // DV1119
+	ruleBudget,              // DV1120
 }
 
 // surfaces are where a Dockerfile rule applies unless it says otherwise.

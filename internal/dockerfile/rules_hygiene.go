@@ -3,7 +3,6 @@ package dockerfile
 import (
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -369,20 +368,36 @@ func pipefailOption(args []string) bool {
 	return false
 }
 
-// pipeTail is the last command of the pipe c is in: the one whose
-// status the shell takes for the whole pipe.
-func pipeTail(in *Instruction, c *shell.Command) *shell.Command {
-	tail := c
-	for moved := true; moved; {
-		moved = false
-		for _, x := range in.Script.Commands {
-			if slices.Contains(x.Upstream, tail) {
-				tail, moved = x, true
-				break
+// The last command of the pipe a command is in is the one whose status
+// the shell takes for the whole pipe.
+// pipeTails maps each command of a RUN to the last command of the pipe it
+// is in (pipeTail), built once per RUN: following the pipe from every
+// stage was quadratic in a RUN of thousands of piped stages. A command
+// comes after the commands piped into it, so one pass from the end finds
+// every tail.
+func pipeTails(in *Instruction) map[*shell.Command]*shell.Command {
+	next := map[*shell.Command]*shell.Command{}
+	for _, x := range in.Script.Commands {
+		for _, u := range x.Upstream {
+			if _, ok := next[u]; !ok {
+				next[u] = x
 			}
 		}
 	}
-	return tail
+	tails := make(map[*shell.Command]*shell.Command, len(in.Script.Commands))
+	cmds := in.Script.Commands
+	for i := len(cmds) - 1; i >= 0; i-- {
+		c := cmds[i]
+		tails[c] = c
+		if x, ok := next[c]; ok {
+			if t, ok := tails[x]; ok {
+				tails[c] = t
+			} else {
+				tails[c] = x
+			}
+		}
+	}
+	return tails
 }
 
 // asserts reports a pipe's last command that fails when what it reads is
@@ -424,6 +439,7 @@ var rulePipefail = &Rule{
 			}
 			st.Runs(func(in *Instruction) {
 				set := -1 // index of the first `set -o pipefail`
+				var tails map[*shell.Command]*shell.Command
 				for _, c := range in.Script.Commands {
 					if c.Name == "set" && pipefailOption(c.Args) && set < 0 {
 						set = c.Index
@@ -433,7 +449,10 @@ var rulePipefail = &Rule{
 					if c.Parent != nil || len(c.Upstream) == 0 || shell.IsInterpreter(c.Name) || set >= 0 && set < c.Index {
 						continue // curl | sh is DV1070's business
 					}
-					if asserts(pipeTail(in, c)) {
+					if tails == nil {
+						tails = pipeTails(in)
+					}
+					if asserts(tails[c]) {
 						continue // an empty or broken input fails the check, and so the RUN
 					}
 					src := c.Upstream[len(c.Upstream)-1]

@@ -30,12 +30,13 @@ var rulePipeToShell = &Rule{
 		References: refIntegrity,
 	},
 	Check: func(p *Pass) {
+		fedBy := shell.FedBy(isDownloader) // once per file: every command's answer is kept
 		for _, st := range p.File.Stages {
 			st.Commands(func(in *Instruction, c *shell.Command) {
 				if !shell.IsInterpreter(c.Name) {
 					return
 				}
-				if dl := c.Feeds(isDownloader); dl != nil {
+				if dl := fedBy(c); dl != nil {
 					p.ReportCmd(in, c, "`%s` output is run by `%s` without verification.", dl.Name, c.Name)
 				}
 			})
@@ -200,14 +201,21 @@ func neutral(x *shell.Command) bool {
 // Commands that only feed a verification (`echo "HASH  f" | sha256sum -c
 // -`) are part of it; downloading the same name again replaces the file.
 func checkedBeforeUse(cmds []*shell.Command, file string) (checked, used bool) {
+	// The commands piped into a verification, found in one pass: asking
+	// each command whether some verification reads it was quadratic.
+	feedCheck := map[*shell.Command]bool{}
+	for _, y := range cmds {
+		if len(y.Upstream) > 0 && verifier(y) {
+			for _, x := range y.Upstream {
+				feedCheck[x] = true
+			}
+		}
+	}
 	for _, x := range cmds {
 		if verifier(x) {
 			return true, false
 		}
-		feedsCheck := slices.ContainsFunc(cmds, func(y *shell.Command) bool {
-			return verifier(y) && slices.Contains(y.Upstream, x)
-		})
-		switch {
+		switch feedsCheck := feedCheck[x]; {
 		case feedsCheck, neutral(x):
 		case isDownloader(x):
 			if file != "" && downloadedFile(x) == file {
@@ -237,8 +245,15 @@ var ruleNoChecksum = &Rule{
 			var runs []*Instruction
 			st.Runs(func(in *Instruction) { runs = append(runs, in) })
 			for ri, in := range runs {
+				var unpacked map[*shell.Command]bool
 				for _, c := range in.Script.Commands {
-					if isDownloader(c) && !verifiedDownload(c, in, runs[ri+1:]) {
+					if !isDownloader(c) {
+						continue
+					}
+					if unpacked == nil {
+						unpacked = feedUnpackers(in.Script.Commands)
+					}
+					if unpacked[c] || !verifiedDownload(c, in, runs[ri+1:]) {
 						p.ReportCmd(in, c, "`%s` downloads %s and nothing verifies a checksum or signature before it is used.", c.Name, downloadTarget(c))
 						break
 					}
@@ -253,13 +268,11 @@ var ruleNoChecksum = &Rule{
 // unpacker). A download piped into an unpacker is used before anything
 // can check it; a file is checked in the same RUN or, when this RUN leaves
 // it alone, in the first later RUN of the stage that uses it.
+//
+// A download that feeds an unpacker (feedUnpackers) is not verified; the
+// caller asks that first.
 func verifiedDownload(c *shell.Command, in *Instruction, later []*Instruction) bool {
 	cmds := in.Script.Commands
-	for _, x := range cmds {
-		if unpackers[x.Name] && x.Feeds(func(y *shell.Command) bool { return y == c }) != nil {
-			return false
-		}
-	}
 	if !downloadsToFile(c) {
 		return true
 	}
@@ -280,6 +293,33 @@ func verifiedDownload(c *shell.Command, in *Instruction, later []*Instruction) b
 		return checked
 	}
 	return false
+}
+
+// feedUnpackers returns the commands whose output reaches an unpacker
+// through pipes and substitutions, in one walk over the links of a
+// script: every download asking Feeds of every unpacker was cubic in a
+// hostile RUN of many of both.
+func feedUnpackers(cmds []*shell.Command) map[*shell.Command]bool {
+	seen := map[*shell.Command]bool{}
+	var stack []*shell.Command
+	for _, x := range cmds {
+		if unpackers[x.Name] {
+			stack = append(stack, x)
+		}
+	}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, list := range [][]*shell.Command{x.Upstream, x.Substituted} {
+			for _, src := range list {
+				if !seen[src] {
+					seen[src] = true
+					stack = append(stack, src)
+				}
+			}
+		}
+	}
+	return seen
 }
 
 func downloadTarget(c *shell.Command) string {

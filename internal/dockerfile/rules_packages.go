@@ -278,7 +278,7 @@ func envOf(in *Instruction, c *shell.Command, name string) (string, bool) {
 		}
 	}
 	if in.Scope != nil {
-		if v, ok := in.Scope.Values[name]; ok {
+		if v, ok := in.Scope.Get(name); ok {
 			return v, true
 		}
 	}
@@ -458,10 +458,11 @@ var ruleAssumeYes = &Rule{
 		References:  refBestPractice,
 	},
 	Check: func(p *Pass) {
+		fedByYes := shell.FedBy(func(x *shell.Command) bool { return x.Name == "yes" })
 		for _, st := range p.File.Stages {
 			for _, i := range installs(st) {
 				c := i.Cmd
-				if c.Feeds(func(x *shell.Command) bool { return x.Name == "yes" }) != nil {
+				if fedByYes(c) != nil {
 					continue
 				}
 				var missing bool

@@ -33,6 +33,9 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	}
 	if !run.PrependShell {
 		in.Script, in.ScriptErr = execScript(run.CmdLine, in.Line)
+		if in.Script != nil && in.Script.Limit != "" && in.Limit == "" {
+			in.Limit = in.Script.Limit
+		}
 		return nil
 	}
 	if !posixShell(st.Shell) {
@@ -57,6 +60,9 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 		return nil
 	}
 	in.Script = script
+	if script.Limit != "" && in.Limit == "" {
+		in.Limit = script.Limit
+	}
 	return nil
 }
 

@@ -27,7 +27,17 @@ func FromShell(path string, src []byte) ([]Command, error) {
 	if err != nil {
 		return nil, &Error{Path: path, Msg: err.Error()}
 	}
-	return commands(script, lines(src), path), nil
+	return commands(script, lines(src), path), limitError(path, script)
+}
+
+// limitError is the error of a script a budget cut short (shell.MaxDepth,
+// …): the commands found before it are returned with it, and the error
+// says the rest was not analysed, so the report is not taken as complete.
+func limitError(path string, script *shell.Script) error {
+	if script.Limit == "" {
+		return nil
+	}
+	return &Error{Path: path, Msg: script.Limit}
 }
 
 // commands picks the container start commands of a parsed script and
@@ -99,6 +109,7 @@ func FromMakefile(path string, src []byte) ([]Command, error) {
 	ls := lines(src)
 	vars := makeVars(ls)
 	var out []Command
+	var limited error
 	inRule := false
 	for i := 0; i < len(ls); i++ {
 		l := ls[i]
@@ -127,8 +138,11 @@ func FromMakefile(path string, src []byte) ([]Command, error) {
 			return nil, &Error{Path: path, Msg: "recipe: " + err.Error()}
 		}
 		out = append(out, commands(script, ls, path)...)
+		if limited == nil {
+			limited = limitError(path, script)
+		}
 	}
-	return out, nil
+	return out, limited
 }
 
 var (
@@ -151,7 +165,20 @@ func makeVars(ls []string) map[string]string {
 	return vars
 }
 
+// maxRecipeBytes bounds a recipe once Make variables are substituted: a
+// value of a few hundred KiB referenced thousands of times in one recipe
+// would be gigabytes. Real recipes are a few KiB; past the budget the
+// references are kept as written, as for a variable defined elsewhere.
+const maxRecipeBytes = 1 << 20
+
 func makeToShell(s string, vars map[string]string) string {
+	size := len(s)
+	for _, m := range makeVarRef.FindAllStringSubmatch(s, -1) {
+		if size += len(vars[m[1]]); size > maxRecipeBytes {
+			vars = nil
+			break
+		}
+	}
 	s = makeVarRef.ReplaceAllStringFunc(s, func(ref string) string {
 		if v, ok := vars[ref[2:len(ref)-1]]; ok {
 			return v
@@ -233,11 +260,11 @@ func fromYAMLScripts(path string, src []byte, want func(key string, parent *yaml
 				if want(k.Value, n) {
 					for _, s := range scalars(val, 0) {
 						cmds, err := scriptCommands(path, s, fileLines, prepare)
+						out = append(out, cmds...) // those before a budget's limit too
 						if err != nil {
 							firstErr = err
 							return
 						}
-						out = append(out, cmds...)
 					}
 					continue
 				}
@@ -291,7 +318,7 @@ func scriptCommands(path string, n *yaml.Node, fileLines []string, prepare func(
 	if err != nil {
 		return nil, &Error{Path: path, Msg: err.Error()}
 	}
-	return commands(script, fileLines, path), nil
+	return commands(script, fileLines, path), limitError(path, script)
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {

@@ -157,25 +157,30 @@ func (c *Command) Wrapped(names ...string) bool {
 // Feeds reports whether any command matching pred feeds this one through a
 // pipe or a substitution, directly or through intermediate commands
 // (`curl | tee x | sh`).
+//
+// The walk keeps its own stack: a pipe of 20,000 stages is 20,000 links
+// deep, and recursion would grow the goroutine stack with it.
 func (c *Command) Feeds(pred func(*Command) bool) *Command {
 	seen := map[*Command]bool{}
-	var visit func(*Command) *Command
-	visit = func(x *Command) *Command {
-		for _, src := range append(slices.Clone(x.Upstream), x.Substituted...) {
-			if seen[src] {
-				continue
-			}
-			seen[src] = true
-			if pred(src) {
-				return src
-			}
-			if r := visit(src); r != nil {
-				return r
+	stack := []*Command{c}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		// Pushed in reverse so the first source is visited first, as
+		// a depth-first walk in source order.
+		for _, list := range [][]*Command{x.Substituted, x.Upstream} {
+			for i := len(list) - 1; i >= 0; i-- {
+				if src := list[i]; !seen[src] {
+					seen[src] = true
+					stack = append(stack, src)
+				}
 			}
 		}
-		return nil
+		if x != c && pred(x) {
+			return x
+		}
 	}
-	return visit(c)
+	return nil
 }
 
 // wrapperOpts lists, for each wrapper, the options that take a value, so the
@@ -206,7 +211,7 @@ var userWrappers = map[string]bool{"gosu": true, "su-exec": true}
 // wrapper. `sudo -E apt-get install x` becomes apt-get with Wrappers
 // ["sudo"]; `env A=1 B=2 make` gets the assignments.
 func unwrap(c *Command) {
-	for range maxDepth {
+	for range MaxDepth {
 		var rest []string
 		switch {
 		case c.Name == "su":
@@ -264,18 +269,70 @@ func afterOptions(name string, args, valued []string, c *Command) []string {
 
 // inlineScript returns the script a command runs from its arguments:
 // `sh -c SCRIPT`, `bash -lc SCRIPT`, `su -c SCRIPT`, `eval WORDS`.
-func inlineScript(c *Command) (string, bool) {
+func inlineScript(name string, args []string) (string, bool) {
 	switch {
-	case c.Name == "eval":
-		return strings.Join(c.Args, " "), len(c.Args) > 0
-	case IsShell(c.Name) || c.Name == "su":
-		for i, a := range c.Args {
+	case name == "eval":
+		return strings.Join(args, " "), len(args) > 0
+	case IsShell(name) || name == "su":
+		for i, a := range args {
 			if a == "-c" || isShortBundle(a) && strings.HasSuffix(a, "c") || a == "--command" {
-				if i+1 < len(c.Args) {
-					return c.Args[i+1], true
+				if i+1 < len(args) {
+					return args[i+1], true
 				}
 			}
 		}
 	}
 	return "", false
+}
+
+// FedBy answers c.Feeds(pred) for the commands of one script, remembering
+// each command's answer: a rule that asks it of every command of a pipe of
+// n stages follows n links in all, not n² (a RUN of 20,000 piped `sh -c`
+// stages asked Feeds of each). The answer is the one Feeds gives: the first
+// source matching pred, depth first, Upstream before Substituted. The walk
+// keeps its own stack, as Feeds does.
+func FedBy(pred func(*Command) bool) func(*Command) *Command {
+	type frame struct {
+		c    *Command
+		srcs []*Command
+		i    int
+	}
+	memo := map[*Command]*Command{}
+	done := map[*Command]bool{}
+	open := map[*Command]bool{}
+	sources := func(c *Command) []*Command {
+		return append(slices.Clip(c.Upstream), c.Substituted...)
+	}
+	return func(c *Command) *Command {
+		if done[c] {
+			return memo[c]
+		}
+		stack := []frame{{c: c, srcs: sources(c)}}
+		open[c] = true
+		resolve := func(v *Command) {
+			f := stack[len(stack)-1]
+			memo[f.c], done[f.c], open[f.c] = v, true, false
+			stack = stack[:len(stack)-1]
+		}
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.i == len(f.srcs) {
+				resolve(nil)
+				continue
+			}
+			s := f.srcs[f.i]
+			switch {
+			case pred(s):
+				resolve(s)
+			case done[s] && memo[s] != nil:
+				resolve(memo[s])
+			case done[s] || open[s]:
+				f.i++
+			default:
+				open[s] = true
+				stack = append(stack, frame{c: s, srcs: sources(s)})
+			}
+		}
+		return memo[c]
+	}
 }

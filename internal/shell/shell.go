@@ -66,6 +66,10 @@ type Script struct {
 	// Commands lists every simple command in source order, nested ones
 	// (sh -c, $(…), here-document scripts) included after their parent.
 	Commands []*Command
+	// Limit, when set, says which budget stopped the walk and that the
+	// rest of the source was not analysed ("command nesting exceeds 8
+	// levels (shell.MaxDepth); …"). The commands before it are complete.
+	Limit string
 }
 
 // Options change how a source is parsed.
@@ -82,16 +86,18 @@ type Options struct {
 // Parse parses shell source. Bash syntax is accepted, since it is a superset
 // of what Dockerfiles and CI files use.
 func Parse(src string, opts Options) (*Script, error) {
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
+	f, err := parser.Parse(strings.NewReader(src), "")
 	if err != nil {
 		return nil, cleanError(err, opts.LineOffset)
 	}
-	w := &walker{opts: opts}
+	w := &walker{opts: opts, script: &Script{}, budget: &budget{parser: parser}}
 	w.stmts(f.Stmts, nil, 0)
 	for i, c := range w.script.Commands {
 		c.Index = i
 	}
-	return &w.script, nil
+	w.script.Limit = w.budget.limit
+	return w.script, nil
 }
 
 func cleanError(err error, offset int) error {
@@ -101,13 +107,61 @@ func cleanError(err error, offset int) error {
 	return fmt.Errorf("shell syntax error: %v", err)
 }
 
-// maxDepth bounds nesting (sh -c "sh -c …"), so hostile input cannot recurse
-// without end.
-const maxDepth = 8
+// MaxDepth bounds nesting: $(…) in $(…), and scripts run by a command of
+// a script (sh -c "sh -c …", eval, a here-document given to a shell),
+// counted together. Real RUN lines and scripts nest two or three levels;
+// eight leaves room for generated ones while a hostile `eval "$(eval
+// "$(…)")"` chain costs at most eight passes over its text.
+const MaxDepth = 8
+
+// MaxCommands bounds the commands of one Script. The longest real RUN
+// lines and CI scripts hold hundreds; 100,000 is linear input of a few
+// megabytes and keeps a Script's memory near 50 MiB.
+const MaxCommands = 100_000
+
+// MaxInlineBytes bounds the text re-parsed as scripts of their own
+// (sh -c, eval, here-documents given to a shell) in one Parse. With
+// MaxDepth that text is at most a few times the source; the fixed bound
+// holds whatever the shape of the nesting.
+const MaxInlineBytes = 4 << 20
+
+// substPlaceholder stands for a $(…) or <(…) of the outer shell in the
+// text of a script it hands to sh -c or eval: the outer shell runs the
+// substitution (it is walked once, as the outer command's Substituted)
+// and the inner script sees only its output. Re-parsing the substitution
+// as inner code would walk it twice at every level, 2^depth times in all.
+const substPlaceholder = "__dockvet_substitution__"
+
+// budget is shared by a Parse and the scripts it re-parses.
+type budget struct {
+	commands, inline int
+	limit            string
+	// parser is reused for every script re-parsed (a Parser may be, once
+	// done): a new one per `sh -c` is a 2.5 KiB buffer each, 50 MiB for a
+	// RUN of 20,000 of them.
+	parser *syntax.Parser
+}
+
+func (b *budget) stop(format string, args ...any) {
+	if b.limit == "" {
+		b.limit = fmt.Sprintf(format, args...) + "; the rest was not analysed"
+	}
+}
 
 type walker struct {
 	opts   Options
-	script Script
+	script *Script
+	budget *budget
+}
+
+// deeper reports whether a nesting one level below depth may be walked,
+// and records the limit when it may not.
+func (w *walker) deeper(depth int) bool {
+	if depth+1 >= MaxDepth {
+		w.budget.stop("command nesting exceeds %d levels (shell.MaxDepth)", MaxDepth)
+		return false
+	}
+	return true
 }
 
 // stmts walks a statement list and returns every command in it.
@@ -120,22 +174,55 @@ func (w *walker) stmts(list []*syntax.Stmt, parent *Command, depth int) []*Comma
 }
 
 func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
+	out, _ := w.stmtTails(s, parent, depth)
+	return out
+}
+
+// stmtTails walks a statement and returns its commands and, of those, the
+// ones whose output leaves it: the last stage of a pipe (`a | b` outputs
+// b's output only), both sides of && and ||. A pipe stage's Upstream is
+// the tails of the stages before it, so each link is recorded once and a
+// pipe of n stages costs n, not n² (Feeds follows the links).
+func (w *walker) stmtTails(s *syntax.Stmt, parent *Command, depth int) (out, tails []*Command) {
 	if s == nil || s.Cmd == nil {
-		return nil
+		return nil, nil
 	}
-	var out []*Command
+	if w.budget.commands >= MaxCommands {
+		w.budget.stop("more than %d commands (shell.MaxCommands)", MaxCommands)
+		return nil, nil
+	}
 	switch c := s.Cmd.(type) {
 	case *syntax.CallExpr:
 		out = w.call(c, s, parent, depth)
 	case *syntax.BinaryCmd:
-		left := w.stmt(c.X, parent, depth)
-		right := w.stmt(c.Y, parent, depth)
-		if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
-			for _, r := range right {
-				r.Upstream = append(r.Upstream, left...)
+		// Pipes and lists nest to the left, one level per operator; the
+		// loop walks that spine without recursion, so a RUN of 20,000
+		// piped stages needs no stack of 20,000 frames.
+		chain := []*syntax.BinaryCmd{c}
+		x := c.X
+		for x != nil && !x.Negated && len(x.Redirs) == 0 {
+			b, ok := x.Cmd.(*syntax.BinaryCmd)
+			if !ok {
+				break
 			}
+			chain = append(chain, b)
+			x = b.X
 		}
-		out = append(left, right...)
+		out, tails = w.stmtTails(x, parent, depth)
+		for i := len(chain) - 1; i >= 0; i-- {
+			b := chain[i]
+			right, rtails := w.stmtTails(b.Y, parent, depth)
+			if b.Op == syntax.Pipe || b.Op == syntax.PipeAll {
+				for _, r := range right {
+					r.Upstream = append(r.Upstream, tails...)
+				}
+				tails = rtails
+			} else {
+				tails = append(tails[:len(tails):len(tails)], rtails...)
+			}
+			out = append(out, right...)
+		}
+		return w.finish(s, parent, depth, out), tails
 	case *syntax.Subshell:
 		out = w.stmts(c.Stmts, parent, depth)
 	case *syntax.Block:
@@ -184,13 +271,22 @@ func (w *walker) stmt(s *syntax.Stmt, parent *Command, depth int) []*Command {
 		w.add(cmd)
 		out = []*Command{cmd}
 	}
+	out = w.finish(s, parent, depth, out)
+	return out, out
+}
+
+// finish applies what belongs to the statement to its commands: `!` and
+// the redirections (a here-document given to a shell is a script of its
+// own).
+func (w *walker) finish(s *syntax.Stmt, parent *Command, depth int, out []*Command) []*Command {
 	if s.Negated {
 		for _, cmd := range out {
 			cmd.Negated = true
 		}
 	}
-	// Redirections belong to the statement; a here-document given to a
-	// shell is a script of its own.
+	if len(s.Redirs) == 0 {
+		return out
+	}
 	for _, cmd := range out {
 		if cmd.Parent != parent {
 			continue
@@ -236,28 +332,40 @@ func (w *walker) redirect(r *syntax.Redirect, cmd *Command, depth int) Redirect 
 	if r.Word != nil {
 		rd.Target = w.word(r.Word, cmd, depth)
 	}
-	if r.Hdoc != nil && (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && IsShell(cmd.Name) && depth < maxDepth {
+	if r.Hdoc != nil && (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && IsShell(cmd.Name) && w.deeper(depth) {
 		body := w.word(r.Hdoc, nil, depth)
-		if sub, err := Parse(body, Options{LineOffset: w.line(r.Hdoc.Pos()) - 1}); err == nil {
-			w.adopt(sub, cmd)
-		}
+		w.inline(body, cmd, depth+1, w.line(r.Hdoc.Pos())-1)
 	}
 	return rd
 }
 
-// adopt adds the commands of a script that cmd runs (`sh -c SCRIPT`, a
-// here-document given to a shell) as its children. They are run by cmd, not
-// fed into it, so they are not Substituted.
-func (w *walker) adopt(sub *Script, cmd *Command) {
-	for _, c := range sub.Commands {
-		if c.Parent == nil {
-			c.Parent = cmd
-		}
-		w.add(c)
+// inline walks a script that cmd runs (`sh -c SCRIPT`, eval, a
+// here-document given to a shell) one level deeper, its commands children
+// of cmd. They are run by cmd, not fed into it, so they are not
+// Substituted. The text counts against MaxInlineBytes and the nesting
+// against MaxDepth of the Parse that found it: a fresh Parse per level
+// would start both from zero.
+func (w *walker) inline(src string, cmd *Command, depth, lineOffset int) {
+	if w.budget.inline+len(src) > MaxInlineBytes {
+		w.budget.stop("scripts run by sh -c, eval or here-documents exceed %d bytes (shell.MaxInlineBytes)", MaxInlineBytes)
+		return
 	}
+	w.budget.inline += len(src)
+	if strings.TrimSpace(src) == substPlaceholder {
+		return // `eval "$(…)"`: the code is the substitution's output, unknown here
+	}
+	f, err := w.budget.parser.Parse(strings.NewReader(src), "")
+	if err != nil {
+		return // a string the shell would reject; the outer command stands
+	}
+	sub := &walker{opts: Options{LineOffset: lineOffset}, script: w.script, budget: w.budget}
+	sub.stmts(f.Stmts, cmd, depth)
 }
 
-func (w *walker) add(c *Command) { w.script.Commands = append(w.script.Commands, c) }
+func (w *walker) add(c *Command) {
+	w.budget.commands++
+	w.script.Commands = append(w.script.Commands, c)
+}
 
 func (w *walker) line(p syntax.Pos) int {
 	if w.opts.LineAt != nil {
@@ -285,8 +393,10 @@ func (w *walker) call(c *syntax.CallExpr, s *syntax.Stmt, parent *Command, depth
 		cmd.Assigns = append(cmd.Assigns, Assign{Name: a.Name.Value, Value: val})
 	}
 	words := make([]string, 0, len(c.Args))
+	scripts := make([]string, 0, len(c.Args))
 	for _, a := range c.Args {
-		words = append(words, w.word(a, cmd, depth))
+		text, script := w.words(a, cmd, depth)
+		words, scripts = append(words, text), append(scripts, script)
 	}
 	if len(words) == 0 {
 		return []*Command{cmd}
@@ -297,11 +407,12 @@ func (w *walker) call(c *syntax.CallExpr, s *syntax.Stmt, parent *Command, depth
 	}
 	unwrap(cmd)
 	// A shell given a command string runs a script of its own: parse it,
-	// so `sh -c "curl … | sh"` is seen for what it is.
-	if script, ok := inlineScript(cmd); ok && depth < maxDepth {
-		if sub, err := Parse(script, Options{LineOffset: cmd.Line - 1}); err == nil {
-			w.adopt(sub, cmd)
-		}
+	// so `sh -c "curl … | sh"` is seen for what it is. unwrap keeps a
+	// suffix of the words, so the script text is the same suffix of
+	// scripts.
+	args := scripts[len(scripts)-len(cmd.Args):]
+	if script, ok := inlineScript(cmd.Name, args); ok && w.deeper(depth) {
+		w.inline(script, cmd, depth+1, cmd.Line-1)
 	}
 	return []*Command{cmd}
 }
@@ -309,39 +420,53 @@ func (w *walker) call(c *syntax.CallExpr, s *syntax.Stmt, parent *Command, depth
 // word renders a word as text. Command substitutions inside it are walked
 // too, and their commands recorded as feeding owner.
 func (w *walker) word(wd *syntax.Word, owner *Command, depth int) string {
-	var b strings.Builder
-	for _, p := range wd.Parts {
-		w.part(&b, p, owner, depth, false)
-	}
-	return b.String()
+	text, _ := w.words(wd, owner, depth)
+	return text
 }
 
-func (w *walker) part(b *strings.Builder, p syntax.WordPart, owner *Command, depth int, quoted bool) {
+// words renders a word twice: as text, and as the text a script run by
+// the command (sh -c WORD, eval WORD) reads, where each substitution the
+// outer shell runs is replaced by substPlaceholder.
+func (w *walker) words(wd *syntax.Word, owner *Command, depth int) (text, script string) {
+	var b, sb strings.Builder
+	for _, p := range wd.Parts {
+		w.part(&b, &sb, p, owner, depth, false)
+	}
+	return b.String(), sb.String()
+}
+
+func (w *walker) part(b, sb *strings.Builder, p syntax.WordPart, owner *Command, depth int, quoted bool) {
 	switch p := p.(type) {
 	case *syntax.Lit:
-		if quoted {
-			b.WriteString(p.Value)
-		} else {
-			b.WriteString(unescape(p.Value))
+		v := p.Value
+		if !quoted {
+			v = unescape(v)
 		}
+		b.WriteString(v)
+		sb.WriteString(v)
 	case *syntax.SglQuoted:
 		b.WriteString(p.Value)
+		sb.WriteString(p.Value)
 	case *syntax.DblQuoted:
 		for _, q := range p.Parts {
-			w.part(b, q, owner, depth, true)
+			w.part(b, sb, q, owner, depth, true)
 		}
 	case *syntax.CmdSubst:
 		b.WriteString(printNode(p))
-		if owner != nil && depth < maxDepth {
+		sb.WriteString(substPlaceholder)
+		if owner != nil && w.deeper(depth) {
 			owner.Substituted = append(owner.Substituted, w.stmts(p.Stmts, owner, depth+1)...)
 		}
 	case *syntax.ProcSubst:
 		b.WriteString(printNode(p))
-		if owner != nil && depth < maxDepth {
+		sb.WriteString(substPlaceholder)
+		if owner != nil && w.deeper(depth) {
 			owner.Substituted = append(owner.Substituted, w.stmts(p.Stmts, owner, depth+1)...)
 		}
 	default:
-		b.WriteString(printNode(p))
+		v := printNode(p)
+		b.WriteString(v)
+		sb.WriteString(v)
 	}
 }
 

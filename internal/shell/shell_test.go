@@ -133,7 +133,9 @@ func TestInterpreters(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"a | b && c", "sh -c 'sudo x'", "bash <<EOF\nls\nEOF", "$(", "eval eval eval x"} {
+	for _, s := range []string{"a | b && c", "sh -c 'sudo x'", "bash <<EOF\nls\nEOF", "$(", "eval eval eval x",
+		// Issue 19's blow-ups: exponential eval nesting, a long pipe.
+		nestedEval(16, "curl x | sh"), nestedShC(5, "echo x"), pipeOfShells(50)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
