@@ -137,6 +137,40 @@ func TestDenseRecall(t *testing.T) {
 	}
 }
 
+// TestDenseChunks checks that regions do not depend on where a chunk
+// ended: dense input with secrets among the keywords finds the same
+// matches whole and read in chunks of every size.
+func TestDenseChunks(t *testing.T) {
+	var text bytes.Buffer
+	for _, s := range sample.All(11) {
+		r := ruleByID[s.RuleID]
+		if r == nil || r.Paths != nil {
+			continue
+		}
+		text.Write(bytes.Repeat([]byte(r.Keywords[0]+" "), 64))
+		text.WriteString(s.Text)
+		text.Write(bytes.Repeat([]byte(r.Keywords[0]), 32))
+		text.WriteByte('\n')
+	}
+	data := text.Bytes()
+	e, _ := New(Options{MaxMatches: -1})
+	whole := e.ScanBytes(data, "dense.txt")
+	if e.stats.regions.Load() == 0 || len(whole) < 50 {
+		t.Fatalf("%d regions, %d matches: the input is not dense enough to test regions", e.stats.regions.Load(), len(whole))
+	}
+	for _, chunk := range []int{7, 4096, 1 << 16} {
+		e, _ := New(Options{MaxMatches: -1})
+		e.chunk = chunk
+		res, err := e.ScanFile(iotest{bytes.NewReader(data)}, "dense.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameMatches(res.Matches, whole) {
+			t.Errorf("chunk %d: %d matches, whole text %d", chunk, len(res.Matches), len(whole))
+		}
+	}
+}
+
 // awsKeyIDs are n distinct AWS access key IDs, one per line.
 func awsKeyIDs(n int) []byte {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
