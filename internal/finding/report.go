@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -81,6 +82,12 @@ type Report struct {
 	Scan *ScanInfo `json:"scan,omitempty"`
 	// Images identify the images the report audited, one per image target.
 	Images []ImageInfo `json:"images,omitempty"`
+	// Notices say what the report leaves out although the run completed:
+	// findings past the cap per target (MaxFindingsPerTarget).
+	Notices []string `json:"notices,omitempty"`
+	// MaxFindings caps the findings listed per target: 0 means
+	// MaxFindingsPerTarget, a negative value no cap.
+	MaxFindings int `json:"-"`
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []Rule `json:"-"`
 	// Layers are the layer views of the images audited, for the table,
@@ -156,6 +163,7 @@ func (r *Report) Finalize() {
 	})
 	r.Targets = slices.Compact(r.Targets)
 	Sort(r.Findings)
+	r.capFindings()
 	slices.SortStableFunc(r.Suppressed, func(a, b Suppressed) int {
 		return Compare(Finding{RuleID: a.RuleID, Target: a.Target, Location: a.Location, Fingerprint: a.Fingerprint},
 			Finding{RuleID: b.RuleID, Target: b.Target, Location: b.Location, Fingerprint: b.Fingerprint})
@@ -168,6 +176,63 @@ func (r *Report) Finalize() {
 	slices.SortFunc(r.Rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
 	r.finalizeScan()
 	r.Rules = slices.CompactFunc(r.Rules, func(a, b Rule) bool { return a.ID == b.ID })
+}
+
+// MaxFindingsPerTarget caps the findings a report lists for one target
+// (issue 19: an image with 300,000 distinct secrets made a 292 MB report,
+// which helps no one). The most severe are kept; the rest are counted by
+// severity in a notice that names the cap. A thousand findings on one
+// target are already more than anyone fixes from one report, and the
+// exit code, which follows the most severe finding, does not change.
+const MaxFindingsPerTarget = 1000
+
+// capFindings keeps at most the cap of findings per target, the most
+// severe first (Findings are sorted by severity), and says what it left
+// out in Notices. Every surface's report goes through Finalize, so every
+// surface has the cap.
+func (r *Report) capFindings() {
+	limit := r.MaxFindings
+	if limit == 0 {
+		limit = MaxFindingsPerTarget
+	}
+	if limit < 0 || len(r.Findings) <= limit {
+		return
+	}
+	kept := map[string]int{}
+	dropped := map[string]*Summary{}
+	var order []string
+	out := r.Findings[:0]
+	for _, f := range r.Findings {
+		if kept[f.Target] < limit {
+			kept[f.Target]++
+			out = append(out, f)
+			continue
+		}
+		d := dropped[f.Target]
+		if d == nil {
+			d = &Summary{}
+			dropped[f.Target] = d
+			order = append(order, f.Target)
+		}
+		d.Add(f.Severity)
+	}
+	clear(r.Findings[len(out):])
+	r.Findings = out
+	slices.Sort(order)
+	for _, t := range order {
+		d := dropped[t]
+		var parts []string
+		for _, c := range []struct {
+			n    int
+			name string
+		}{{d.Critical, "critical"}, {d.High, "high"}, {d.Medium, "medium"}, {d.Low, "low"}, {d.Info, "info"}} {
+			if c.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", c.n, c.name))
+			}
+		}
+		r.Notices = append(r.Notices, fmt.Sprintf("%s: %d more findings not listed (%s): a report lists at most %d findings per target, the most severe first",
+			t, d.Total(), strings.Join(parts, ", "), limit))
+	}
 }
 
 // Max returns the highest severity reported, or 0 when there is none.

@@ -309,6 +309,7 @@ func (a *facts) LoadLayer(files []*File, data json.RawMessage) error {
 type secretsLayer struct {
 	Found     map[int][]secrets.StoredMatch `json:"found,omitempty"`
 	Truncated []int                         `json:"truncated,omitempty"`
+	Capped    []int                         `json:"capped,omitempty"`
 	Stats     SecretStats                   `json:"stats"`
 }
 
@@ -320,7 +321,7 @@ func (s *Secrets) LayerKey() string {
 	for _, r := range rules {
 		ids = append(ids, r.ID)
 	}
-	return fmt.Sprintf("secrets/1/%d/%s", s.e.MaxBytes(), strings.Join(ids, ","))
+	return fmt.Sprintf("secrets/2/%d/%d/%s", s.e.MaxBytes(), MaxLayerSecrets, strings.Join(ids, ","))
 }
 
 func (s *Secrets) SaveLayer(files []*File) (json.RawMessage, error) {
@@ -330,6 +331,10 @@ func (s *Secrets) SaveLayer(files []*File) (json.RawMessage, error) {
 	trunc := map[*File]bool{}
 	for _, f := range s.truncated {
 		trunc[f] = true
+	}
+	capped := map[*File]bool{}
+	for _, f := range s.capped {
+		capped[f] = true
 	}
 	for i, f := range files {
 		if ms := s.found[f]; len(ms) > 0 {
@@ -342,6 +347,9 @@ func (s *Secrets) SaveLayer(files []*File) (json.RawMessage, error) {
 		}
 		if trunc[f] {
 			d.Truncated = append(d.Truncated, i)
+		}
+		if capped[f] {
+			d.Capped = append(d.Capped, i)
 		}
 	}
 	return json.Marshal(d)
@@ -370,6 +378,12 @@ func (s *Secrets) LoadLayer(files []*File, data json.RawMessage) error {
 		}
 		s.truncated = append(s.truncated, files[i])
 	}
+	for _, i := range d.Capped {
+		if i < 0 || i >= len(files) {
+			return fmt.Errorf("entry %d out of range", i)
+		}
+		s.capped = append(s.capped, files[i])
+	}
 	s.stats = s.stats.plus(d.Stats)
 	s.saved = s.saved.plus(d.Stats)
 	return nil
@@ -377,12 +391,14 @@ func (s *Secrets) LoadLayer(files []*File, data json.RawMessage) error {
 
 func (a SecretStats) minus(b SecretStats) SecretStats {
 	return SecretStats{Files: a.Files - b.Files, Bytes: a.Bytes - b.Bytes, Binary: a.Binary - b.Binary, Strings: a.Strings - b.Strings,
-		SkippedPath: a.SkippedPath - b.SkippedPath, SkippedBytes: a.SkippedBytes - b.SkippedBytes, Truncated: a.Truncated - b.Truncated, MaxBytes: a.MaxBytes}
+		SkippedPath: a.SkippedPath - b.SkippedPath, SkippedBytes: a.SkippedBytes - b.SkippedBytes, Truncated: a.Truncated - b.Truncated, MaxBytes: a.MaxBytes,
+		Capped: a.Capped - b.Capped, Dropped: a.Dropped - b.Dropped, DroppedFiles: a.DroppedFiles - b.DroppedFiles}
 }
 
 func (a SecretStats) plus(b SecretStats) SecretStats {
 	return SecretStats{Files: a.Files + b.Files, Bytes: a.Bytes + b.Bytes, Binary: a.Binary + b.Binary, Strings: a.Strings + b.Strings,
-		SkippedPath: a.SkippedPath + b.SkippedPath, SkippedBytes: a.SkippedBytes + b.SkippedBytes, Truncated: a.Truncated + b.Truncated, MaxBytes: a.MaxBytes}
+		SkippedPath: a.SkippedPath + b.SkippedPath, SkippedBytes: a.SkippedBytes + b.SkippedBytes, Truncated: a.Truncated + b.Truncated, MaxBytes: a.MaxBytes,
+		Capped: a.Capped + b.Capped, Dropped: a.Dropped + b.Dropped, DroppedFiles: a.DroppedFiles + b.DroppedFiles}
 }
 
 // packagesLayer is what the package extractors listed, per file.

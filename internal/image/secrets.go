@@ -21,9 +21,12 @@ import (
 type Secrets struct {
 	e     *secrets.Engine
 	found map[*File][]secrets.Match
-	// truncated are the text files read only up to the cap.
-	truncated []*File
-	stats     SecretStats
+	// truncated are the text files read only up to the cap; capped those
+	// with more secrets than the engine keeps from one file.
+	truncated, capped []*File
+	// perLayer counts the matches kept from each layer (MaxLayerSecrets).
+	perLayer map[*Layer]int
+	stats    SecretStats
 	// saved is stats as of the last layer recorded (layerrecord.go).
 	saved SecretStats
 }
@@ -45,11 +48,25 @@ type SecretStats struct {
 	// to it.
 	Truncated int64
 	MaxBytes  int64
+	// Capped counts files with more secrets than the engine keeps from
+	// one file (secrets.DefaultMaxMatches); their rest was not searched.
+	Capped int64
+	// Dropped counts the secrets found past MaxLayerSecrets in a layer,
+	// not reported, and DroppedFiles the files that held them.
+	Dropped, DroppedFiles int64
 }
+
+// MaxLayerSecrets caps the secrets kept from one layer. Each costs a
+// deliberately slow fingerprint (finding.Fingerprint) and a finding: a
+// layer of 300,000 distinct keys took 323 s and a 292 MB report, which
+// helps no one. A thousand say what to fix; the rest are counted and
+// reported as one finding (DV2029). The cap is per layer, not per image,
+// so that a layer's cached record does not depend on the layers before.
+const MaxLayerSecrets = 1000
 
 // NewSecrets returns the analyzer for one walk, scanning with e.
 func NewSecrets(e *secrets.Engine) *Secrets {
-	return &Secrets{e: e, found: map[*File][]secrets.Match{}, stats: SecretStats{MaxBytes: e.MaxBytes()}}
+	return &Secrets{e: e, found: map[*File][]secrets.Match{}, perLayer: map[*Layer]int{}, stats: SecretStats{MaxBytes: e.MaxBytes()}}
 }
 
 // Stats says what the walk read and skipped.
@@ -93,8 +110,21 @@ func (s *Secrets) Visit(f *File, c Content) error {
 		s.stats.Truncated++
 		s.truncated = append(s.truncated, f)
 	}
+	if res.Capped {
+		s.stats.Capped++
+		s.capped = append(s.capped, f)
+	}
 	if len(res.Matches) > 0 {
-		s.found[f] = res.Matches
+		ms := res.Matches
+		if room := MaxLayerSecrets - s.perLayer[f.Layer]; len(ms) > room {
+			s.stats.Dropped += int64(len(ms) - max(room, 0))
+			s.stats.DroppedFiles++
+			ms = ms[:max(room, 0)]
+		}
+		s.perLayer[f.Layer] += len(ms)
+		if len(ms) > 0 {
+			s.found[f] = ms
+		}
 	}
 	return nil
 }
@@ -224,7 +254,9 @@ var ruleSecretScanCapped = &Rule{
 		ID: "DV2029", Title: "Text file too large to scan completely for secrets", Practice: finding.PracticeSecrets, Severity: finding.Info,
 		Description: "A text file in a layer is longer than the secret engine's byte cap (64 MiB unless configured otherwise), so only its " +
 			"beginning was scanned for secrets. Large text files in images are mostly logs, data exports and database dumps, which can " +
-			"hold credentials; the rest of this one was not read. Reported so that a clean result is never taken for a complete one.",
+			"hold credentials; the rest of this one was not read. Reported so that a clean result is never taken for a complete one. " +
+			"The same holds for a file with more secrets than the scan keeps from one file (1,000), and for a layer with more than " +
+			"1,000: the rest are counted, not listed.",
 		Remediation: "Check whether the file belongs in the image at all (logs and dumps rarely do: keep them out with .dockerignore or a " +
 			"multi-stage build); if it does, scan it on its own.",
 		References: refSecrets,
@@ -240,6 +272,17 @@ var ruleSecretScanCapped = &Rule{
 			}
 			p.ReportFile(f, "Only the first %s of %s (%s of text) were scanned for secrets, from %s%s.",
 				humanBytes(s.stats.MaxBytes), display(f.Path()), humanBytes(f.Size), origin(f), fate(p.Image.View, p.Image.Entry(f.Path()), f))
+		}
+		for _, f := range s.capped {
+			if !p.Image.Owns(f) {
+				continue
+			}
+			p.ReportFile(f, "%s holds more than %d secrets (the secret scan's cap per file); only the first %d were reported and the rest of the file was not searched, from %s%s.",
+				display(f.Path()), secrets.DefaultMaxMatches, secrets.DefaultMaxMatches, origin(f), fate(p.Image.View, p.Image.Entry(f.Path()), f))
+		}
+		if s.stats.Dropped > 0 {
+			p.Report("%d more secrets in %d files were found but not reported: the secret scan reports at most %d per layer (MaxLayerSecrets).",
+				s.stats.Dropped, s.stats.DroppedFiles, MaxLayerSecrets)
 		}
 	},
 }

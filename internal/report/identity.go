@@ -35,6 +35,9 @@ func sarifRunInfo(run *sarif.Run, r *finding.Report) {
 		}
 		props.Add("scan", s)
 	}
+	for _, n := range r.Notices {
+		inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(n)))
+	}
 	for _, e := range r.Errors {
 		inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("error").WithMessage(sarif.NewTextMessage(e.Target + ": " + e.Message)))
 	}
@@ -58,8 +61,9 @@ func sarifRunInfo(run *sarif.Run, r *finding.Report) {
 }
 
 // identityLines are the header lines of the table and the HTML page: each
-// image read, the Engine, the vulnerability database. Empty for reports
-// that read none of them (a Dockerfile).
+// image read, the report's notices (findings past the cap per target), the
+// Engine, the vulnerability database. Empty for reports that have none of
+// them (a Dockerfile).
 func identityLines(r *finding.Report) []string {
 	var lines []string
 	for _, img := range r.Images {
@@ -91,6 +95,9 @@ func identityLines(r *finding.Report) []string {
 		if img.SourceNote != "" {
 			lines = append(lines, "  "+img.SourceNote)
 		}
+	}
+	for _, n := range r.Notices {
+		lines = append(lines, "Notice: "+n)
 	}
 	s := r.Scan
 	if s == nil {
@@ -129,7 +136,7 @@ func identityLines(r *finding.Report) []string {
 // tableIdentity writes the identity lines before the findings, and a
 // blank line after them.
 func tableIdentity(w io.Writer, r *finding.Report) {
-	if len(r.Images) == 0 && (r.Scan == nil || r.Scan.Engine == nil && r.Scan.VulnerabilityDatabase == nil) {
+	if len(r.Images) == 0 && len(r.Notices) == 0 && (r.Scan == nil || r.Scan.Engine == nil && r.Scan.VulnerabilityDatabase == nil) {
 		return
 	}
 	for _, l := range identityLines(r) {
@@ -141,7 +148,7 @@ func tableIdentity(w io.Writer, r *finding.Report) {
 // identityShown are identityLines for the reports that read an image, an
 // Engine or a database (the HTML page, Markdown); none for the others.
 func identityShown(r *finding.Report) []string {
-	if len(r.Images) == 0 && (r.Scan == nil || r.Scan.Engine == nil && r.Scan.VulnerabilityDatabase == nil) {
+	if len(r.Images) == 0 && len(r.Notices) == 0 && (r.Scan == nil || r.Scan.Engine == nil && r.Scan.VulnerabilityDatabase == nil) {
 		return nil
 	}
 	return identityLines(r)

@@ -40,7 +40,57 @@ type Options struct {
 	Info bool
 	// Rules to run; nil means every built-in format (Rules).
 	Rules []*Rule
+	// MaxMatches caps the matches kept from one input: 0 means
+	// DefaultMaxMatches, a negative value means no cap. Past it the rest
+	// of the input is not searched and Result.Capped is set.
+	MaxMatches int
 }
+
+// DefaultMaxMatches is the default cap on the matches kept from one input.
+// A file with a thousand secrets is a dump, a fixture or an attack (a file
+// of 300,000 distinct keys made a 292 MB report); the first thousand say
+// all a reader can act on, and Result.Capped says the rest was not
+// searched, so the report can say so.
+const DefaultMaxMatches = 1000
+
+// The budgets below keep the engine's work per input byte bounded
+// whatever the density of keywords (issue 19: a megabyte of repeated
+// "-----BEGIN RSA PRIVATE KEY-----" ran each of 32,000 occurrences' 16 KiB
+// window through the expression, 86 s of CPU). Rules still run one
+// keyword at a time, as in any ordinary file; only a rule whose windows
+// pile up past denseFactor bytes per input byte searches a whole region
+// at once, once.
+const (
+	// denseFactor is how many bytes, per byte of input up to a window's
+	// end, a rule may hand its expression one keyword at a time (plus
+	// denseSlack). Ordinary text stays far below it (keywords are
+	// sparse, prechecks reject most and windows end at the line); four
+	// windows overlapping everywhere is already a file built for it.
+	denseFactor = 1
+	// denseSlack lets a small input run every keyword on its own window,
+	// however dense: 64 KiB of work is nothing, and the results of small
+	// inputs never depend on the budget.
+	denseSlack = 16 << 10
+	// regionWindows is how many of a rule's windows one region search
+	// spans past its keyword: the next region starts at most one window
+	// before this one ends, so each byte is searched at most
+	// regionWindows/(regionWindows-1) times, plus the window before a
+	// Near keyword.
+	regionWindows = 4
+	// precheckReach caps the text a Precheck reads after its keyword: a
+	// name and its operator, or a URL's user information, are far
+	// shorter, and a cap keeps a precheck's cost a constant per keyword.
+	precheckReach = 256
+	// precheckCost is what one precheck counts against a rule's budget:
+	// about what a typical one reads. Its worst case is precheckReach,
+	// so prechecks cost at most precheckReach/precheckCost times the
+	// budget.
+	precheckCost = 16
+	// closingTail is how far past the start of its Closing literal a
+	// match may end: a PEM END line is "-----END ", a label of at most 40
+	// bytes and "PRIVATE KEY-----".
+	closingTail = 80
+)
 
 // Engine scans inputs for secrets. It is safe for concurrent use; build it
 // once and call it for every file.
@@ -62,7 +112,11 @@ type Engine struct {
 	maxBefore int
 	maxAfter  int
 	maxKw     int
-	chunk     int
+	// ruleKw lists each rule's keywords (indexes into index.words).
+	ruleKw     [][]int32
+	closing    [][]byte
+	maxMatches int
+	chunk      int
 	// bufs holds the chunk buffers of finished scans. A sync.Pool would
 	// drop them at every collection, and an image walk would allocate a
 	// fresh megabyte after each; a few kept for good cost less.
@@ -85,7 +139,11 @@ type ruleInfo struct {
 }
 
 type counters struct {
-	files, bytes, skippedPath, skippedBinary, truncated, strings atomic.Int64
+	files, bytes, skippedPath, skippedBinary, truncated, strings, capped atomic.Int64
+	// work counts the bytes handed to rules' expressions, prechecks the
+	// prechecks run (each reads at most precheckReach bytes), regions
+	// the region searches: what TestKeywordDensity bounds.
+	work, prechecks, regions atomic.Int64
 }
 
 // Stats counts what an Engine has read and what it has skipped, so that a
@@ -101,6 +159,9 @@ type Stats struct {
 	Truncated int64
 	// Strings counts binary inputs scanned as their printable strings.
 	Strings int64
+	// Capped counts inputs with more matches than the cap
+	// (Options.MaxMatches), searched only up to it.
+	Capped int64
 }
 
 // Stats returns the engine's counters so far.
@@ -109,6 +170,7 @@ func (e *Engine) Stats() Stats {
 		Files: e.stats.files.Load(), Bytes: e.stats.bytes.Load(),
 		SkippedPath: e.stats.skippedPath.Load(), SkippedBinary: e.stats.skippedBinary.Load(),
 		Truncated: e.stats.truncated.Load(), Strings: e.stats.strings.Load(),
+		Capped: e.stats.capped.Load(),
 	}
 }
 
@@ -134,6 +196,12 @@ func New(opts Options) (*Engine, error) {
 	}
 	if e.opts.SkipPaths == nil {
 		e.opts.SkipPaths = DefaultSkipPaths
+	}
+	switch {
+	case opts.MaxMatches == 0:
+		e.maxMatches = DefaultMaxMatches
+	case opts.MaxMatches > 0:
+		e.maxMatches = opts.MaxMatches
 	}
 	var words []string
 	wordIndex := map[string]int{}
@@ -180,6 +248,8 @@ func New(opts Options) (*Engine, error) {
 			}
 		}
 		e.info = append(e.info, inf)
+		e.ruleKw = append(e.ruleKw, nil)
+		e.closing = append(e.closing, []byte(r.Closing))
 		for _, k := range r.Keywords {
 			wi, ok := wordIndex[k]
 			if !ok {
@@ -189,6 +259,7 @@ func New(opts Options) (*Engine, error) {
 				e.kwRules = append(e.kwRules, nil)
 			}
 			e.kwRules[wi] = append(e.kwRules[wi], int32(ri))
+			e.ruleKw[ri] = append(e.ruleKw[ri], int32(wi))
 			e.maxKw = max(e.maxKw, len(k))
 		}
 		e.maxBefore = max(e.maxBefore, r.before())
@@ -205,7 +276,7 @@ func New(opts Options) (*Engine, error) {
 
 // buffer takes a chunk buffer, kept or new.
 func (e *Engine) buffer() *[]byte {
-	size := e.chunk + e.maxBefore + e.maxAfter + e.maxKw + 2
+	size := e.chunk + e.maxBefore + e.reserve() + 1
 	select {
 	case b := <-e.bufs:
 		if cap(*b) >= size {
@@ -216,6 +287,11 @@ func (e *Engine) buffer() *[]byte {
 	b := make([]byte, 0, size)
 	return &b
 }
+
+// reserve is how far past the last keyword scanned a chunk must reach: a
+// region search spans regionWindows of the longest window, and the byte
+// after (nothing may touch a secret's end).
+func (e *Engine) reserve() int { return regionWindows*e.maxAfter + e.maxKw + 1 }
 
 // release keeps a buffer for the next scan, if there is room.
 func (e *Engine) release(b *[]byte) {
@@ -248,6 +324,10 @@ type Result struct {
 	// Truncated is set when the input was longer than the byte cap: only
 	// the first MaxBytes were scanned.
 	Truncated bool
+	// Capped is set when the input held more matches than the cap
+	// (Options.MaxMatches): Matches are the first ones, and the rest of
+	// the input was not searched.
+	Capped bool
 	// Mode says how the content was read: "text", "utf-16" (decoded;
 	// offsets are in the decoded text) or "strings" (the printable strings
 	// of a binary file; Line and Column are 0).
@@ -348,7 +428,7 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		text := decodeUTF16(all, mode == modeUTF16BE)
 		st := e.newState(path, true)
 		st.scan(text, 0, len(text))
-		res.Matches = st.result()
+		st.finish(&res)
 		return res, nil
 	case modeStrings:
 		res.Mode = "strings"
@@ -363,10 +443,11 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		}
 		limit := base + len(buf)
 		if !eof {
-			// Leave room for the longest keyword and window after it,
-			// and the byte after (nothing may touch a secret's end);
-			// later occurrences are handled with the next chunk.
-			limit -= e.maxAfter + e.maxKw + 1
+			// Leave room for the longest keyword and the region after
+			// it (reserve); later occurrences are handled with the next
+			// chunk. The budgets count from the input's start, so what
+			// is found does not depend on where a chunk ended.
+			limit -= e.reserve()
 		}
 		if limit > done {
 			st.scan(buf, done-base, limit-base)
@@ -384,12 +465,12 @@ func (e *Engine) ScanFile(r io.Reader, path string) (Result, error) {
 		base = keep
 		if err := fill(); err != nil {
 			account()
-			res.Matches = st.result()
+			st.finish(&res)
 			return res, err
 		}
 	}
 	account()
-	res.Matches = st.result()
+	st.finish(&res)
 	return res, nil
 }
 
@@ -422,7 +503,7 @@ func (e *Engine) scanBytes(data []byte, path string) Result {
 	}
 	st := e.newState(path, res.Mode != "strings")
 	st.scan(data, 0, len(data))
-	res.Matches = st.result()
+	st.finish(&res)
 	return res
 }
 
@@ -449,7 +530,24 @@ type state struct {
 	// match that needs a line number.
 	nl    []int
 	nlFor []byte
+	// spent is, per rule, the bytes its windows and prechecks have cost
+	// so far; covered[ri] is the input range [from, to) a region search
+	// of the rule has covered: its keywords there need no window of
+	// their own.
+	spent   []int64
+	covered []stretch
+	// work, prechecks and regions feed Engine.stats.
+	work, prechecks, regions int64
+	// nl1 remembers the last search for a line end, and closed, per
+	// rule, for the rule's Closing literal.
+	nl1    ahead
+	closed []ahead
+	// capped is set once the match cap is reached.
+	capped bool
 }
+
+// stretch is a range of input offsets.
+type stretch struct{ from, to int }
 
 type window struct{ start, end int }
 
@@ -459,12 +557,21 @@ type window struct{ start, end int }
 func (e *Engine) newState(path string, lines bool) *state {
 	st, _ := e.states.Get().(*state)
 	if st == nil {
-		st = &state{e: e, ruleOK: make([]uint8, len(e.rules)), seen: map[[3]int]bool{}}
+		st = &state{e: e, ruleOK: make([]uint8, len(e.rules)), seen: map[[3]int]bool{},
+			spent: make([]int64, len(e.rules)), covered: make([]stretch, len(e.rules)),
+			closed: make([]ahead, len(e.rules))}
 	}
 	st.path, st.lines, st.lastNL, st.lineBase, st.base = path, lines, -1, 0, 0
 	st.matches, st.nlFor, st.severity = nil, nil, nil
+	st.work, st.prechecks, st.regions, st.capped = 0, 0, 0, false
+	st.nl1 = ahead{at: -1}
+	for i := range st.closed {
+		st.closed[i] = ahead{at: -1}
+	}
 	clear(st.seen)
 	clear(st.ruleOK)
+	clear(st.spent)
+	clear(st.covered)
 	return st
 }
 
@@ -496,40 +603,76 @@ func (st *state) advance(consumed []byte) {
 }
 
 // scan looks at keyword occurrences starting in buf[from:limit].
+//
+// Each occurrence normally gets its own window, never merged with a
+// neighbour's, so what is found cannot depend on the neighbours or on where
+// a chunk of the input ended. But windows of one rule can pile up: a file
+// that is nothing but one keyword repeated gives every few bytes a window
+// of up to 16 KiB. So each rule has a budget (denseFactor bytes of windows
+// and prechecks per byte of input, plus denseSlack); a keyword that would
+// overrun it opens a region instead, searched once (region), and the
+// rule's keywords inside it are skipped. The budget counts from the
+// input's start, so the choice, and what is found, is the same whatever
+// the chunks.
 func (st *state) scan(buf []byte, from, limit int) {
 	e := st.e
 	e.index.find(buf, from, limit, func(kw, start int) {
+		if st.capped {
+			return
+		}
 		end := start + len(e.index.words[kw])
+		at := st.base + start
 		for _, ri := range e.kwRules[kw] {
+			if c := st.covered[ri]; at >= c.from && at < c.to {
+				continue
+			}
 			if !st.admits(ri) {
 				continue
 			}
 			r := e.rules[ri]
 			we := min(end+r.after(), len(buf))
 			if !r.MultiLine {
-				if i := bytes.IndexByte(buf[start:we], '\n'); i >= 0 {
-					we = start + i
+				if i := st.newline(buf, start, we); i >= 0 {
+					we = i
+				}
+			}
+			if we = st.closing(buf, int(ri), end, we); we < 0 {
+				continue
+			}
+			ws := start
+			if r.Near {
+				ws = max(start-r.before(), 0)
+			}
+			cost := int64(we - ws)
+			if r.Precheck != nil {
+				cost += precheckCost
+			}
+			if st.spent[ri]+cost > denseFactor*int64(st.base+we)+denseSlack {
+				st.region(buf, int(ri), start, ws)
+				continue
+			}
+			if r.Precheck != nil {
+				st.spent[ri] += precheckCost
+				st.prechecks++
+				if !r.Precheck(buf[end:min(we, end+precheckReach)]) {
+					continue
 				}
 			}
 			if !r.Near {
 				// The expression starts at the keyword: one anchored
 				// attempt, as long as the secret, whatever the line.
-				if r.Precheck != nil && !r.Precheck(buf[end:we]) {
-					continue
-				}
 				if e.info[ri].nameFirst && !r.ValidName(nameAround(buf, start, end, we)) {
 					continue
 				}
+				st.spent[ri] += int64(we - ws)
+				st.work += int64(we - ws)
 				st.match(buf, int(ri), window{start, we}, true)
 				continue
 			}
-			if r.Precheck != nil && !r.Precheck(buf[end:we]) {
-				continue
-			}
-			// Each occurrence gets its own window, never merged with a
-			// neighbour's: what is found cannot depend on where a chunk
-			// of the input ended.
-			ws := max(start-r.before(), 0)
+			// The window's bytes before the keyword are searched for a
+			// line end, then by the expression: both count.
+			st.spent[ri] += int64(we - ws)
+			st.work += int64(we - ws)
 			if !r.MultiLine {
 				if i := bytes.LastIndexByte(buf[ws:start], '\n'); i >= 0 {
 					ws += i + 1
@@ -538,6 +681,165 @@ func (st *state) scan(buf []byte, from, limit int) {
 			st.match(buf, int(ri), window{ws, we}, false)
 		}
 	})
+}
+
+// ahead remembers where a search for a literal ended (input offsets): the
+// first occurrence at or after from is at at, or, when at is -1, there is
+// none in [from, to). Keywords come in order of position, so keywords
+// close together on one long line (or in one long PEM-less stretch) do not
+// each search it again: the searches of one input cost about its length.
+type ahead struct{ from, at, to int }
+
+// index is the index of the first lit in buf[i:limit], or -1; base is the
+// input offset of buf.
+func (a *ahead) index(buf []byte, base int, lit []byte, i, limit int) int {
+	at := base + i
+	if at >= a.from {
+		switch {
+		case a.at >= 0 && at <= a.at:
+			if p := a.at - base; p+len(lit) <= limit {
+				return p
+			}
+			return -1
+		case a.at < 0 && at <= a.to:
+			// An occurrence may straddle where the last search stopped.
+			from := max(i, a.to-base-len(lit)+1)
+			if from >= limit {
+				return -1
+			}
+			if j := bytes.Index(buf[from:limit], lit); j >= 0 {
+				a.at = base + from + j
+				return from + j
+			}
+			a.to = base + limit
+			return -1
+		}
+	}
+	a.from = at
+	if j := bytes.Index(buf[i:limit], lit); j >= 0 {
+		a.at = at + j
+		return i + j
+	}
+	a.at, a.to = -1, base+limit
+	return -1
+}
+
+var newlineLit = []byte{'\n'}
+
+// newline is the index of the first newline in buf[i:limit], or -1.
+func (st *state) newline(buf []byte, i, limit int) int {
+	return st.nl1.index(buf, st.base, newlineLit, i, limit)
+}
+
+// closing cuts a window of rule ri that starts at buf[start:] and ends at
+// we where the rule's Closing literal says its match must end: closingTail
+// bytes past the literal's first occurrence. It returns -1 when the
+// literal does not occur: the expression cannot match.
+func (st *state) closing(buf []byte, ri, start, we int) int {
+	r := st.e.rules[ri]
+	if r.Closing == "" {
+		return we
+	}
+	lit := st.e.closing[ri]
+	i := st.closed[ri].index(buf, st.base, lit, start, we)
+	if i < 0 {
+		return -1
+	}
+	return min(we, i+len(lit)+closingTail)
+}
+
+// region searches one rule's expression once over regionWindows of its
+// windows from the keyword at buf[start:] (from ws, where a Near window
+// starts), and marks the stretch covered: a keyword of the rule in it has
+// had its whole window searched. A match must still start at a keyword of
+// the rule, pass the rule's precheck and fit the window that keyword would
+// have had; where two candidate matches overlap, the expression's leftmost
+// wins (this is the one difference from windows of their own, and only in
+// text dense enough to need a region).
+func (st *state) region(buf []byte, ri, start, ws int) {
+	e := st.e
+	r := e.rules[ri]
+	re := min(start+regionWindows*r.after(), len(buf))
+	reach := re - r.after()
+	if !r.MultiLine {
+		if i := st.newline(buf, start, re); i >= 0 {
+			// The windows of the line's keywords all end here.
+			re, reach = i, i
+		}
+	}
+	if r.Closing != "" {
+		// Nothing past the last closing literal of the region's windows
+		// can be part of a match.
+		if i := bytes.LastIndex(buf[start:re], st.e.closing[ri]); i < 0 {
+			re = start
+		} else {
+			re = min(re, start+i+len(st.e.closing[ri])+closingTail)
+		}
+	}
+	if re == len(buf) {
+		// The reserve guarantees regionWindows windows unless the input
+		// ends first: then every window ends here too.
+		reach = re
+	}
+	if r.Near && !r.MultiLine {
+		if i := bytes.LastIndexByte(buf[ws:start], '\n'); i >= 0 {
+			ws += i + 1
+		}
+	}
+	if !r.Near {
+		ws = start
+	}
+	st.covered[ri] = stretch{st.base + start, st.base + max(reach, start+1)}
+	st.spent[ri] += int64(re - ws)
+	st.work += int64(re - ws)
+	st.regions++
+	inf := &e.info[ri]
+	for _, loc := range r.Regex.FindAllSubmatchIndex(buf[ws:re], -1) {
+
+		if st.capped {
+			return
+		}
+		if r.Near {
+			st.keep(buf, ri, window{ws, re}, loc, false)
+			continue
+		}
+		// The keyword the match starts at, and the window it would have
+		// had.
+		m0, m1 := ws+loc[0], ws+loc[1]
+		end := -1
+		for _, kw := range e.ruleKw[ri] {
+			if e.index.matchAt(buf, m0, int(kw)) {
+				end = m0 + len(e.index.words[kw])
+				break
+			}
+		}
+		if end < 0 {
+			continue
+		}
+		we := min(end+r.after(), re)
+		if m1 > we {
+			continue
+		}
+		// The precheck reads up to the byte after the match: matches do
+		// not overlap, so the region's prechecks read it about once.
+		if r.Precheck != nil {
+			pe := min(we, m1+1, end+precheckReach)
+			st.prechecks++
+			if pe < end || !r.Precheck(buf[end:pe]) {
+				continue
+			}
+		}
+		if inf.nameFirst && !r.ValidName(nameAround(buf, m0, end, m1)) {
+			continue
+		}
+		shifted := slices.Clone(loc)
+		for i := range shifted {
+			if shifted[i] >= 0 {
+				shifted[i] -= loc[0]
+			}
+		}
+		st.keep(buf, ri, window{m0, we}, shifted, true)
+	}
 }
 
 // assignment reports whether text (what follows a keyword inside a name)
@@ -665,74 +967,90 @@ func (st *state) match(buf []byte, ri int, w window, anchored bool) {
 	r := st.e.rules[ri]
 	inf := &st.e.info[ri]
 	text := buf[w.start:w.end]
-	var locs [][]int
 	if anchored {
 		if loc := inf.anchored.FindSubmatchIndex(text); loc != nil {
-			locs = [][]int{loc}
+			st.keep(buf, ri, w, loc, true)
 		}
-	} else {
-		locs = r.Regex.FindAllSubmatchIndex(text, -1)
+		return
 	}
-	for _, loc := range locs {
-		s, en := span(loc, inf.secretGroups, r.Group)
-		if s < 0 || s == en {
-			continue
-		}
-		if b := inf.boundary; b != nil {
-			if p := w.start + s; p > 0 && b[buf[p-1]] {
-				continue
-			}
-			if p := w.start + en; p < len(buf) && b[buf[p]] {
-				continue
-			}
-		}
-		if r.ValidName != nil && !(anchored && inf.nameFirst) {
-			// A name judges the match only where the expression has
-			// one: a rule may combine a prefixed format with a named one.
-			if ns, ne := span(loc, inf.nameGroups, -1); ns >= 0 {
-				name := string(text[ns:ne])
-				if anchored && ns == 0 {
-					// The keyword may sit inside the name: DB_PASSWORD
-					// is matched from PASSWORD.
-					i := w.start
-					for i > 0 && w.start-i < 64 && nameChars[buf[i-1]] {
-						i--
-					}
-					name = string(buf[i:w.start]) + name
-				}
-				if !r.ValidName(name) {
-					continue
-				}
-			}
-		}
-		if r.ValidHost != nil {
-			if hs, he := span(loc, inf.hostGroups, -1); hs >= 0 && !r.ValidHost(string(text[hs:he])) {
-				continue
-			}
-		}
-		secret := string(text[s:en])
-		if !acceptable(r, secret) {
-			continue
-		}
-		abs := st.base + w.start + s
-		key := [3]int{ri, abs, abs + len(secret)}
-		if st.seen[key] {
-			continue
-		}
-		st.seen[key] = true
-		m := Match{Rule: r, Secret: secret, Start: abs, End: abs + len(secret)}
-		if st.lines {
-			m.Line, m.Column = st.position(buf, w.start+s)
-		}
-		m.Severity, m.Note = r.Severity, ""
-		if r.Severity > finding.Info {
-			if st.severity == nil {
-				st.severity = placement(st.path)
-			}
-			m.Severity, m.Note = st.severity(r.Severity)
-		}
-		st.matches = append(st.matches, m)
+	for _, loc := range r.Regex.FindAllSubmatchIndex(text, -1) {
+		st.keep(buf, ri, w, loc, false)
 	}
+}
+
+// keep judges one match of rule ri in window w (loc is relative to
+// w.start; anchored: the match starts at w.start, at its keyword) and
+// keeps it if the checks accept it, up to the match cap.
+func (st *state) keep(buf []byte, ri int, w window, loc []int, anchored bool) {
+	r := st.e.rules[ri]
+	inf := &st.e.info[ri]
+	text := buf[w.start:w.end]
+	s, en := span(loc, inf.secretGroups, r.Group)
+	if s < 0 || s == en {
+		return
+	}
+	if b := inf.boundary; b != nil {
+		if p := w.start + s; p > 0 && b[buf[p-1]] {
+			return
+		}
+		if p := w.start + en; p < len(buf) && b[buf[p]] {
+			return
+		}
+	}
+	if r.ValidName != nil && !(anchored && inf.nameFirst) {
+		// A name judges the match only where the expression has
+		// one: a rule may combine a prefixed format with a named one.
+		if ns, ne := span(loc, inf.nameGroups, -1); ns >= 0 {
+			name := string(text[ns:ne])
+			if anchored && ns == 0 {
+				// The keyword may sit inside the name: DB_PASSWORD
+				// is matched from PASSWORD.
+				i := w.start
+				for i > 0 && w.start-i < 64 && nameChars[buf[i-1]] {
+					i--
+				}
+				name = string(buf[i:w.start]) + name
+			}
+			if !r.ValidName(name) {
+				return
+			}
+		}
+	}
+	if r.ValidHost != nil {
+		if hs, he := span(loc, inf.hostGroups, -1); hs >= 0 && !r.ValidHost(string(text[hs:he])) {
+			return
+		}
+	}
+	if r.Severity == finding.Info && !st.e.opts.Info {
+		// Dropped by result anyway; they must not count against the cap.
+		return
+	}
+	secret := string(text[s:en])
+	if !acceptable(r, secret) {
+		return
+	}
+	abs := st.base + w.start + s
+	key := [3]int{ri, abs, abs + len(secret)}
+	if st.seen[key] {
+		return
+	}
+	if st.e.maxMatches > 0 && len(st.matches) >= st.e.maxMatches {
+		st.capped = true
+		return
+	}
+	st.seen[key] = true
+	m := Match{Rule: r, Secret: secret, Start: abs, End: abs + len(secret)}
+	if st.lines {
+		m.Line, m.Column = st.position(buf, w.start+s)
+	}
+	m.Severity, m.Note = r.Severity, ""
+	if r.Severity > finding.Info {
+		if st.severity == nil {
+			st.severity = placement(st.path)
+		}
+		m.Severity, m.Note = st.severity(r.Severity)
+	}
+	st.matches = append(st.matches, m)
 }
 
 // span picks the secret's submatch: the first named group that took
@@ -781,6 +1099,19 @@ func (st *state) position(buf []byte, off int) (int, int) {
 		prev = st.nl[n-1]
 	}
 	return line, off - prev
+}
+
+// finish puts the matches into res and counts a capped input.
+func (st *state) finish(res *Result) {
+	res.Capped = st.capped
+	e := st.e
+	if st.capped {
+		e.stats.capped.Add(1)
+	}
+	e.stats.work.Add(st.work)
+	e.stats.prechecks.Add(st.prechecks)
+	e.stats.regions.Add(st.regions)
+	res.Matches = st.result()
 }
 
 // result resolves overlapping matches and orders them by position, and

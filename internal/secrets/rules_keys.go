@@ -23,6 +23,11 @@ func pemKeywords(label string) []string {
 // over many lines, and 16 KiB holds an 8192-bit RSA key.
 const pemWindow = 16 << 10
 
+// pemEnd starts every PEM block's last line: a block's window ends just
+// after the first one (Rule.Closing), and a window without one is not
+// searched — a file of BEGIN lines costs no more than any other text.
+const pemEnd = "-----END "
+
 // A PKCS#8 key is also the inside of a GCP service-account file; the
 // more specific rule names it when both match.
 var keyPKCS8 = &Rule{
@@ -32,7 +37,7 @@ var keyPKCS8 = &Rule{
 	Keywords:  pemKeywords("PRIVATE KEY"),
 	Regex:     re(pemBlock("PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 32, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 	Fallback: 1,
 }
 
@@ -43,7 +48,7 @@ var keyRSA = &Rule{
 	Keywords:  pemKeywords("RSA PRIVATE KEY"),
 	Regex:     re(pemBlock("RSA PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyEC = &Rule{
@@ -53,7 +58,7 @@ var keyEC = &Rule{
 	Keywords:  pemKeywords("EC PRIVATE KEY"),
 	Regex:     re(pemBlock("EC PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 32, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyDSA = &Rule{
@@ -63,7 +68,7 @@ var keyDSA = &Rule{
 	Keywords:  pemKeywords("DSA PRIVATE KEY"),
 	Regex:     re(pemBlock("DSA PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyOpenSSH = &Rule{
@@ -76,7 +81,7 @@ var keyOpenSSH = &Rule{
 		data, ok := decodeBase64(pemLines(b))
 		return ok && bytes.HasPrefix(data, []byte("openssh-key-v1\x00"))
 	},
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyEncryptedPKCS8 = &Rule{
@@ -86,7 +91,7 @@ var keyEncryptedPKCS8 = &Rule{
 	Keywords:  pemKeywords("ENCRYPTED PRIVATE KEY"),
 	Regex:     re(pemBlock("ENCRYPTED PRIVATE KEY")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyPGP = &Rule{
@@ -99,7 +104,7 @@ var keyPGP = &Rule{
 		data, ok := decodeBase64(pgpBody(b))
 		return ok && len(data) >= 64 && data[0]&0x80 != 0
 	},
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 var keyPuTTY = &Rule{
@@ -126,6 +131,7 @@ var keySSH2 = &Rule{
 	},
 	MultiLine: true,
 	After:     16 << 10,
+	Closing:   "---- END SSH2 ",
 }
 
 var ageSecretKey = &Rule{
@@ -147,6 +153,7 @@ var keyOtherPEM = &Rule{
 	Valid:     func(b string) bool { return pemBody(b, 32, false) },
 	MultiLine: true,
 	After:     16 << 10,
+	Closing:   pemEnd,
 	Fallback:  2,
 }
 
@@ -156,7 +163,7 @@ var certificate = &Rule{
 	Keywords:  pemKeywords("CERTIFICATE"),
 	Regex:     re(pemBlock("CERTIFICATE")),
 	Valid:     func(b string) bool { return pemBody(b, 64, true) },
-	MultiLine: true, After: pemWindow,
+	MultiLine: true, After: pemWindow, Closing: pemEnd,
 }
 
 // pemLines drops PEM header lines and escapes, leaving the base64.

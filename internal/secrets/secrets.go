@@ -44,6 +44,13 @@ type Rule struct {
 	// megabyte of code and logs; a few byte comparisons reject most of
 	// them before the regular expression machine starts.
 	Precheck func(rest []byte) bool
+	// Closing, when set, is a literal every match holds after its
+	// keyword, and nothing of a match lies more than closingTail bytes
+	// past its first occurrence (a PEM block's "-----END "): the window
+	// ends there, and where it does not occur the expression is not run.
+	// A block's expression searches lazily for its end, so without it a
+	// window that holds no end is searched to its last byte.
+	Closing string
 	// Near rules find their secret near a keyword rather than at it (an
 	// AWS secret key a few lines from its key ID, a token in a line that
 	// mentions Discord): Regex is searched for in the window that Before
