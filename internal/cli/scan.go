@@ -87,6 +87,10 @@ func runScan(opts *ScanOptions) error {
 	}
 	r := newReport()
 	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, func(path string) error {
+		// Ctrl-C stops the walk between files (see Main).
+		if ctx := opts.interrupt; ctx != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		// Every auditor that recognises a file audits it: a Dockerfile is
 		// also searched for `docker run` lines.
 		for _, a := range fileAuditors {

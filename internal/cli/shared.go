@@ -72,6 +72,9 @@ type Shared struct {
 	// dockerGlobals are the Docker global flags it passed before `vet`.
 	plugin        bool
 	dockerGlobals *engine.Options
+	// interrupt is the run's context, done after Ctrl-C: write refuses
+	// to write a report then (see Main).
+	interrupt context.Context
 	// The Engine, resolved once per run.
 	ep         *engine.Endpoint
 	epErr      error

@@ -244,6 +244,11 @@ type capReader struct {
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
+	// Checked per chunk, not only between entries: one large file (or a
+	// skipped one) is otherwise read to its end after Ctrl-C.
+	if err := c.w.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.total += int64(n)
@@ -382,6 +387,11 @@ type contentCap struct {
 }
 
 func (c *contentCap) Read(p []byte) (int, error) {
+	// An analyzer reading a large file stops at the next chunk once the
+	// walk is cancelled.
+	if err := c.w.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.content += int64(n)
