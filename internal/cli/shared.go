@@ -17,6 +17,7 @@ import (
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/report"
 )
@@ -39,6 +40,8 @@ type Shared struct {
 	CacheDir         string
 	Platform         string
 	InsecureRegistry bool
+	// RegistryTimeout bounds each wait on a registry (--registry-timeout).
+	RegistryTimeout time.Duration
 	// Template is the --template file of --format template.
 	Template string
 	// Ignore are rule or vulnerability IDs hidden on this run (--ignore).
@@ -103,6 +106,8 @@ func (s *Shared) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.CacheDir, "cache-dir", "", "cache directory for the vulnerability database and layers (also: DOCKVET_CACHE_DIR; default: the user cache directory)")
 	f.StringVar(&s.Platform, "platform", "", "platform to pick from a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)")
 	f.BoolVar(&s.InsecureRegistry, "insecure-registry", false, "allow plain HTTP or unverified TLS to registries")
+	f.DurationVar(&s.RegistryTimeout, "registry-timeout", image.DefaultRegistryTimeout,
+		"how long a registry may keep dockvet waiting to connect, for a TLS handshake, for response headers or for more data (at most 10 redirects are followed)")
 }
 
 // validate checks the shared flags and, when loadConfig is set, loads the
