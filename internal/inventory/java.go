@@ -63,6 +63,10 @@ type nestedBudget struct {
 	inflated int64 // bytes left to inflate (maxNestedInflated)
 	archives int   // nested archives left to open (maxNestedArchives)
 	cut      error // the first budget exceeded, reported once
+	// bufs are the buffers nested archives are inflated into, one per
+	// depth: siblings reuse their level's, so that many nested archives
+	// cost one buffer, not one garbage buffer each for the collector.
+	bufs [maxJavaDepth][]byte
 }
 
 // Extract implements Extractor.
@@ -127,7 +131,7 @@ func readJavaArchive(ctx context.Context, ra io.ReaderAt, size int64, where stri
 				budget.cut = nestedCut(where, name, room, budget)
 				continue
 			}
-			b, err := readNestedFile(f, limit)
+			b, err := readNestedFile(f, limit, budget.bufs[depth])
 			budget.inflated -= int64(len(b))
 			if errors.Is(err, errTooLarge) {
 				// The entry's header understated its size.
@@ -140,6 +144,8 @@ func readJavaArchive(ctx context.Context, ra io.ReaderAt, size int64, where stri
 				continue
 			}
 			ps, err := readJavaArchive(ctx, bytes.NewReader(b), int64(len(b)), inner, depth+1, room-int64(len(b)), budget)
+			// Nothing read from b is kept (packages hold copies).
+			budget.bufs[depth] = b[:0]
 			out = append(out, ps...)
 			if err != nil {
 				firstErr = keepFirst(firstErr, fmt.Errorf("%s: %v", name, err))
@@ -190,13 +196,17 @@ func readZipFile(f *zip.File, max int64) ([]byte, error) {
 // readNestedFile inflates a nested archive into one buffer sized from its
 // header, so that holding it costs its size and not the doubling of a
 // growing buffer; a header that lies costs at most max.
-func readNestedFile(f *zip.File, max int64) ([]byte, error) {
+func readNestedFile(f *zip.File, max int64, reuse []byte) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, min(int64(f.UncompressedSize64), max)+bytes.MinRead))
+	want := min(int64(f.UncompressedSize64), max) + bytes.MinRead
+	if int64(cap(reuse)) < want {
+		reuse = make([]byte, 0, want)
+	}
+	buf := bytes.NewBuffer(reuse[:0])
 	if _, err := buf.ReadFrom(io.LimitReader(rc, max+1)); err != nil {
 		return nil, err
 	}
