@@ -158,6 +158,11 @@ func ruleMetadata(r *finding.Report) []finding.Rule {
 // not a regular file (/dev/null, /dev/stdout, a FIFO) is written to as it
 // is: renaming over it would replace a device with a file.
 func (s *Shared) write(data []byte) error {
+	if s.interrupt != nil && s.interrupt.Err() != nil {
+		// A run cancelled by Ctrl-C may have partial results: nothing is
+		// written, so no half-made report passes for a complete one.
+		return &exitError{code: ExitInterrupted}
+	}
 	out := s.Output
 	if out == "" || out == "-" {
 		_, err := s.IO.Out.Write(data)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"github.com/dockvet/dockvet/internal/secrets"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,10 @@ const (
 	ExitOK       = 0
 	ExitFindings = 1
 	ExitError    = 2
+	// ExitInterrupted ends a run stopped by Ctrl-C (SIGINT): 128 + the
+	// signal's number, as shells report it, so that a script can tell an
+	// interrupted run from a failed one. No report is written.
+	ExitInterrupted = 130
 )
 
 // exitError carries an exit code out of a command. A message, when set, is
@@ -61,6 +66,10 @@ func Execute(args []string, s Streams) int {
 // global flags and the plugin's name first; they are honoured as the
 // Docker CLI would honour them.
 func ExecuteAs(progName string, args []string, s Streams) int {
+	return executeAs(context.Background(), progName, args, s)
+}
+
+func executeAs(ctx context.Context, progName string, args []string, s Streams) int {
 	f := NewFactory(s)
 	g, rest, plugin, err := pluginInvocation(progName, args)
 	if err != nil {
@@ -68,21 +77,29 @@ func ExecuteAs(progName string, args []string, s Streams) int {
 		return ExitError
 	}
 	if !plugin {
-		return execute(context.Background(), f, args)
+		return execute(ctx, f, args)
 	}
 	if err := g.apply(f.Shared); err != nil {
 		fmt.Fprintf(s.Err, "docker: %s\n", err)
 		return ExitError
 	}
 	f.Shared.plugin = true
-	return execute(context.Background(), f, rest)
+	return execute(ctx, f, rest)
 }
 
 // Main is the program's entry point.
 func Main() int {
 	s := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutIsTerminal: isTerminal(os.Stdout), ErrIsTerminal: isTerminal(os.Stderr), Width: terminalWidth(os.Stdout)}
-	return ExecuteAs(os.Args[0], os.Args[1:], s)
+	// Ctrl-C cancels every command's context: the image walk, the
+	// analyzers and the extractors check it between entries and chunks,
+	// so a scan stops within a second and exits 130 with no report
+	// written. After the first Ctrl-C the signal is let go, so a second
+	// one ends the process at once, as a terminal user expects.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+	return executeAs(ctx, os.Args[0], os.Args[1:], s)
 }
 
 // execute runs the command line args with f's dependencies until it ends
@@ -97,9 +114,17 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 		name = "docker " + pluginName
 	}
 	root.SetArgs(args)
+	f.Shared.interrupt = ctx
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil {
+		// Whatever the command made of its cancelled context (a
+		// "context canceled" from a reader, a partial result refused by
+		// write), the run was interrupted.
+		fmt.Fprintln(f.Shared.IO.Err, "dockvet: interrupted; no report written")
+		return ExitInterrupted
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

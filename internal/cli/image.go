@@ -183,7 +183,7 @@ func runImage(ctx context.Context, opts *ImageOptions) error {
 // imageOpenOptions reads an image as the shared flags say (--platform,
 // --any-platform, --source, --offline, --insecure-registry, the Engine).
 func (s *Shared) imageOpenOptions() (image.OpenOptions, error) {
-	open := image.OpenOptions{Offline: s.Offline, Insecure: s.InsecureRegistry, AnyPlatform: s.AnyPlatform}
+	open := image.OpenOptions{Offline: s.Offline, Insecure: s.InsecureRegistry, AnyPlatform: s.AnyPlatform, RegistryTimeout: s.RegistryTimeout}
 	if s.Platform != "" {
 		p, err := v1.ParsePlatform(s.Platform)
 		if err != nil || p.OS == "" || p.Architecture == "" {

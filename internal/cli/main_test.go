@@ -12,8 +12,12 @@ import (
 //
 // Run as docker-vet (the name TestDockerCLIPlugin installs this test
 // binary under), it is dockvet, the Docker CLI's plugin.
+// asDockvet, set to 1 in a child's environment, runs the test binary as
+// dockvet (see TestInterrupt).
+const asDockvet = "DOCKVET_TEST_AS_DOCKVET"
+
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == pluginBinary {
+	if filepath.Base(os.Args[0]) == pluginBinary || os.Getenv(asDockvet) == "1" {
 		os.Exit(Main())
 	}
 	// Run as a child with DOCKVET_TEST_MAIN=1 (asChild), it is dockvet

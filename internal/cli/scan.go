@@ -89,6 +89,10 @@ func runScan(opts *ScanOptions) error {
 	opts.projectRoot = opts.Dir
 	r := newReport()
 	err := walkFiles(opts.Shared, opts.Dir, opts.Exclude, r, func(path string) error {
+		// Ctrl-C stops the walk between files (see Main).
+		if ctx := opts.interrupt; ctx != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		// Every auditor that recognises a file audits it: a Dockerfile is
 		// also searched for `docker run` lines.
 		for _, a := range fileAuditors {

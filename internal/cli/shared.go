@@ -18,6 +18,7 @@ import (
 	"github.com/dockvet/dockvet/internal/dockerfile"
 	"github.com/dockvet/dockvet/internal/engine"
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/image"
 	"github.com/dockvet/dockvet/internal/imageaudit"
 	"github.com/dockvet/dockvet/internal/report"
 )
@@ -40,6 +41,8 @@ type Shared struct {
 	CacheDir         string
 	Platform         string
 	InsecureRegistry bool
+	// RegistryTimeout bounds each wait on a registry (--registry-timeout).
+	RegistryTimeout time.Duration
 	// Template is the --template file of --format template.
 	Template string
 	// Ignore are rule or vulnerability IDs hidden on this run (--ignore).
@@ -77,6 +80,9 @@ type Shared struct {
 	// dockerGlobals are the Docker global flags it passed before `vet`.
 	plugin        bool
 	dockerGlobals *engine.Options
+	// interrupt is the run's context, done after Ctrl-C: write refuses
+	// to write a report then (see Main).
+	interrupt context.Context
 	// The Engine, resolved once per run.
 	ep         *engine.Endpoint
 	epErr      error
@@ -110,6 +116,8 @@ func (s *Shared) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.Platform, "platform", "", "platform to pick from a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)")
 	f.BoolVar(&s.InsecureRegistry, "insecure-registry", false, "allow plain HTTP or unverified TLS to registries")
 	f.BoolVar(&s.AcceptPartial, "accept-partial", false, "when some input could not be read (listed as errors in the report), exit by the findings instead of 2")
+	f.DurationVar(&s.RegistryTimeout, "registry-timeout", image.DefaultRegistryTimeout,
+		"how long a registry may keep dockvet waiting to connect, for a TLS handshake, for response headers or for more data (at most 10 redirects are followed)")
 }
 
 // validate checks the shared flags and, when loadConfig is set, loads the

@@ -127,22 +127,29 @@ func (w *walker) reuse(l *Layer, key, label string) ([]*File, bool, error) {
 	return w.replay(l, rec, label)
 }
 
-// keep records a layer the walk read whole and verified in its stores; a
-// store that cannot keep it costs a read next time, nothing more.
-func (w *walker) keep(l *Layer, key string, files []*File) {
-	if key == "" {
-		return
-	}
-	// Each analyzer gives its results once per layer (the secret scan
-	// counts what it read since the last layer), for either store.
+// saveLayer asks every analyzer for its results on a layer just read, once
+// per layer (the secret scan counts what it read since the last layer).
+// False: an analyzer cannot save its results, and the layer cannot be
+// recorded.
+func (w *walker) saveLayer(files []*File) (map[string]json.RawMessage, bool) {
 	saved := map[string]json.RawMessage{}
 	for _, a := range w.analyzers {
-		data, err := a.(LayerAnalyzer).SaveLayer(files)
+		la, ok := a.(LayerAnalyzer)
+		if !ok {
+			return nil, false
+		}
+		data, err := la.SaveLayer(files)
 		if err != nil {
-			return
+			return nil, false
 		}
 		saved[a.Name()] = data
 	}
+	return saved, true
+}
+
+// keep records a layer the walk read whole and verified in its stores; a
+// store that cannot keep it costs a read next time, nothing more.
+func (w *walker) keep(l *Layer, key string, files []*File, saved map[string]json.RawMessage) {
 	if w.opts.Cache != nil {
 		w.storeLayer(l, key, files, saved)
 	}

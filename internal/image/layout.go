@@ -99,8 +99,21 @@ func resolveDocker(st store) (*resolved, error) {
 	return res, nil
 }
 
-// maxIndexDepth bounds nested indexes, so a hostile layout cannot loop.
-const maxIndexDepth = 4
+// Budgets for walking an OCI layout's indexes. Depth alone does not bound
+// the walk: indexes that each list the next one 30 times (40 KB) made
+// 30^4 visits, 1.7 GB and 92 s of CPU. Each index is read once however
+// often it is listed, and the indexes and manifests reached are counted;
+// past a budget the layout is refused with the budget named.
+const (
+	// maxIndexDepth bounds nested indexes, so a hostile layout cannot loop.
+	maxIndexDepth = 4
+	// maxIndexes bounds the distinct indexes read: a multi-platform image
+	// has one, a layout holding many tagged images a few.
+	maxIndexes = 64
+	// maxIndexManifests bounds the image manifests the indexes list: a
+	// layout of every platform of hundreds of tags stays under it.
+	maxIndexManifests = 4096
+)
 
 type candidate struct {
 	desc     v1.Descriptor
@@ -119,7 +132,8 @@ func resolveOCI(st store, want v1.Platform, explicit bool) (*resolved, error) {
 		return nil, fmt.Errorf("index.json is not valid: %v", err)
 	}
 	var cands []candidate
-	if err := collectManifests(st, idx, 0, &cands); err != nil {
+	w := &indexWalk{st: st, seen: map[v1.Hash]bool{}}
+	if err := w.collect(idx, 0, &cands); err != nil {
 		return nil, err
 	}
 	desc, err := pickManifest(st, cands, want, explicit)
@@ -154,15 +168,29 @@ func resolveOCI(st store, want v1.Platform, explicit bool) (*resolved, error) {
 	return res, nil
 }
 
-// collectManifests lists the image manifests an index reaches.
-func collectManifests(st store, idx *v1.IndexManifest, depth int, out *[]candidate) error {
+// indexWalk lists the image manifests an index reaches, visiting each
+// digest once.
+type indexWalk struct {
+	st      store
+	seen    map[v1.Hash]bool // indexes and manifests already listed
+	indexes int              // distinct indexes read
+}
+
+func (w *indexWalk) collect(idx *v1.IndexManifest, depth int, out *[]candidate) error {
 	for _, d := range idx.Manifests {
 		switch d.MediaType {
 		case types.OCIImageIndex, types.DockerManifestList:
 			if depth >= maxIndexDepth {
 				return fmt.Errorf("indexes nested more than %d deep", maxIndexDepth)
 			}
-			data, err := readBlob(st, d.Digest)
+			if w.seen[d.Digest] {
+				continue
+			}
+			w.seen[d.Digest] = true
+			if w.indexes++; w.indexes > maxIndexes {
+				return fmt.Errorf("the layout's indexes reach more than %d indexes (budget maxIndexes)", maxIndexes)
+			}
+			data, err := readBlob(w.st, d.Digest)
 			if err != nil {
 				return fmt.Errorf("index: %w", err)
 			}
@@ -170,10 +198,19 @@ func collectManifests(st store, idx *v1.IndexManifest, depth int, out *[]candida
 			if err != nil {
 				return fmt.Errorf("index %s is not valid: %v", short(d.Digest), err)
 			}
-			if err := collectManifests(st, child, depth+1, out); err != nil {
+			if err := w.collect(child, depth+1, out); err != nil {
 				return err
 			}
 		case types.OCIManifestSchema1, types.DockerManifestSchema2, "":
+			// A manifest listed again (by another index, or twice in one)
+			// is the same image; its first listing keeps its platform.
+			if w.seen[d.Digest] {
+				continue
+			}
+			w.seen[d.Digest] = true
+			if len(*out) >= maxIndexManifests {
+				return fmt.Errorf("the layout's indexes list more than %d image manifests (budget maxIndexManifests)", maxIndexManifests)
+			}
 			*out = append(*out, candidate{desc: d, platform: d.Platform})
 		}
 	}

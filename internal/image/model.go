@@ -120,6 +120,12 @@ type Layer struct {
 	// Reused is set when the layer was not read: its record came from
 	// Options.Layers.
 	Reused bool
+	// RepeatOf is the earlier layer that is the same layer (the same diff
+	// ID), nil when none: a manifest listing one layer again is
+	// odd (no builder does it) and may be an attempt to cost a scanner
+	// one inflation per listing. The walk reads the layer once and
+	// replays its facts at the later positions.
+	RepeatOf *Layer
 
 	// blobSize is the stored size the manifest or archive gives, 0 when
 	// unknown.

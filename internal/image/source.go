@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -46,6 +47,10 @@ type OpenOptions struct {
 	// Keychain finds registry credentials; nil means the Docker
 	// configuration (~/.docker/config.json and its credential helpers).
 	Keychain authn.Keychain
+	// RegistryTimeout bounds each wait on a registry: connecting, the TLS
+	// handshake, the response headers, and each read of a body that has
+	// stalled (--registry-timeout); zero means DefaultRegistryTimeout.
+	RegistryTimeout time.Duration
 	// Endpoint resolves the Docker Engine as the command line and
 	// environment name it (engine.Resolve); nil resolves it from the
 	// environment alone. It is called only when a source needs the Engine.
@@ -505,19 +510,23 @@ func RemoteOptions(ctx context.Context, o OpenOptions) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(registryTransport(o.Insecure))}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(registryTransport(o.Insecure, o.RegistryTimeout))}
 }
 
 // registryTransport refuses plain HTTP to anything but loopback unless
 // --insecure-registry was given. go-containerregistry would otherwise fall
-// back to HTTP for private-network and .local registries on its own.
-func registryTransport(insecure bool) http.RoundTripper {
+// back to HTTP for private-network and .local registries on its own. It
+// bounds redirects and waits (see registry.go).
+func registryTransport(insecure bool, timeout time.Duration) http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	timeouts(t, timeout)
+	var rt http.RoundTripper = t
 	if insecure {
 		t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with --insecure-registry
-		return t
+	} else {
+		rt = plainHTTPGuard{t}
 	}
-	return plainHTTPGuard{t}
+	return &boundedTransport{next: rt, idle: registryTimeout(timeout)}
 }
 
 type plainHTTPGuard struct{ next http.RoundTripper }

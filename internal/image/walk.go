@@ -184,12 +184,29 @@ type walker struct {
 // is recorded (a store that cannot keep it costs a read next time).
 func (w *walker) readAll() error {
 	key := w.layerKey()
+	// A layer listed at several positions (one 1 GiB layer listed 80
+	// times was inflated 64 times before the image cap stopped it) is
+	// read once; its record, kept in memory, is replayed at the later
+	// positions, charged to the caps as if read.
+	first := map[v1.Hash]*Layer{}
+	repeats := map[v1.Hash]*LayerRecord{}
+	for _, l := range w.img.Layers {
+		if f, ok := first[l.DiffID]; ok {
+			l.RepeatOf = f
+			repeats[l.DiffID] = nil
+		} else {
+			first[l.DiffID] = l
+		}
+	}
 	for i, l := range w.img.Layers {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 		label := fmt.Sprintf("layer %d", i)
 		files, ok, err := w.reuse(l, key, label)
+		if rec := repeats[l.DiffID]; rec != nil && err == nil && !ok {
+			files, ok, err = w.replay(l, rec, label)
+		}
 		if err != nil {
 			return err
 		}
@@ -217,7 +234,20 @@ func (w *walker) readAll() error {
 		if diffID != l.DiffID {
 			return fmt.Errorf("layer %d: content does not match its digest: the config says %s, the layer holds %s", i, short(l.DiffID), short(diffID))
 		}
-		w.keep(l, key, files)
+		_, repeated := repeats[l.DiffID]
+		if key == "" && !repeated {
+			continue
+		}
+		saved, ok := w.saveLayer(files)
+		if !ok {
+			continue
+		}
+		if key != "" {
+			w.keep(l, key, files, saved)
+		}
+		if repeated {
+			repeats[l.DiffID] = w.record(l, files, saved)
+		}
 	}
 	return nil
 }
@@ -244,6 +274,11 @@ type capReader struct {
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
+	// Checked per chunk, not only between entries: one large file (or a
+	// skipped one) is otherwise read to its end after Ctrl-C.
+	if err := c.w.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.total += int64(n)
@@ -382,6 +417,11 @@ type contentCap struct {
 }
 
 func (c *contentCap) Read(p []byte) (int, error) {
+	// An analyzer reading a large file stops at the next chunk once the
+	// walk is cancelled.
+	if err := c.w.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.w.content += int64(n)

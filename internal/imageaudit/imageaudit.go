@@ -176,6 +176,9 @@ func Audit(ctx context.Context, o Options) (*Result, error) {
 	if ao.Secrets != nil {
 		notice("%s", secretNotice(target, ao.Secrets.Stats()))
 	}
+	if n := repeatNotice(target, view); n != "" {
+		notice("%s", n)
+	}
 	if vulnsEnabled {
 		inventoryNotices(target, inv, view, pkgs.Name(), notice)
 	}
@@ -436,4 +439,20 @@ func verify(ctx context.Context, img *image.Image, target finding.Target, o Opti
 		digests = append(digests, sign.RepoDigests(nm, img.RepoDigests)...)
 	}
 	return c.Check(ctx, sign.Subject{Name: nm, Digests: digests, Target: target, Who: "Image " + nm})
+}
+
+// repeatNotice says when the manifest lists one layer at several positions:
+// no builder does that, and a hostile image does it to cost a scanner one
+// inflation per listing (the walk reads it once).
+func repeatNotice(target string, v *image.View) string {
+	repeats := 0
+	for _, l := range v.Layers {
+		if l.RepeatOf != nil {
+			repeats++
+		}
+	}
+	if repeats == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: the manifest lists %d layer position(s) that repeat an earlier layer (the same diff ID); each was read once", target, repeats)
 }

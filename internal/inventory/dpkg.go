@@ -85,17 +85,20 @@ func parseDpkgStatus(b []byte) ([]Package, error) {
 }
 
 // controlParagraphs splits deb822 text into paragraphs of fields.
-// Continuation lines (starting with a space or tab) are folded into the
-// field before them; only single-line fields are used here.
+// Continuation lines (starting with a space or tab) are skipped: every
+// caller uses a field's first line only (dpkg's Package, Version, Status,
+// Source; DEP-5's License short name), and folding them in by appending
+// to the field made a status file of 200,000 continuation lines quadratic
+// (149 s of CPU from a 10 KB archive). The parse is one pass over the
+// bytes, linear in the input.
 func controlParagraphs(b []byte) []map[string]string {
 	var out []map[string]string
 	cur := map[string]string{}
-	last := ""
 	flush := func() {
 		if len(cur) > 0 {
 			out = append(out, cur)
+			cur = map[string]string{}
 		}
-		cur, last = map[string]string{}, ""
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -103,22 +106,14 @@ func controlParagraphs(b []byte) []map[string]string {
 			flush()
 			continue
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if last != "" {
-				cur[last] += "\n" + strings.TrimSpace(string(line))
-			}
-			continue
-		}
-		if line[0] == '#' {
+		if line[0] == ' ' || line[0] == '\t' || line[0] == '#' {
 			continue
 		}
 		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			last = ""
 			continue
 		}
-		last = string(k)
-		cur[last] = strings.TrimSpace(string(v))
+		cur[string(k)] = strings.TrimSpace(string(v))
 	}
 	flush()
 	return out

@@ -186,7 +186,6 @@ const (
 	maxMetadataSize = 64 << 20  // status files, lockfiles, METADATA, JSON manifests
 	maxArchiveSize  = 512 << 20 // jar/war/ear read without random access
 	maxBinarySize   = 512 << 20 // Go and Rust executables read without random access
-	maxNestedSize   = 128 << 20 // a jar inside a jar, always read into memory
 	maxRPMDBSize    = 1 << 30   // rpm databases are copied to an in-memory (or private temporary) file
 )
 
