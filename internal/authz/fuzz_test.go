@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzHandler: whatever the Engine (or anything that reaches the socket)
@@ -33,6 +35,7 @@ func FuzzHandler(f *testing.F) {
 	os.WriteFile(cfg, []byte("trustedRegistries: [docker.io]\n"), 0o600)
 	h := &Handler{Decider: New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }, LogReads: true})}
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		defer fuzztest.Budget(t)()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, PathRequest, bytes.NewReader(msg)))
 		var r Response
@@ -81,6 +84,7 @@ func FuzzCreateBody(f *testing.F) {
 	os.WriteFile(cfg, nil, 0o600)
 	d := New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }})
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer fuzztest.Budget(t)()
 		raw, _ := json.Marshal(body)
 		dec := d.Decide(t.Context(), &Request{RequestMethod: "POST", RequestURI: "/containers/create", RequestBody: raw})
 		if dec.Verdict == "" || (!dec.Allowed() && dec.Message == "") {

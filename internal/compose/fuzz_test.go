@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/container"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzLocate feeds arbitrary Compose files through loading and the
@@ -37,6 +38,7 @@ func FuzzLocate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		if len(data) > 1<<16 {
 			return
 		}

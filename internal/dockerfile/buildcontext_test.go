@@ -11,6 +11,7 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // TestBuildContextIgnore checks the context walk against the ignore file
@@ -117,6 +118,7 @@ func FuzzBuildContext(f *testing.F) {
 		writeFile(f, filepath.Join(dir, p), "x\n")
 	}
 	f.Fuzz(func(t *testing.T, ignore, src string) {
+		defer fuzztest.Budget(t)()
 		if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(ignore), 0o644); err != nil {
 			t.Fatal(err)
 		}

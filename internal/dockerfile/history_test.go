@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // historySeeds are created_by records as the builders write them.
@@ -163,6 +165,7 @@ func FuzzParseHistory(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		records := strings.Split(data, "\x1f")
 		h, err := ParseHistory(records)
 		if err != nil {

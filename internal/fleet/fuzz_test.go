@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/fleet"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzParseDistribution: any notification body is read or refused with an
@@ -24,6 +25,7 @@ func FuzzParseDistribution(f *testing.F) {
 	f.Add([]byte(`{"events": [{"action": "push", "target": {}}]}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		env, err := fleet.ParseDistribution(bytes.NewReader(b))
 		if err == nil && env == nil {
 			t.Fatal("no envelope and no error")
@@ -39,6 +41,7 @@ func FuzzParseRef(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzztest.Budget(t)()
 		r, err := fleet.ParseRef(s)
 		if err == nil && (r.Repository == "" || r.Given != s) {
 			t.Fatalf("%q: %+v", s, r)

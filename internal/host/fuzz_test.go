@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // seedFiles adds every fixture file with the given base name to a fuzz
@@ -32,6 +34,7 @@ func FuzzDaemonConfig(f *testing.F) {
 	f.Add(`{"graph": "/srv"}`, "-g /x --tlsverify=maybe -H")
 	f.Add(`[1,2]`, "--")
 	f.Fuzz(func(t *testing.T, data, cmdline string) {
+		defer fuzztest.Budget(t)()
 		dj, lines, err := parseDaemonJSON([]byte(data))
 		if err != nil {
 			dj, lines = nil, nil
@@ -64,6 +67,7 @@ func FuzzAuditRules(f *testing.F) {
 	seedFiles(f, "audit.rules")
 	f.Add("-w /etc/docker -p wa -k docker\n-a never,exit -F path=/x\n-W /etc/docker\n-D\n-a always,exit -F dir=/\n-a\n-w\n-F")
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		a := Audit{Rules: parseAuditRules(data)}
 		for _, r := range a.Rules {
 			if r.Path == "" {
@@ -83,6 +87,7 @@ func FuzzUnitFile(f *testing.F) {
 	seedFiles(f, "override.conf")
 	f.Add("[Service]\nExecStart=/usr/bin/dockerd \"-H\" 'fd://' \\\n $OPTS ${X} \\")
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		entries := parseUnitFile(data, "/u")
 		u := &Unit{Entries: entries}
 		env := map[string]string{"OPTS": "-H tcp://0.0.0.0:2375", "X": "y"}
@@ -103,6 +108,7 @@ func FuzzEnvFile(f *testing.F) {
 	seedFiles(f, "os-release")
 	f.Add("A=\"x\\\"y\"\nexport B='z'\nC=1 \\\n2\n")
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		for k := range parseEnvFile(data) {
 			if !isVarName(k) {
 				t.Errorf("variable name %q", k)
@@ -119,6 +125,7 @@ func FuzzKernel(f *testing.F) {
 	f.Add("4.18.0-513.el8.x86_64", "", "")
 	f.Add("6.18.44-fc-v657", "", "")
 	f.Fuzz(func(t *testing.T, release, version, signature string) {
+		defer fuzztest.Budget(t)()
 		k := parseKernel(release, version, signature)
 		if k.Upstream == "" && k.NotChecked == "" {
 			t.Errorf("%q: neither an upstream version nor a reason", release)
@@ -137,6 +144,7 @@ func FuzzClientConfig(f *testing.F) {
 	seedFiles(f, "config.json")
 	f.Add(`{"auths": {"r": {"auth": "Y2k6aHVudGVyMmh1bnRlcjI=", "password": "p"}}, "credHelpers": {"r": "x"}}`)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		c, err := parseClientConfig([]byte(data))
 		if err != nil {
 			return
@@ -158,6 +166,7 @@ func FuzzSystemFiles(f *testing.F) {
 	seedFiles(f, "passwd")
 	seedFiles(f, "group")
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		for _, l := range parseProcNetTCP(data) {
 			if !l.Addr.IsValid() {
 				t.Errorf("listener %+v", l)
@@ -182,6 +191,7 @@ func FuzzProcesses(f *testing.F) {
 	f.Add("PID USER TIME COMMAND", "1|root|0:00|/app\n2")
 	f.Add("", "")
 	f.Fuzz(func(t *testing.T, titles, rows string) {
+		defer fuzztest.Budget(t)()
 		top := client.ContainerTopResult{Titles: strings.Fields(titles)}
 		for _, l := range strings.Split(rows, "\n") {
 			top.Processes = append(top.Processes, strings.Split(l, "|"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -57,6 +58,7 @@ func seedLayers(f *testing.F) {
 func FuzzLayer(f *testing.F) {
 	seedLayers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		sec := NewSecrets(secrets.Default())
 		pk := NewPackages(context.Background())
 		analyzers := append(fuzzAnalyzers(), sec, pk)
@@ -102,6 +104,7 @@ func FuzzArchive(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		img, err := openArchiveReader("fuzz", bytes.NewReader(data), int64(len(data)), "", v1Host(), false)
 		if err != nil {
 			return
@@ -117,6 +120,7 @@ func FuzzStream(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		img := &Image{Ref: "fuzz", Source: SourceDocker}
 		img.stream = func(w *walker) error { return w.readStream(bytes.NewReader(data)) }
 		Audit(context.Background(), img, AuditOptions{Walk: fuzzOpts})
@@ -133,6 +137,7 @@ func FuzzInstruction(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzztest.Budget(t)()
 		if got := Instruction(s); utf8.RuneCountInString(got) > 60 {
 			t.Fatalf("Instruction(%q) = %q, longer than 60 characters", s, got)
 		}

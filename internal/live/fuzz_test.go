@@ -8,6 +8,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/dockvet/dockvet/internal/catalog"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/live"
 )
 
@@ -45,6 +46,7 @@ func FuzzAudit(f *testing.F) {
 		known[r.ID] = true
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var docs []*live.Container
 		var c live.Container
 		if json.Unmarshal(data, &c) == nil {

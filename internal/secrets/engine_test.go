@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/secrets/sample"
 )
 
@@ -315,6 +316,7 @@ func FuzzScan(f *testing.F) {
 	chunked, _ := New(Options{Info: true})
 	chunked.chunk = 16
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		defer fuzztest.Budget(t)()
 		whole := e.ScanBytes(data, path)
 		res, err := chunked.ScanFile(bytes.NewReader(data), path)
 		if err != nil {

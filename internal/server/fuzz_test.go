@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockvet/dockvet/internal/fleet"
 	"github.com/dockvet/dockvet/internal/fleet/store"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/server"
 )
 
@@ -22,6 +23,7 @@ func FuzzParseTokens(f *testing.F) {
 	f.Add([]byte("admin x\n"))
 	f.Add([]byte("read\tshort"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		toks, err := server.ParseTokens(b)
 		if err == nil && len(toks) == 0 {
 			t.Fatal("no tokens and no error")
@@ -47,6 +49,7 @@ func FuzzRequests(f *testing.F) {
 		f.Add(uint8(i), []byte("PK\x03\x04 not a zip"))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		defer fuzztest.Budget(t)()
 		p := paths[int(which)%len(paths)]
 		req := httptest.NewRequest("POST", p, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -3,6 +3,8 @@ package shell
 import (
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 func names(s *Script) string {
@@ -137,6 +139,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		defer fuzztest.Budget(t)()
 		s, err := Parse(src, Options{})
 		if err != nil {
 			return

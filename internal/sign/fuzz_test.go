@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	st "github.com/dockvet/dockvet/internal/signtest"
 )
 
@@ -26,6 +27,7 @@ func FuzzParseLegacy(f *testing.F) {
 	}
 	f.Add([]byte(`{"critical":{"image":{"docker-manifest-digest":"sha256:00"},"type":"cosign container image signature"}}`), mtSimpleSigning, "AAAA", "", `{"Payload":{}}`, `{"SignedRFC3161Timestamp":"AAAA"}`)
 	f.Fuzz(func(t *testing.T, payload []byte, mediaType, sig, cert, rekor, tsr string) {
+		defer fuzztest.Budget(t)()
 		ann := map[string]string{annSignature: sig, annCertificate: cert, annRekorBundle: rekor, annRFC3161: tsr}
 		ls, err := parseLegacy(payload, mediaType, ann)
 		if err != nil {
@@ -53,6 +55,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(st.SignBundle(f, kp, st.Statement(seedDigest, predicateSLSA1, slsaV1), nil, nil))
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		b, err := parseBundle(data)
 		if err != nil {
 			return
@@ -74,6 +77,7 @@ func FuzzReadPredicate(f *testing.F) {
 		f.Add(s.typ, []byte(s.body))
 	}
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		defer fuzztest.Budget(t)()
 		var a Attestation
 		readPredicate(typ, json.RawMessage(body), &a)
 	})
@@ -90,6 +94,7 @@ func FuzzParsePublicKey(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		k, err := parsePublicKey("k", data)
 		if err == nil && (k.verifier == nil || k.id == "") {
 			t.Fatal("a key without a verifier was accepted")
@@ -107,6 +112,7 @@ func FuzzParseTrustedRoot(f *testing.F) {
 	f.Add(data)
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		_, _ = parseTrustedRoot(data)
 	})
 }
@@ -118,6 +124,7 @@ func FuzzDiffManifests(f *testing.F) {
 		[]byte(`{"config":{"digest":"sha256:bb"},"layers":[{"digest":"sha256:01"},{"digest":"sha256:03"}]}`))
 	f.Add([]byte(`{"layers":[]}`), []byte(`{"layers":[{}]}`))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
+		defer fuzztest.Budget(t)()
 		ma, err := readManifest(a)
 		if err != nil {
 			return

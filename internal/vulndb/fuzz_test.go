@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzParseRecord feeds the OSV reader arbitrary JSON: records come from
@@ -34,6 +36,7 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte(`[{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"x"},"versions":["1"]}]},{}]`))
 	f.Add([]byte(`{"id":"B","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N"},{"type":"CVSS_V4","score":"CVSS:4.0/"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		recs, err := parseFile(b, testNow)
 		if err != nil {
 			return
@@ -64,6 +67,7 @@ func FuzzRangeEvaluation(f *testing.F) {
 	f.Add("1.2.3-r0", "1.0_alpha", "1.2.3-r1", "", "")
 	f.Add("v1.2.3", "1.0.0-0", "", "", "2.0.0")
 	f.Fuzz(func(t *testing.T, installedV, introduced, fixed, lastAffected, limit string) {
+		defer fuzztest.Budget(t)()
 		for _, eco := range []string{"Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "RubyGems", "Packagist", "NuGet", "crates.io", "Rocky Linux"} {
 			in := newInstalled(installedV, eco)
 			for _, typ := range []string{"ECOSYSTEM", "SEMVER"} {
@@ -91,6 +95,7 @@ func FuzzStoreCodec(f *testing.F) {
 	f.Add(encodeRating(aliasRating{Severity: "critical", Score: 9.8, Via: "GHSA-aaaa-bbbb-cccc"}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		if es, err := decodeEntries(b); err == nil {
 			if again, err := decodeEntries(encodeEntries(es)); err != nil || !reflect.DeepEqual(normEntries(again), normEntries(es)) {
 				t.Fatalf("entries do not round-trip: %v", err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/moby/moby/api/types/events"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzDecode feeds arbitrary bytes, decoded as the client decodes the
@@ -33,6 +35,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var m events.Message
 		if json.Unmarshal(data, &m) != nil {
 			return
@@ -98,6 +101,7 @@ func FuzzJudge(f *testing.F) {
 	f.Add([]byte(`{"event":{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"c","name":"host"}},"timeNano":1},"container":{"State":{"Running":true,"StartedAt":"0001-01-01T00:00:00Z"}}}`))
 	f.Add([]byte(`{"event":{"Type":"image","Action":"tag","Actor":{"ID":"i","Attributes":{"name":"r.example.com/a:1"}}},"image":{"RepoDigests":["@","x@sha256:zz",""]},"trusted":["r.example.com"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var c eventCase
 		if json.Unmarshal(data, &c) != nil {
 			return
@@ -131,6 +135,7 @@ func FuzzSpoolFile(f *testing.F) {
 	f.Add([]byte(`[]`), "18446744073709551615.json")
 	f.Add([]byte(`{}`), "99999999999999999999.json")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		defer fuzztest.Budget(t)()
 		body, err := parseSpooled(data)
 		if err == nil && !json.Valid(body) {
 			t.Fatalf("accepted %q", data)
@@ -177,6 +182,7 @@ func FuzzHeaders(f *testing.F) {
 	f.Add("A:\r\nB: c\x00d")
 	f.Add(strings.Repeat("X", 70000) + ": y")
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		h, err := ParseHeaders(strings.NewReader(data), "f")
 		if err != nil {
 			return

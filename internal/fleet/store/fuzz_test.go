@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/fleet/store"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzParseDSN: any --db value is read or refused, and a password never
@@ -13,6 +14,7 @@ func FuzzParseDSN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzztest.Budget(t)()
 		d, src, err := store.ParseDSN(s)
 		if err == nil && (src == "" || (d != store.SQLite && d != store.Postgres)) {
 			t.Fatalf("%q: %q %q", s, d, src)

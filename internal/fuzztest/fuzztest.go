@@ -1,0 +1,140 @@
+// Package fuzztest is what every fuzz target shares: a budget per input.
+//
+// Go's fuzzer has no limit on one input. A worker stuck in an input that
+// takes minutes (an exponential expansion, a quadratic walk over a large
+// mutation) runs until -fuzztime ends, when it is stopped quietly: the
+// run "passes" with a few dozen executions and the input is lost. With
+//
+//	f.Fuzz(func(t *testing.T, data []byte) {
+//		defer fuzztest.Budget(t)()
+//		…
+//	})
+//
+// an input that uses more than the budget kills the worker with a panic
+// naming the target and the budget; the fuzzer then reports "fuzzing
+// process hung or terminated unexpectedly" and writes the input under the
+// package's testdata/fuzz/FuzzX/, where it becomes a seed.
+//
+// The budget is CPU time of the worker process, not wall time, so a busy
+// machine does not turn a slow input into a false hang; a wall-clock
+// limit (WallBudget) catches inputs that block without using the CPU. It
+// applies only inside a fuzzing worker (-test.fuzzworker): the same
+// targets run as ordinary tests over their seeds, in parallel with other
+// tests and under the race detector, where the process's CPU time says
+// nothing about one input.
+package fuzztest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// DefaultBudget is the CPU time one input may use. Targets are expected to
+// do thousands of inputs per second, so a healthy input takes well under
+// a millisecond; the largest inputs the mutator makes (about a megabyte)
+// through the heaviest target (an image audit with fuzzing limits) take
+// tens of milliseconds. Two seconds is the hostile-input acceptance's
+// limit for a whole run of dockvet, far above any legitimate input and
+// short enough that a 3-second smoke run (.ci/fuzz) catches a hang that
+// starts in its first second. DOCKVET_FUZZ_BUDGET (a Go duration)
+// overrides it.
+const DefaultBudget = 2 * time.Second
+
+// WallBudget catches an input that blocks (a lock never released, a read
+// that never returns) and so never reaches the CPU budget. It is wall
+// time, so it is generous: a loaded machine stretches wall time, not CPU
+// time.
+const WallBudget = 30 * time.Second
+
+// tick is how often the monitor looks; an input is caught within a tick
+// of crossing the budget.
+const tick = 100 * time.Millisecond
+
+var (
+	once    sync.Once
+	enabled bool
+	budget  = DefaultBudget
+	current atomic.Uint64 // the running input's number, 0 between inputs
+	next    atomic.Uint64
+	name    atomic.Pointer[string]
+)
+
+// Budget starts the budget of one input and returns the function that
+// ends it (call it with defer). Outside a fuzzing worker it does nothing.
+func Budget(t testing.TB) func() {
+	once.Do(setup)
+	if !enabled {
+		return func() {}
+	}
+	if name.Load() == nil {
+		n := t.Name()
+		name.Store(&n)
+	}
+	id := next.Add(1)
+	current.Store(id)
+	return func() { current.CompareAndSwap(id, 0) }
+}
+
+func setup() {
+	f := flag.Lookup("test.fuzzworker")
+	if f == nil || f.Value.String() != "true" {
+		return
+	}
+	if s := os.Getenv("DOCKVET_FUZZ_BUDGET"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(os.Stderr, "fuzztest: DOCKVET_FUZZ_BUDGET=%q is not a positive duration; using %v\n", s, DefaultBudget)
+		} else {
+			budget = d
+		}
+	}
+	enabled = true
+	go monitor()
+}
+
+// monitor watches the running input. The CPU time at the first tick that
+// sees an input is its start (an input is charged from at most one tick
+// after it began), which keeps the cost per input to two atomic stores.
+func monitor() {
+	var seen uint64
+	var cpu0 time.Duration
+	var wall0 time.Time
+	for range time.Tick(tick) {
+		id := current.Load()
+		if id == 0 || id != seen {
+			seen, cpu0, wall0 = id, cpuTime(), time.Now()
+			continue
+		}
+		used, waited := cpuTime()-cpu0, time.Since(wall0)
+		if used <= budget && waited <= WallBudget {
+			continue
+		}
+		n := "a fuzz target"
+		if p := name.Load(); p != nil {
+			n = *p
+		}
+		msg := fmt.Sprintf("fuzztest: %s: one input used %v of CPU (budget %v, DOCKVET_FUZZ_BUDGET) in %v (wall budget %v): treated as a hang; the fuzzer writes the input under testdata/fuzz",
+			n, used.Round(time.Millisecond), budget, waited.Round(time.Millisecond), WallBudget)
+		fmt.Fprintln(os.Stderr, msg)
+		// Every goroutine's stack: the one running the input shows where
+		// it is stuck.
+		debug.SetTraceback("all")
+		panic(msg)
+	}
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
