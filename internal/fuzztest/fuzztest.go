@@ -10,10 +10,11 @@
 //		…
 //	})
 //
-// an input that uses more than the budget kills the worker with a panic
-// naming the target and the budget; the fuzzer then reports "fuzzing
-// process hung or terminated unexpectedly" and writes the input under the
-// package's testdata/fuzz/FuzzX/, where it becomes a seed.
+// an input that uses more than the budget ends the worker (exit status 2)
+// with a line naming the target and the budget and the stack where the
+// input is stuck; the fuzzer then reports "fuzzing process hung or
+// terminated unexpectedly" and writes the input under the package's
+// testdata/fuzz/FuzzX/, where it becomes a seed.
 //
 // The budget is CPU time of the worker process, not wall time, so a busy
 // machine does not turn a slow input into a false hang; a wall-clock
@@ -28,7 +29,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -120,14 +122,37 @@ func monitor() {
 		if p := name.Load(); p != nil {
 			n = *p
 		}
-		msg := fmt.Sprintf("fuzztest: %s: one input used %v of CPU (budget %v, DOCKVET_FUZZ_BUDGET) in %v (wall budget %v): treated as a hang; the fuzzer writes the input under testdata/fuzz",
+		msg := fmt.Sprintf("fuzztest: %s: one input used %v of CPU (budget %v, DOCKVET_FUZZ_BUDGET) in %v (wall budget %v): treated as a hang; the fuzzer writes the input under testdata/fuzz\n",
 			n, used.Round(time.Millisecond), budget, waited.Round(time.Millisecond), WallBudget)
-		fmt.Fprintln(os.Stderr, msg)
-		// Every goroutine's stack: the one running the input shows where
-		// it is stuck.
-		debug.SetTraceback("all")
-		panic(msg)
+		report(msg + stuck())
+		os.Exit(2)
 	}
+}
+
+// report writes to the coordinator's standard error: the fuzzer discards
+// its workers' output, and says only that a worker "hung or terminated
+// unexpectedly". /proc/PPID/fd/2 is the coordinator's (the worker is its
+// child); where it cannot be opened, the worker's own stderr is the best
+// left.
+func report(msg string) {
+	w := os.Stderr
+	if f, err := os.OpenFile(fmt.Sprintf("/proc/%d/fd/2", os.Getppid()), os.O_WRONLY|os.O_APPEND, 0); err == nil {
+		w = f
+	}
+	fmt.Fprint(w, msg)
+}
+
+// stuck is the stack of the goroutine running the input: where it hangs.
+func stuck() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out strings.Builder
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "testing.(*F).Fuzz") && !strings.Contains(g, "fuzztest.monitor") {
+			out.WriteString(g + "\n")
+		}
+	}
+	return out.String()
 }
 
 // cpuTime is the process's user and system CPU time.
