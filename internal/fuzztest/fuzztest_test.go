@@ -6,8 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
+
+var spun atomic.Int64
 
 // FuzzSpin is the target TestBudget fuzzes in a child process: an input
 // other than FUZZTEST_SAFE never returns when FUZZTEST_SPIN is set. Run
@@ -20,7 +23,11 @@ func FuzzSpin(f *testing.F) {
 	spin := os.Getenv("FUZZTEST_SPIN") != ""
 	f.Fuzz(func(t *testing.T, s string) {
 		defer Budget(t)()
+		// A busy loop the compiler keeps: the hang the budget is for.
+		n := 0
 		for spin && s != "ok" {
+			n++
+			spun.Store(int64(n))
 		}
 	})
 }
@@ -33,7 +40,7 @@ func TestBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts fuzzing child processes")
 	}
-	run := func(seed string, spin bool) (string, error, string) {
+	run := func(seed string, spin bool) (string, string, error) {
 		dir := t.TempDir()
 		cmd := exec.Command(os.Args[0], "-test.run", "^$", "-test.fuzz", "^FuzzSpin$", "-test.fuzztime", "2s",
 			"-test.parallel", "1", "-test.fuzzcachedir", filepath.Join(dir, "cache"))
@@ -43,10 +50,10 @@ func TestBudget(t *testing.T) {
 			cmd.Env = append(cmd.Env, "FUZZTEST_SPIN=1")
 		}
 		out, err := cmd.CombinedOutput()
-		return string(out), err, dir
+		return string(out), dir, err
 	}
 	var ee *exec.ExitError
-	out, err, _ := run("spin", true)
+	out, _, err := run("spin", true)
 	if !errors.As(err, &ee) {
 		t.Fatalf("a spinning seed passed (%v):\n%s", err, out)
 	}
@@ -55,14 +62,14 @@ func TestBudget(t *testing.T) {
 			t.Errorf("the failure does not say %q:\n%s", want, out)
 		}
 	}
-	out, err, dir := run("ok", true)
+	out, dir, err := run("ok", true)
 	if !errors.As(err, &ee) || !strings.Contains(out, "fuzztest: FuzzSpin: one input used") {
 		t.Fatalf("a spinning mutated input passed (%v):\n%s", err, out)
 	}
 	if written, _ := filepath.Glob(filepath.Join(dir, "testdata/fuzz/FuzzSpin/*")); len(written) != 1 {
 		t.Errorf("failing inputs written: %v\n%s", written, out)
 	}
-	if out, err, _ := run("ok", false); err != nil {
+	if out, _, err := run("ok", false); err != nil {
 		t.Fatalf("a run without a hang failed (%v):\n%s", err, out)
 	}
 }
