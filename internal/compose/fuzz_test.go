@@ -37,13 +37,17 @@ func FuzzLocate(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// One directory for every input (a worker runs one input at a time):
+	// a temporary directory made and removed per input cost more than the
+	// load. Only compose.yaml is ever written in it, so what one input
+	// leaves cannot change the next.
+	dir := f.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		if len(data) > 1<<16 {
 			return
 		}
-		dir := t.TempDir()
-		file := filepath.Join(dir, "compose.yaml")
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
