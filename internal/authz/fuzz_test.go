@@ -14,6 +14,13 @@ import (
 	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine API types, the
+// policy, every rule set). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
+
 // FuzzHandler: whatever the Engine (or anything that reaches the socket)
 // sends, the handler answers one JSON response, never panics, and never
 // allows a judged request it could not read.

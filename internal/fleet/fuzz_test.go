@@ -10,6 +10,14 @@ import (
 	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the whole fleet service: image
+// audits, the vulnerability database, SQLite). Profiled (internal/sign, a
+// JSON decode), that is most of a worker's time; .ci/fuzz prints each
+// package's counters.
+
 // FuzzParseDistribution: any notification body is read or refused with an
 // error, never a panic.
 func FuzzParseDistribution(f *testing.F) {

@@ -52,6 +52,14 @@ func seedLayers(f *testing.F) {
 	f.Add([]byte{})
 }
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (every image source, the secret
+// engine, every package extractor, the Dockerfile rules). Profiled
+// (internal/sign, a JSON decode), that is most of a worker's time; .ci/fuzz
+// prints each package's counters.
+
 // FuzzLayer feeds arbitrary bytes to the walker as two layers, with the
 // secret scan and the package inventory, then runs every rule over what it
 // made of them.

@@ -12,6 +12,13 @@ import (
 	"github.com/dockvet/dockvet/internal/live"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine client and every
+// container and image rule). Profiled (internal/sign, a JSON decode), that
+// is most of a worker's time; .ci/fuzz prints each package's counters.
+
 // FuzzAudit feeds arbitrary JSON, decoded as the Engine API types, to the
 // conversion and every rule: whatever an Engine (or a snapshot file)
 // answers, the audit does not panic, and every finding is a known rule

@@ -15,6 +15,13 @@ import (
 	"github.com/dockvet/dockvet/internal/server"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the whole fleet service and
+// SQLite). Profiled (internal/sign, a JSON decode), that is most of a
+// worker's time; .ci/fuzz prints each package's counters.
+
 // FuzzParseTokens: any token file is read or refused with an error; a
 // token shorter than 16 characters is never accepted.
 func FuzzParseTokens(f *testing.F) {
@@ -37,7 +44,10 @@ func FuzzParseTokens(f *testing.F) {
 }
 
 // FuzzRequests: whatever a client sends to an endpoint that reads a body,
-// the service answers without a server error and keeps serving.
+// the service answers without a server error and keeps serving. Each
+// input is a request through the whole handler, and a well-formed one
+// writes to the SQLite store (a scan queued, a registry added): hundreds
+// per second, on top of the cost above.
 func FuzzRequests(f *testing.F) {
 	e := newFuzzEnv(f)
 	paths := []string{"/api/v1/scans", "/api/v1/registries", "/api/v1/hooks/distribution", "/api/v1/db/import", "/harbor/api/v1/scan", "/login"}

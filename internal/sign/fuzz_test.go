@@ -13,6 +13,13 @@ import (
 // seedDigest is an image every seed signs.
 var seedDigest = name.MustParseReference("registry.example.com/app@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").(name.Digest)
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (Sigstore, notation,
+// go-containerregistry). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
+
 // FuzzParseLegacy feeds cosign signature layers (payload and annotations,
 // as a registry serves them) to the reader: never a panic, and a layer
 // accepted names an image digest and becomes a bundle.

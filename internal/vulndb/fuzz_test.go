@@ -12,6 +12,14 @@ import (
 	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (bbolt, every ecosystem's
+// version comparison, the image audit). Profiled (internal/sign, a JSON
+// decode), that is most of a worker's time; .ci/fuzz prints each package's
+// counters.
+
 // FuzzParseRecord feeds the OSV reader arbitrary JSON: records come from
 // any mirror a user points dockvet at.
 func FuzzParseRecord(f *testing.F) {

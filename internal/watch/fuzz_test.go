@@ -14,6 +14,13 @@ import (
 	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine client, the sinks
+// and every rule set). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
+
 // FuzzDecode feeds arbitrary bytes, decoded as the client decodes the
 // Engine's event stream, to Decode and, when watch acts on the event, to
 // the dispatch that turns it into a job: whatever an Engine (or a proxy
