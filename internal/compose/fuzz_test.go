@@ -16,9 +16,9 @@ import (
 // FuzzLocate feeds arbitrary Compose files through loading and the
 // position mapper: it must never panic or hang, a load error must be one
 // line, and every position it gives must be a line of a file it read.
-// About a thousand per CPU second: each input is a whole compose-go load
-// (schema validation, interpolation, normalisation) read from a file, and
-// the test binary links compose-go and the container rules.
+// Several hundred executions per CPU second, not thousands: each input is
+// a whole compose-go load (schema validation, interpolation,
+// normalisation) read from a file, then the audit and the fix preview.
 func FuzzLocate(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*/*.yaml")
 	for _, s := range seeds {
