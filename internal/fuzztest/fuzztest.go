@@ -38,15 +38,14 @@ import (
 	"time"
 )
 
-// DefaultBudget is the CPU time one input may use. Targets are expected to
-// do thousands of inputs per second, so a healthy input takes well under
-// a millisecond; the largest inputs the mutator makes (about a megabyte)
-// through the heaviest target (an image audit with fuzzing limits) take
-// tens of milliseconds. Two seconds is the hostile-input acceptance's
-// limit for a whole run of dockvet, far above any legitimate input and
-// short enough that a 3-second smoke run (.ci/fuzz) catches a hang that
-// starts in its first second. DOCKVET_FUZZ_BUDGET (a Go duration)
-// overrides it.
+// DefaultBudget is the CPU time one input may use. The slowest targets
+// do hundreds of inputs per CPU second, the others thousands, so a
+// healthy input takes milliseconds at most. Two seconds is the
+// hostile-input acceptance's limit for a whole run of dockvet: far above
+// any legitimate input, and what a long fuzzing run by hand allows.
+// .ci/fuzz, whose runs last two seconds, sets one second, so that a hang
+// starting in a run's first second is still caught. DOCKVET_FUZZ_BUDGET
+// (a Go duration) overrides it.
 const DefaultBudget = 2 * time.Second
 
 // WallBudget catches an input that blocks (a lock never released, a read
