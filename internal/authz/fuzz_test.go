@@ -41,6 +41,7 @@ func FuzzHandler(f *testing.F) {
 	cfg := filepath.Join(f.TempDir(), "c.yaml")
 	os.WriteFile(cfg, []byte("trustedRegistries: [docker.io]\n"), 0o600)
 	h := &Handler{Decider: New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }, LogReads: true})}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		defer fuzztest.Budget(t)()
 		rec := httptest.NewRecorder()
@@ -90,6 +91,7 @@ func FuzzCreateBody(f *testing.F) {
 	cfg := filepath.Join(f.TempDir(), "c.yaml")
 	os.WriteFile(cfg, nil, 0o600)
 	d := New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }})
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		defer fuzztest.Budget(t)()
 		raw, _ := json.Marshal(body)

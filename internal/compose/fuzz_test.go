@@ -46,6 +46,7 @@ func FuzzLocate(f *testing.F) {
 	// leaves cannot change the next.
 	dir := f.TempDir()
 	file := filepath.Join(dir, "compose.yaml")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		if len(data) > 1<<16 {

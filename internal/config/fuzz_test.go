@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		c, err := Parse(data, "f.yaml")

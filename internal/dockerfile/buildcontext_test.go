@@ -119,6 +119,7 @@ func FuzzBuildContext(f *testing.F) {
 	for _, p := range tree {
 		writeFile(f, filepath.Join(dir, p), "x\n")
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, ignore, src string) {
 		defer fuzztest.Budget(t)()
 		if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(ignore), 0o644); err != nil {

@@ -164,6 +164,7 @@ func FuzzParseHistory(f *testing.F) {
 	for _, s := range historySeeds {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
 		defer fuzztest.Budget(t)()
 		records := strings.Split(data, "\x1f")

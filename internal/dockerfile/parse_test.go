@@ -170,6 +170,7 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Add([]byte("FROM a\nRUN <<A <<B\nx\nA\ny\nB\n"))
 	f.Add([]byte("# escape=`\nFROM a\nRUN echo `\n  hi\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		defer fuzztest.Budget(t)()
 		file, err := Parse("Dockerfile", src)

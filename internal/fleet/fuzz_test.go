@@ -32,6 +32,7 @@ func FuzzParseDistribution(f *testing.F) {
 	f.Add([]byte(`{"events": []}`))
 	f.Add([]byte(`{"events": [{"action": "push", "target": {}}]}`))
 	f.Add([]byte(`[]`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer fuzztest.Budget(t)()
 		env, err := fleet.ParseDistribution(bytes.NewReader(b))
@@ -48,6 +49,7 @@ func FuzzParseRef(f *testing.F) {
 		"docker:alpine", "oci:/tmp/x", "UPPER/case", "a b", "", "registry:", "x:99999999999999/y"} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		defer fuzztest.Budget(t)()
 		r, err := fleet.ParseRef(s)

@@ -67,6 +67,27 @@ var (
 	name    atomic.Pointer[string]
 )
 
+// MinimizeCalls bounds how many calls Go's fuzzer spends minimising one
+// input, unless -test.fuzzminimizetime says otherwise. By default it
+// spends up to a minute on every input that reaches new code, and
+// minimising is quadratic in the input's size: a mutation of a seed of a
+// few kilobytes (an ELF, a jar, a Dockerfile) through a target taking a
+// millisecond stalled the only worker for the whole minute, again and
+// again, which is how targets "barely ran past their seeds". A hundred
+// calls still cut a failing input's tail down (it is written either way);
+// -test.fuzzminimizetime=60s gives a failing input the full treatment.
+const MinimizeCalls = "100x"
+
+// Minimize applies MinimizeCalls to a fuzzing run; call it in the fuzz
+// target before f.Fuzz (the coordinator reads the flag there).
+func Minimize(f *testing.F) {
+	set := false
+	flag.Visit(func(fl *flag.Flag) { set = set || fl.Name == "test.fuzzminimizetime" })
+	if !set && flag.Lookup("test.fuzzminimizetime") != nil {
+		flag.Set("test.fuzzminimizetime", MinimizeCalls)
+	}
+}
+
 // Budget starts the budget of one input and returns the function that
 // ends it (call it with defer). Outside a fuzzing worker it does nothing.
 func Budget(t testing.TB) func() {

@@ -248,6 +248,7 @@ whiteout /app/v1
 	}
 	f.Add(captured)
 	f.Add([]byte(factsMagic))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		w := newWalker(context.Background(), &Image{}, Options{MaxEntries: 1000}, []Analyzer{newFacts(), NewSecrets(secretsEngine)})

@@ -248,6 +248,7 @@ func FuzzCompressedArchive(f *testing.F) {
 		f.Add(enc.EncodeAll(s, nil))
 	}
 	dir := f.TempDir()
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		p := filepath.Join(dir, "fuzz.tar.gz")

@@ -65,6 +65,7 @@ func seedLayers(f *testing.F) {
 // made of them.
 func FuzzLayer(f *testing.F) {
 	seedLayers(f)
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		sec := NewSecrets(secrets.Default())
@@ -111,6 +112,7 @@ func FuzzArchive(f *testing.F) {
 	for _, s := range archiveSeeds(f) {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		img, err := openArchiveReader("fuzz", bytes.NewReader(data), int64(len(data)), "", v1Host(), false)
@@ -127,6 +129,7 @@ func FuzzStream(f *testing.F) {
 	for _, s := range archiveSeeds(f) {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		img := &Image{Ref: "fuzz", Source: SourceDocker}
@@ -144,6 +147,7 @@ func FuzzInstruction(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		defer fuzztest.Budget(t)()
 		if got := Instruction(s); utf8.RuneCountInString(got) > 60 {

@@ -52,6 +52,7 @@ func FuzzAudit(f *testing.F) {
 	for _, r := range catalog.All() {
 		known[r.ID] = true
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		var docs []*live.Container

@@ -42,6 +42,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, script string) {
 		defer fuzztest.Budget(t)()
 		if len(script) > 1<<14 {

@@ -315,6 +315,7 @@ func FuzzScan(f *testing.F) {
 	e, _ := New(Options{Info: true})
 	chunked, _ := New(Options{Info: true})
 	chunked.chunk = 16
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		defer fuzztest.Budget(t)()
 		whole := e.ScanBytes(data, path)

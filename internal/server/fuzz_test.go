@@ -29,6 +29,7 @@ func FuzzParseTokens(f *testing.F) {
 	f.Add([]byte("# comment\n\nwrite 0123456789abcdef\n"))
 	f.Add([]byte("admin x\n"))
 	f.Add([]byte("read\tshort"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer fuzztest.Budget(t)()
 		toks, err := server.ParseTokens(b)
@@ -58,6 +59,7 @@ func FuzzRequests(f *testing.F) {
 		f.Add(uint8(i), []byte(`{"registry": {"url": "http://127.0.0.1:1"}, "artifact": {"repository": "x", "digest": "sha256:`+strings.Repeat("b", 64)+`"}}`))
 		f.Add(uint8(i), []byte("PK\x03\x04 not a zip"))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		defer fuzztest.Budget(t)()
 		p := paths[int(which)%len(paths)]

@@ -138,6 +138,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"a | b && c", "sh -c 'sudo x'", "bash <<EOF\nls\nEOF", "$(", "eval eval eval x"} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		defer fuzztest.Budget(t)()
 		s, err := Parse(src, Options{})

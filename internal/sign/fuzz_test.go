@@ -33,6 +33,7 @@ func FuzzParseLegacy(f *testing.F) {
 		f.Add(l.Payload, l.MediaType, l.Annotations[annSignature], l.Annotations[annCertificate], l.Annotations[annRekorBundle], "")
 	}
 	f.Add([]byte(`{"critical":{"image":{"docker-manifest-digest":"sha256:00"},"type":"cosign container image signature"}}`), mtSimpleSigning, "AAAA", "", `{"Payload":{}}`, `{"SignedRFC3161Timestamp":"AAAA"}`)
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, payload []byte, mediaType, sig, cert, rekor, tsr string) {
 		defer fuzztest.Budget(t)()
 		ann := map[string]string{annSignature: sig, annCertificate: cert, annRekorBundle: rekor, annRFC3161: tsr}
@@ -61,6 +62,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(st.SignBundle(f, kp, st.Statement(seedDigest, predicateCosignSign, "{}"), fulcio, log))
 	f.Add(st.SignBundle(f, kp, st.Statement(seedDigest, predicateSLSA1, slsaV1), nil, nil))
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		b, err := parseBundle(data)
@@ -83,6 +85,7 @@ func FuzzReadPredicate(f *testing.F) {
 		{predicateCycloneDX, `{"specVersion":"1.6","components":[{"name":"a"}]}`}, {predicateSLSA1, `{"buildDefinition":{"externalParameters":{"source":3}}}`}} {
 		f.Add(s.typ, []byte(s.body))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
 		defer fuzztest.Budget(t)()
 		var a Attestation
@@ -100,6 +103,7 @@ func FuzzParsePublicKey(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		k, err := parsePublicKey("k", data)
@@ -118,6 +122,7 @@ func FuzzParseTrustedRoot(f *testing.F) {
 	}
 	f.Add(data)
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		_, _ = parseTrustedRoot(data)
@@ -130,6 +135,7 @@ func FuzzDiffManifests(f *testing.F) {
 	f.Add([]byte(`{"config":{"digest":"sha256:aa"},"layers":[{"digest":"sha256:01"},{"digest":"sha256:02"}]}`),
 		[]byte(`{"config":{"digest":"sha256:bb"},"layers":[{"digest":"sha256:01"},{"digest":"sha256:03"}]}`))
 	f.Add([]byte(`{"layers":[]}`), []byte(`{"layers":[{}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		defer fuzztest.Budget(t)()
 		ma, err := readManifest(a)

@@ -43,6 +43,7 @@ func FuzzParseRecord(f *testing.F) {
 	}
 	f.Add([]byte(`[{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"x"},"versions":["1"]}]},{}]`))
 	f.Add([]byte(`{"id":"B","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N"},{"type":"CVSS_V4","score":"CVSS:4.0/"}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer fuzztest.Budget(t)()
 		recs, err := parseFile(b, testNow)
@@ -74,6 +75,7 @@ func FuzzRangeEvaluation(f *testing.F) {
 	f.Add("4.2rc1", "4.2a1", "4.2.1", "", "5!1.0")
 	f.Add("1.2.3-r0", "1.0_alpha", "1.2.3-r1", "", "")
 	f.Add("v1.2.3", "1.0.0-0", "", "", "2.0.0")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, installedV, introduced, fixed, lastAffected, limit string) {
 		defer fuzztest.Budget(t)()
 		for _, eco := range []string{"Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "RubyGems", "Packagist", "NuGet", "crates.io", "Rocky Linux"} {
@@ -102,6 +104,7 @@ func FuzzStoreCodec(f *testing.F) {
 	f.Add(encodeInfo(recordInfo{Summary: "s", Aliases: []string{"CVE-1"}, Severity: "high", Score: 7.5}))
 	f.Add(encodeRating(aliasRating{Severity: "critical", Score: 9.8, Via: "GHSA-aaaa-bbbb-cccc"}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer fuzztest.Budget(t)()
 		if es, err := decodeEntries(b); err == nil {

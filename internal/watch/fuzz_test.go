@@ -41,6 +41,7 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		var m events.Message
@@ -107,6 +108,7 @@ func FuzzJudge(f *testing.F) {
 	f.Add([]byte(`{"event":{"Type":"plugin","Action":"install","Actor":{"ID":"p"}},"plugin":{"Config":{"Mounts":[{"Source":null},{"Source":"/","Type":"bind"}],"Linux":{"Devices":[{"Path":null}]}}}}`))
 	f.Add([]byte(`{"event":{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"c","name":"host"}},"timeNano":1},"container":{"State":{"Running":true,"StartedAt":"0001-01-01T00:00:00Z"}}}`))
 	f.Add([]byte(`{"event":{"Type":"image","Action":"tag","Actor":{"ID":"i","Attributes":{"name":"r.example.com/a:1"}}},"image":{"RepoDigests":["@","x@sha256:zz",""]},"trusted":["r.example.com"]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer fuzztest.Budget(t)()
 		var c eventCase
@@ -144,6 +146,7 @@ func FuzzSpoolFile(f *testing.F) {
 	f.Add([]byte(`[]`), "18446744073709551615.json")
 	f.Add([]byte(`{}`), "99999999999999999999.json")
 	dir := filepath.Join(f.TempDir(), "spool")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		defer fuzztest.Budget(t)()
 		body, err := parseSpooled(data)
@@ -198,6 +201,7 @@ func FuzzHeaders(f *testing.F) {
 	f.Add("Host: evil\n")
 	f.Add("A:\r\nB: c\x00d")
 	f.Add(strings.Repeat("X", 70000) + ": y")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
 		defer fuzztest.Budget(t)()
 		h, err := ParseHeaders(strings.NewReader(data), "f")

@@ -13,6 +13,7 @@ func FuzzParseDSN(f *testing.F) {
 	for _, s := range []string{"sqlite:/var/lib/dockvet/fleet.db", "sqlite:", "postgres://u:p@h:5432/db?sslmode=disable", "postgresql://h/db", "mysql://x", "", "sqlite://rel.db"} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		defer fuzztest.Budget(t)()
 		d, src, err := store.ParseDSN(s)
