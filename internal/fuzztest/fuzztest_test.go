@@ -2,6 +2,7 @@ package fuzztest
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,5 +72,27 @@ func TestBudget(t *testing.T) {
 	}
 	if out, _, err := run("ok", false); err != nil {
 		t.Fatalf("a run without a hang failed (%v):\n%s", err, out)
+	}
+}
+
+// TestMinimize: without -test.fuzzminimizetime the bound applies; a value
+// given on the command line stays.
+func TestMinimize(t *testing.T) {
+	fl := flag.Lookup("test.fuzzminimizetime")
+	old := fl.Value.String()
+	defer fl.Value.Set(old)
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == fl.Name })
+	if given {
+		t.Skip("-test.fuzzminimizetime given to this run")
+	}
+	Minimize(nil)
+	if got := fl.Value.String(); got != MinimizeCalls {
+		t.Fatalf("minimise time %q, want %q", got, MinimizeCalls)
+	}
+	flag.Set(fl.Name, "5s")
+	Minimize(nil)
+	if got := fl.Value.String(); got != "5s" {
+		t.Fatalf("a given minimise time became %q", got)
 	}
 }
