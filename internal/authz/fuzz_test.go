@@ -10,7 +10,16 @@ import (
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine API types, the
+// policy, every rule set). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
 
 // FuzzHandler: whatever the Engine (or anything that reaches the socket)
 // sends, the handler answers one JSON response, never panics, and never
@@ -32,7 +41,9 @@ func FuzzHandler(f *testing.F) {
 	cfg := filepath.Join(f.TempDir(), "c.yaml")
 	os.WriteFile(cfg, []byte("trustedRegistries: [docker.io]\n"), 0o600)
 	h := &Handler{Decider: New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }, LogReads: true})}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		defer fuzztest.Budget(t)()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, PathRequest, bytes.NewReader(msg)))
 		var r Response
@@ -80,7 +91,9 @@ func FuzzCreateBody(f *testing.F) {
 	cfg := filepath.Join(f.TempDir(), "c.yaml")
 	os.WriteFile(cfg, nil, 0o600)
 	d := New(Options{Load: func() (*Policy, error) { return LoadPolicy(cfg, "", nil) }})
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer fuzztest.Budget(t)()
 		raw, _ := json.Marshal(body)
 		dec := d.Decide(t.Context(), &Request{RequestMethod: "POST", RequestURI: "/containers/create", RequestBody: raw})
 		if dec.Verdict == "" || (!dec.Allowed() && dec.Message == "") {

@@ -10,11 +10,15 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/container"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzLocate feeds arbitrary Compose files through loading and the
 // position mapper: it must never panic or hang, a load error must be one
 // line, and every position it gives must be a line of a file it read.
+// Several hundred executions per CPU second, not thousands: each input is
+// a whole compose-go load (schema validation, interpolation,
+// normalisation) read from a file, then the audit and the fix preview.
 func FuzzLocate(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*/*.yaml")
 	for _, s := range seeds {
@@ -36,12 +40,18 @@ func FuzzLocate(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// One directory for every input (a worker runs one input at a time):
+	// a temporary directory made and removed per input cost more than the
+	// load. Only compose.yaml is ever written in it, so what one input
+	// leaves cannot change the next.
+	dir := f.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		if len(data) > 1<<16 {
 			return
 		}
-		dir := t.TempDir()
-		file := filepath.Join(dir, "compose.yaml")
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/policy"
 )
 
@@ -20,7 +21,9 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		c, err := Parse(data, "f.yaml")
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {

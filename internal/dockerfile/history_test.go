@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // historySeeds are created_by records as the builders write them.
@@ -162,7 +164,9 @@ func FuzzParseHistory(f *testing.F) {
 	for _, s := range historySeeds {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		records := strings.Split(data, "\x1f")
 		h, err := ParseHistory(records)
 		if err != nil {

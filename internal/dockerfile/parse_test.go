@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/shell"
 )
 
@@ -169,7 +170,9 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Add([]byte("FROM a\nRUN <<A <<B\nx\nA\ny\nB\n"))
 	f.Add([]byte("# escape=`\nFROM a\nRUN echo `\n  hi\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
+		defer fuzztest.Budget(t)()
 		file, err := Parse("Dockerfile", src)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {

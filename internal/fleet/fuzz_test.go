@@ -7,7 +7,16 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/fleet"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the whole fleet service: image
+// audits, the vulnerability database, SQLite). Profiled (internal/sign, a
+// JSON decode), that is most of a worker's time; .ci/fuzz prints each
+// package's counters.
 
 // FuzzParseDistribution: any notification body is read or refused with an
 // error, never a panic.
@@ -23,7 +32,9 @@ func FuzzParseDistribution(f *testing.F) {
 	f.Add([]byte(`{"events": []}`))
 	f.Add([]byte(`{"events": [{"action": "push", "target": {}}]}`))
 	f.Add([]byte(`[]`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		env, err := fleet.ParseDistribution(bytes.NewReader(b))
 		if err == nil && env == nil {
 			t.Fatal("no envelope and no error")
@@ -38,7 +49,9 @@ func FuzzParseRef(f *testing.F) {
 		"docker:alpine", "oci:/tmp/x", "UPPER/case", "a b", "", "registry:", "x:99999999999999/y"} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzztest.Budget(t)()
 		r, err := fleet.ParseRef(s)
 		if err == nil && (r.Repository == "" || r.Given != s) {
 			t.Fatalf("%q: %+v", s, r)

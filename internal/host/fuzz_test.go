@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/moby/moby/client"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // seedFiles adds every fixture file with the given base name to a fuzz
@@ -31,7 +33,9 @@ func FuzzDaemonConfig(f *testing.F) {
 	f.Add(`{"default-ulimits": {"nofile": {"Name": "nofile", "Hard": 1, "Soft": 1}}}`, "--default-ulimit nofile=1:2 -D")
 	f.Add(`{"graph": "/srv"}`, "-g /x --tlsverify=maybe -H")
 	f.Add(`[1,2]`, "--")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data, cmdline string) {
+		defer fuzztest.Budget(t)()
 		dj, lines, err := parseDaemonJSON([]byte(data))
 		if err != nil {
 			dj, lines = nil, nil
@@ -63,7 +67,9 @@ func FuzzAuditRules(f *testing.F) {
 	seedFiles(f, "docker.rules")
 	seedFiles(f, "audit.rules")
 	f.Add("-w /etc/docker -p wa -k docker\n-a never,exit -F path=/x\n-W /etc/docker\n-D\n-a always,exit -F dir=/\n-a\n-w\n-F")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		a := Audit{Rules: parseAuditRules(data)}
 		for _, r := range a.Rules {
 			if r.Path == "" {
@@ -82,7 +88,9 @@ func FuzzUnitFile(f *testing.F) {
 	seedFiles(f, "docker.socket")
 	seedFiles(f, "override.conf")
 	f.Add("[Service]\nExecStart=/usr/bin/dockerd \"-H\" 'fd://' \\\n $OPTS ${X} \\")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		entries := parseUnitFile(data, "/u")
 		u := &Unit{Entries: entries}
 		env := map[string]string{"OPTS": "-H tcp://0.0.0.0:2375", "X": "y"}
@@ -102,7 +110,9 @@ func FuzzEnvFile(f *testing.F) {
 	seedFiles(f, "docker")
 	seedFiles(f, "os-release")
 	f.Add("A=\"x\\\"y\"\nexport B='z'\nC=1 \\\n2\n")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		for k := range parseEnvFile(data) {
 			if !isVarName(k) {
 				t.Errorf("variable name %q", k)
@@ -118,7 +128,9 @@ func FuzzKernel(f *testing.F) {
 	f.Add("5.15.0-91-generic", "", "Ubuntu 5.15.0-91.101-generic 5.15.131")
 	f.Add("4.18.0-513.el8.x86_64", "", "")
 	f.Add("6.18.44-fc-v657", "", "")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, release, version, signature string) {
+		defer fuzztest.Budget(t)()
 		k := parseKernel(release, version, signature)
 		if k.Upstream == "" && k.NotChecked == "" {
 			t.Errorf("%q: neither an upstream version nor a reason", release)
@@ -136,7 +148,9 @@ func FuzzKernel(f *testing.F) {
 func FuzzClientConfig(f *testing.F) {
 	seedFiles(f, "config.json")
 	f.Add(`{"auths": {"r": {"auth": "Y2k6aHVudGVyMmh1bnRlcjI=", "password": "p"}}, "credHelpers": {"r": "x"}}`)
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		c, err := parseClientConfig([]byte(data))
 		if err != nil {
 			return
@@ -157,7 +171,9 @@ func FuzzSystemFiles(f *testing.F) {
 	seedFiles(f, "status")
 	seedFiles(f, "passwd")
 	seedFiles(f, "group")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		for _, l := range parseProcNetTCP(data) {
 			if !l.Addr.IsValid() {
 				t.Errorf("listener %+v", l)
@@ -181,7 +197,9 @@ func FuzzProcesses(f *testing.F) {
 	f.Add("UID PID PPID C STIME TTY TIME CMD", "root|4242|1|0|10:00|?|00:00:00|sshd: /usr/sbin/sshd -D [listener]\n999|5|1|0|10:00|?|0:00|postgres")
 	f.Add("PID USER TIME COMMAND", "1|root|0:00|/app\n2")
 	f.Add("", "")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, titles, rows string) {
+		defer fuzztest.Budget(t)()
 		top := client.ContainerTopResult{Titles: strings.Fields(titles)}
 		for _, l := range strings.Split(rows, "\n") {
 			top.Processes = append(top.Processes, strings.Split(l, "|"))

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/layercache"
 	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/secrets"
@@ -247,7 +248,9 @@ whiteout /app/v1
 	}
 	f.Add(captured)
 	f.Add([]byte(factsMagic))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		w := newWalker(context.Background(), &Image{}, Options{MaxEntries: 1000}, []Analyzer{newFacts(), NewSecrets(secretsEngine)})
 		files, saved, _, _, _, _, err := w.decodeFacts(bufio.NewReader(bytes.NewReader(data)), &Layer{})
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/dockvet/dockvet/internal/engine"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // compress writes src compressed with gzip or zstd to a file named name,
@@ -247,7 +248,9 @@ func FuzzCompressedArchive(f *testing.F) {
 		f.Add(enc.EncodeAll(s, nil))
 	}
 	dir := f.TempDir()
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		p := filepath.Join(dir, "fuzz.tar.gz")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)

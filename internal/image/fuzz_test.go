@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/secrets"
 )
 
@@ -51,12 +52,22 @@ func seedLayers(f *testing.F) {
 	f.Add([]byte{})
 }
 
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (every image source, the secret
+// engine, every package extractor, the Dockerfile rules). Profiled
+// (internal/sign, a JSON decode), that is most of a worker's time; .ci/fuzz
+// prints each package's counters.
+
 // FuzzLayer feeds arbitrary bytes to the walker as two layers, with the
 // secret scan and the package inventory, then runs every rule over what it
 // made of them.
 func FuzzLayer(f *testing.F) {
 	seedLayers(f)
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		sec := NewSecrets(secrets.Default())
 		pk := NewPackages(context.Background())
 		analyzers := append(fuzzAnalyzers(), sec, pk)
@@ -101,7 +112,9 @@ func FuzzArchive(f *testing.F) {
 	for _, s := range archiveSeeds(f) {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		img, err := openArchiveReader("fuzz", bytes.NewReader(data), int64(len(data)), "", v1Host(), false)
 		if err != nil {
 			return
@@ -116,7 +129,9 @@ func FuzzStream(f *testing.F) {
 	for _, s := range archiveSeeds(f) {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		img := &Image{Ref: "fuzz", Source: SourceDocker}
 		img.stream = func(w *walker) error { return w.readStream(bytes.NewReader(data)) }
 		Audit(context.Background(), img, AuditOptions{Walk: fuzzOpts})
@@ -132,7 +147,9 @@ func FuzzInstruction(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzztest.Budget(t)()
 		if got := Instruction(s); utf8.RuneCountInString(got) > 60 {
 			t.Fatalf("Instruction(%q) = %q, longer than 60 characters", s, got)
 		}

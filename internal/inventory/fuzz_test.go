@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // Every parser of package metadata reads files an image author controls.
@@ -43,7 +45,9 @@ func FuzzDpkgStatus(f *testing.F) {
 	seedFiles(f, "testdata/debian/var/lib/dpkg/status", "testdata/distroless/var/lib/dpkg/status.d/libssl3")
 	f.Add([]byte("Package: a\nVersion: 1\nSource: b (\n"))
 	f.Add([]byte(" continuation first\nPackage: x\nStatus: install ok\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := parseDpkgStatus(b)
 		wellFormed(t, ps)
 	})
@@ -52,7 +56,9 @@ func FuzzDpkgStatus(f *testing.F) {
 func FuzzApkInstalled(f *testing.F) {
 	seedFiles(f, "testdata/alpine/lib/apk/db/installed")
 	f.Add([]byte("P:a\nV:\n\nP:\nV:1\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := parseApkInstalled(b)
 		wellFormed(t, ps)
 	})
@@ -61,7 +67,9 @@ func FuzzApkInstalled(f *testing.F) {
 func FuzzOSRelease(f *testing.F) {
 	seedFiles(f, "testdata/debian/etc/os-release", "testdata/alpine/etc/os-release", "testdata/distroless/etc/os-release")
 	f.Add([]byte("ID=\"\\\nVERSION_ID='3.\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		for _, p := range osFiles {
 			o, _ := OSDetector{}.Detect(Input{Path: p, Reader: bytes.NewReader(b), Size: int64(len(b))})
 			_ = o.Ecosystem()
@@ -91,12 +99,16 @@ func gunzipBytes(f testing.TB, p string) []byte {
 
 // FuzzRPMDB feeds the rpm extractor (go-rpmdb behind it) arbitrary
 // databases, through an in-memory file or a private temporary one, as
-// images do.
+// images do. Hundreds per second: an input that starts like SQLite is
+// written to a temporary file and opened by SQLite, and the sqlite seed
+// is a real 220 KB database (no smaller one holds rpm's tables).
 func FuzzRPMDB(f *testing.F) {
 	f.Add(gunzipBytes(f, "testdata/rpm/rpmdb.sqlite.gz"))
 	f.Add(gunzipBytes(f, "testdata/rpm/Packages.bdb.gz"))
 	f.Add([]byte("SQLite format 3\x00"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		for _, name := range []string{"var/lib/rpm/Packages", "var/lib/rpm/rpmdb.sqlite"} {
 			ps, _ := RPM{}.Extract(context.Background(), Input{Path: name, Reader: bytes.NewReader(b), Size: int64(len(b)), Mode: 0o644})
 			wellFormed(t, ps)
@@ -108,7 +120,9 @@ func FuzzPythonMetadata(f *testing.F) {
 	seedFiles(f, "testdata/app/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA",
 		"testdata/app/usr/lib/python3/dist-packages/wsgiref.egg-info")
 	f.Add([]byte("Name: x\nVersion: 1\nLicense: a\n  b\nClassifier: License ::\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		p, _ := parsePythonMetadata(b)
 		if p != nil {
 			wellFormed(t, []Package{*p})
@@ -119,7 +133,9 @@ func FuzzPythonMetadata(f *testing.F) {
 func FuzzPackageJSON(f *testing.F) {
 	seedFiles(f, "testdata/app/usr/lib/node_modules/npm/node_modules/semver/package.json")
 	f.Add([]byte(`{"name":"a","version":"1","license":{"type":"MIT"},"licenses":[{"type":"ISC"},"BSD"]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		p, _ := parsePackageJSON(b)
 		if p != nil {
 			wellFormed(t, []Package{*p})
@@ -132,7 +148,9 @@ func FuzzNpmLockfiles(f *testing.F) {
 		"testdata/app/srv/yarn-berry/yarn.lock", "testdata/app/srv/pnpm/pnpm-lock.yaml")
 	f.Add([]byte(`{"lockfileVersion":1,"dependencies":{"a":{"version":"1.0.0","dependencies":{"b":{"version":"2.0.0"}}}}}`))
 	f.Add([]byte("lockfileVersion: 5.4\npackages:\n  /a/1.0.0_b@2:\n    dev: false\n  /@s/c/2.0.0:\n    dev: true\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		for _, parse := range []func([]byte) ([]Package, error){parsePackageLock, parseYarnLock, parsePnpmLock} {
 			ps, _ := parse(b)
 			wellFormed(t, ps)
@@ -143,7 +161,9 @@ func FuzzNpmLockfiles(f *testing.F) {
 func FuzzComposerInstalled(f *testing.F) {
 	seedFiles(f, "testdata/app/srv/php/vendor/composer/installed.json")
 	f.Add([]byte(`[{"name":"a/b","version":"v1.0.0","license":"MIT"}]`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := parseComposerInstalled(b)
 		wellFormed(t, ps)
 	})
@@ -152,7 +172,9 @@ func FuzzComposerInstalled(f *testing.F) {
 func FuzzDepsJSON(f *testing.F) {
 	seedFiles(f, "testdata/app/srv/dotnet/webapp.deps.json")
 	f.Add([]byte(`{"libraries":{"/":{"type":"package"},"a/":{"type":"Package"}}}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := parseDepsJSON(b)
 		wellFormed(t, ps)
 	})
@@ -162,7 +184,9 @@ func FuzzGemspec(f *testing.F) {
 	seedFiles(f, "testdata/app/srv/ruby/gems/3.2.0/specifications/rack-2.2.3.gemspec",
 		"testdata/app/srv/ruby/gems/3.2.0/specifications/default/json-2.6.3.gemspec")
 	f.Add([]byte("  spec.name = 'x'\n  spec.version = Gem::Version.new('1.0')\n  spec.license = 'MIT'\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		if p := parseGemspec(b); p != nil {
 			wellFormed(t, []Package{*p})
 		}
@@ -173,7 +197,9 @@ func FuzzGemspec(f *testing.F) {
 func FuzzJarMetadata(f *testing.F) {
 	f.Add([]byte("#Generated by Maven\ngroupId=commons-cli\nartifactId=commons-cli\nversion=1.5.0\n"))
 	f.Add([]byte("Manifest-Version: 1.0\r\nBundle-SymbolicName: javax.inject;singleton:=true\r\nBundle-Version: 1.0.0\r\nImplementation-Vendor-Id: org.example\r\n long-continuation\r\n\r\nName: x\r\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		if p := parsePomProperties(b); p != nil {
 			wellFormed(t, []Package{*p})
 		}
@@ -183,11 +209,40 @@ func FuzzJarMetadata(f *testing.F) {
 	})
 }
 
-// FuzzJavaArchive feeds whole archives: real jars, and archives nesting
-// the fuzzed bytes as a jar.
+// storedZip is a zip of the given files, stored (not deflated), so that
+// the mutator reaches the bytes of what it holds, nested jars included.
+func storedZip(f *testing.F, files ...string) []byte {
+	f.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i < len(files); i += 2 {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: files[i], Method: zip.Store})
+		if err != nil {
+			f.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		f.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzJavaArchive feeds whole archives: a jar with a manifest and Maven
+// properties, a war nesting it, and archives nesting the fuzzed bytes as
+// a jar. The seeds are built small (hundreds of bytes, stored): the real
+// jars of testdata (53 KB, 9 KB deflated) made every execution inflate
+// and walk tens of kilobytes twice, and every input the fuzzer minimised
+// that large (98 executions per CPU second).
 func FuzzJavaArchive(f *testing.F) {
-	seedFiles(f, "testdata/app/usr/share/java/commons-cli-1.5.0.jar", "testdata/app/srv/java/shop.war")
+	jar := storedZip(f,
+		"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nBundle-SymbolicName: javax.inject\r\nBundle-Version: 1.0.0\r\n\r\n",
+		"META-INF/maven/commons-cli/commons-cli/pom.properties", "groupId=commons-cli\nartifactId=commons-cli\nversion=1.5.0\n")
+	f.Add(jar)
+	f.Add(storedZip(f, "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n", "WEB-INF/lib/atinject-1.0.jar", string(jar)))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := JavaArchive{}.Extract(context.Background(), Input{Path: "app.war", Reader: bytes.NewReader(b), Size: int64(len(b))})
 		wellFormed(t, ps)
 		var buf bytes.Buffer
@@ -208,7 +263,9 @@ func FuzzExecutables(f *testing.F) {
 	seedFiles(f, "testdata/cargo/rust-app")
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Add([]byte("MZ\x90\x00"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		for _, e := range []Extractor{GoBinary{}, CargoAuditable{}} {
 			ps, _ := e.Extract(context.Background(), Input{Path: "bin/x", Reader: bytes.NewReader(b), Size: int64(len(b)), Mode: 0o755})
 			wellFormed(t, ps)
@@ -218,7 +275,9 @@ func FuzzExecutables(f *testing.F) {
 
 func FuzzCargoAuditData(f *testing.F) {
 	f.Add([]byte(`{"packages":[{"name":"a","version":"1.0.0","source":"crates.io"},{"name":"b","version":"1","kind":"build"}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		ps, _ := parseAuditData(b)
 		wellFormed(t, ps)
 	})
@@ -230,7 +289,9 @@ func FuzzScannerPaths(f *testing.F) {
 	f.Add("var/lib/dpkg/status", []byte("Package: a\nVersion: 1\n"))
 	f.Add("/../../etc/os-release", []byte("ID=debian\nVERSION_ID=12\n"))
 	f.Add("a/node_modules/@s/b/package.json", []byte(`{"name":"@s/b","version":"1"}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, p string, b []byte) {
+		defer fuzztest.Budget(t)()
 		s := NewScanner()
 		mode := os.FileMode(0o644)
 		if s.Wants(p, mode, int64(len(b))) {
@@ -253,7 +314,9 @@ func FuzzCopyright(f *testing.F) {
 		"testdata/debian/usr/share/doc/libblkid1/copyright")
 	f.Add([]byte("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+ with Foo exception or\n"))
 	f.Add([]byte("see /usr/share/common-licenses/GPL and version 2 of the License, or any later version"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		for _, l := range ParseCopyright(b) {
 			if l == "" {
 				t.Fatal("an empty licence")

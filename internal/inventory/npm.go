@@ -199,7 +199,8 @@ func parsePackageLock(b []byte) ([]Package, error) {
 			if name == "" {
 				name = key[i+len("node_modules/"):]
 			}
-			if isRegistryVersion(e.Version) {
+			// "node_modules/" (a key a lockfile never writes) names nothing.
+			if name != "" && isRegistryVersion(e.Version) {
 				out = append(out, Package{Type: TypeNpm, Name: name, Version: e.Version, Licenses: npmLicenses(e.License, nil)})
 			}
 		}
@@ -210,7 +211,7 @@ func parsePackageLock(b []byte) ([]Package, error) {
 				if e.Dev {
 					continue
 				}
-				if isRegistryVersion(e.Version) {
+				if name != "" && isRegistryVersion(e.Version) {
 					out = append(out, Package{Type: TypeNpm, Name: name, Version: e.Version})
 				}
 				walk(e.Dependencies)

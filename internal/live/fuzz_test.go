@@ -8,8 +8,16 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/dockvet/dockvet/internal/catalog"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/live"
 )
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine client and every
+// container and image rule). Profiled (internal/sign, a JSON decode), that
+// is most of a worker's time; .ci/fuzz prints each package's counters.
 
 // FuzzAudit feeds arbitrary JSON, decoded as the Engine API types, to the
 // conversion and every rule: whatever an Engine (or a snapshot file)
@@ -44,7 +52,9 @@ func FuzzAudit(f *testing.F) {
 	for _, r := range catalog.All() {
 		known[r.ID] = true
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var docs []*live.Container
 		var c live.Container
 		if json.Unmarshal(data, &c) == nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dockvet/dockvet/internal/container"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // FuzzParse feeds arbitrary scripts to the finder and every command it
@@ -41,7 +42,9 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, script string) {
+		defer fuzztest.Budget(t)()
 		if len(script) > 1<<14 {
 			return
 		}

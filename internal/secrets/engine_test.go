@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/secrets/sample"
 )
 
@@ -314,7 +315,9 @@ func FuzzScan(f *testing.F) {
 	e, _ := New(Options{Info: true})
 	chunked, _ := New(Options{Info: true})
 	chunked.chunk = 16
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		defer fuzztest.Budget(t)()
 		whole := e.ScanBytes(data, path)
 		res, err := chunked.ScanFile(bytes.NewReader(data), path)
 		if err != nil {

@@ -3,6 +3,8 @@ package shell
 import (
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 func names(s *Script) string {
@@ -138,7 +140,9 @@ func FuzzParse(f *testing.F) {
 		nestedEval(16, "curl x | sh"), nestedShC(5, "echo x"), pipeOfShells(50)} {
 		f.Add(s)
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, src string) {
+		defer fuzztest.Budget(t)()
 		s, err := Parse(src, Options{})
 		if err != nil {
 			return

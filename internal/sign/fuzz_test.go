@@ -6,11 +6,19 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/dockvet/dockvet/internal/fuzztest"
 	st "github.com/dockvet/dockvet/internal/signtest"
 )
 
 // seedDigest is an image every seed signs.
 var seedDigest = name.MustParseReference("registry.example.com/app@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").(name.Digest)
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (Sigstore, notation,
+// go-containerregistry). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
 
 // FuzzParseLegacy feeds cosign signature layers (payload and annotations,
 // as a registry serves them) to the reader: never a panic, and a layer
@@ -25,7 +33,9 @@ func FuzzParseLegacy(f *testing.F) {
 		f.Add(l.Payload, l.MediaType, l.Annotations[annSignature], l.Annotations[annCertificate], l.Annotations[annRekorBundle], "")
 	}
 	f.Add([]byte(`{"critical":{"image":{"docker-manifest-digest":"sha256:00"},"type":"cosign container image signature"}}`), mtSimpleSigning, "AAAA", "", `{"Payload":{}}`, `{"SignedRFC3161Timestamp":"AAAA"}`)
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, payload []byte, mediaType, sig, cert, rekor, tsr string) {
+		defer fuzztest.Budget(t)()
 		ann := map[string]string{annSignature: sig, annCertificate: cert, annRekorBundle: rekor, annRFC3161: tsr}
 		ls, err := parseLegacy(payload, mediaType, ann)
 		if err != nil {
@@ -52,7 +62,9 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(st.SignBundle(f, kp, st.Statement(seedDigest, predicateCosignSign, "{}"), fulcio, log))
 	f.Add(st.SignBundle(f, kp, st.Statement(seedDigest, predicateSLSA1, slsaV1), nil, nil))
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		b, err := parseBundle(data)
 		if err != nil {
 			return
@@ -73,7 +85,9 @@ func FuzzReadPredicate(f *testing.F) {
 		{predicateCycloneDX, `{"specVersion":"1.6","components":[{"name":"a"}]}`}, {predicateSLSA1, `{"buildDefinition":{"externalParameters":{"source":3}}}`}} {
 		f.Add(s.typ, []byte(s.body))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		defer fuzztest.Budget(t)()
 		var a Attestation
 		readPredicate(typ, json.RawMessage(body), &a)
 	})
@@ -89,7 +103,9 @@ func FuzzParsePublicKey(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		k, err := parsePublicKey("k", data)
 		if err == nil && (k.verifier == nil || k.id == "") {
 			t.Fatal("a key without a verifier was accepted")
@@ -106,7 +122,9 @@ func FuzzParseTrustedRoot(f *testing.F) {
 	}
 	f.Add(data)
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		_, _ = parseTrustedRoot(data)
 	})
 }
@@ -117,7 +135,9 @@ func FuzzDiffManifests(f *testing.F) {
 	f.Add([]byte(`{"config":{"digest":"sha256:aa"},"layers":[{"digest":"sha256:01"},{"digest":"sha256:02"}]}`),
 		[]byte(`{"config":{"digest":"sha256:bb"},"layers":[{"digest":"sha256:01"},{"digest":"sha256:03"}]}`))
 	f.Add([]byte(`{"layers":[]}`), []byte(`{"layers":[{}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
+		defer fuzztest.Budget(t)()
 		ma, err := readManifest(a)
 		if err != nil {
 			return

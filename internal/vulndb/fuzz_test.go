@@ -8,7 +8,17 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (bbolt, every ecosystem's
+// version comparison, the image audit). Profiled (internal/sign, a JSON
+// decode), that is most of a worker's time; .ci/fuzz prints each package's
+// counters.
 
 // FuzzParseRecord feeds the OSV reader arbitrary JSON: records come from
 // any mirror a user points dockvet at.
@@ -33,7 +43,9 @@ func FuzzParseRecord(f *testing.F) {
 	}
 	f.Add([]byte(`[{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"x"},"versions":["1"]}]},{}]`))
 	f.Add([]byte(`{"id":"B","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N"},{"type":"CVSS_V4","score":"CVSS:4.0/"}]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		recs, err := parseFile(b, testNow)
 		if err != nil {
 			return
@@ -63,7 +75,9 @@ func FuzzRangeEvaluation(f *testing.F) {
 	f.Add("4.2rc1", "4.2a1", "4.2.1", "", "5!1.0")
 	f.Add("1.2.3-r0", "1.0_alpha", "1.2.3-r1", "", "")
 	f.Add("v1.2.3", "1.0.0-0", "", "", "2.0.0")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, installedV, introduced, fixed, lastAffected, limit string) {
+		defer fuzztest.Budget(t)()
 		for _, eco := range []string{"Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "RubyGems", "Packagist", "NuGet", "crates.io", "Rocky Linux"} {
 			in := newInstalled(installedV, eco)
 			for _, typ := range []string{"ECOSYSTEM", "SEMVER"} {
@@ -90,7 +104,9 @@ func FuzzStoreCodec(f *testing.F) {
 	f.Add(encodeInfo(recordInfo{Summary: "s", Aliases: []string{"CVE-1"}, Severity: "high", Score: 7.5}))
 	f.Add(encodeRating(aliasRating{Severity: "critical", Score: 9.8, Via: "GHSA-aaaa-bbbb-cccc"}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzztest.Budget(t)()
 		if es, err := decodeEntries(b); err == nil {
 			if again, err := decodeEntries(encodeEntries(es)); err != nil || !reflect.DeepEqual(normEntries(again), normEntries(es)) {
 				t.Fatalf("entries do not round-trip: %v", err)

@@ -10,7 +10,16 @@ import (
 	"testing"
 
 	"github.com/moby/moby/api/types/events"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
+
+// Executions per second: about a thousand per CPU second, not thousands.
+// Go's fuzzer copies and compares the test binary's coverage counters, and
+// ships them between coordinator and worker, on every execution: a fixed
+// cost that grows with all the binary links (the Engine client, the sinks
+// and every rule set). Profiled (internal/sign, a JSON decode), that is
+// most of a worker's time; .ci/fuzz prints each package's counters.
 
 // FuzzDecode feeds arbitrary bytes, decoded as the client decodes the
 // Engine's event stream, to Decode and, when watch acts on the event, to
@@ -32,7 +41,9 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var m events.Message
 		if json.Unmarshal(data, &m) != nil {
 			return
@@ -97,7 +108,9 @@ func FuzzJudge(f *testing.F) {
 	f.Add([]byte(`{"event":{"Type":"plugin","Action":"install","Actor":{"ID":"p"}},"plugin":{"Config":{"Mounts":[{"Source":null},{"Source":"/","Type":"bind"}],"Linux":{"Devices":[{"Path":null}]}}}}`))
 	f.Add([]byte(`{"event":{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"c","name":"host"}},"timeNano":1},"container":{"State":{"Running":true,"StartedAt":"0001-01-01T00:00:00Z"}}}`))
 	f.Add([]byte(`{"event":{"Type":"image","Action":"tag","Actor":{"ID":"i","Attributes":{"name":"r.example.com/a:1"}}},"image":{"RepoDigests":["@","x@sha256:zz",""]},"trusted":["r.example.com"]}`))
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
 		var c eventCase
 		if json.Unmarshal(data, &c) != nil {
 			return
@@ -119,7 +132,9 @@ func FuzzJudge(f *testing.F) {
 // FuzzSpoolFile: whatever a spool file holds (a finding, a torn or
 // corrupted write, someone else's file), the spool either hands it to the
 // webhook as one JSON finding or moves it aside; it never panics and
-// never posts what is not a finding.
+// never posts what is not a finding. Hundreds per CPU second: each input
+// is a file written to a spool directory, read back and moved aside, as
+// the webhook sink does.
 func FuzzSpoolFile(f *testing.F) {
 	r := record(1)
 	good, _ := marshalJSON(&r)
@@ -130,7 +145,10 @@ func FuzzSpoolFile(f *testing.F) {
 	f.Add([]byte("\x00\xff"), ".tmp-123")
 	f.Add([]byte(`[]`), "18446744073709551615.json")
 	f.Add([]byte(`{}`), "99999999999999999999.json")
+	dir := filepath.Join(f.TempDir(), "spool")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		defer fuzztest.Budget(t)()
 		body, err := parseSpooled(data)
 		if err == nil && !json.Valid(body) {
 			t.Fatalf("accepted %q", data)
@@ -138,7 +156,14 @@ func FuzzSpoolFile(f *testing.F) {
 		if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." {
 			return
 		}
-		dir := t.TempDir()
+		// One directory, emptied per input (a worker runs one input at a
+		// time), costs less than a temporary directory per input.
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if os.WriteFile(filepath.Join(dir, name), data, 0o600) != nil {
 			return
 		}
@@ -176,7 +201,9 @@ func FuzzHeaders(f *testing.F) {
 	f.Add("Host: evil\n")
 	f.Add("A:\r\nB: c\x00d")
 	f.Add(strings.Repeat("X", 70000) + ": y")
+	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, data string) {
+		defer fuzztest.Budget(t)()
 		h, err := ParseHeaders(strings.NewReader(data), "f")
 		if err != nil {
 			return
