@@ -70,7 +70,7 @@ func credentialFile(p string, t Type) (credFile, bool) {
 	}
 	base := path.Base(p)
 	lower := strings.ToLower(base)
-	dir := path.Base(path.Dir(p))
+	dir := path.Base(dirOf(p))
 	if t == Dir {
 		if base == ".git" {
 			return credFile{what: "a Git repository, with its history and remotes"}, true

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -40,7 +39,7 @@ const (
 func (a *facts) Name() string { return "image rules" }
 
 func (a *facts) Want(f *File) (Want, bool) {
-	if factFiles[f.Path()] || path.Dir(f.Path()) == "/etc/sudoers.d" {
+	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {
 		return Want{Max: maxFactFile}, true
 	}
 	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil {
@@ -57,7 +56,7 @@ func (a *facts) Visit(f *File, c Content) error {
 	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil && c.confirm(data) {
 		a.confirmed[f] = true
 	}
-	if factFiles[f.Path()] || path.Dir(f.Path()) == "/etc/sudoers.d" {
+	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {
 		a.text[f] = data
 	}
 	return nil

@@ -393,7 +393,7 @@ func findTools(p *Pass, tools []tool, format string) {
 			continue
 		}
 		for _, k := range e.Kids() {
-			n := path.Base(k.Path())
+			n := k.name()
 			for _, t := range tools {
 				if seen[t.name] || !t.re.MatchString(n) {
 					continue
