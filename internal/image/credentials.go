@@ -64,13 +64,37 @@ func inLibrary(p string) bool {
 }
 
 // credentialFile says whether a path names a credential file, and what kind.
+// The name is looked at first: the library directories are searched for
+// only in the paths of would-be credential files (13 searches of every
+// path were a tenth of a walk of long names).
 func credentialFile(p string, t Type) (credFile, bool) {
-	if inLibrary(p) {
+	c, ok := credentialName(path.Base(p), path.Base(dirOf(p)), t)
+	if !ok || inLibrary(p) {
 		return credFile{}, false
 	}
-	base := path.Base(p)
+	return c, true
+}
+
+// fileCredential is credentialFile of a walk's File, whose path is joined
+// only for a would-be credential file.
+func fileCredential(f *File) (credFile, bool) {
+	dir := "/"
+	if f.nlen&nameFull != 0 {
+		dir = path.Base(f.Dir())
+	} else if f.dir != nil && f.dir.parent() != nil {
+		dir = f.dir.name()
+	}
+	c, ok := credentialName(f.Name(), dir, f.Type)
+	if !ok || inLibrary(f.Path()) {
+		return credFile{}, false
+	}
+	return c, true
+}
+
+// credentialName is credentialFile without the library directories: base
+// is the file's name, dir its directory's.
+func credentialName(base, dir string, t Type) (credFile, bool) {
 	lower := strings.ToLower(base)
-	dir := path.Base(dirOf(p))
 	if t == Dir {
 		if base == ".git" {
 			return credFile{what: "a Git repository, with its history and remotes"}, true

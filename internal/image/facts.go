@@ -42,7 +42,7 @@ func (a *facts) Want(f *File) (Want, bool) {
 	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {
 		return Want{Max: maxFactFile}, true
 	}
-	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil {
+	if c, ok := fileCredential(f); ok && c.confirm != nil {
 		return Want{Max: credHead}, true
 	}
 	return Want{}, false
@@ -53,7 +53,7 @@ func (a *facts) Visit(f *File, c Content) error {
 	if err != nil {
 		return err
 	}
-	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil && c.confirm(data) {
+	if c, ok := fileCredential(f); ok && c.confirm != nil && c.confirm(data) {
 		a.confirmed[f] = true
 	}
 	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {

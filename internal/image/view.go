@@ -616,10 +616,7 @@ func (v *View) intern(p string) (*Entry, error) {
 	// The common prefix of p and the previous path, then the deepest
 	// directory of the previous path that ends within it at a name
 	// boundary of p.
-	c := 0
-	for c < len(p) && c < len(v.lastPath) && p[c] == v.lastPath[c] {
-		c++
-	}
+	c := commonPrefix(p, v.lastPath)
 	keep := len(v.ends)
 	for keep > 0 {
 		end := v.ends[keep-1]
@@ -672,6 +669,22 @@ func (v *View) intern(p string) (*Entry, error) {
 	}
 	v.last, v.lastPath = e, p
 	return e, nil
+}
+
+// commonPrefix is the length of the longest common prefix of a and b,
+// compared a block at a time (a byte loop over 3.8 KB names was a tenth
+// of the walk).
+func commonPrefix(a, b string) int {
+	const block = 64
+	n := min(len(a), len(b))
+	c := 0
+	for c+block <= n && a[c:c+block] == b[c:c+block] {
+		c += block
+	}
+	for c < n && a[c] == b[c] {
+		c++
+	}
+	return c
 }
 
 // apply merges one layer's entries, in tar order: its whiteouts and
