@@ -63,20 +63,10 @@ func inLibrary(p string) bool {
 	return false
 }
 
-// credentialFile says whether a path names a credential file, and what kind.
-// The name is looked at first: the library directories are searched for
-// only in the paths of would-be credential files (13 searches of every
-// path were a tenth of a walk of long names).
-func credentialFile(p string, t Type) (credFile, bool) {
-	c, ok := credentialName(path.Base(p), path.Base(dirOf(p)), t)
-	if !ok || inLibrary(p) {
-		return credFile{}, false
-	}
-	return c, true
-}
-
-// fileCredential is credentialFile of a walk's File, whose path is joined
-// only for a would-be credential file.
+// fileCredential says whether a File is a credential file, and what kind.
+// The name is looked at first: the path is joined, and searched for
+// library directories, only for a would-be credential file (13 searches
+// of every path were a tenth of a walk of long names).
 func fileCredential(f *File) (credFile, bool) {
 	dir := "/"
 	if f.nlen&nameFull != 0 {
@@ -91,7 +81,7 @@ func fileCredential(f *File) (credFile, bool) {
 	return c, true
 }
 
-// credentialName is credentialFile without the library directories: base
+// credentialName is fileCredential without the library directories: base
 // is the file's name, dir its directory's.
 func credentialName(base, dir string, t Type) (credFile, bool) {
 	lower := strings.ToLower(base)
