@@ -231,8 +231,9 @@ func (f *File) Path() string {
 	if f.dir == nil {
 		return "/" + name
 	}
-	b := make([]byte, 0, f.dir.pathLen()+1+len(name))
-	b = f.appendPath(b)
+	b := f.dir.appendPath(nil, 1+len(name))
+	b = append(b, '/')
+	b = append(b, name...)
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
@@ -242,7 +243,7 @@ func (f *File) appendPath(b []byte) []byte {
 		return append(b, f.raw()...)
 	}
 	if f.dir != nil {
-		b = f.dir.appendPath(b)
+		b = f.dir.appendPath(b, 1+len(f.Name()))
 	}
 	b = append(b, '/')
 	return append(b, f.Name()...)

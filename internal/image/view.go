@@ -230,41 +230,35 @@ func (e *Entry) node() *dirNode {
 // Path is the entry's absolute path, joined from its directories' names
 // (one allocation of the path's length).
 func (e *Entry) Path() string {
-	n := e.pathLen()
-	if n == 0 {
+	b := e.appendPath(nil, 0)
+	if len(b) == 0 {
 		return "/"
 	}
-	b := e.appendPath(make([]byte, 0, n))
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// pathLen is the length of the entry's path, 0 for the root.
-func (e *Entry) pathLen() int {
+// appendPath appends the entry's path to b (nothing for the root, whose
+// path is "/"), with room for extra bytes more: the names are gathered
+// walking up once (on the stack for up to 32 levels), then written in
+// order.
+func (e *Entry) appendPath(b []byte, extra int) []byte {
+	var stack [32]string
+	names := stack[:0]
 	n := 0
 	for a := e; ; {
 		up := a.parent()
 		if up == nil {
-			return n
+			break
 		}
-		n += 1 + len(a.name())
+		name := a.name()
+		names = append(names, name)
+		n += 1 + len(name)
 		a = up
 	}
-}
-
-// appendPath appends the entry's path to b (nothing for the root, whose
-// path is "/"): the names are written from the end, walking up once to
-// measure and once to copy.
-func (e *Entry) appendPath(b []byte) []byte {
-	n := e.pathLen()
-	start := len(b)
-	b = slices.Grow(b, n)[:start+n]
-	i := start + n
-	for a := e; i > start; a = a.parent() {
-		name := a.name()
-		i -= len(name)
-		copy(b[i:], name)
-		i--
-		b[i] = '/'
+	b = slices.Grow(b, n+extra)
+	for i := len(names) - 1; i >= 0; i-- {
+		b = append(b, '/')
+		b = append(b, names[i]...)
 	}
 	return b
 }
