@@ -398,8 +398,15 @@ func (e *Entry) kid(name string) *Entry {
 	if n.index != nil {
 		return n.index[name]
 	}
-	if k := len(n.kids); k > 0 && n.kids[k-1].name() == name {
-		return n.kids[k-1]
+	// Tar lists a directory in order: the name is the last one, or
+	// after it (a new name), without a search.
+	if k := len(n.kids); k > 0 {
+		switch c := strings.Compare(n.kids[k-1].name(), name); {
+		case c == 0:
+			return n.kids[k-1]
+		case c < 0:
+			return nil
+		}
 	}
 	i, ok := slices.BinarySearchFunc(n.kids, name, func(k *Entry, name string) int { return strings.Compare(k.name(), name) })
 	if ok {
