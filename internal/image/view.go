@@ -14,9 +14,10 @@ import (
 // entry, a directory too, keeps only its base name (in an arena, without a
 // string header) and a pointer to its directory, so that names cost their
 // own bytes however deep they are, and a path is joined from its
-// directories when asked for; a path touched by one layer is its 48-byte File (which the walk allocates
-// inside the path's Entry), and only directories and paths that several
-// layers touched have an extension (a node, a list of events).
+// directories when asked for; a path touched by one layer is its 48-byte
+// File (which the walk allocates inside the path's Entry), and only
+// directories and paths that several layers touched have an extension (a
+// node, a list of events).
 type View struct {
 	Image  *Image
 	Layers []*Layer
