@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dockvet/dockvet/internal/fuzztest"
 )
 
 // Sibling directories under a long path (150,000 entries with 3.9 KB
@@ -65,7 +67,11 @@ func FuzzCleanName(f *testing.F) {
 	for _, n := range cleanNameSeeds {
 		f.Add(n)
 	}
-	f.Fuzz(checkCleanName)
+	fuzztest.Minimize(f)
+	f.Fuzz(func(t *testing.T, name string) {
+		defer fuzztest.Budget(t)()
+		checkCleanName(t, name)
+	})
 }
 
 // The walk's memory does not grow with name length: a layer of 30,000
