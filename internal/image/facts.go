@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -40,10 +39,10 @@ const (
 func (a *facts) Name() string { return "image rules" }
 
 func (a *facts) Want(f *File) (Want, bool) {
-	if factFiles[f.Path()] || path.Dir(f.Path()) == "/etc/sudoers.d" {
+	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {
 		return Want{Max: maxFactFile}, true
 	}
-	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil {
+	if c, ok := fileCredential(f); ok && c.confirm != nil {
 		return Want{Max: credHead}, true
 	}
 	return Want{}, false
@@ -54,10 +53,10 @@ func (a *facts) Visit(f *File, c Content) error {
 	if err != nil {
 		return err
 	}
-	if c, ok := credentialFile(f.Path(), f.Type); ok && c.confirm != nil && c.confirm(data) {
+	if c, ok := fileCredential(f); ok && c.confirm != nil && c.confirm(data) {
 		a.confirmed[f] = true
 	}
-	if factFiles[f.Path()] || path.Dir(f.Path()) == "/etc/sudoers.d" {
+	if factFiles[f.Path()] || dirOf(f.Path()) == "/etc/sudoers.d" {
 		a.text[f] = data
 	}
 	return nil

@@ -211,7 +211,7 @@ func (w *walker) rebuild(l *Layer, e EntryRecord) (*File, error) {
 	}
 	base := ""
 	if e.Path != "/" {
-		dir, err := w.view.intern(path.Dir(e.Path))
+		dir, err := w.view.intern(dirOf(e.Path))
 		if err != nil {
 			return nil, err
 		}

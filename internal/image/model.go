@@ -165,8 +165,9 @@ func (t Type) String() string { return typeNames[t] }
 
 // File is one entry of one layer, as the walk saw it. Images hold up to a
 // million entries, so it is kept to 48 bytes: the path is the directory's
-// node (whose path is stored once) and the base name, in the walk's name
-// arena; a link's target follows the name there.
+// entry and the base name, in the walk's name arena (a directory keeps its
+// own name too, and its path is joined from its parents' names when asked
+// for); a link's target follows the name there.
 type File struct {
 	// name points at the base name's bytes, then "\x00" and the link
 	// target for links; while the walk delivers the file it points at the
@@ -230,10 +231,10 @@ func (f *File) Path() string {
 	if f.dir == nil {
 		return "/" + name
 	}
-	if d := f.dir.Path(); d != "/" {
-		return d + "/" + name
-	}
-	return "/" + name
+	b := f.dir.appendPath(nil, 1+len(name))
+	b = append(b, '/')
+	b = append(b, name...)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // appendPath appends the path to b, without allocating a string.
@@ -242,9 +243,7 @@ func (f *File) appendPath(b []byte) []byte {
 		return append(b, f.raw()...)
 	}
 	if f.dir != nil {
-		if d := f.dir.Path(); d != "/" {
-			b = append(b, d...)
-		}
+		b = f.dir.appendPath(b, 1+len(f.Name()))
 	}
 	b = append(b, '/')
 	return append(b, f.Name()...)

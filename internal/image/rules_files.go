@@ -102,7 +102,7 @@ var ruleWorldWritable = &Rule{
 // content where its kind needs that, and not already reported by the
 // secret scan (which names the secret, its line and its fingerprint).
 func (m *Model) credentialIn(f *File) (credFile, bool) {
-	c, ok := credentialFile(f.Path(), f.Type)
+	c, ok := fileCredential(f)
 	if !ok || c.confirm != nil && !m.facts.confirmed[f] || m.claimed[f] {
 		return credFile{}, false
 	}
@@ -124,11 +124,10 @@ var ruleCredentialFile = &Rule{
 	},
 	Check: func(p *Pass) {
 		for f := range p.Image.Files() {
-			if underGit(f.Path()) {
-				continue
-			}
+			// The name first: most files are not credential files, and
+			// their paths need not be joined.
 			c, ok := p.Image.credentialIn(f)
-			if !ok {
+			if !ok || underGit(f.Path()) {
 				continue
 			}
 			msg := fmt.Sprintf("%s holds %s, from %s", display(f.Path()), c.what, origin(f))
@@ -393,7 +392,7 @@ func findTools(p *Pass, tools []tool, format string) {
 			continue
 		}
 		for _, k := range e.Kids() {
-			n := path.Base(k.Path())
+			n := k.name()
 			for _, t := range tools {
 				if seen[t.name] || !t.re.MatchString(n) {
 					continue
