@@ -21,11 +21,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Version names the generator; a change of any case changes it, so a
 // cached corpus of an older generator is not reused.
-const Version = "v1"
+const Version = "v2"
 
 // Expect is what a case must end in.
 type Expect int
@@ -75,6 +76,10 @@ type Case struct {
 	// Twin names the trivial input of the same kind the CPU time is
 	// compared with ("" for a twin).
 	Twin string
+	// Ratio, when set, replaces CPURatio for a case whose twin is not
+	// trivial: a twin of the same size, whose own cost is most of the
+	// case's, makes a tighter ratio the honest bound.
+	Ratio time.Duration
 	// AsNobody runs the child as uid/gid 65534 (when the runner is root):
 	// the row 12 cases, where root reads what the user cannot.
 	AsNobody bool

@@ -282,9 +282,13 @@ func Check(r Result, twin *Result) []string {
 			bad = append(bad, "the JSON report has no errors entry (skipped in silence)")
 		}
 	}
-	if twin != nil && r.CPU > CPUFloor && r.CPU > CPURatio*twin.CPU {
+	ratio := time.Duration(CPURatio)
+	if c.Ratio > 0 {
+		ratio = c.Ratio
+	}
+	if twin != nil && r.CPU > CPUFloor && r.CPU > ratio*twin.CPU {
 		bad = append(bad, fmt.Sprintf("CPU %.2f s is %.0f× its twin %s (%.3f s); the bound is max(%d×, %s)",
-			r.CPU.Seconds(), r.CPU.Seconds()/max(twin.CPU.Seconds(), 1e-3), c.Twin, twin.CPU.Seconds(), CPURatio, CPUFloor))
+			r.CPU.Seconds(), r.CPU.Seconds()/max(twin.CPU.Seconds(), 1e-3), c.Twin, twin.CPU.Seconds(), ratio, CPUFloor))
 	}
 	if r.RunnerRSS >= MaxRSS {
 		bad = append(bad, fmt.Sprintf("cannot judge memory: the runner itself was at %d MiB when the child started", r.RunnerRSS>>20))
