@@ -147,7 +147,7 @@ func entries() []entry {
 		image(file{"app/app.jar", nestedJar(jarCopies)}))
 	add(Case{Name: "08c-distinct-secrets", Row: 8, What: fmt.Sprintf("%d distinct AWS key IDs in one file", distinctSecrets), Args: imageArgs("oci:image"), Twin: "t-image-secrets"},
 		image(file{"app/keys.txt", awsKeyIDs(distinctSecrets)}))
-	add(Case{Name: "08d-long-names", Row: 8, What: fmt.Sprintf("%d entries with %d-byte names", longEntries, longNameBytes), Args: imageArgs("oci:image"), Twin: "t-image-many", Ratio: 5},
+	add(Case{Name: "08d-long-names", Row: 8, What: fmt.Sprintf("%d entries with %d-byte names", longEntries, longNameBytes), Args: imageArgs("oci:image"), Twin: "t-image-many", Ratio: 6},
 		longNamesImage)
 
 	// --- row 9: one layer listed many times -----------------------------------
