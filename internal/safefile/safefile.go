@@ -117,6 +117,13 @@ func Open(path string) (*os.File, error) {
 	// O_NONBLOCK: opening a FIFO without a writer would otherwise wait
 	// forever; on a regular file it changes nothing.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return regular(f, err, path, true)
+}
+
+// regular keeps an opened file when it is a regular file (or /dev/null,
+// when allowed) and closes it otherwise: what was opened is judged, not
+// what a path named a moment before.
+func regular(f *os.File, err error, path string, devNull bool) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +132,7 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() && !isDevNull(f, fi) {
+	if !fi.Mode().IsRegular() && !(devNull && isDevNull(f, fi)) {
 		f.Close()
 		return nil, &NotRegularError{Path: path, What: describe(fi.Mode())}
 	}
@@ -283,17 +290,5 @@ func Message(err error) string {
 // blocking on a FIFO.
 func OpenIn(root *os.Root, name string) (*os.File, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &NotRegularError{Path: name, What: describe(fi.Mode())}
-	}
-	return f, nil
+	return regular(f, err, name, false)
 }

@@ -289,8 +289,21 @@ func WeakLiteral(v string) bool {
 	return len(strings.Fields(v)) <= 2
 }
 
+// classes counts the kinds of characters in v: lower case, upper case,
+// digits, others.
 func classes(v string) int {
-	var lower, upper, digit, other bool
+	lower, upper, digit, other := charKinds(v)
+	n := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// charKinds says which kinds of characters v holds.
+func charKinds(v string) (lower, upper, digit, other bool) {
 	for _, r := range v {
 		switch {
 		case unicode.IsLower(r):
@@ -303,13 +316,7 @@ func classes(v string) int {
 			other = true
 		}
 	}
-	n := 0
-	for _, b := range []bool{lower, upper, digit, other} {
-		if b {
-			n++
-		}
-	}
-	return n
+	return
 }
 
 // Entropy is the Shannon entropy of s in bits per character.

@@ -50,17 +50,7 @@ func tokenLike(w string) bool {
 		strings.Count(w, "/") > 1 || strings.Count(w, ".") > 1 {
 		return false
 	}
-	var lower, upper, digit bool
-	for _, r := range w {
-		switch {
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsDigit(r):
-			digit = true
-		}
-	}
+	lower, upper, digit, _ := charKinds(w)
 	// Mixed case and digits: what random tokens are, and names rarely.
 	return lower && upper && digit
 }
