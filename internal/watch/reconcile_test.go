@@ -39,6 +39,12 @@ func TestReconcileTimer(t *testing.T) {
 		return has(rs, "DV3002", "silent-running", actionReconcile) && has(rs, "DV3001", "silent-created", actionReconcile) &&
 			has(rs, "DV3050", "early-exited", actionReconcile) && slices.ContainsFunc(rs, func(r Record) bool { return r.RuleID == "DV5040" })
 	})
+	// The records of one listing reach the sink one by one: the rest of
+	// that listing's findings may still be on their way when the ones
+	// waited for arrive. One more listing, and the first is all in.
+	n0 := testutil.ToFloat64(m.reconciles.WithLabelValues(causeTimer))
+	waitUntil(t, "one more listing", func() bool { return testutil.ToFloat64(m.reconciles.WithLabelValues(causeTimer)) >= n0+1 })
+	recs = col.all()
 	var notices []Record
 	for _, r := range recs {
 		switch {
