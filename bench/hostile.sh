@@ -19,6 +19,13 @@
 # at 1 GiB (rows 2, 3, 4, 5, 6), row 9 at 61x its twin's CPU (10.1 s), 16
 # secrets printed (rows 11a-d in every format), 2 silent skips (row 12).
 # The twins: 0.03-0.16 s of CPU, 41-48 MiB.
+#
+# After them (main with issue 19 merged, 2 vCPUs, another job running):
+# 0 of 55 runs fail. Every case under 0.4 s of CPU and 121 MiB but one:
+# 08d-long-names, 3.8 s and 130 MiB, 4.8x its twin of as many short names
+# (0.79 s) and 1.5-1.9x merely inflating and reading its 585 MB of tar
+# headers (2.0-2.5 s, bench/genimage floor). Refusals name their budget or
+# what the file is in one line; no secret past its first four characters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-${TMPDIR:-/tmp}/dockvet-hostile-bench}
