@@ -35,7 +35,7 @@ func TestReconcileTimer(t *testing.T) {
 	f.put(started,
 		ctr("d1", "silent-running", containertypes.StateRunning, containertypes.HostConfig{CapAdd: []string{"SYS_ADMIN"}}),
 		ctr("e1", "silent-created", containertypes.StateCreated, containertypes.HostConfig{Privileged: true}))
-	recs := col.waitFor(t, "the three silent containers and DV5040", func(rs []Record) bool {
+	col.waitFor(t, "the three silent containers and DV5040", func(rs []Record) bool {
 		return has(rs, "DV3002", "silent-running", actionReconcile) && has(rs, "DV3001", "silent-created", actionReconcile) &&
 			has(rs, "DV3050", "early-exited", actionReconcile) && slices.ContainsFunc(rs, func(r Record) bool { return r.RuleID == "DV5040" })
 	})
@@ -44,7 +44,7 @@ func TestReconcileTimer(t *testing.T) {
 	// waited for arrive. One more listing, and the first is all in.
 	n0 := testutil.ToFloat64(m.reconciles.WithLabelValues(causeTimer))
 	waitUntil(t, "one more listing", func() bool { return testutil.ToFloat64(m.reconciles.WithLabelValues(causeTimer)) >= n0+1 })
-	recs = col.all()
+	recs := col.all()
 	var notices []Record
 	for _, r := range recs {
 		switch {
