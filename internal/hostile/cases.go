@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/dockvet/dockvet/internal/secrets/sample"
@@ -20,14 +19,7 @@ import (
 
 // token is a fabricated GitHub token (valid checksum, grants nothing)
 // the row 11 and 12 cases plant.
-var token = sync.OnceValue(func() string {
-	for _, s := range sample.All(19) {
-		if s.RuleID == "DV7003" {
-			return s.Secret
-		}
-	}
-	panic("hostile: the sample package has no DV7003 token")
-})
+func token() string { return sample.GitHubToken(19) }
 
 // registryAuth is a Docker config.json "auth" value: base64 of
 // user:token, itself a secret.

@@ -197,6 +197,13 @@ func (g gen) jwt(claims string) string {
 	return enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(claims)) + "." + enc.EncodeToString(g.bytes(32))
 }
 
+// GitHubToken fabricates a classic GitHub personal access token (ghp_…)
+// with a valid checksum, from the seeded source: what tests plant when
+// they need one realistic secret (it grants nothing).
+func GitHubToken(seed uint64) string {
+	return gen{rand.New(rand.NewPCG(seed, seed^0x5eed))}.github("ghp_")
+}
+
 // All fabricates one secret for every rule, each in a typical context,
 // from the seeded source: the same seed gives the same text (apart from
 // the real key material of the PEM rules, which comes from crypto/rand).
