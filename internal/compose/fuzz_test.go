@@ -108,3 +108,37 @@ func sources(v reflect.Value) []container.Source {
 	}
 	return out
 }
+
+// FuzzEnvBudget feeds any text as a .env to the expansion budget's
+// pre-check, which reads env files before compose-go does: it must end,
+// and a refusal must name the budget and never carry a value.
+func FuzzEnvBudget(f *testing.F) {
+	for _, s := range []string{
+		"A=1\nB=${A}${A}\n",
+		"V0=sk_live_TESTONLY0123456789\nV1=${V0}${V0}\nV2=${V1}${V1}\nV3=${V2}${V2}\n",
+		"# comment\nexport X='${Y}'\nY=\"$X$X\"\n",
+		"=\n==\n${}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	file := filepath.Join(dir, ".env")
+	fuzztest.Minimize(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzztest.Budget(t)()
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := newExpansion(func(p string) string { return p }).checkEnvFile(file)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "compose.Max") {
+			t.Fatalf("a refusal that names no budget: %s", msg)
+		}
+		if strings.Contains(msg, "sk_live_") {
+			t.Fatalf("a refusal that carries a value: %s", msg)
+		}
+	})
+}
