@@ -89,35 +89,22 @@ func Size(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// pseudoRoots hold files whose size and content are made up on reading
-// (/proc/self/mem, /sys/kernel/…): never user input.
-var pseudoRoots = []string{"/proc", "/sys"}
-
-func pseudo(abs string) bool {
-	for _, r := range pseudoRoots {
-		if abs == r || strings.HasPrefix(abs, r+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // Open opens path for reading when it is a regular file, and refuses
 // anything else without blocking.
 func Open(path string) (*os.File, error) {
-	abs, err := filepath.Abs(path)
-	if err == nil {
-		if real, rerr := filepath.EvalSymlinks(abs); rerr == nil {
-			abs = real
-		}
-		if pseudo(abs) {
-			return nil, &NotRegularError{Path: path, What: "a file under " + strings.SplitN(abs, "/", 3)[1] + " (made up by the kernel on reading)"}
-		}
-	}
 	// O_NONBLOCK: opening a FIFO without a writer would otherwise wait
 	// forever; on a regular file it changes nothing.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	return regular(f, err, path, true)
+	if err != nil {
+		return nil, err
+	}
+	// Judged on the descriptor opened, not on the path resolved a moment
+	// before: one fstatfs instead of an lstat per path component.
+	if fs := kernelMade(f); fs != "" {
+		f.Close()
+		return nil, &NotRegularError{Path: path, What: "a file under " + fs + " (made up by the kernel on reading)"}
+	}
+	return regular(f, nil, path, true)
 }
 
 // regular keeps an opened file when it is a regular file (or /dev/null,
@@ -178,19 +165,35 @@ func ReadFile(path string, max int64) ([]byte, error) {
 }
 
 func readCapped(f *os.File, path string, max int64) ([]byte, error) {
-	if fi, err := f.Stat(); err == nil && fi.Size() > max {
-		return nil, &TooLargeError{Path: path, Cap: max}
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() > max {
+			return nil, &TooLargeError{Path: path, Cap: max}
+		}
+		size = fi.Size()
 	}
 	// The size can change while reading: read one byte past the cap to
-	// know it was passed.
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
+	// know it was passed. The buffer starts at the size fstat gave plus
+	// the byte that finds the end, so a file is read without regrowing.
+	buf := make([]byte, 0, min(size, max)+1)
+	r := io.LimitReader(f, max+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(len(data)) > max {
+	if int64(len(buf)) > max {
 		return nil, &TooLargeError{Path: path, Cap: max}
 	}
-	return data, nil
+	return buf, nil
 }
 
 // Within is the path's real location when it stays inside root (both
