@@ -288,8 +288,9 @@ var (
 func credentialPath(p string) string {
 	p = filepath.ToSlash(strings.TrimSuffix(p, "/"))
 	base := path.Base(p)
+	lower := strings.ToLower(base)
 	for _, s := range benignSuffixes {
-		if strings.HasSuffix(strings.ToLower(base), s) {
+		if strings.HasSuffix(lower, s) {
 			return ""
 		}
 	}

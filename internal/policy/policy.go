@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/moby/patternmatcher"
@@ -112,6 +113,39 @@ func (i Image) Named() string {
 // ParseImage parses an image reference. Names with variables that could not
 // be resolved are an error; callers decide what an unknown image means.
 func ParseImage(ref string) (Image, error) {
+	parsed.Lock()
+	p, ok := parsed.m[ref]
+	parsed.Unlock()
+	if ok {
+		return p.img, p.err
+	}
+	img, err := parseImage(ref)
+	parsed.Lock()
+	if len(parsed.m) >= maxParsed {
+		clear(parsed.m)
+	}
+	parsed.m[ref] = parsedImage{img, err}
+	parsed.Unlock()
+	return img, err
+}
+
+// parsed remembers references already parsed: a monorepo's Dockerfiles
+// name the same few base images hundreds of times, and distribution's
+// parser is a backtracking regular expression. Bounded, so a hostile file
+// of distinct names cannot grow it without end.
+var parsed = struct {
+	sync.Mutex
+	m map[string]parsedImage
+}{m: map[string]parsedImage{}}
+
+const maxParsed = 4096
+
+type parsedImage struct {
+	img Image
+	err error
+}
+
+func parseImage(ref string) (Image, error) {
 	n, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return Image{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
