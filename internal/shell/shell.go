@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -86,7 +87,8 @@ type Options struct {
 // Parse parses shell source. Bash syntax is accepted, since it is a superset
 // of what Dockerfiles and CI files use.
 func Parse(src string, opts Options) (*Script, error) {
-	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
+	parser := parsers.Get().(*syntax.Parser)
+	defer parsers.Put(parser)
 	f, err := parser.Parse(strings.NewReader(src), "")
 	if err != nil {
 		return nil, cleanError(err, opts.LineOffset)
@@ -99,6 +101,12 @@ func Parse(src string, opts Options) (*Script, error) {
 	w.script.Limit = w.budget.limit
 	return w.script, nil
 }
+
+// parsers are reused: a Parser carries a read buffer of several kilobytes,
+// and a thousand Dockerfiles parse thousands of RUN lines. Reuse is safe
+// once a Parse is done: each Parse starts new node batches, so the trees
+// already returned are never written again.
+var parsers = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant(syntax.LangBash)) }}
 
 func cleanError(err error, offset int) error {
 	if pe, ok := err.(syntax.ParseError); ok {
