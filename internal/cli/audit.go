@@ -114,6 +114,9 @@ func (s *Shared) finish(r *finding.Report, allowed []string) error {
 		return fail("%v", err)
 	}
 	var buf bytes.Buffer
+	// Sized for the findings once (a JSON finding is about 700 bytes), not
+	// regrown page by page while a report of thousands is written.
+	buf.Grow(4096 + 768*len(r.Findings))
 	if err := render(&buf, r, report.Options{Color: s.color(), Width: s.width(), FailOn: s.failLevel, Template: s.template}); err != nil {
 		return fail("rendering %s: %v", format, err)
 	}

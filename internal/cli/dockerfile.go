@@ -140,6 +140,12 @@ func auditDockerfiles(s *Shared, paths []string, buildContext string, r *finding
 		})
 	}
 	wg.Wait()
+	var nt, nf int
+	for _, part := range parts {
+		nt, nf = nt+len(part.Targets), nf+len(part.Findings)
+	}
+	r.Targets = slices.Grow(r.Targets, nt)
+	r.Findings = slices.Grow(r.Findings, nf)
 	for _, part := range parts {
 		r.Targets = append(r.Targets, part.Targets...)
 		r.Findings = append(r.Findings, part.Findings...)
