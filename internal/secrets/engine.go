@@ -106,7 +106,7 @@ type Engine struct {
 	opts      Options
 	maxBytes  int64
 	rules     []*Rule
-	info      []ruleInfo
+	info      []*ruleInfo
 	index     *keywordIndex
 	kwRules   [][]int32
 	maxBefore int
@@ -126,6 +126,10 @@ type Engine struct {
 }
 
 type ruleInfo struct {
+	once sync.Once
+	err  error
+	// re is the rule's expression (Rule.Regex compiled).
+	re           *regexp.Regexp
 	secretGroups []int
 	nameGroups   []int
 	hostGroups   []int
@@ -218,36 +222,15 @@ func New(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("secret rule %s has no valid severity", r.ID)
 		}
 		seen[r.ID] = true
-		var inf ruleInfo
-		for i, n := range r.Regex.SubexpNames() {
-			switch n {
-			case "secret":
-				inf.secretGroups = append(inf.secretGroups, i)
-			case "name":
-				inf.nameGroups = append(inf.nameGroups, i)
-			case "host":
-				inf.hostGroups = append(inf.hostGroups, i)
+		e.info = append(e.info, &ruleInfo{})
+		if opts.Rules != nil {
+			// A rule set of the caller's is proven whole now; the
+			// built-in one by TestRules, and prepared rule by rule as
+			// scans first meet a rule's keyword.
+			if err := e.prepare(ri); err != nil {
+				return nil, err
 			}
 		}
-		if len(inf.secretGroups) == 0 && r.Group > r.Regex.NumSubexp() {
-			return nil, fmt.Errorf("secret rule %s: group %d does not exist", r.ID, r.Group)
-		}
-		if !r.Near {
-			a, err := regexp.Compile(`^(?:` + r.Regex.String() + `)`)
-			if err != nil {
-				return nil, fmt.Errorf("secret rule %s: %v", r.ID, err)
-			}
-			inf.anchored = a
-			head := r.Regex.String()
-			inf.nameFirst = r.ValidName != nil && strings.Contains(head[:min(len(head), 24)], "(?P<name>")
-		}
-		if r.Boundary != "" {
-			inf.boundary = new([256]bool)
-			for i := 0; i < len(r.Boundary); i++ {
-				inf.boundary[r.Boundary[i]] = true
-			}
-		}
-		e.info = append(e.info, inf)
 		e.ruleKw = append(e.ruleKw, nil)
 		e.closing = append(e.closing, []byte(r.Closing))
 		for _, k := range r.Keywords {
@@ -272,6 +255,64 @@ func New(opts Options) (*Engine, error) {
 	e.index = idx
 	e.bufs = make(chan *[]byte, min(max(runtime.GOMAXPROCS(0), 1), 8))
 	return e, nil
+}
+
+// prepare compiles rule ri's expressions and learns its submatches, once.
+func (e *Engine) prepare(ri int) error {
+	inf := e.info[ri]
+	inf.once.Do(func() { inf.err = inf.build(e.rules[ri]) })
+	return inf.err
+}
+
+// infoOf is rule ri prepared. A built-in rule that does not build is a
+// bug TestRules catches, not an input error.
+func (e *Engine) infoOf(ri int) *ruleInfo {
+	if err := e.prepare(ri); err != nil {
+		panic(err)
+	}
+	return e.info[ri]
+}
+
+func (inf *ruleInfo) build(r *Rule) error {
+	rx, err := regexp.Compile(r.Regex.String())
+	if err != nil {
+		return fmt.Errorf("secret rule %s: %v", r.ID, err)
+	}
+	inf.re = rx
+	for i, n := range rx.SubexpNames() {
+		switch n {
+		case "secret":
+			inf.secretGroups = append(inf.secretGroups, i)
+		case "name":
+			inf.nameGroups = append(inf.nameGroups, i)
+		case "host":
+			inf.hostGroups = append(inf.hostGroups, i)
+		}
+	}
+	if len(inf.secretGroups) == 0 && r.Group > rx.NumSubexp() {
+		return fmt.Errorf("secret rule %s: group %d does not exist", r.ID, r.Group)
+	}
+	if !r.Near {
+		a, err := regexp.Compile(`^(?:` + r.Regex.String() + `)`)
+		if err != nil {
+			return fmt.Errorf("secret rule %s: %v", r.ID, err)
+		}
+		inf.anchored = a
+		head := r.Regex.String()
+		inf.nameFirst = r.ValidName != nil && strings.Contains(head[:min(len(head), 24)], "(?P<name>")
+	}
+	if r.Boundary != "" {
+		inf.boundary = new([256]bool)
+		for i := 0; i < len(r.Boundary); i++ {
+			inf.boundary[r.Boundary[i]] = true
+		}
+	}
+	if r.Paths != nil {
+		if _, err := regexp.Compile(r.Paths.String()); err != nil {
+			return fmt.Errorf("secret rule %s: paths: %v", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // buffer takes a chunk buffer, kept or new.
@@ -661,7 +702,7 @@ func (st *state) scan(buf []byte, from, limit int) {
 			if !r.Near {
 				// The expression starts at the keyword: one anchored
 				// attempt, as long as the secret, whatever the line.
-				if e.info[ri].nameFirst && !r.ValidName(nameAround(buf, start, end, we)) {
+				if e.infoOf(int(ri)).nameFirst && !r.ValidName(nameAround(buf, start, end, we)) {
 					continue
 				}
 				st.spent[ri] += int64(we - ws)
@@ -793,8 +834,8 @@ func (st *state) region(buf []byte, ri, start, ws int) {
 	st.spent[ri] += int64(re - ws)
 	st.work += int64(re - ws)
 	st.regions++
-	inf := &e.info[ri]
-	for _, loc := range r.Regex.FindAllSubmatchIndex(buf[ws:re], -1) {
+	inf := e.infoOf(ri)
+	for _, loc := range inf.re.FindAllSubmatchIndex(buf[ws:re], -1) {
 
 		if st.capped {
 			return
@@ -964,8 +1005,7 @@ var nameChars = func() (t [256]bool) {
 // match runs one rule over one window (anchored: once, at its start) and
 // keeps what the checks accept.
 func (st *state) match(buf []byte, ri int, w window, anchored bool) {
-	r := st.e.rules[ri]
-	inf := &st.e.info[ri]
+	inf := st.e.infoOf(ri)
 	text := buf[w.start:w.end]
 	if anchored {
 		if loc := inf.anchored.FindSubmatchIndex(text); loc != nil {
@@ -973,7 +1013,7 @@ func (st *state) match(buf []byte, ri int, w window, anchored bool) {
 		}
 		return
 	}
-	for _, loc := range r.Regex.FindAllSubmatchIndex(text, -1) {
+	for _, loc := range inf.re.FindAllSubmatchIndex(text, -1) {
 		st.keep(buf, ri, w, loc, false)
 	}
 }
@@ -983,7 +1023,7 @@ func (st *state) match(buf []byte, ri int, w window, anchored bool) {
 // keeps it if the checks accept it, up to the match cap.
 func (st *state) keep(buf []byte, ri int, w window, loc []int, anchored bool) {
 	r := st.e.rules[ri]
-	inf := &st.e.info[ri]
+	inf := st.e.infoOf(ri)
 	text := buf[w.start:w.end]
 	s, en := span(loc, inf.secretGroups, r.Group)
 	if s < 0 || s == en {

@@ -12,7 +12,6 @@ package secrets
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/dockvet/dockvet/internal/finding"
@@ -35,7 +34,7 @@ type Rule struct {
 	// what the keyword matches (a token's prefix, the start of a name),
 	// and it is tried once there, anchored. Near rules instead search the
 	// text around the keyword.
-	Regex *regexp.Regexp
+	Regex *Expr
 	// Precheck, when set, is a cheap test of the text after a keyword
 	// that must pass for Regex to be tried there (or, for a Near rule,
 	// for the keyword to open a window): that a name is assigned
@@ -76,7 +75,7 @@ type Rule struct {
 	MinEntropy float64
 	// Paths, when set, restricts the rule to files whose slash-separated
 	// path matches (a .pypirc's "password =" means nothing elsewhere).
-	Paths *regexp.Regexp
+	Paths *Expr
 	// MultiLine rules see text across line ends (PEM blocks, .netrc);
 	// others see only the line of the keyword.
 	MultiLine bool
