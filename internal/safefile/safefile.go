@@ -92,17 +92,23 @@ func Size(n int64) string {
 // Open opens path for reading when it is a regular file, and refuses
 // anything else without blocking.
 func Open(path string) (*os.File, error) {
+	f, _, err := open(path)
+	return f, err
+}
+
+// open is Open with what fstat said of the file.
+func open(path string) (*os.File, fs.FileInfo, error) {
 	// O_NONBLOCK: opening a FIFO without a writer would otherwise wait
 	// forever; on a regular file it changes nothing.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Judged on the descriptor opened, not on the path resolved a moment
 	// before: one fstatfs instead of an lstat per path component.
 	if fs := kernelMade(f); fs != "" {
 		f.Close()
-		return nil, &NotRegularError{Path: path, What: "a file under " + fs + " (made up by the kernel on reading)"}
+		return nil, nil, &NotRegularError{Path: path, What: "a file under " + fs + " (made up by the kernel on reading)"}
 	}
 	return regular(f, nil, path, true)
 }
@@ -110,20 +116,20 @@ func Open(path string) (*os.File, error) {
 // regular keeps an opened file when it is a regular file (or /dev/null,
 // when allowed) and closes it otherwise: what was opened is judged, not
 // what a path named a moment before.
-func regular(f *os.File, err error, path string, devNull bool) (*os.File, error) {
+func regular(f *os.File, err error, path string, devNull bool) (*os.File, fs.FileInfo, error) {
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() && !(devNull && isDevNull(f, fi)) {
 		f.Close()
-		return nil, &NotRegularError{Path: path, What: describe(fi.Mode())}
+		return nil, nil, &NotRegularError{Path: path, What: describe(fi.Mode())}
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // isDevNull accepts /dev/null: `--config /dev/null` is the idiom for "no
@@ -156,22 +162,19 @@ func describe(m fs.FileMode) string {
 
 // ReadFile reads a regular file of at most max bytes.
 func ReadFile(path string, max int64) ([]byte, error) {
-	f, err := Open(path)
+	f, fi, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readCapped(f, path, max)
+	return readCapped(f, fi, path, max)
 }
 
-func readCapped(f *os.File, path string, max int64) ([]byte, error) {
-	size := int64(512)
-	if fi, err := f.Stat(); err == nil {
-		if fi.Size() > max {
-			return nil, &TooLargeError{Path: path, Cap: max}
-		}
-		size = fi.Size()
+func readCapped(f *os.File, fi fs.FileInfo, path string, max int64) ([]byte, error) {
+	if fi.Size() > max {
+		return nil, &TooLargeError{Path: path, Cap: max}
 	}
+	size := fi.Size()
 	// The size can change while reading: read one byte past the cap to
 	// know it was passed. The buffer starts at the size fstat gave plus
 	// the byte that finds the end, so a file is read without regrowing.
@@ -243,12 +246,12 @@ func ReadFileWithin(root, path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := Open(real)
+	f, fi, err := open(real)
 	if err != nil {
 		return nil, rename(err, path)
 	}
 	defer f.Close()
-	return readCapped(f, path, max)
+	return readCapped(f, fi, path, max)
 }
 
 // rename puts the caller's name for a file in an error about its real
@@ -293,5 +296,6 @@ func Message(err error) string {
 // blocking on a FIFO.
 func OpenIn(root *os.Root, name string) (*os.File, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	return regular(f, err, name, false)
+	f, _, err = regular(f, err, name, false)
+	return f, err
 }
