@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dockvet/dockvet/internal/safefile"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -71,6 +72,51 @@ type Contexts struct {
 	// problems are what could not be read (path → why): the audit is
 	// incomplete, and the run must say so rather than skip in silence.
 	problems map[string]string
+	// listings are the names in the directories of the run's
+	// Dockerfiles (nil: not listed), so that a thousand Dockerfiles in
+	// one directory do not each try to open a <Dockerfile>.dockerignore
+	// that is not there.
+	listings map[string]map[string]bool
+}
+
+// maxListing bounds the names kept of one directory: past it, a
+// directory's files are looked for one by one.
+const maxListing = 100_000
+
+// mayExist reports whether name can be in its directory: false only when
+// the directory's listing, read once per run, does not hold it.
+func (c *Contexts) mayExist(name string) bool {
+	dir, base := filepath.Split(name)
+	c.mu.Lock()
+	names, ok := c.listings[dir]
+	if !ok {
+		names = listNames(dir)
+		c.listings[dir] = names
+	}
+	c.mu.Unlock()
+	return names == nil || names[base]
+}
+
+// listNames lists a directory's names, or nil when it cannot or they are
+// too many.
+func listNames(dir string) map[string]bool {
+	if dir == "" {
+		dir = "."
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	list, err := d.Readdirnames(maxListing + 1)
+	if err != nil && !errors.Is(err, io.EOF) || len(list) > maxListing {
+		return nil
+	}
+	names := make(map[string]bool, len(list))
+	for _, n := range list {
+		names[n] = true
+	}
+	return names
 }
 
 // Problem is a part of a build context that was not read.
@@ -103,7 +149,7 @@ type loadedContext struct {
 
 // NewContexts returns an empty store for one run.
 func NewContexts() *Contexts {
-	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}, problems: map[string]string{}}
+	return &Contexts{dirs: map[string]*dirFacts{}, loaded: map[contextKey]*loadedContext{}, secrets: map[string][]secrets.Match{}, problems: map[string]string{}, listings: map[string]map[string]bool{}}
 }
 
 // Load returns the context a build of dockerfile in dir sends, walking dir
@@ -131,7 +177,7 @@ func (c *Contexts) Load(dir, dockerfile string) (*BuildContext, error) {
 		return nil, errNotDir
 	}
 	patterns, ignoreFile, err := d.patterns, d.ignoreFile, d.err
-	if dockerfile != "" {
+	if dockerfile != "" && c.mayExist(dockerfile+".dockerignore") {
 		// <Dockerfile>.dockerignore wins over the context's, even empty.
 		p, name, perr := readIgnoreFile(dockerfile + ".dockerignore")
 		switch {

@@ -121,8 +121,12 @@ func Check(f *File, opts Options) []finding.Finding {
 		now = time.Now()
 	}
 	target := finding.Target{Kind: finding.SurfaceDockerfile, Name: f.Path}
+	// One pass, re-aimed at each rule in turn: checks run one after the
+	// other and keep nothing of their pass.
+	p := &Pass{File: f, Policy: pol, Now: now, Context: opts.Context, Contexts: opts.Contexts}
 	rule.Run(rules, opts.Enabled, func(r *finding.Rule) *Pass {
-		return &Pass{Reporter: rule.NewReporter(r, target, &out), File: f, Policy: pol, Now: now, Context: opts.Context, Contexts: opts.Contexts}
+		p.Reporter = rule.NewReporter(r, target, &out)
+		return p
 	})
 	// Messages quote instructions (a download URL, a command line); a
 	// credential in one is shown masked, as the secret rules show theirs.

@@ -276,13 +276,55 @@ func heredocsMatch(in *Instruction, re *regexp.Regexp) bool {
 // Credential files by base name (glob), and directories whose contents are
 // credentials.
 var (
-	credentialFiles = []string{"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", "*.key", "*.p12", "*.pfx",
+	credentialFiles = newGlobs("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", "*.key", "*.p12", "*.pfx",
 		"*.jks", "*.keystore", "*.ppk", ".env", ".env.*", ".npmrc", ".pypirc", ".netrc", "_netrc", ".git-credentials", ".htpasswd",
 		"kubeconfig", "credentials.json", "credentials", "service-account*.json", "*.tfvars", ".dockercfg", "secrets.yml", "secrets.yaml",
-		"master.key", "*.ovpn", ".pgpass", ".my.cnf", "terraform.tfstate"}
+		"master.key", "*.ovpn", ".pgpass", ".my.cnf", "terraform.tfstate")
 	credentialDirs = []string{".ssh", ".aws", ".gnupg", ".kube", ".docker", ".azure", ".gcloud", ".config/gcloud"}
 	benignSuffixes = []string{".pub", ".example", ".sample", ".template", ".dist", ".tpl", ".md"}
 )
+
+// globs are base-name patterns (path.Match syntax) sorted once by shape:
+// each COPY source and destination meets every credential pattern, and
+// most are a plain name or "*.ext", compared directly.
+type globs struct {
+	names    map[string]bool
+	suffixes []string
+	other    []string
+}
+
+func newGlobs(pats ...string) globs {
+	g := globs{names: map[string]bool{}}
+	for _, p := range pats {
+		switch {
+		case !strings.ContainsAny(p, `*?[\`):
+			g.names[p] = true
+		case p[0] == '*' && !strings.ContainsAny(p[1:], `*?[\`):
+			g.suffixes = append(g.suffixes, p[1:])
+		default:
+			g.other = append(g.other, p)
+		}
+	}
+	return g
+}
+
+// match reports whether a base name (no slash) matches a pattern.
+func (g globs) match(base string) bool {
+	if g.names[base] {
+		return true
+	}
+	for _, s := range g.suffixes {
+		if strings.HasSuffix(base, s) {
+			return true
+		}
+	}
+	for _, p := range g.other {
+		if ok, _ := path.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
+}
 
 // credentialPath reports why a path names a credential file, or "".
 func credentialPath(p string) string {
@@ -294,10 +336,8 @@ func credentialPath(p string) string {
 			return ""
 		}
 	}
-	for _, pat := range credentialFiles {
-		if ok, _ := path.Match(pat, base); ok {
-			return "a credential file (" + base + ")"
-		}
+	if credentialFiles.match(base) {
+		return "a credential file (" + base + ")"
 	}
 	for _, d := range credentialDirs {
 		if p == d || strings.HasSuffix(p, "/"+d) || strings.Contains(p+"/", "/"+d+"/") || strings.HasPrefix(p, d+"/") {
@@ -313,7 +353,7 @@ func credentialPath(p string) string {
 // opaqueCredentials are credential files whose content the secret engine
 // cannot read (keystores are binary; a Rails master key and an htpasswd
 // file hold a bare key and hashes): their name decides.
-var opaqueCredentials = []string{"*.p12", "*.pfx", "*.jks", "*.keystore", "master.key", ".htpasswd", "*.kdbx"}
+var opaqueCredentials = newGlobs("*.p12", "*.pfx", "*.jks", "*.keystore", "master.key", ".htpasswd", "*.kdbx")
 
 // publicNames are destinations that say a copied key is a public one.
 var publicNames = []string{".pub", ".asc", ".gpg", ".crt", ".cer", "authorized_keys", "known_hosts"}
@@ -335,10 +375,8 @@ var credentialFileVars = map[string]string{
 // secret engine finds a secret is DV1047's to report, at the secret's
 // line; what remains is a private key the engine did not recognise.
 func contentVerdict(dir, src string) (what string, judged bool) {
-	for _, pat := range opaqueCredentials {
-		if ok, _ := path.Match(pat, path.Base(src)); ok {
-			return "", false
-		}
+	if opaqueCredentials.match(path.Base(src)) {
+		return "", false
 	}
 	full := filepath.Join(dir, filepath.FromSlash(src))
 	fi, err := os.Stat(full)
