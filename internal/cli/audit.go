@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/secrets"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/secrets"
 
 	"github.com/dockvet/dockvet/internal/catalog"
 	"github.com/dockvet/dockvet/internal/config"

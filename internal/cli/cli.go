@@ -13,10 +13,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/secrets"
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/secrets"
 
 	"github.com/spf13/cobra"
 )

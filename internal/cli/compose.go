@@ -3,11 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/spf13/cobra"
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+
 	"github.com/dockvet/dockvet/internal/safefile"
 
 	"path/filepath"

@@ -3,13 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/spf13/pflag"
 

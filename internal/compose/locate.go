@@ -3,13 +3,14 @@ package compose
 import (
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/compose-spec/compose-go/v2/template"
 	"gopkg.in/yaml.v3"

@@ -2,10 +2,11 @@ package compose
 
 import (
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/compose-spec/compose-go/v2/format"
 	"github.com/compose-spec/compose-go/v2/types"

@@ -10,13 +10,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/moby/patternmatcher"
 	"gopkg.in/yaml.v3"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"

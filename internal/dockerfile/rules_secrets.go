@@ -3,7 +3,6 @@ package dockerfile
 import (
 	"bytes"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"os"
 	"path"
@@ -11,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 

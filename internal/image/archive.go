@@ -6,12 +6,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )

@@ -12,12 +12,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/fuzztest"
 	"github.com/dockvet/dockvet/internal/layercache"
 	"github.com/dockvet/dockvet/internal/policy"
 	"github.com/dockvet/dockvet/internal/secrets"
-	"github.com/klauspost/compress/zstd"
 )
 
 // cacheRun is one audit of a docker-archive with a layer cache: the

@@ -21,11 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dockvet/dockvet/internal/ruletest"
-	"github.com/dockvet/dockvet/internal/secrets/sample"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/dockvet/dockvet/internal/ruletest"
+	"github.com/dockvet/dockvet/internal/secrets/sample"
 
 	"github.com/dockvet/dockvet/internal/finding"
 	"github.com/dockvet/dockvet/internal/policy"

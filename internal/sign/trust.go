@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"io/fs"
 	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/dockvet/dockvet/internal/safefile"
 
 	"github.com/notaryproject/notation-core-go/revocation"
 	crlutil "github.com/notaryproject/notation-core-go/revocation/crl"
