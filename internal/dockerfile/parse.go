@@ -8,8 +8,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/dockvet/dockvet/internal/safefile"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -17,6 +17,7 @@ import (
 	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockvet/dockvet/internal/finding"
+	"github.com/dockvet/dockvet/internal/safefile"
 	"github.com/dockvet/dockvet/internal/shell"
 )
 
@@ -321,8 +322,7 @@ func (f *File) StageByName(name string) *Stage {
 			return s
 		}
 	}
-	var i int
-	if _, err := fmt.Sscanf(name, "%d", &i); err == nil && fmt.Sprint(i) == name && i >= 0 && i < len(f.Stages) {
+	if i, err := strconv.Atoi(name); err == nil && strconv.Itoa(i) == name && i >= 0 && i < len(f.Stages) {
 		return f.Stages[i]
 	}
 	return nil
