@@ -252,16 +252,20 @@ func fetchesPackages(c *shell.Command) (string, string, bool) {
 	return "", "", false
 }
 
-// installs lists the package installations of a stage.
+// installs lists the package installations of a stage, read once: six
+// rules ask. Callers must not change what they get.
 func installs(st *Stage) []install {
-	var out []install
-	st.Commands(func(in *Instruction, c *shell.Command) {
-		if i, ok := installOf(c); ok {
-			i.in = in
-			out = append(out, i)
-		}
-	})
-	return out
+	if st.installs == nil {
+		out := []install{}
+		st.Commands(func(in *Instruction, c *shell.Command) {
+			if i, ok := installOf(c); ok {
+				i.in = in
+				out = append(out, i)
+			}
+		})
+		st.installs = out
+	}
+	return st.installs
 }
 
 // pkgName strips a version pin or constraint from a package argument.

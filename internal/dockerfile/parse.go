@@ -63,6 +63,9 @@ type Stage struct {
 	// scope is what variables mean at the end of the stage, for the
 	// stages built FROM it.
 	scope *Scope
+	// installs caches installs(st) (nil: not read yet). A stage is
+	// checked by one goroutine.
+	installs []install
 }
 
 // Instruction is one Dockerfile instruction.

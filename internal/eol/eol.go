@@ -170,8 +170,9 @@ func endOfLife(repoName, tag string, now time.Time) (eolEntry, bool) {
 		}
 	}
 	for _, c := range candidates {
+		head := releaseHead(c.rel)
 		for _, e := range eolByImage[c.image] {
-			if !releaseMatches(e.release, c.rel) {
+			if !releaseMatchesHead(e.release, c.rel, head) {
 				continue
 			}
 			day, err := time.Parse(time.DateOnly, e.eol)
@@ -199,13 +200,19 @@ func endOfLife(repoName, tag string, now time.Time) (eolEntry, bool) {
 // tag; a codename matches exactly; a version matches itself and its
 // patch releases ("3.8" matches "3.8" and "3.8.19", not "3.80").
 func releaseMatches(rel, part string) bool {
-	if rel == "" {
+	return releaseMatchesHead(rel, part, releaseHead(part))
+}
+
+// releaseHead is the version a tag part starts with, without a "v".
+func releaseHead(part string) string {
+	return strings.TrimPrefix(versionHead.FindString(part), "v")
+}
+
+// releaseMatchesHead is releaseMatches with the part's head found once
+// for the whole table of an image.
+func releaseMatchesHead(rel, part, head string) bool {
+	if rel == "" || part == rel {
 		return true
 	}
-	if part == rel {
-		return true
-	}
-	m := versionHead.FindString(part)
-	m = strings.TrimPrefix(m, "v")
-	return m != "" && (m == rel || strings.HasPrefix(m, rel+"."))
+	return head != "" && (head == rel || strings.HasPrefix(head, rel) && head[len(rel)] == '.')
 }
