@@ -240,6 +240,11 @@ func fetchesPackages(c *shell.Command) (string, string, bool) {
 	if i, ok := installOf(c); ok {
 		return i.Manager, i.Sub, true
 	}
+	return fetchesOther(c)
+}
+
+// fetchesOther is fetchesPackages of a command that is not an install.
+func fetchesOther(c *shell.Command) (string, string, bool) {
 	mgr, args := managerOf(c)
 	if mgr == "" || simulated(mgr, c) {
 		return "", "", false
@@ -257,15 +262,26 @@ func fetchesPackages(c *shell.Command) (string, string, bool) {
 func installs(st *Stage) []install {
 	if st.installs == nil {
 		out := []install{}
+		st.installBy = map[*shell.Command]int{}
 		st.Commands(func(in *Instruction, c *shell.Command) {
 			if i, ok := installOf(c); ok {
 				i.in = in
+				st.installBy[c] = len(out)
 				out = append(out, i)
 			}
 		})
 		st.installs = out
 	}
 	return st.installs
+}
+
+// installIn is installOf(c) for a command c of st, from installs(st).
+func installIn(st *Stage, c *shell.Command) (install, bool) {
+	all := installs(st)
+	if i, ok := st.installBy[c]; ok {
+		return all[i], true
+	}
+	return install{}, false
 }
 
 // pkgName strips a version pin or constraint from a package argument.

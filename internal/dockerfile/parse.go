@@ -65,7 +65,8 @@ type Stage struct {
 	scope *Scope
 	// installs caches installs(st) (nil: not read yet). A stage is
 	// checked by one goroutine.
-	installs []install
+	installs  []install
+	installBy map[*shell.Command]int // each installing command's index in installs
 }
 
 // Instruction is one Dockerfile instruction.

@@ -60,10 +60,12 @@ func (c cacheLeft) check(p *Pass) {
 	for _, st := range p.File.Final().Chain() {
 		st.Commands(func(in *Instruction, cmd *shell.Command) {
 			mgr, sub := "", ""
-			if i, ok := installOf(cmd); ok {
+			if i, ok := installIn(st, cmd); ok {
 				mgr, sub = i.Manager, i.Sub
-			} else if m, s, ok := fetchesPackages(cmd); ok && c.fetches {
-				mgr, sub = m, s
+			} else if c.fetches {
+				if m, s, ok := fetchesOther(cmd); ok {
+					mgr, sub = m, s
+				}
 			}
 			if !slices.Contains(c.managers, mgr) {
 				return
@@ -88,7 +90,7 @@ var ruleAptLists = &Rule{
 	Check: func(p *Pass) {
 		for _, st := range p.File.Final().Chain() {
 			st.Commands(func(in *Instruction, c *shell.Command) {
-				i, ok := installOf(c)
+				i, ok := installIn(st, c)
 				if !ok || i.Manager != "apt-get" && i.Manager != "apt" && i.Manager != "aptitude" {
 					return
 				}

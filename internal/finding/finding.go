@@ -318,16 +318,32 @@ func Sort(fs []Finding) {
 	slices.SortStableFunc(fs, Compare)
 }
 
-// Compare is the order of Sort.
+// Compare is the order of Sort. Each key is compared only when the ones
+// before it tie (cmp.Or would compare them all, messages included, for
+// every pair a sort looks at).
 func Compare(a, b Finding) int {
+	return compare(&a, &b)
+}
+
+func compare(a, b *Finding) int {
+	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Target, b.Target); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Path, b.Location.Path); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Line, b.Location.Line); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
 	return cmp.Or(
-		cmp.Compare(b.Severity, a.Severity),
-		cmp.Compare(a.Target, b.Target),
-		cmp.Compare(a.Location.Path, b.Location.Path),
-		cmp.Compare(a.Location.Line, b.Location.Line),
-		cmp.Compare(a.RuleID, b.RuleID),
 		cmp.Compare(a.Location.Column, b.Location.Column),
-		cmp.Compare(layerOf(a), layerOf(b)),
+		cmp.Compare(layerOf(*a), layerOf(*b)),
 		cmp.Compare(a.Location.Container, b.Location.Container),
 		cmp.Compare(a.Location.Service, b.Location.Service),
 		cmp.Compare(a.Message, b.Message),
