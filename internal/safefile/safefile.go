@@ -178,15 +178,17 @@ func readCapped(f *os.File, fi fs.FileInfo, path string, max int64) ([]byte, err
 	// The size can change while reading: read one byte past the cap to
 	// know it was passed. The buffer starts at the size fstat gave plus
 	// the byte that finds the end, so a file is read without regrowing.
+	// A regular file that gives fewer bytes than asked is at its end:
+	// no second read to hear EOF.
 	buf := make([]byte, 0, min(size, max)+1)
-	r := io.LimitReader(f, max+1)
-	for {
+	for int64(len(buf)) <= max {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		p := buf[len(buf):min(int64(cap(buf)), max+1)]
+		n, err := f.Read(p)
 		buf = buf[:len(buf)+n]
-		if err == io.EOF {
+		if err == io.EOF || err == nil && n < len(p) && fi.Mode().IsRegular() {
 			break
 		}
 		if err != nil {
