@@ -234,16 +234,9 @@ func remoteModule(p string) bool {
 	return strings.Contains(first, ".")
 }
 
-// fetchesPackages reports whether c downloads packages into its manager's
-// cache: an install, or an upgrade, patch or group install.
-func fetchesPackages(c *shell.Command) (string, string, bool) {
-	if i, ok := installOf(c); ok {
-		return i.Manager, i.Sub, true
-	}
-	return fetchesOther(c)
-}
-
-// fetchesOther is fetchesPackages of a command that is not an install.
+// fetchesOther reports whether c, a command that is not an install,
+// downloads packages into its manager's cache all the same: an upgrade, a
+// patch or a group install. It names the manager and subcommand.
 func fetchesOther(c *shell.Command) (string, string, bool) {
 	mgr, args := managerOf(c)
 	if mgr == "" || simulated(mgr, c) {

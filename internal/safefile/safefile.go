@@ -8,9 +8,10 @@
 // file under /proc or /sys whose size says nothing of what reading it
 // yields, or a symbolic link to any of those. So a file is opened with
 // O_NONBLOCK (a FIFO opens at once instead of waiting for a writer), checked
-// with fstat on the descriptor actually opened (no race between a check and
-// the open), and refused with one line naming what it is unless it is a
-// regular file. Reading stops at a cap per kind of file, and going past it
+// with fstat and fstatfs on the descriptor actually opened (no race between
+// a check and the open; a link into /proc is judged by where it landed), and
+// refused with one line naming what it is unless it is a regular file on a
+// filesystem that stores its files. Reading stops at a cap per kind of file, and going past it
 // is an error naming the cap.
 //
 // Within confines a path to a root directory: a path that leaves it,
