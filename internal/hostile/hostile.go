@@ -124,14 +124,20 @@ func Cases() []Case {
 	return out
 }
 
+// Generated reports whether root holds a complete corpus of this Version.
+func Generated(root string) bool {
+	_, err := os.Stat(filepath.Join(root, ".complete-"+Version))
+	return err == nil
+}
+
 // Generate writes every case into root/<name>/ and returns the cases.
 // A corpus already complete for this Version is reused (the large cases
 // take seconds of CPU to write); an incomplete one is rewritten.
 func Generate(root string) ([]Case, error) {
-	stamp := filepath.Join(root, ".complete-"+Version)
-	if _, err := os.Stat(stamp); err == nil {
+	if Generated(root) {
 		return Cases(), nil
 	}
+	stamp := filepath.Join(root, ".complete-"+Version)
 	if err := os.RemoveAll(root); err != nil {
 		// An earlier corpus's row 12 directories are mode 000; a root
 		// runner removes them anyway, another user chmods first.
