@@ -13,7 +13,8 @@ var ruleBudget = &Rule{
 		Surfaces: historySurfaces,
 		Description: "Part of the instruction was not analysed because it exceeds one of dockvet's budgets: commands nested more than 8 levels deep " +
 			"(`eval \"$(…)\"`, `sh -c`, `$(…)` inside one another), more than 100,000 commands, or a variable whose expansion would exceed 64 KiB " +
-			"(an ARG built from copies of another ARG). No real Dockerfile needs this; it is either generated or written to slip past review, " +
+			"(an ARG built from copies of another ARG). A script whose brackets, braces and blocks nest more than 500 deep, or that holds more than " +
+			"200,000 commands, is not analysed at all. No real Dockerfile needs this; it is either generated or written to slip past review, " +
 			"and what lies beyond the budget may hide a problem no rule saw.",
 		Remediation: "Flatten the instruction: write the commands out instead of nesting them in eval, sh -c or command substitutions, " +
 			"and give variables their values directly.",

@@ -148,3 +148,41 @@ func TestCommandBudget(t *testing.T) {
 		t.Errorf("limit %q for 1,000 commands", s.Limit)
 	}
 }
+
+// TestShapeBudget: a source nested past MaxNesting, or holding more than
+// twice MaxCommands commands, is not handed to the parser (it recurses
+// per level and holds every command); the Script says so and has no
+// commands. Sources within the budgets parse as usual.
+func TestShapeBudget(t *testing.T) {
+	over := []struct{ name, src, want string }{
+		{"substitutions", strings.Repeat("$(", MaxNesting+1) + "x" + strings.Repeat(")", MaxNesting+1), "shell.MaxNesting is 500"},
+		{"subshells", strings.Repeat("( ", MaxNesting+1) + "true" + strings.Repeat(" )", MaxNesting+1), "shell.MaxNesting"},
+		{"expansions", "echo " + strings.Repeat("${a:-", MaxNesting+1) + "x" + strings.Repeat("}", MaxNesting+1), "shell.MaxNesting"},
+		{"ifs", strings.Repeat("if true; then ", MaxNesting+1) + "true; " + strings.Repeat("fi; ", MaxNesting+1), "shell.MaxNesting"},
+		{"and list", strings.Repeat("true && ", 2*MaxCommands+1) + "true", "about 200001 commands (shell.MaxCommands"},
+	}
+	for _, tc := range over {
+		s := mustParse(t, tc.src)
+		if len(s.Commands) != 0 || !strings.Contains(s.Limit, tc.want) || !strings.HasSuffix(s.Limit, "it was not analysed") {
+			t.Errorf("%s: %d commands, limit %q; want none and a limit naming %q", tc.name, len(s.Commands), s.Limit, tc.want)
+		}
+	}
+	within := []string{
+		strings.Repeat("( ", MaxNesting) + "true" + strings.Repeat(" )", MaxNesting),
+		// Depth is what is open at once: many closed blocks in a row are shallow.
+		strings.Repeat("if true; then (echo ${a:-{}}); fi; for x in a; do true; done\n", 2000),
+		// Words that only contain a keyword do not open anything.
+		strings.Repeat("echo iffy forage done_ casein\n", 1000),
+	}
+	for i, src := range within {
+		if s := mustParse(t, src); s.Limit != "" || len(s.Commands) == 0 {
+			t.Errorf("within[%d]: limit %q, %d commands", i, s.Limit, len(s.Commands))
+		}
+	}
+	// Quoted text counts: the scripts sh -c, eval and here-documents run
+	// are text of the source, so judging the source judges them.
+	s := mustParse(t, "sh -c '"+strings.Repeat("(", MaxNesting+1)+"true"+strings.Repeat(")", MaxNesting+1)+"'")
+	if len(s.Commands) != 0 || !strings.Contains(s.Limit, "shell.MaxNesting") {
+		t.Errorf("sh -c: %d commands, limit %q", len(s.Commands), s.Limit)
+	}
+}

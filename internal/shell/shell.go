@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,6 +88,12 @@ type Options struct {
 // Parse parses shell source. Bash syntax is accepted, since it is a superset
 // of what Dockerfiles and CI files use.
 func Parse(src string, opts Options) (*Script, error) {
+	if limit := tooBig(src); limit != "" {
+		// Not handed to the parser at all: it recurses once per level of
+		// nesting and builds a tree of every command before the walk
+		// could stop at MaxCommands.
+		return &Script{Limit: limit + "; it was not analysed"}, nil
+	}
 	parser := parsers.Get().(*syntax.Parser)
 	defer parsers.Put(parser)
 	f, err := parser.Parse(strings.NewReader(src), "")
@@ -132,6 +139,75 @@ const MaxCommands = 100_000
 // MaxDepth that text is at most a few times the source; the fixed bound
 // holds whatever the shape of the nesting.
 const MaxInlineBytes = 4 << 20
+
+// MaxNesting bounds the syntactic nesting of a source handed to the
+// parser: brackets, braces and compound commands opened inside one
+// another. The parser and printer recurse once per level, and the
+// collector rescans the whole stack at every cycle: 300 KB of `$($($(…`
+// 100,000 deep took 38 s and 400 MiB, 3 MB exhausted the stack. Real
+// scripts nest a handful of levels.
+const MaxNesting = 500
+
+// tooBig says which budget src breaks before it is parsed, or "": its
+// nesting (MaxNesting) or its commands (twice MaxCommands: the walk stops
+// at MaxCommands, but the parser would hold a tree of all of them — 290
+// MiB for 500,000 `true &&`). Parse asks it of the whole source: a script
+// it re-parses (sh -c, eval, a here-document) is text of the source with
+// quotes removed, so never deeper nor with more separators.
+func tooBig(src string) string {
+	nest, seps := shape(src)
+	switch {
+	case nest > MaxNesting:
+		return fmt.Sprintf("the script nests up to %d levels (shell.MaxNesting is %d)", nest, MaxNesting)
+	case seps > 2*MaxCommands:
+		return fmt.Sprintf("the script holds about %d commands (shell.MaxCommands is %d)", seps, MaxCommands)
+	}
+	return ""
+}
+
+// shape bounds src's nesting depth and counts what can separate commands,
+// in one pass. An opening bracket or brace, or a word that opens a
+// compound command (if, case, for, while, until, select), goes one level
+// in, its closer one level out; ';', '&', '|' and line ends separate.
+// Quoted text is counted too, which can only overestimate.
+func shape(src string) (nest, seps int) {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '(', '{':
+			depth++
+			nest = max(nest, depth)
+		case ')', '}':
+			depth = max(depth-1, 0)
+		case ';', '&', '|', '\n':
+			seps++
+			if (c == '&' || c == '|') && i+1 < len(src) && src[i+1] == c {
+				i++ // && and || separate once
+			}
+		default:
+			if c < 'a' || c > 'w' || i > 0 && wordByte(src[i-1]) {
+				continue
+			}
+			j := i
+			for j < len(src) && wordByte(src[j]) {
+				j++
+			}
+			switch src[i:j] {
+			case "if", "case", "for", "while", "until", "select":
+				depth++
+				nest = max(nest, depth)
+			case "fi", "esac", "done":
+				depth = max(depth-1, 0)
+			}
+			i = j - 1
+		}
+	}
+	return nest, seps
+}
+
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
 
 // substPlaceholder stands for a $(…) or <(…) of the outer shell in the
 // text of a script it hands to sh -c or eval: the outer shell runs the
@@ -217,6 +293,10 @@ func (w *walker) stmtTails(s *syntax.Stmt, parent *Command, depth int) (out, tai
 			x = b.X
 		}
 		out, tails = w.stmtTails(x, parent, depth)
+		// owned says tails is this loop's own slice: a list (`a && b`)
+		// adds to it in place. Copying it at every operator instead
+		// made a chain of 100,000 `&&` take 12 s.
+		owned := false
 		for i := len(chain) - 1; i >= 0; i-- {
 			b := chain[i]
 			right, rtails := w.stmtTails(b.Y, parent, depth)
@@ -224,9 +304,12 @@ func (w *walker) stmtTails(s *syntax.Stmt, parent *Command, depth int) (out, tai
 				for _, r := range right {
 					r.Upstream = append(r.Upstream, tails...)
 				}
-				tails = rtails
+				tails, owned = rtails, false
 			} else {
-				tails = append(tails[:len(tails):len(tails)], rtails...)
+				if !owned {
+					tails, owned = slices.Clone(tails), true
+				}
+				tails = append(tails, rtails...)
 			}
 			out = append(out, right...)
 		}
