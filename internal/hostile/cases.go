@@ -32,6 +32,8 @@ const (
 	pemLarge        = 8 << 20 // row 1: the larger variant
 	evalDepth       = 19      // row 2: nested eval "$(…)" (about 200 bytes)
 	pipeStages      = 20000   // row 3
+	substLevels     = 1000000 // row 3: $( nested this deep (3 MB)
+	andCommands     = 400000  // row 3: commands of one && list (3 MB)
 	argLevels       = 30      // row 4: each ARG doubles the previous one
 	envLevels       = 24      // row 5: each .env variable doubles the previous one
 	envLevelsDeep   = 40      // row 5: the 40-level variant
@@ -45,6 +47,20 @@ const (
 	layerRepeats    = 80      // row 9: one layer listed this many times
 	bigLayerBytes   = 128 << 20
 )
+
+// continued breaks text into physical lines of 16 KiB joined by
+// continuations: BuildKit refuses a line over 64 KiB, not a logical line.
+// The cases repeat units of 2 or 8 bytes, so no unit is cut.
+func continued(text string) string {
+	var b strings.Builder
+	for len(text) > 16<<10 {
+		b.WriteString(text[:16<<10])
+		b.WriteString(" \\\n")
+		text = text[16<<10:]
+	}
+	b.WriteString(text)
+	return b.String()
+}
 
 // formats row 11 runs in: every report format a person reads, cheaply.
 var leakFormats = []string{"table", "json", "junit", "html"}
@@ -104,6 +120,10 @@ func entries() []entry {
 	// --- row 3: sh -c pipeline ---------------------------------------------
 	add(Case{Name: "03-sh-c-pipeline", Row: 3, What: fmt.Sprintf("a RUN of %d piped sh -c \"cat\" stages over continuation lines", pipeStages), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
 		dockerfile("FROM alpine:3.20\nRUN echo x \\\n"+strings.Repeat(" | sh -c \"cat\" \\\n", pipeStages)+" | cat\n"))
+	add(Case{Name: "03b-nested-substitutions", Row: 3, What: fmt.Sprintf("a RUN of $(…) nested %d deep over continuation lines", substLevels), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
+		dockerfile("FROM alpine:3.20\nRUN echo "+continued(strings.Repeat("$(", substLevels)+"x"+strings.Repeat(")", substLevels))+"\n"))
+	add(Case{Name: "03c-and-chain", Row: 3, What: fmt.Sprintf("a RUN of %d commands joined by && over continuation lines", andCommands), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
+		dockerfile("FROM alpine:3.20\nRUN "+continued(strings.Repeat("true && ", andCommands-1)+"true")+"\n"))
 
 	// --- row 4: ARG chain ----------------------------------------------------
 	add(Case{Name: "04-arg-chain", Row: 4, What: fmt.Sprintf("%d ARGs, each the previous one twice", argLevels), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
