@@ -113,6 +113,9 @@ func readRPMDB(path string) (pkgs []Package, err error) {
 			pkgs, err = nil, fmt.Errorf("corrupt rpm database: %v", r)
 		}
 	}()
+	if err := checkBDBFile(path); err != nil {
+		return nil, err
+	}
 	db, err := rpmdb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable rpm database: %v", err)

@@ -1,0 +1,78 @@
+package inventory
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/knqyf263/go-rpmdb/pkg/bdb"
+)
+
+// firstOverflow finds, in a little-endian Berkeley DB, the first value
+// stored in overflow pages: the page holding its index and its first
+// overflow page.
+func firstOverflow(t *testing.T, db []byte) (size int, first uint32) {
+	t.Helper()
+	meta, err := bdb.ParseHashMetadataPage(db[:512])
+	if err != nil || meta.Swapped {
+		t.Fatalf("seed: %v (swapped %v)", err, meta.Swapped)
+	}
+	size = int(meta.PageSize)
+	for n := 0; (n+1)*size <= len(db); n++ {
+		p := db[n*size : (n+1)*size]
+		h, _ := bdb.ParseHashPage(p, false)
+		if h == nil || h.PageType != bdb.HashPageType {
+			continue
+		}
+		idx, _ := bdb.HashPageValueIndexes(p, h.NumEntries, false)
+		for _, i := range idx {
+			if p[i] == bdb.HashOffIndexPageType {
+				e, _ := bdb.ParseHashOffPageEntry(p[i:int(i)+bdb.HashOffPageSize], false)
+				return size, e.PageNo
+			}
+		}
+	}
+	t.Fatal("seed: no overflow value")
+	return 0, 0
+}
+
+// TestCheckBDB: the shapes that make go-rpmdb's reader loop forever are
+// refused before it runs (without the check, Extract never returns on the
+// first two); the real database passes and is read.
+func TestCheckBDB(t *testing.T) {
+	good := gunzipBytes(t, "testdata/rpm/Packages.bdb.gz")
+	if err := checkBDB(good); err != nil {
+		t.Fatalf("a real database: %v", err)
+	}
+	size, first := firstOverflow(t, good)
+	at := int(first) * size
+	for _, tc := range []struct {
+		name, want string
+		corrupt    func(db []byte)
+	}{
+		// knqyf263/go-rpmdb#37: the reader skips a non-overflow page
+		// without moving on.
+		{"zeroed overflow page", "not an overflow page", func(db []byte) { clear(db[at : at+size]) }},
+		{"chain back to itself", "loops", func(db []byte) { binary.LittleEndian.PutUint32(db[at+16:], first) }},
+		{"last page ends past its end", "past the page's end", func(db []byte) {
+			binary.LittleEndian.PutUint32(db[at+16:], 0)
+			binary.LittleEndian.PutUint16(db[at+22:], uint16(size))
+		}},
+	} {
+		db := bytes.Clone(good)
+		tc.corrupt(db)
+		if err := checkBDB(db); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+		ps, err := RPM{}.Extract(context.Background(), Input{Path: "var/lib/rpm/Packages", Reader: bytes.NewReader(db), Size: int64(len(db)), Mode: 0o644})
+		if err == nil || !strings.Contains(err.Error(), "corrupt rpm database") || len(ps) != 0 {
+			t.Errorf("%s: Extract gave %d packages, %v", tc.name, len(ps), err)
+		}
+	}
+	ps, err := RPM{}.Extract(context.Background(), Input{Path: "var/lib/rpm/Packages", Reader: bytes.NewReader(good), Size: int64(len(good)), Mode: 0o644})
+	if err != nil || len(ps) == 0 {
+		t.Errorf("a real database: %d packages, %v", len(ps), err)
+	}
+}
