@@ -116,6 +116,9 @@ func readRPMDB(path string) (pkgs []Package, err error) {
 	if err := checkBDBFile(path); err != nil {
 		return nil, err
 	}
+	if err := checkHeaders(path); err != nil {
+		return nil, fmt.Errorf("corrupt rpm database: %v", err)
+	}
 	db, err := rpmdb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable rpm database: %v", err)

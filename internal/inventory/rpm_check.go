@@ -2,11 +2,16 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 
+	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 	"github.com/knqyf263/go-rpmdb/pkg/bdb"
+	dbi "github.com/knqyf263/go-rpmdb/pkg/db"
+	"github.com/knqyf263/go-rpmdb/pkg/ndb"
+	"github.com/knqyf263/go-rpmdb/pkg/sqlite3"
 )
 
 // checkBDBFile runs checkBDB over the database at path when it is a
@@ -131,6 +136,68 @@ func checkOverflowChain(first, size uint32, pages int, page func(uint32) []byte,
 			return fmt.Errorf("overflow page %d ends past the page's end", at)
 		}
 		cur = h.NextPageNo
+	}
+	return nil
+}
+
+// checkHeaders reads every package header of the database at path with
+// go-rpmdb's own backend readers (in rpmdb.Open's order: sqlite, ndb,
+// Berkeley DB) and refuses a header whose index would make go-rpmdb's
+// importer, which runs next, loop or allocate without end:
+//   - a string entry whose count exceeds the header's data: the importer
+//     counts strings by searching for their ends, and where there is none
+//     it searches the same bytes again for each of up to 2^32 strings;
+//   - more index entries than the header's bytes can hold: the importer
+//     allocates them before checking the header's size.
+//
+// The Berkeley DB reader itself is safe here once checkBDB passed.
+func checkHeaders(path string) error {
+	var db dbi.RpmDBInterface
+	if s, err := sqlite3.Open(path); err == nil && s != nil {
+		db = s
+	} else if n, err := ndb.Open(path); err == nil && n != nil {
+		db = n
+	} else if b, err := bdb.Open(path); err == nil {
+		db = b
+	} else {
+		return nil // rpmdb.Open says why
+	}
+	defer db.Close()
+	var bad error
+	for e := range db.Read() {
+		// Read to the end even past a bad header: the reader's goroutine
+		// would otherwise wait forever to hand over the next one.
+		if e.Err == nil && bad == nil {
+			bad = checkHeader(e.Value)
+		}
+	}
+	return bad
+}
+
+// checkHeader checks one header blob: il and dl (big-endian), then il
+// index entries of tag, type, offset and count, then dl bytes of data.
+func checkHeader(blob []byte) error {
+	if len(blob) < 8 {
+		return nil // the importer refuses it
+	}
+	il := int64(int32(binary.BigEndian.Uint32(blob)))
+	dl := int64(int32(binary.BigEndian.Uint32(blob[4:])))
+	if il < 1 || dl < 0 {
+		return nil // refused by the importer
+	}
+	if il > int64(len(blob)-8)/16 {
+		return fmt.Errorf("a package header lists %d index entries in %d bytes", il, len(blob))
+	}
+	for i := int64(0); i < il; i++ {
+		e := blob[8+16*i:]
+		typ, count := binary.BigEndian.Uint32(e[4:]), binary.BigEndian.Uint32(e[12:])
+		switch typ {
+		case rpmdb.RPM_STRING_TYPE, rpmdb.RPM_STRING_ARRAY_TYPE, rpmdb.RPM_I18NSTRING_TYPE:
+			// Each string ends with a NUL byte of the data.
+			if int64(count) > dl {
+				return fmt.Errorf("a package header claims %d strings in %d bytes of data", count, dl)
+			}
+		}
 	}
 	return nil
 }

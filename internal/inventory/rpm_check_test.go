@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,5 +76,47 @@ func TestCheckBDB(t *testing.T) {
 	ps, err := RPM{}.Extract(context.Background(), Input{Path: "var/lib/rpm/Packages", Reader: bytes.NewReader(good), Size: int64(len(good)), Mode: 0o644})
 	if err != nil || len(ps) == 0 {
 		t.Errorf("a real database: %d packages, %v", len(ps), err)
+	}
+}
+
+// TestCheckHeader: a header whose string entry claims more strings than its
+// data holds (go-rpmdb searches the same bytes again for each, up to 2^32
+// times), or more index entries than its bytes hold, is refused; the
+// headers of a real database pass.
+func TestCheckHeader(t *testing.T) {
+	header := func(il, dl int32, typ, count uint32) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(il))
+		b = binary.BigEndian.AppendUint32(b, uint32(dl))
+		for range il {
+			b = binary.BigEndian.AppendUint32(b, 1000) // tag
+			b = binary.BigEndian.AppendUint32(b, typ)
+			b = binary.BigEndian.AppendUint32(b, 0) // offset
+			b = binary.BigEndian.AppendUint32(b, count)
+		}
+		return append(b, make([]byte, dl)...)
+	}
+	for _, tc := range []struct {
+		name string
+		blob []byte
+		want string
+	}{
+		{"strings past the data", header(1, 16, 8, 1<<32-1), "claims 4294967295 strings in 16 bytes"},
+		{"entries past the header", header(1, 16, 4, 1)[:8], "lists 1 index entries in 8 bytes"},
+	} {
+		if err := checkHeader(tc.blob); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	for _, ok := range [][]byte{header(2, 16, 8, 16), header(1, 4, 4, 1), nil} {
+		if err := checkHeader(ok); err != nil {
+			t.Errorf("%x: %v", ok, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "Packages")
+	if err := os.WriteFile(path, gunzipBytes(t, "testdata/rpm/Packages.bdb.gz"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkHeaders(path); err != nil {
+		t.Errorf("a real database: %v", err)
 	}
 }
