@@ -106,6 +106,7 @@ func FuzzRPMDB(f *testing.F) {
 	f.Add(gunzipBytes(f, "testdata/rpm/rpmdb.sqlite.gz"))
 	f.Add(gunzipBytes(f, "testdata/rpm/Packages.bdb.gz"))
 	f.Add([]byte("SQLite format 3\x00"))
+	f.Add(ndbWithBlob(8, make([]byte, 8)))
 	fuzztest.Minimize(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer fuzztest.Budget(t)()

@@ -113,7 +113,7 @@ func readRPMDB(path string) (pkgs []Package, err error) {
 			pkgs, err = nil, fmt.Errorf("corrupt rpm database: %v", r)
 		}
 	}()
-	if err := checkBDBFile(path); err != nil {
+	if err := checkRPMDBFile(path); err != nil {
 		return nil, err
 	}
 	if err := checkHeaders(path); err != nil {

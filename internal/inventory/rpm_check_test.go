@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/knqyf263/go-rpmdb/pkg/bdb"
+	"github.com/knqyf263/go-rpmdb/pkg/ndb"
 )
 
 // firstOverflow finds, in a little-endian Berkeley DB, the first value
@@ -45,7 +46,7 @@ func firstOverflow(t *testing.T, db []byte) (size int, first uint32) {
 // first two); the real database passes and is read.
 func TestCheckBDB(t *testing.T) {
 	good := gunzipBytes(t, "testdata/rpm/Packages.bdb.gz")
-	if err := checkBDB(good); err != nil {
+	if err := checkBDB(bytes.NewReader(good), int64(len(good))); err != nil {
 		t.Fatalf("a real database: %v", err)
 	}
 	size, first := firstOverflow(t, good)
@@ -65,7 +66,7 @@ func TestCheckBDB(t *testing.T) {
 	} {
 		db := bytes.Clone(good)
 		tc.corrupt(db)
-		if err := checkBDB(db); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := checkBDB(bytes.NewReader(db), int64(len(db))); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
 		}
 		ps, err := RPM{}.Extract(context.Background(), Input{Path: "var/lib/rpm/Packages", Reader: bytes.NewReader(db), Size: int64(len(db)), Mode: 0o644})
@@ -118,5 +119,50 @@ func TestCheckHeader(t *testing.T) {
 	}
 	if err := checkHeaders(path); err != nil {
 		t.Errorf("a real database: %v", err)
+	}
+}
+
+// ndbWithBlob is an ndb database of one slot page whose one package blob
+// claims blobLen bytes and holds body.
+func ndbWithBlob(blobLen uint32, body []byte) []byte {
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, ndb.NDB_HeaderMagic)
+	b = le.AppendUint32(b, ndb.NDB_DBVersion)
+	b = le.AppendUint32(b, 1) // generation
+	b = le.AppendUint32(b, 1) // slot pages
+	b = append(b, make([]byte, 16)...)
+	const slotMagic, blobMagic = 'S' | 'l'<<8 | 'o'<<16 | 't'<<24, 'B' | 'l'<<8 | 'b'<<16 | 'S'<<24
+	for i := range ndb.NDB_SlotEntriesPerPage - 2 {
+		b = le.AppendUint32(b, slotMagic)
+		if i == 0 {
+			b = le.AppendUint32(b, 1)       // package 1
+			b = le.AppendUint32(b, 4096/16) // its blob, in 16-byte units
+			b = le.AppendUint32(b, 1)       // blocks
+		} else {
+			b = append(b, make([]byte, 12)...) // free
+		}
+	}
+	b = le.AppendUint32(b, blobMagic)
+	b = le.AppendUint32(b, 1)
+	b = le.AppendUint32(b, 0) // checksum, not checked
+	b = le.AppendUint32(b, blobLen)
+	return append(b, body...)
+}
+
+// TestCheckNDB: go-rpmdb's ndb reader allocates a blob at the length it
+// claims, up to 4 GiB a slot; a blob that claims more than the file holds
+// is refused before it runs.
+func TestCheckNDB(t *testing.T) {
+	bad := ndbWithBlob(1<<32-16, nil)
+	if err := checkNDB(bytes.NewReader(bad), int64(len(bad))); err == nil || !strings.Contains(err.Error(), "claims 4294967280 bytes, past the end") {
+		t.Errorf("a blob past the end: %v", err)
+	}
+	ps, err := RPM{}.Extract(context.Background(), Input{Path: "var/lib/rpm/Packages.db", Reader: bytes.NewReader(bad), Size: int64(len(bad)), Mode: 0o644})
+	if err == nil || !strings.Contains(err.Error(), "corrupt rpm database") || len(ps) != 0 {
+		t.Errorf("Extract: %d packages, %v", len(ps), err)
+	}
+	ok := ndbWithBlob(8, make([]byte, 8))
+	if err := checkNDB(bytes.NewReader(ok), int64(len(ok))); err != nil {
+		t.Errorf("a blob within the file: %v", err)
 	}
 }
