@@ -155,6 +155,10 @@ func TestErrors(t *testing.T) {
 		{"bad-port.yaml", "testdata/errors/bad-port.yaml:5:"},
 		{"not-a-mapping.yaml", "testdata/errors/not-a-mapping.yaml:1: the top level of a Compose file must be a mapping"},
 		{"missing-include.yaml", "testdata/errors/missing-include.yaml"},
+		// compose-go recursed without end on it until the stack ran out.
+		{"alias-cycle.yaml", "testdata/errors/alias-cycle.yaml:5: alias *web refers to a node that contains it, so the document never ends"},
+		// YAML places what follows "---" on a line the file does not have.
+		{"empty-document.yaml", "testdata/errors/empty-document.yaml:1: the top level of a Compose file must be a mapping"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := Load(context.Background(), Options{Files: []string{filepath.Join("testdata/errors", tc.file)}})

@@ -96,6 +96,38 @@ func (e *SyntaxError) Error() string {
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+)(?:, column \d+)?: (.*)$`)
 
+// aliasCycle returns an alias that stands inside the node it refers to
+// (`a: &a {b: *a}`), or nil. compose-go resolves such a document by
+// recursion without end until the stack is exhausted: a few dozen bytes
+// ended the process. Every alias cycle has this shape, since an anchor must
+// be written before any alias to it.
+func aliasCycle(n *yaml.Node, open map[*yaml.Node]bool) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		if open[n.Alias] {
+			return n
+		}
+		return nil
+	}
+	open[n] = true
+	defer delete(open, n)
+	for _, c := range n.Content {
+		if a := aliasCycle(c, open); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// within keeps a line the YAML parser named inside the file: it places
+// what it found missing at the end of a file (an empty document after
+// "---", an unclosed flow) on the line after the last, which an editor
+// does not have. Lines are counted as YAML counts them (a lone carriage
+// return ends one too).
+func within(data []byte, line int) int {
+	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
+	return min(line, strings.Count(text, "\n")+1)
+}
+
 // parseYAML reads every document of a Compose file.
 func parseYAML(display string, data []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
@@ -111,16 +143,19 @@ func parseYAML(display string, data []byte) ([]*yaml.Node, error) {
 			if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 				var line int
 				fmt.Sscanf(m[1], "%d", &line)
-				return nil, &SyntaxError{Path: display, Line: line, Msg: m[2]}
+				return nil, &SyntaxError{Path: display, Line: within(data, line), Msg: m[2]}
 			}
 			return nil, &SyntaxError{Path: display, Msg: strings.TrimPrefix(msg, "yaml: ")}
 		}
 		if len(doc.Content) == 0 {
 			continue
 		}
+		if a := aliasCycle(&doc, map[*yaml.Node]bool{}); a != nil {
+			return nil, &SyntaxError{Path: display, Line: within(data, a.Line), Msg: fmt.Sprintf("alias *%s refers to a node that contains it, so the document never ends", a.Value)}
+		}
 		top := deref(doc.Content[0])
 		if top.Kind != yaml.MappingNode {
-			return nil, &SyntaxError{Path: display, Line: top.Line, Msg: "the top level of a Compose file must be a mapping"}
+			return nil, &SyntaxError{Path: display, Line: within(data, top.Line), Msg: "the top level of a Compose file must be a mapping"}
 		}
 		docs = append(docs, top)
 	}
