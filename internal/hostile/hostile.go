@@ -26,7 +26,7 @@ import (
 
 // Version names the generator; a change of any case changes it, so a
 // cached corpus of an older generator is not reused.
-const Version = "v4"
+const Version = "v5"
 
 // Expect is what a case must end in.
 type Expect int

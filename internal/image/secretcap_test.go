@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -11,22 +10,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dockvet/dockvet/internal/secrets"
+	"github.com/dockvet/dockvet/internal/secrets/sample"
 	"github.com/dockvet/dockvet/internal/testenv"
 )
-
-// akias are n distinct AWS access key IDs, one per line.
-func akias(rng *rand.Rand, n int) []byte {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	var b bytes.Buffer
-	for range n {
-		b.WriteString("AKIA")
-		for range 16 {
-			b.WriteByte(alphabet[rng.IntN(len(alphabet))])
-		}
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
 
 // TestSecretCaps checks issue 19's caps (a layer of 300,000 distinct keys
 // made a 292 MB report): a file with more secrets than the engine keeps is
@@ -36,11 +22,11 @@ func akias(rng *rand.Rand, n int) []byte {
 // such finding.)
 func TestSecretCaps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 1))
-	big := akias(rng, secrets.DefaultMaxMatches+20)
+	big := sample.AWSKeyIDs(secrets.DefaultMaxMatches+20, rng)
 	var files []testenv.File
 	files = append(files, testenv.File{Path: "app/dump.txt", Body: big})
 	for i := range MaxLayerSecrets / 2 {
-		files = append(files, testenv.File{Path: fmt.Sprintf("app/k/%d.env", i), Body: akias(rng, 1)})
+		files = append(files, testenv.File{Path: fmt.Sprintf("app/k/%d.env", i), Body: sample.AWSKeyIDs(1, rng)})
 	}
 	img := testenv.Image(t, v1.Config{User: "10001"}, []v1.Layer{testenv.Layer(t, files...)}, "COPY . /")
 	ref := writeDockerArchive(t, img, "caps:1")

@@ -191,19 +191,7 @@ func TestDenseChunks(t *testing.T) {
 }
 
 // awsKeyIDs are n distinct AWS access key IDs, one per line.
-func awsKeyIDs(n int) []byte {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	rng := rand.New(rand.NewPCG(1, 2))
-	var b bytes.Buffer
-	for range n {
-		b.WriteString("AKIA")
-		for range 16 {
-			b.WriteByte(alphabet[rng.IntN(len(alphabet))])
-		}
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
+func awsKeyIDs(n int) []byte { return sample.AWSKeyIDs(n, rand.New(rand.NewPCG(1, 2))) }
 
 // TestMatchCap checks the per-input match cap: past it the rest is not
 // searched and the result says so; under it, or with no cap, every match

@@ -5,6 +5,7 @@
 package sample
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -202,6 +203,30 @@ func (g gen) jwt(claims string) string {
 // they need one realistic secret (it grants nothing).
 func GitHubToken(seed uint64) string {
 	return gen{rand.New(rand.NewPCG(seed, seed^0x5eed))}.github("ghp_")
+}
+
+// AWSKeyIDs fabricates n distinct AWS access key IDs (AKIA…), one a line,
+// drawing from r: what tests of the secret caps plant in bulk. The last
+// four characters count, so the IDs are distinct for n up to 32^4
+// (1,048,576); the first twelve are random.
+func AWSKeyIDs(n int, r *rand.Rand) []byte {
+	var b bytes.Buffer
+	id := make([]byte, 16)
+	for i := range n {
+		for k := 0; k < 12; k++ {
+			id[k] = b32[r.IntN(32)]
+		}
+		// Each base-32 digit of i, spread over the alphabet differently at
+		// each position (7 is prime to 32): distinct IDs without the
+		// runs of one letter that would lower their entropy.
+		for k, v := 12, i; k < 16; k, v = k+1, v/32 {
+			id[k] = b32[(v%32*7+k*13)%32]
+		}
+		b.WriteString("AKIA")
+		b.Write(id)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }
 
 // All fabricates one secret for every rule, each in a typical context,
