@@ -107,35 +107,47 @@ func entries() []entry {
 
 	// --- row 1: keyword density -------------------------------------------
 	add(Case{Name: "01a-pem-headers-1mib", Row: 1, What: "1 MiB of repeated RSA PEM headers in an image", Args: imageArgs("oci:image"), Twin: "t-image-text"},
-		image(file{"app/keys.txt", pemHeaders(pemSmall)}))
+		later(func() gen { return image(file{"app/keys.txt", pemHeaders(pemSmall)}) }))
 	add(Case{Name: "01b-pem-headers-8mib", Row: 1, What: "8 MiB of repeated RSA PEM headers in an image", Args: imageArgs("oci:image"), Twin: "t-image-text"},
-		image(file{"app/keys.txt", pemHeaders(pemLarge)}))
+		later(func() gen { return image(file{"app/keys.txt", pemHeaders(pemLarge)}) }))
 
 	// --- row 2: nested eval -------------------------------------------------
 	add(Case{Name: "02a-eval-nest-dockerfile", Row: 2, What: fmt.Sprintf("a RUN of eval \"$(…)\" nested %d deep", evalDepth), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
-		dockerfile("FROM alpine:3.20\nRUN "+nestEval(evalDepth, "echo x")+"\n"))
+		later(func() gen { return dockerfile("FROM alpine:3.20\nRUN " + nestEval(evalDepth, "echo x") + "\n") }))
 	add(Case{Name: "02b-eval-nest-script", Row: 2, What: fmt.Sprintf("a deploy.sh of eval \"$(…)\" nested %d deep, under scan", evalDepth), Args: args("scan", "repo"), Twin: "t-scan"},
-		writeFiles(map[string]string{"repo/deploy.sh": "#!/bin/sh\n" + nestEval(evalDepth, "docker run --rm alpine:3.20 true") + "\n"}))
+		later(func() gen {
+			return writeFiles(map[string]string{"repo/deploy.sh": "#!/bin/sh\n" + nestEval(evalDepth, "docker run --rm alpine:3.20 true") + "\n"})
+		}))
 
 	// --- row 3: sh -c pipeline ---------------------------------------------
 	add(Case{Name: "03-sh-c-pipeline", Row: 3, What: fmt.Sprintf("a RUN of %d piped sh -c \"cat\" stages over continuation lines", pipeStages), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
-		dockerfile("FROM alpine:3.20\nRUN echo x \\\n"+strings.Repeat(" | sh -c \"cat\" \\\n", pipeStages)+" | cat\n"))
+		later(func() gen {
+			return dockerfile("FROM alpine:3.20\nRUN echo x \\\n" + strings.Repeat(" | sh -c \"cat\" \\\n", pipeStages) + " | cat\n")
+		}))
 	add(Case{Name: "03b-nested-substitutions", Row: 3, What: fmt.Sprintf("a RUN of $(…) nested %d deep over continuation lines", substLevels), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
-		dockerfile("FROM alpine:3.20\nRUN echo "+continued(strings.Repeat("$(", substLevels)+"x"+strings.Repeat(")", substLevels))+"\n"))
+		later(func() gen {
+			return dockerfile("FROM alpine:3.20\nRUN echo " + continued(strings.Repeat("$(", substLevels)+"x"+strings.Repeat(")", substLevels)) + "\n")
+		}))
 	add(Case{Name: "03c-and-chain", Row: 3, What: fmt.Sprintf("a RUN of %d commands joined by && over continuation lines", andCommands), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
-		dockerfile("FROM alpine:3.20\nRUN "+continued(strings.Repeat("true && ", andCommands-1)+"true")+"\n"))
+		later(func() gen {
+			return dockerfile("FROM alpine:3.20\nRUN " + continued(strings.Repeat("true && ", andCommands-1)+"true") + "\n")
+		}))
 
 	// --- row 4: ARG chain ----------------------------------------------------
 	add(Case{Name: "04-arg-chain", Row: 4, What: fmt.Sprintf("%d ARGs, each the previous one twice", argLevels), Args: args("dockerfile", "Dockerfile"), Twin: "t-dockerfile"},
-		dockerfile("FROM alpine:3.20\nARG A0=abcdefgh\n"+doubling("ARG A", argLevels)+fmt.Sprintf("RUN echo $A%d\n", argLevels)))
+		later(func() gen {
+			return dockerfile("FROM alpine:3.20\nARG A0=abcdefgh\n" + doubling("ARG A", argLevels) + fmt.Sprintf("RUN echo $A%d\n", argLevels))
+		}))
 
 	// --- row 5: .env chain ---------------------------------------------------
 	for _, n := range []int{envLevels, envLevelsDeep} {
 		add(Case{Name: fmt.Sprintf("05%s-env-chain-%d", map[int]string{envLevels: "a", envLevelsDeep: "b"}[n], n), Row: 5,
 			What: fmt.Sprintf("a Compose .env of %d variables, each ${V}${V} of the previous", n), Args: args("compose", "compose.yaml"), Twin: "t-compose"},
-			writeFiles(map[string]string{
-				"compose.yaml": fmt.Sprintf("services:\n  app:\n    image: alpine:3.20\n    environment:\n      - X=${V%d}\n", n),
-				".env":         "V0=abcdefgh\n" + doubling("V", n),
+			later(func() gen {
+				return writeFiles(map[string]string{
+					"compose.yaml": fmt.Sprintf("services:\n  app:\n    image: alpine:3.20\n    environment:\n      - X=${V%d}\n", n),
+					".env":         "V0=abcdefgh\n" + doubling("V", n),
+				})
 			}))
 	}
 
@@ -154,11 +166,11 @@ func entries() []entry {
 
 	// --- row 8: dpkg, jars, many secrets, long names --------------------------
 	add(Case{Name: "08a-dpkg-continuations", Row: 8, What: fmt.Sprintf("a dpkg status with %d continuation lines", dpkgLines), Args: imageArgs("oci:image"), Twin: "t-image-dpkg"},
-		image(osRelease, file{"var/lib/dpkg/status", []byte(dpkgContinuations(dpkgLines))}))
+		later(func() gen { return image(osRelease, file{"var/lib/dpkg/status", []byte(dpkgContinuations(dpkgLines))}) }))
 	add(Case{Name: "08b-nested-jars", Row: 8, What: fmt.Sprintf("a jar whose three nesting levels each list their inner jar %d times", jarCopies), Args: imageArgs("oci:image"), Twin: "t-image-jar"},
-		image(file{"app/app.jar", nestedJar(jarCopies)}))
+		later(func() gen { return image(file{"app/app.jar", nestedJar(jarCopies)}) }))
 	add(Case{Name: "08c-distinct-secrets", Row: 8, What: fmt.Sprintf("%d distinct AWS key IDs in one file", distinctSecrets), Args: imageArgs("oci:image"), Twin: "t-image-secrets"},
-		image(file{"app/keys.txt", awsKeyIDs(distinctSecrets)}))
+		later(func() gen { return image(file{"app/keys.txt", awsKeyIDs(distinctSecrets)}) }))
 	add(Case{Name: "08d-long-names", Row: 8, What: fmt.Sprintf("%d entries with %d-byte names", longEntries, longNameBytes), Args: imageArgs("oci:image"), Twin: "t-image-many", Ratio: 6},
 		longNamesImage)
 
@@ -250,6 +262,15 @@ func entries() []entry {
 	add(Case{Name: "13e-fifo-env-file", Row: 13, What: "a FIFO as a Compose service's env_file", Args: args("compose", "compose.yaml"), Expect: Refused, Refusal: notRegular, Twin: "t-compose"},
 		fifo(map[string]string{"compose.yaml": "services:\n  app:\n    image: alpine:3.20\n    env_file: app.env\n"}, "app.env"))
 	return es
+}
+
+// later builds a case's contents only when the case is written. Cases
+// lists the corpus in the runner, and the runner is to stay small: under
+// the race detector the megabytes of the large cases, built and dropped,
+// left it at 113 MiB instead of 25, and each dockvet child inherits the
+// runner's resident memory into its own peak (lowerHiwater).
+func later(build func() gen) gen {
+	return func(dir string) error { return build()(dir) }
 }
 
 // anyLine accepts any one-line refusal (row 11 only checks what is printed).

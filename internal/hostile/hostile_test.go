@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,19 @@ func TestCasesWellFormed(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "t-dockerfile 13a-fifo-dockerignore" {
 		t.Errorf("Select(^13a) = %s, want the case and its twin", got)
+	}
+}
+
+// TestCasesListedCheaply holds Cases to listing: the runner that calls it
+// must stay small, since every child it measures inherits its resident
+// memory (lowerHiwater). A CI run failed every row when the large cases'
+// contents were built while listing (the runner at 151 MiB under -race).
+func TestCasesListedCheaply(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cs := Cases()
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("listing %d cases allocated %d KiB; build large contents in the case's gen (later), not in the list", len(cs), n>>10)
 	}
 }

@@ -150,7 +150,7 @@ func Run(ctx context.Context, c Case, o RunOptions) Result {
 // to the current RSS, so the child's MaxRSS is max(its own peak, the
 // runner's RSS at the start): exact above the runner's RSS (Result.
 // RunnerRSS), which is all the bound MaxRSS needs while the runner is
-// smaller than it (about 40 MiB; 105 MiB under -race).
+// smaller than it (25–40 MiB under -race, since Cases builds no contents).
 func lowerHiwater() {
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
