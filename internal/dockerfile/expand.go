@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	bkshell "github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockvet/dockvet/internal/shell"
@@ -273,6 +274,25 @@ func windowsBase(st *Stage) bool {
 		}
 	}
 	return false
+}
+
+// shellPragmaRe is hadolint's `# hadolint shell=powershell`, and the same
+// in dockvet's name: the shell the base image runs RUN with, for a base
+// whose default shell is not sh and that no SHELL names (a Windows image
+// built FROM a name dockvet cannot recognise, as jenkins' test images are).
+var shellPragmaRe = regexp.MustCompile(`^(?:hadolint|dockvet)\s+shell\s*=\s*(\S+)$`)
+
+// shellPragma applies a shell comment above an instruction to its stage,
+// from that instruction on, as a SHELL instruction would.
+func shellPragma(n *parser.Node, st *Stage) {
+	for _, c := range n.PrevComment {
+		if m := shellPragmaRe.FindStringSubmatch(strings.TrimSpace(c)); m != nil {
+			st.Shell = []string{m[1]}
+			if windowsShell(m[1]) {
+				st.Windows = true
+			}
+		}
+	}
 }
 
 func windowsShell(name string) bool {

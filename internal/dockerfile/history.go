@@ -655,7 +655,8 @@ func copyLine(kw, args string) string {
 // which it records as content hashes (DV1113), and a build argument's
 // declaration apart from its value (DV1042; DV1041 judges the value the
 // record holds). A built image cannot carry what BuildKit refuses (DV1023
-// invalid port, DV1102 several sources to a file).
+// invalid port, DV1102 several sources to a file) nor a RUN its shell
+// refused (DV1121).
 //
 // Left out, because the configuration is what counts and an image rule
 // judges it: the user (DV1002; DV2001), exposed ports (DV1020–DV1022,

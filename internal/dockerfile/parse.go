@@ -88,7 +88,10 @@ type Instruction struct {
 	Heredocs []parser.Heredoc
 	// Script is the parsed RUN body (shell form only, POSIX shells only).
 	Script *shell.Script
-	// ScriptErr says why a RUN body could not be parsed as shell.
+	// ScriptErr says why a RUN body could not be parsed as shell: a
+	// *shell.SyntaxError when its shell would refuse it too (DV1121),
+	// another error when it is not shell (a non-POSIX SHELL, a here-document
+	// for another interpreter).
 	ScriptErr error
 	// Limit, when set, names the budget that stopped the analysis of part
 	// of the instruction: a RUN nested deeper than shell.MaxDepth, a word
@@ -237,6 +240,7 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 				cur.Windows = true
 				cur.Shell = []string{"cmd", "/S", "/C"}
 			}
+			shellPragma(n, cur)
 			in.Stage = cur
 			b.f.Stages = append(b.f.Stages, cur)
 		case cur == nil:
@@ -256,6 +260,7 @@ func (b *builder) build(ast *parser.Node, stages []instructions.Stage, metaArgs 
 			ci++
 			in.Stage = cur
 			cur.Instructions = append(cur.Instructions, in)
+			shellPragma(n, cur)
 			b.expand(in, cur)
 			if sh, ok := in.Command.(*instructions.ShellCommand); ok {
 				cur.Shell = sh.Shell

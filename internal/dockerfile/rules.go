@@ -93,6 +93,7 @@ var rules = []*Rule{
 	ruleCurlAndWget,         // DV1118
 	rulePlatform,            // DV1119
 	ruleBudget,              // DV1120
+	ruleScriptSyntax,        // DV1121
 }
 
 // surfaces are where a Dockerfile rule applies unless it says otherwise.

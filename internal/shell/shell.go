@@ -98,7 +98,7 @@ func Parse(src string, opts Options) (*Script, error) {
 	defer parsers.Put(parser)
 	f, err := parser.Parse(strings.NewReader(src), "")
 	if err != nil {
-		return nil, cleanError(err, opts.LineOffset)
+		return nil, cleanError(err, opts)
 	}
 	w := &walker{opts: opts, script: &Script{}, budget: &budget{parser: parser}}
 	w.stmts(f.Stmts, nil, 0)
@@ -115,9 +115,28 @@ func Parse(src string, opts Options) (*Script, error) {
 // already returned are never written again.
 var parsers = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant(syntax.LangBash)) }}
 
-func cleanError(err error, offset int) error {
+// SyntaxError is a script the shell grammar refuses: a shell would stop
+// there too. Line is a line of the enclosing file, mapped as the walk maps
+// commands (Options.LineAt, else LineOffset).
+type SyntaxError struct {
+	Line int
+	Text string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("shell syntax error at line %d: %s", e.Line, e.Text)
+}
+
+// cleanError drops the parser's file name and maps its position. An error
+// that is not the grammar's (a construct the parser does not support) is
+// not a SyntaxError: the script may well be valid.
+func cleanError(err error, opts Options) error {
 	if pe, ok := err.(syntax.ParseError); ok {
-		return fmt.Errorf("shell syntax error at line %d: %s", int(pe.Pos.Line())+offset, pe.Text)
+		line := int(pe.Pos.Line()) + opts.LineOffset
+		if opts.LineAt != nil {
+			line = opts.LineAt(int(pe.Pos.Offset()))
+		}
+		return &SyntaxError{Line: line, Text: pe.Text}
 	}
 	return fmt.Errorf("shell syntax error: %v", err)
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -178,5 +179,32 @@ func TestTestClauseAndNegation(t *testing.T) {
 		if s.Commands[i].Cond != want {
 			t.Errorf("%s: Cond %v, want %v", s.Commands[i].Name, s.Commands[i].Cond, want)
 		}
+	}
+}
+
+// TestSyntaxError: the grammar's refusals are SyntaxErrors at a line of
+// the enclosing file, mapped as commands are.
+func TestSyntaxError(t *testing.T) {
+	src := "echo ok &&\n  echo 'unclosed\n"
+	for _, tc := range []struct {
+		name string
+		opts Options
+		line int
+	}{
+		{"own lines", Options{}, 2},
+		{"offset", Options{LineOffset: 9}, 11},
+		{"mapped", Options{LineAt: func(off int) int { return 100 + strings.Count(src[:off], "\n") }}, 101},
+	} {
+		_, err := Parse(src, tc.opts)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: err = %v, want a *SyntaxError", tc.name, err)
+		}
+		if se.Line != tc.line || !strings.Contains(se.Text, "without closing quote") {
+			t.Errorf("%s: %+v, want line %d and the unclosed quote", tc.name, se, tc.line)
+		}
+	}
+	if _, err := Parse("if true; then echo; fi", Options{}); err != nil {
+		t.Errorf("a valid script: %v", err)
 	}
 }
