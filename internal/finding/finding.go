@@ -332,7 +332,7 @@ func compare(a, b *Finding) int {
 	if c := cmp.Compare(a.Target, b.Target); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Location.Path, b.Location.Path); c != 0 {
+	if c := comparePaths(a.Location.Path, b.Location.Path); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Location.Line, b.Location.Line); c != 0 {
@@ -349,6 +349,47 @@ func compare(a, b *Finding) int {
 		cmp.Compare(a.Message, b.Message),
 		cmp.Compare(a.Fingerprint, b.Fingerprint),
 	)
+}
+
+// comparePaths orders paths as strings, except that the runs of digits
+// where they first differ compare as numbers: history[5] before
+// history[14], lib/python3.9 before lib/python3.10. Equal numbers written
+// with different leading zeros fall back to the bytes, so the order stays
+// total. Only the first difference is examined, with no allocation:
+// Compare sorts thousands of findings.
+func comparePaths(a, b string) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	start := i
+	for start > 0 && isDigit(a[start-1]) {
+		start--
+	}
+	ea, eb := digitsEnd(a, start), digitsEnd(b, start)
+	if ea == start || eb == start {
+		return cmp.Compare(a[i], b[i])
+	}
+	na, nb := strings.TrimLeft(a[start:ea], "0"), strings.TrimLeft(b[start:eb], "0")
+	if len(na) != len(nb) {
+		return cmp.Compare(len(na), len(nb))
+	}
+	if c := strings.Compare(na, nb); c != 0 {
+		return c
+	}
+	return cmp.Compare(a[i], b[i])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func digitsEnd(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 func layerOf(f Finding) int {

@@ -2,6 +2,7 @@ package finding
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,51 @@ func TestWaiverCovers(t *testing.T) {
 	}
 	if w.Covers(Finding{RuleID: "DV2", Location: Location{Path: "D", Line: 3}}) {
 		t.Error("other rules are not waived")
+	}
+}
+
+// TestComparePaths: numbers in paths sort as numbers, and the order is a
+// total order (checked over every pair and triple of a set built to
+// stress it: prefixes, leading zeros, digits next to other bytes).
+func TestComparePaths(t *testing.T) {
+	want := []string{"history[2]", "history[5]", "history[14]", "history[100]"}
+	got := slices.Clone(want)
+	slices.Reverse(got)
+	slices.SortFunc(got, comparePaths)
+	if !slices.Equal(got, want) {
+		t.Errorf("sorted %v, want %v", got, want)
+	}
+	if comparePaths("usr/lib/python3.9/x", "usr/lib/python3.10/x") >= 0 {
+		t.Error("python3.9 sorts after python3.10")
+	}
+	if comparePaths("app/b", "app/a") <= 0 || comparePaths("app", "app/a") >= 0 {
+		t.Error("paths without numbers are not in byte order")
+	}
+	var set []string
+	for _, p := range []string{"", "x", "x-", "xa"} {
+		for _, n := range []string{"", "0", "00", "01", "1", "001", "9", "10", "010", "2"} {
+			for _, s := range []string{"", "a", "-", "1", "0"} {
+				set = append(set, p+n+s)
+			}
+		}
+	}
+	for _, a := range set {
+		if comparePaths(a, a) != 0 {
+			t.Fatalf("%q is not equal to itself", a)
+		}
+		for _, b := range set {
+			ab, ba := comparePaths(a, b), comparePaths(b, a)
+			if ab != -ba || (ab == 0) != (a == b) {
+				t.Fatalf("%q vs %q: %d, reversed %d", a, b, ab, ba)
+			}
+			if ab >= 0 {
+				continue
+			}
+			for _, c := range set {
+				if comparePaths(b, c) < 0 && comparePaths(a, c) >= 0 {
+					t.Fatalf("%q < %q < %q, but not %q < %q", a, b, c, a, c)
+				}
+			}
+		}
 	}
 }
