@@ -63,3 +63,37 @@ func TestNotRegularEnvFiles(t *testing.T) {
 		t.Errorf("escapes in a project that stays inside: %v", p.Escapes)
 	}
 }
+
+// TestDotEnvDangling: a .env that links to a file not there is no .env,
+// as docker compose reads it (mailcow ships .env -> mailcow.conf, which
+// its setup writes); one that links out of the project is still reported.
+func TestDotEnvDangling(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services:\n  app:\n    image: alpine:${TAG:-3.20}\n"), 0o644)
+	if err := os.Symlink("mailcow.conf", filepath.Join(dir, ".env")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), Options{Files: []string{filepath.Join(dir, "compose.yaml")}})
+	if err != nil {
+		t.Fatalf("a .env linked to a file not yet written: %v", err)
+	}
+	if len(p.Escapes) != 0 {
+		t.Errorf("escapes: %v", p.Escapes)
+	}
+	if img := p.Model.Services["app"].Image; img != "alpine:3.20" {
+		t.Errorf("image %q, want the default of ${TAG:-3.20}", img)
+	}
+
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(minimalService), 0o644)
+	if err := os.Symlink("/nonexistent/prod.env", filepath.Join(dir, ".env")); err != nil {
+		t.Fatal(err)
+	}
+	p, err = Load(context.Background(), Options{Files: []string{filepath.Join(dir, "compose.yaml")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Escapes) != 1 || p.Escapes[0].Kind != ".env" {
+		t.Errorf("a .env linked out of the project, not there: escapes %v, want the .env", p.Escapes)
+	}
+}

@@ -391,6 +391,22 @@ func envFileList(projectDir string, given []string, display func(string) string)
 		}
 		return nil, []Escape{{Kind: ".env", Ref: to, Src: container.Source{Path: display(def)}}}, nil
 	}
+	if _, err := os.Stat(def); errors.Is(err, fs.ErrNotExist) {
+		// A link to a file that is not there: docker compose then reads
+		// no .env (compose-go asks os.Stat), and neither does dockvet.
+		// mailcow ships .env -> mailcow.conf, which its setup script
+		// writes. A link out of the project is still reported: where it
+		// resolves, compose reads it.
+		if to, err := os.Readlink(def); err == nil {
+			if !filepath.IsAbs(to) {
+				to = filepath.Join(filepath.Dir(def), to)
+			}
+			if _, err := safefile.Within(projectDir, to); err != nil {
+				return nil, []Escape{{Kind: ".env", Ref: to, Src: container.Source{Path: display(def)}}}, nil
+			}
+		}
+		return nil, nil, nil
+	}
 	if _, err := safefile.ReadFile(def, safefile.MaxSource); err != nil {
 		return nil, nil, &Error{Path: display(def), Msg: safefile.Message(err)}
 	}

@@ -240,7 +240,8 @@ func (l *locator) addIncludes(f *yfile, inc *yaml.Node) error {
 			projectDir = absFrom(dir, projectDir)
 		}
 		if len(envFiles) == 0 {
-			if fi, err := os.Lstat(filepath.Join(projectDir, ".env")); err == nil && !fi.IsDir() {
+			// As compose-go decides (os.Stat): a link to nothing is no .env.
+			if fi, err := os.Stat(filepath.Join(projectDir, ".env")); err == nil && !fi.IsDir() {
 				envFiles = []string{filepath.Join(projectDir, ".env")}
 			}
 		} else {
