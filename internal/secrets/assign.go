@@ -61,6 +61,9 @@ var benignTokens = map[string]bool{
 	"checksum": true, "sha": true, "sha1": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "md5": true, "digest": true, "crc": true, "crc32": true, "hash": true, "mode": true,
 	"method": true, "provider": true, "store": true, "helper": true, "location": true, "mount": true,
 	"secrets": true, "reset": true, "hint": true, "csrf": true, "xsrf": true, "rotation": true, "arn": true, "hashes": true, "hashed": true,
+	// How passwords are hashed or judged: MAILCOW_PASS_SCHEME=BLF-CRYPT
+	// (a Dovecot scheme), PASSWORD_REGEX, PASSWORD_STRENGTH.
+	"scheme": true, "regex": true, "pattern": true, "strength": true, "complexity": true,
 }
 
 // nameTokens splits FOO_BAR-baz.quxQuux into lower-case tokens, also

@@ -53,6 +53,8 @@ func TestAssignment(t *testing.T) {
 		{"DB_PASSWORD", "ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)", false},
 		{"CSRF_TOKEN", "Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7", false},
 		{"FILE_SHA1", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", false},
+		{"MAILCOW_PASS_SCHEME", "BLF-CRYPT", false}, // mailcow's compose file: a hash scheme's name
+		{"PASSWORD_REGEX", "^(?=.*[A-Z])(?=.*[0-9]).{12,}$", false},
 		{"key", "B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8", false}, // a GPG fingerprint in a shell loop
 	} {
 		m, got := Assignment(tc.name, tc.value)
