@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -641,7 +642,8 @@ var ruleInlineCredential = &Rule{
 		ID: "DV1045", Title: "Credential on a RUN command line", Practice: finding.PracticeSecrets, Severity: finding.High, CIS: "4.10",
 		Surfaces: historySurfaces,
 		Description: "A RUN passes a literal credential: a token in a known format, a password option (`-p`, `--password`, `curl -u user:pass`), " +
-			"a URL with a password, or a secret-named variable. The command line is stored in the image history and in the Dockerfile.",
+			"a URL with a password, or a secret-named variable; in a RUN whose commands dockvet could not analyse (PowerShell or cmd, a script its shell " +
+			"refuses, a here-document for another interpreter), a credential anywhere on its lines. The command line is stored in the image history and in the Dockerfile.",
 		Remediation: "Read the credential from a BuildKit secret mount at build time (`RUN --mount=type=secret,id=pw docker login -u x --password-stdin < /run/secrets/pw`) and rotate the exposed one.",
 		References:  refSecrets,
 	},
@@ -652,8 +654,40 @@ var ruleInlineCredential = &Rule{
 					p.ReportCmd(in, c, "`%s` is given %s on its command line (%s).", c.Name, m.Kind(), m.Masked()).Fingerprint = m.Fingerprint()
 				}
 			})
+			for _, in := range st.Instructions {
+				unparsedCredential(p, in)
+			}
 		}
 	},
+}
+
+// unparsedCredential reads the lines of a RUN whose commands were not
+// analysed (a script its shell refuses, PowerShell or cmd, a here-document
+// for another interpreter) with the secret engine: the text is in the
+// Dockerfile and the image history all the same, and a syntax error must
+// not hide a token.
+func unparsedCredential(p *Pass, in *Instruction) {
+	if in.Keyword != "RUN" || in.Script != nil {
+		return
+	}
+	for line := in.Line; line <= in.EndLine && line <= len(p.File.Lines); line++ {
+		if ms := secrets.Scan(p.File.Lines[line-1]); len(ms) > 0 {
+			m := ms[0]
+			p.ReportLine(in, line, "RUN holds %s on its command line (%s); its commands were not analysed (%s).", m.Kind(), m.Masked(), notAnalysed(in)).Fingerprint = m.Fingerprint()
+		}
+	}
+}
+
+// notAnalysed says in a few words why a RUN has no Script.
+func notAnalysed(in *Instruction) string {
+	var se *shell.SyntaxError
+	switch {
+	case errors.As(in.ScriptErr, &se):
+		return "its script does not parse as shell"
+	case in.ScriptErr != nil:
+		return in.ScriptErr.Error()
+	}
+	return "it was not read as shell"
 }
 
 // inlineCredential finds one literal credential in a command.

@@ -39,7 +39,7 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 		return nil
 	}
 	if !posixShell(st.Shell) {
-		in.ScriptErr = errors.New("SHELL is not a POSIX shell; body not analysed")
+		in.ScriptErr = errors.New("its shell is not a POSIX shell")
 		return nil
 	}
 	body := run.CmdLine[0]
@@ -47,7 +47,7 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	if len(run.Files) > 0 {
 		src, lineAt, ok := heredocScript(body, run.Files, in)
 		if !ok {
-			in.ScriptErr = errors.New("heredoc runs a non-shell interpreter; body not analysed")
+			in.ScriptErr = errors.New("its here-document is for another interpreter")
 			return nil
 		}
 		body, opts.LineAt = src, lineAt

@@ -1,4 +1,4 @@
-# dockvet-test rules=DV1121,DV1070
+# dockvet-test rules=DV1121,DV1070,DV1045
 # A RUN its shell would refuse: reported at the line of the error, and no
 # rule sees its commands (the pipe to a shell below goes unseen).
 FROM alpine:3.22
@@ -13,6 +13,13 @@ RUN apk add --no-cache curl && \
 # want@-1 DV1121 "reached EOF without closing quote"
 # ok DV1121
 RUN [ "sh", "-c", "echo exec form" ]
+# A syntax error does not hide a token: the lines are read for secrets.
+# want DV1121 "does not parse as shell"
+RUN if true; then \
+      curl -H "Authorization: token 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" https://x.example/
+# want@-1 DV1045 "^RUN holds a GitHub personal access token \\(classic\\) on its command line \\(ghp_\\*\\*\\*\\*\\); its commands were not analysed \\(its script does not parse as shell\\)\\.$"
+# ok DV1045
+RUN if true; then curl -fsS https://x.example/; fi
 # A Windows base: cmd runs the line, not sh.
 FROM mcr.microsoft.com/windows/servercore:ltsc2022
 # ok DV1121
@@ -34,8 +41,10 @@ RUN & C:/ProgramData/install.ps1
 # A SHELL that is not a POSIX shell.
 FROM alpine:3.22
 SHELL ["pwsh", "-Command"]
-# ok DV1121
+# ok DV1121 DV1045
 RUN & ./install.ps1
+# want DV1045 "\\(its shell is not a POSIX shell\\)"
+RUN Invoke-WebRequest -Headers @{Authorization="token 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"} https://x.example/
 # A here-document for another interpreter.
 FROM python:3.13-alpine
 # ok DV1121
@@ -43,3 +52,10 @@ RUN <<PY
 #!/usr/bin/env python3
 print("if without fi" if True else ")")
 PY
+# ok DV1121
+RUN <<PY
+#!/usr/bin/env python3
+import urllib.request
+urllib.request.urlopen(urllib.request.Request("https://x.example/", headers={"Authorization": "token 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"}))
+PY
+# want@-2 DV1045 "\\(its here-document is for another interpreter\\)"
