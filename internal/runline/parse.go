@@ -128,6 +128,10 @@ type state struct {
 	helpAsked bool
 	at        int // index of the argument being applied
 	image     int
+	// skipped is the first lone expansion read as options ("$OPTS"), -1
+	// for none; expansionIsImage reads every one as the image instead.
+	skipped          int
+	expansionIsImage bool
 }
 
 // src is the source of argument i.
@@ -150,11 +154,15 @@ func Parse(c Command, opts Options) (*container.Spec, error) {
 	if tool == "podman" {
 		fs = podmanRun
 	}
-	st := &state{
-		spec: &container.Spec{Origin: origin(c), Engine: tool, Src: container.Source{Path: c.Path, Line: c.Line}},
-		cmd:  c, opts: opts, image: -1,
+	st, err := parseFlags(c, opts, tool, fs, i, false)
+	if (err != nil || st.image < 0) && st.skipped >= 0 {
+		// `docker run --rm $IMAGE -c '…'`: what follows the expansion is
+		// not docker's options, so the expansion was the image.
+		if st2, err2 := parseFlags(c, opts, tool, fs, i, true); err2 == nil && st2.image >= 0 {
+			st, err = st2, nil
+		}
 	}
-	if err := st.flags(fs, i); err != nil {
+	if err != nil {
 		return nil, &Error{Path: c.Path, Line: st.src(st.at).Line, Msg: oneLine(err.Error())}
 	}
 	if st.helpAsked {
@@ -169,6 +177,16 @@ func Parse(c Command, opts Options) (*container.Spec, error) {
 	}
 	st.spec.Service = c.Service
 	return st.spec, nil
+}
+
+// parseFlags reads the options of c from argument i into a new spec of
+// the tool (docker, podman).
+func parseFlags(c Command, opts Options, tool string, fs *flagSet, i int, expansionIsImage bool) (*state, error) {
+	st := &state{
+		spec: &container.Spec{Origin: origin(c), Engine: tool, Src: container.Source{Path: c.Path, Line: c.Line}},
+		cmd:  c, opts: opts, image: -1, skipped: -1, expansionIsImage: expansionIsImage,
+	}
+	return st, st.flags(fs, i)
 }
 
 func head(s []string, n int) []string {
@@ -214,8 +232,12 @@ func (st *state) flags(fs *flagSet, i int) error {
 				return err
 			}
 			i = next
-		case expansionOnly(a) && i+1 < len(args) && strings.HasPrefix(args[i+1], "-"):
-			// `docker run $OPTS -p …`: options only known at run time.
+		case !st.expansionIsImage && expansionOnly(a) && i+1 < len(args) && strings.HasPrefix(args[i+1], "-"):
+			// `docker run $OPTS -p …`: options only known at run time
+			// (Parse tries the expansion as the image when this fails).
+			if st.skipped < 0 {
+				st.skipped = i
+			}
 		default:
 			st.image = i
 			return nil

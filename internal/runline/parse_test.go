@@ -258,3 +258,34 @@ func TestEnvFile(t *testing.T) {
 		t.Error("a variable name with a space must be an error")
 	}
 }
+
+// TestExpansionAsImage: a lone expansion followed by options is read as
+// options ("$OPTS") unless those do not parse as docker's, when it was the
+// image and they are the container's command (getsentry/self-hosted's
+// action.yaml: `docker run --rm --entrypoint bash $SENTRY_IMAGE -c '{ … }'`).
+func TestExpansionAsImage(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		image string
+		user  string
+	}{
+		{[]string{"docker", "run", "--rm", "--entrypoint", "bash", "$SENTRY_IMAGE", "-c", "{ cat migrations_lockfile.txt; }"}, "$SENTRY_IMAGE", ""},
+		{[]string{"docker", "run", "--rm", "${IMAGE}", "-v"}, "${IMAGE}", ""},
+		{[]string{"docker", "run", "--rm", "$IMG", "--version"}, "$IMG", ""},
+		// Options that parse, and an image after them: the expansion held options.
+		{[]string{"docker", "run", "$OPTS", "-u", "10001", "nginx:1"}, "nginx:1", "10001"},
+	} {
+		s, err := Parse(Command{Args: tc.args}, Options{})
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if s.Image.Value != tc.image || s.User.Value != tc.user {
+			t.Errorf("%q: image %q user %q, want %q and %q", tc.args, s.Image.Value, s.User.Value, tc.image, tc.user)
+		}
+	}
+	// An error before any expansion is not retried.
+	if _, err := Parse(Command{Args: []string{"docker", "run", "--bogus", "$IMG", "-c", "x"}}, Options{}); err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus") {
+		t.Errorf("an unknown flag before the expansion: %v", err)
+	}
+}
