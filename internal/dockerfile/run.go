@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -56,6 +57,12 @@ func (b *builder) parseRun(in *Instruction, st *Stage) error {
 	}
 	script, err := shell.Parse(body, opts)
 	if err != nil {
+		var se *shell.SyntaxError
+		if name := runShell(body, st); errors.As(err, &se) && !bashGrammar[name] {
+			// zsh and the Korn shells accept what bash does not: the
+			// error may be the parser's, not the script's (no DV1121).
+			err = fmt.Errorf("its shell, %s, has a grammar of its own (%v)", name, err)
+		}
 		in.ScriptErr = err
 		return nil
 	}
@@ -81,6 +88,27 @@ func execScript(argv []string, line int) (*shell.Script, error) {
 		words[i] = q
 	}
 	return shell.Parse(strings.Join(words, " "), shell.Options{LineOffset: line - 1})
+}
+
+// bashGrammar are the shells whose grammar the parser (mvdan's, in bash
+// mode) reads as they do: what it refuses, they refuse.
+var bashGrammar = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true}
+
+// runShell names the shell that runs a RUN body: a here-document script's
+// #! line, else the stage's SHELL (sh by default).
+func runShell(body string, st *Stage) string {
+	if strings.HasPrefix(body, "#!") {
+		if f := strings.Fields(strings.TrimPrefix(strings.SplitN(body, "\n", 2)[0], "#!")); len(f) > 0 {
+			if name := path.Base(f[0]); name != "env" || len(f) < 2 {
+				return name
+			}
+			return f[1]
+		}
+	}
+	if len(st.Shell) == 0 {
+		return "sh"
+	}
+	return path.Base(st.Shell[0])
 }
 
 func posixShell(sh []string) bool {

@@ -59,3 +59,17 @@ import urllib.request
 urllib.request.urlopen(urllib.request.Request("https://x.example/", headers={"Authorization": "token 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"}))
 PY
 # want@-2 DV1045 "\\(its here-document is for another interpreter\\)"
+# zsh reads what bash does not: the parser's refusal may be its own.
+FROM alpine:3.22
+SHELL ["/bin/zsh", "-c"]
+# ok DV1121
+RUN for x (a b) echo $x
+FROM alpine:3.22
+# ok DV1121
+RUN <<SCRIPT
+#!/usr/bin/env zsh
+for x (a b) echo $x
+SCRIPT
+# The same under sh is refused.
+# want DV1121 "does not parse as shell"
+RUN for x (a b) echo $x
