@@ -21,7 +21,7 @@ var ruleScriptSyntax = &Rule{
 		ID: "DV1121", Title: "RUN script that does not parse as shell", Practice: finding.PracticeHygiene, Severity: finding.Low,
 		Description: "The RUN instruction's script is not valid shell: an unclosed quote, an `if` without `fi`, an operator with no command before it. " +
 			"The shell stops at that error when the image is built, and dockvet could not analyse any command of the script, " +
-			"so no rule judged what it downloads, installs or runs. Stages on a Windows base image, a SHELL that is not a POSIX shell, " +
+			"so no rule judged what it downloads, installs or runs. Only scripts for sh, bash, dash and ash are judged: zsh and the Korn shells accept what bash does not. Stages on a Windows base image, a SHELL that is not a POSIX shell, " +
 			"a `# hadolint shell=powershell` (or `# dockvet shell=…`) comment and here-documents for another interpreter are not read as shell, " +
 			"and are not reported.",
 		Remediation: "Fix the error the message names. If the stage's RUN lines are for another shell, say so with SHELL, or, when the base image's " +
