@@ -20,8 +20,8 @@ type detail struct {
 }
 
 // reportKeys are the report members every renderer shows in its own way
-// (scan and images: the identity lines of identity.go).
-var reportKeys = []string{"schemaVersion", "tool", "targets", "findings", "suppressed", "errors", "summary", "checks", "scan", "images"}
+// (scan, images and notices: the identity lines of identity.go).
+var reportKeys = []string{"schemaVersion", "tool", "targets", "findings", "suppressed", "errors", "summary", "checks", "scan", "images", "notices"}
 
 // reportDetails are the report-level facts beyond reportKeys.
 func reportDetails(r *finding.Report) []detail {
