@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -152,6 +153,15 @@ func auditComposeFile(s *Shared, path string, r *finding.Report) {
 			}
 			return
 		}
+	}
+	if err != nil && le != nil && strings.Contains(le.Msg, "neither an image nor a build context") && base == "" && !compose.IsMainName(name) {
+		// A fragment meant to be copied next to a main file (mailcow's
+		// helper-scripts/docker-compose.override.yml.d/*/): docker compose
+		// loads it only over one, and there is none here. Not an input
+		// error, but not audited either, and the report says so.
+		r.Notices = append(r.Notices, fmt.Sprintf("%s: a Compose fragment (%s) with no main Compose file next to it: not audited; audit it over the file it extends: dockvet compose MAIN %s",
+			path, le.Msg, path))
+		return
 	}
 	if err != nil {
 		r.Errors = append(r.Errors, finding.InputError{Target: path, Kind: finding.SurfaceCompose, Message: inputMessage(path, err)})

@@ -36,7 +36,7 @@ func files(t *testing.T, dir string) []string {
 }
 
 // TestScanRepository: one scan finds Compose files (with their override,
-// and a fragment over its base), `docker run` lines in scripts, Makefiles,
+// and a fragment over its base; a fragment with no base is a notice), `docker run` lines in scripts, Makefiles,
 // Dockerfiles and CI files; broken inputs are listed as errors, the rest is
 // still audited, and the run exits 2.
 func TestScanRepository(t *testing.T) {
@@ -79,6 +79,12 @@ func TestScanRepository(t *testing.T) {
 		if !strings.Contains(errOut, "dockvet: "+e+"\n") {
 			t.Errorf("standard error does not say %q:\n%s", e, errOut)
 		}
+	}
+	// A fragment with no main file next to it is no input error, but the
+	// report says it was not audited.
+	wantNotice := "testdata/repo/snippets/haproxy/docker-compose.override.yml: a Compose fragment (service \"web\" has neither an image nor a build context specified: invalid compose project) with no main Compose file next to it: not audited"
+	if len(r.Notices) != 1 || !strings.HasPrefix(r.Notices[0], wantNotice) {
+		t.Errorf("notices %q, want one starting %q", r.Notices, wantNotice)
 	}
 	var targets []string
 	for _, tg := range r.Targets {

@@ -51,6 +51,9 @@ func IsDefaultName(name string) bool {
 	return slices.Contains(cli.DefaultFileNames, name) || IsOverrideName(name)
 }
 
+// IsMainName reports whether a file name is a default main file.
+func IsMainName(name string) bool { return slices.Contains(cli.DefaultFileNames, name) }
+
 // IsOverrideName reports whether a file name is a default override file.
 func IsOverrideName(name string) bool { return slices.Contains(cli.DefaultOverrideFileNames, name) }
 
