@@ -139,14 +139,15 @@ func auditComposeFile(s *Shared, path string, r *finding.Report) {
 	}
 	opts := compose.AuditOptions{Policy: s.cfg.Policy(), Enabled: s.cfg.Enabled}
 	p, err := compose.Load(context.Background(), compose.Options{Files: files, Display: displayLike(path)})
+	// A fragment: services without an image, to be loaded over a main file.
 	var le *compose.Error
-	if err != nil && errors.As(err, &le) && strings.Contains(le.Msg, "neither an image nor a build context") &&
-		base != "" && !compose.IsDefaultName(name) {
-		fragment, ferr := compose.Load(context.Background(), compose.Options{Files: []string{base, path}, Display: displayLike(path)})
+	fragment := err != nil && errors.As(err, &le) && strings.Contains(le.Msg, "neither an image nor a build context")
+	if fragment && base != "" && !compose.IsDefaultName(name) {
+		over, ferr := compose.Load(context.Background(), compose.Options{Files: []string{base, path}, Display: displayLike(path)})
 		if ferr == nil {
 			r.Targets = append(r.Targets, finding.Target{Kind: finding.SurfaceCompose, Name: path})
-			for _, f := range fragment.Audit(opts) {
-				if f.Location.Path == fragment.Files[1] {
+			for _, f := range over.Audit(opts) {
+				if f.Location.Path == over.Files[1] {
 					f.Target = path
 					r.Findings = append(r.Findings, f)
 				}
@@ -154,7 +155,7 @@ func auditComposeFile(s *Shared, path string, r *finding.Report) {
 			return
 		}
 	}
-	if err != nil && le != nil && strings.Contains(le.Msg, "neither an image nor a build context") && base == "" && !compose.IsMainName(name) {
+	if fragment && base == "" && !compose.IsMainName(name) {
 		// A fragment meant to be copied next to a main file (mailcow's
 		// helper-scripts/docker-compose.override.yml.d/*/): docker compose
 		// loads it only over one, and there is none here. Not an input
